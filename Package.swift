@@ -1,0 +1,53 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+/// Extra Swift flags for the engine, set by `scripts/dist.sh` for the release build:
+/// `KMTALK_STATIC_STDLIB=1` links the Swift runtime statically into libKMTalk.so so the
+/// library loads on machines without a Swift toolchain. Opt-in, so `swift test` keeps the
+/// normal shared runtime.
+let staticStdlib = Context.environment["KMTALK_STATIC_STDLIB"] == "1"
+
+/// The linker version script that limits libKMTalk.so's exported symbols to `kmt_*`.
+let exportMap = Context.packageDirectory + "/Sources/KMTalkEngine/exports.map"
+
+let package = Package(
+    name: "KMTalk",
+    products: [
+        .library(name: "KMTalk", type: .dynamic, targets: ["KMTalkEngine"]),
+        .executable(name: "kmtalk", targets: ["kmtalk"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "COpenBLAS", pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(
+            name: "CSndFile", pkgConfig: "sndfile",
+            providers: [.apt(["libsndfile1-dev"])]),
+        .systemLibrary(
+            name: "CSoxr", pkgConfig: "soxr",
+            providers: [.apt(["libsoxr-dev"])]),
+        .target(name: "CKMTalk"),
+        .target(
+            name: "KMTalkEngine",
+            dependencies: ["CKMTalk", "COpenBLAS", "CSndFile", "CSoxr"],
+            exclude: ["exports.map"],
+            swiftSettings: staticStdlib ? [.unsafeFlags(["-static-stdlib"])] : [],
+            linkerSettings: [
+                .unsafeFlags(["-Xlinker", "--version-script=\(exportMap)"]),
+            ] + (staticStdlib ? [.unsafeFlags(["-static-stdlib"])] : [])),
+        .executableTarget(
+            name: "kmtalk",
+            dependencies: [
+                "KMTalkEngine", "CKMTalk",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+        .testTarget(
+            name: "KMTalkEngineTests",
+            dependencies: ["KMTalkEngine", "CKMTalk", "CSndFile"],
+            exclude: ["Fixtures"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,56 @@
+import CKMTalk
+
+/// The animation behind a handle, or nil for NULL.
+private func animation(_ handle: OpaquePointer?) -> Animation? {
+    handle.map { Handle.borrow($0, as: Animation.self) }
+}
+
+@c @implementation
+public func kmt_animation_free(_ handle: OpaquePointer?) {
+    Handle.release(handle, as: Animation.self)
+}
+
+@c @implementation
+public func kmt_animation_frame_count(_ handle: OpaquePointer?) -> Int {
+    animation(handle)?.frameCount ?? 0
+}
+
+@c @implementation
+public func kmt_animation_channel_count(_ handle: OpaquePointer?) -> Int {
+    animation(handle)?.channelCount ?? 0
+}
+
+@c @implementation
+public func kmt_animation_fps(_ handle: OpaquePointer?) -> Float {
+    Float(animation(handle)?.fps ?? 0)
+}
+
+@c @implementation
+public func kmt_animation_channel_name(_ handle: OpaquePointer?, _ index: Int) -> UnsafePointer<CChar>? {
+    animation(handle)?.names.pointer(at: index)
+}
+
+@c @implementation
+public func kmt_animation_read_frames(
+    _ handle: OpaquePointer?, _ firstFrame: Int, _ frameCount: Int, _ buffer: UnsafeMutablePointer<Float>?,
+    _ bufferLength: Int, _ outWritten: UnsafeMutablePointer<Int>?
+) -> kmt_status {
+    outWritten?.pointee = 0
+    return apiCall {
+        guard let animation = animation(handle) else { throw KMTError.invalidArgument("animation is NULL") }
+        let (end, overflow) = firstFrame.addingReportingOverflow(frameCount)
+        guard !overflow, end <= animation.frameCount else {
+            throw KMTError.invalidArgument("frames [\(firstFrame), \(firstFrame &+ frameCount)) lie outside the animation's \(animation.frameCount) frames")
+        }
+        let needed = frameCount * animation.channelCount
+        outWritten?.pointee = needed
+        guard bufferLength >= needed else {
+            throw KMTError(KMT_ERR_BUFFER_TOO_SMALL, "buffer holds \(bufferLength) floats, \(needed) needed")
+        }
+        guard needed > 0 else { return }
+        guard let buffer else { throw KMTError.invalidArgument("buffer is NULL") }
+        animation.values.data.withUnsafeBufferPointer { values in
+            buffer.update(from: values.baseAddress! + firstFrame * animation.channelCount, count: needed)
+        }
+    }
+}

@@ -1,0 +1,113 @@
+import CKMTalk
+import Glibc
+
+@c @implementation
+public func kmt_model_default_params() -> kmt_model_params {
+    kmt_model_params(struct_size: MemoryLayout<kmt_model_params>.size, flags: 0)
+}
+
+/// Validates model params and returns them with defaults for missing fields.
+private func modelParams(_ params: UnsafePointer<kmt_model_params>?) throws -> kmt_model_params {
+    let resolved = try readParams(params, defaults: kmt_model_default_params(), name: "kmt_model_params")
+    guard resolved.flags == 0 else {
+        throw KMTError.invalidArgument("kmt_model_params.flags must be 0 (got \(resolved.flags))")
+    }
+    return resolved
+}
+
+@c @implementation
+public func kmt_model_load_file(
+    _ path: UnsafePointer<CChar>?, _ params: UnsafePointer<kmt_model_params>?,
+    _ outModel: UnsafeMutablePointer<OpaquePointer?>?
+) -> kmt_status {
+    outModel?.pointee = nil
+    return apiCall {
+        let out = try requireOut(outModel, "out_model")
+        let path = try requireString(path, "path")
+        _ = try modelParams(params)
+        let start = StageClock.now()
+        let model = try KMTalkModel(path: path)
+        Log.info("loaded \(path): \(model.config.architecture), \(model.tensorCount) tensors, \(model.parameterCount) parameters in \(Int((StageClock.now() - start) * 1000)) ms")
+        out.pointee = Handle.retain(model)
+    }
+}
+
+@c @implementation
+public func kmt_model_load_memory(
+    _ data: UnsafeRawPointer?, _ size: Int, _ params: UnsafePointer<kmt_model_params>?,
+    _ outModel: UnsafeMutablePointer<OpaquePointer?>?
+) -> kmt_status {
+    outModel?.pointee = nil
+    return apiCall {
+        let out = try requireOut(outModel, "out_model")
+        guard let data else { throw KMTError.invalidArgument("data is NULL") }
+        _ = try modelParams(params)
+        let model = try KMTalkModel(bytes: UnsafeRawBufferPointer(start: data, count: size))
+        out.pointee = Handle.retain(model)
+    }
+}
+
+@c @implementation
+public func kmt_model_free(_ model: OpaquePointer?) {
+    Handle.release(model, as: KMTalkModel.self)
+}
+
+/// The model behind a handle, or nil for NULL.
+private func model(_ handle: OpaquePointer?) -> KMTalkModel? {
+    handle.map { Handle.borrow($0, as: KMTalkModel.self) }
+}
+
+@c @implementation
+public func kmt_model_architecture(_ handle: OpaquePointer?) -> UnsafePointer<CChar>? {
+    model(handle)?.architectureName.pointer(at: 0)
+}
+
+@c @implementation
+public func kmt_model_sample_rate(_ handle: OpaquePointer?) -> Int32 {
+    Int32(model(handle)?.config.frontend.sampleRate ?? 0)
+}
+
+@c @implementation
+public func kmt_model_fps(_ handle: OpaquePointer?) -> Float {
+    Float(model(handle)?.config.motion.fps ?? 0)
+}
+
+@c @implementation
+public func kmt_model_channel_count(_ handle: OpaquePointer?) -> Int {
+    model(handle)?.channelNames.count ?? 0
+}
+
+@c @implementation
+public func kmt_model_channel_name(_ handle: OpaquePointer?, _ index: Int) -> UnsafePointer<CChar>? {
+    model(handle)?.channelNames.pointer(at: index)
+}
+
+@c @implementation
+public func kmt_model_parameter_count(_ handle: OpaquePointer?) -> UInt64 {
+    UInt64(model(handle)?.parameterCount ?? 0)
+}
+
+@c @implementation
+public func kmt_model_metadata(
+    _ handle: OpaquePointer?, _ key: UnsafePointer<CChar>?, _ buffer: UnsafeMutablePointer<CChar>?,
+    _ bufferSize: Int, _ outLength: UnsafeMutablePointer<Int>?
+) -> kmt_status {
+    outLength?.pointee = 0
+    return apiCall {
+        guard let model = model(handle) else { throw KMTError.invalidArgument("model is NULL") }
+        let key = try requireString(key, "key")
+        guard let value = model.metadata.first(where: { $0.key == key })?.value else {
+            throw KMTError.invalidArgument("model metadata has no key '\(key)'")
+        }
+        let bytes = Array(value.utf8)
+        outLength?.pointee = bytes.count
+        guard bufferSize > bytes.count else {
+            throw KMTError(KMT_ERR_BUFFER_TOO_SMALL, "metadata '\(key)' needs \(bytes.count + 1) bytes, buffer has \(bufferSize)")
+        }
+        guard let buffer else { throw KMTError.invalidArgument("buffer is NULL but buffer_size is \(bufferSize)") }
+        bytes.withUnsafeBufferPointer { source in
+            UnsafeMutableRawPointer(buffer).copyMemory(from: source.baseAddress!, byteCount: bytes.count)
+        }
+        buffer[bytes.count] = 0
+    }
+}

@@ -1,0 +1,45 @@
+import CKMTalk
+
+@c @implementation
+public func kmt_session_default_params() -> kmt_session_params {
+    kmt_session_params(
+        struct_size: MemoryLayout<kmt_session_params>.size, n_threads: 0, output_fps: 0,
+        nonfinite_policy: KMT_NONFINITE_REJECT)
+}
+
+/// Validates session params into engine options.
+private func sessionOptions(_ params: UnsafePointer<kmt_session_params>?) throws -> SessionOptions {
+    let p = try readParams(params, defaults: kmt_session_default_params(), name: "kmt_session_params")
+    guard p.n_threads >= 0, p.n_threads <= 1024 else {
+        throw KMTError.invalidArgument("n_threads must be 0 (all cores) or 1..1024, got \(p.n_threads)")
+    }
+    guard p.output_fps == 0 || (p.output_fps.isFinite && SessionOptions.fpsRange.contains(Double(p.output_fps))) else {
+        throw KMTError.invalidArgument("output_fps must be 0 (native) or 1..240, got \(p.output_fps)")
+    }
+    guard p.nonfinite_policy == KMT_NONFINITE_REJECT || p.nonfinite_policy == KMT_NONFINITE_ZERO else {
+        throw KMTError.invalidArgument("nonfinite_policy \(p.nonfinite_policy.rawValue) is not a kmt_nonfinite_policy value")
+    }
+    return SessionOptions(
+        threads: Int(p.n_threads), outputFps: p.output_fps == 0 ? nil : Double(p.output_fps),
+        nonfinitePolicy: p.nonfinite_policy)
+}
+
+@c @implementation
+public func kmt_session_create(
+    _ modelHandle: OpaquePointer?, _ params: UnsafePointer<kmt_session_params>?,
+    _ outSession: UnsafeMutablePointer<OpaquePointer?>?
+) -> kmt_status {
+    outSession?.pointee = nil
+    return apiCall {
+        let out = try requireOut(outSession, "out_session")
+        guard let modelHandle else { throw KMTError.invalidArgument("model is NULL") }
+        let options = try sessionOptions(params)
+        let model = Handle.borrow(modelHandle, as: KMTalkModel.self)
+        out.pointee = Handle.retain(Session(model: model, options: options))
+    }
+}
+
+@c @implementation
+public func kmt_session_free(_ session: OpaquePointer?) {
+    Handle.release(session, as: Session.self)
+}

@@ -1,0 +1,116 @@
+import CKMTalk
+import CSndFile
+import Glibc
+
+/// Decodes audio files with libsndfile in fixed-size blocks into a `MonoResamplingSink`.
+public enum AudioDecoder {
+    /// Frames decoded per block.
+    static let blockFrames = 16_384
+
+    /// A decoded file: mono samples at `sampleRate`, plus what the file was.
+    public struct Decoded: Sendable {
+        public var samples: [Float]
+        public var sampleRate: Int
+        public var sourceRate: Int
+        public var sourceChannels: Int
+        public var sourceFrames: Int
+        /// libsndfile's name for the container and encoding, e.g. "WAV (Microsoft) / Signed 16 bit PCM".
+        public var formatName: String
+    }
+
+    /// Decodes the file at `path`, mixes it to mono and resamples it to `targetRate`.
+    public static func decode(
+        path: String, targetRate: Int, nonfinitePolicy: kmt_nonfinite_policy = KMT_NONFINITE_REJECT
+    ) throws -> Decoded {
+        var status = stat()
+        guard stat(path, &status) == 0 else {
+            throw KMTError(KMT_ERR_IO, "\(path): \(String(cString: strerror(errno)))")
+        }
+        if (status.st_mode & S_IFMT) == S_IFDIR {
+            throw KMTError(KMT_ERR_IO, "\(path): is a directory, not an audio file")
+        }
+        if status.st_size == 0 {
+            throw KMTError.invalidAudio("\(path): empty file (0 bytes)")
+        }
+        var info = SF_INFO()
+        guard let file = sf_open(path, Int32(SFM_READ), &info) else {
+            let code = sf_error(nil)
+            let detail = String(cString: sf_strerror(nil))
+            switch Int(code) {
+            case Int(SF_ERR_SYSTEM):
+                throw KMTError(KMT_ERR_IO, "\(path): \(detail)")
+            case Int(SF_ERR_MALFORMED_FILE):
+                throw KMTError.invalidAudio("\(path): corrupt audio file (\(detail))")
+            case Int(SF_ERR_UNSUPPORTED_ENCODING):
+                throw KMTError(KMT_ERR_UNSUPPORTED_FORMAT, "\(path): unsupported audio encoding (\(detail))")
+            default:
+                throw KMTError(KMT_ERR_UNSUPPORTED_FORMAT, "\(path): not a supported audio format (\(detail))")
+            }
+        }
+        defer { sf_close(file) }
+        guard info.frames > 0 else {
+            throw KMTError.invalidAudio("\(path): contains no audio frames")
+        }
+        let sink = try MonoResamplingSink(
+            inputRate: Int(info.samplerate), channels: Int(info.channels), outputRate: targetRate,
+            nonfinitePolicy: nonfinitePolicy, source: path)
+        let channels = Int(info.channels)
+        var block = [Float](repeating: 0, count: blockFrames * channels)
+        var framesRead = 0
+        while true {
+            let count = block.withUnsafeMutableBufferPointer {
+                Int(sf_readf_float(file, $0.baseAddress, sf_count_t(blockFrames)))
+            }
+            if count <= 0 { break }
+            try block.withUnsafeBufferPointer { try sink.consume($0.baseAddress!, frameCount: count) }
+            framesRead += count
+        }
+        let readError = sf_error(file)
+        if readError != 0 {
+            throw KMTError.invalidAudio("\(path): corrupt or truncated audio after \(framesRead) frames (\(String(cString: sf_strerror(file))))")
+        }
+        if framesRead == 0 {
+            throw KMTError.invalidAudio("\(path): no audio frames could be decoded (truncated or corrupt)")
+        }
+        if Int64(framesRead) < Int64(info.frames) {
+            Log.warning("\(path): header declares \(info.frames) frames but only \(framesRead) decoded; the file looks truncated")
+        }
+        let samples = try sink.finish()
+        return Decoded(
+            samples: samples, sampleRate: targetRate, sourceRate: Int(info.samplerate),
+            sourceChannels: channels, sourceFrames: framesRead, formatName: formatName(info.format))
+    }
+
+    /// Converts interleaved float PCM to mono at `targetRate`.
+    public static func convert(
+        samples: UnsafePointer<Float>, frameCount: Int, sampleRate: Int, channels: Int,
+        targetRate: Int, nonfinitePolicy: kmt_nonfinite_policy = KMT_NONFINITE_REJECT
+    ) throws -> [Float] {
+        guard frameCount > 0 else { throw KMTError.invalidAudio("PCM input: no frames (frame_count is 0)") }
+        let sink = try MonoResamplingSink(
+            inputRate: sampleRate, channels: channels, outputRate: targetRate,
+            nonfinitePolicy: nonfinitePolicy, source: "PCM input")
+        var offset = 0
+        while offset < frameCount {
+            let count = min(blockFrames, frameCount - offset)
+            try sink.consume(samples + offset * channels, frameCount: count)
+            offset += count
+        }
+        return try sink.finish()
+    }
+
+    /// libsndfile's descriptive names of a format's container and encoding.
+    static func formatName(_ format: Int32) -> String {
+        func name(_ value: Int32, command: Int32) -> String {
+            var info = SF_FORMAT_INFO()
+            info.format = value
+            guard sf_command(nil, command, &info, Int32(MemoryLayout<SF_FORMAT_INFO>.size)) == 0,
+                let text = info.name
+            else { return "unknown" }
+            return String(cString: text)
+        }
+        let major = name(format & Int32(SF_FORMAT_TYPEMASK), command: Int32(SFC_GET_FORMAT_INFO))
+        let minor = name(format & Int32(SF_FORMAT_SUBMASK), command: Int32(SFC_GET_FORMAT_INFO))
+        return "\(major) / \(minor)"
+    }
+}

@@ -1,0 +1,217 @@
+import CKMTalk
+
+/// One convolutional subsampling layer of the audio encoder.
+public struct ConvLayerConfig: Sendable, Equatable {
+    public var kernel: Int
+    public var stride: Int
+    /// Output channels of the layer.
+    public var channels: Int
+}
+
+/// Hyper-parameters of the audio encoder (`config.encoder`).
+public struct EncoderConfig: Sendable, Equatable {
+    /// Convolutional subsampling stack; the last layer's channels equal `width`.
+    public var convolutions: [ConvLayerConfig]
+    /// Transformer width (model dimension).
+    public var width: Int
+    public var layers: Int
+    public var heads: Int
+    /// Hidden width of each feed-forward block.
+    public var feedForwardWidth: Int
+    /// Attention window: frames visible behind and ahead of each encoder frame.
+    public var band: AttentionBand?
+    /// "sinusoidal" or "learned".
+    public var positions: String
+    /// Rows of the learned position table (learned positions only).
+    public var maximumPositions: Int
+    public var activation: Activation
+    public var layerNormEpsilon: Float
+
+    /// Product of the convolution strides.
+    public var totalStride: Int { convolutions.reduce(1) { $0 * $1.stride } }
+}
+
+/// The motion space the model predicts (`config.motion`).
+public struct MotionConfig: Sendable, Equatable {
+    /// "arkit" (52 ARKit weights), "rig" (named channels) or "vertices" (template offsets).
+    public var space: String
+    /// Output channel names, one per motion dimension.
+    public var channels: [String]
+    /// Native frames per second (sample_rate / hop / total encoder stride).
+    public var fps: Double
+    /// Activation applied to the head's output ("sigmoid" for weights in 0..1).
+    public var activation: Activation
+}
+
+/// Everything the engine needs to know about a model, parsed from safetensors metadata:
+/// `format` = "kmtalk", `format_version` = "1", `architecture`, and `config` (a JSON
+/// object with `frontend`, `encoder` and `motion`).
+public struct ModelConfig: Sendable {
+    /// Architectures this version of the engine runs.
+    public static let supportedArchitectures = ["kmtalk-direct"]
+    public static let formatVersion = 1
+
+    public var architecture: String
+    public var frontend: LogMelConfig
+    public var encoder: EncoderConfig
+    public var motion: MotionConfig
+
+    /// Parses and validates the metadata of a model file.
+    public init(metadata: [(key: String, value: String)], source: String) throws {
+        func value(_ key: String) -> String? { metadata.first { $0.key == key }?.value }
+        func corrupt(_ detail: String) -> KMTError { .corruptModel("\(source): \(detail)") }
+        guard let format = value("format") else {
+            throw KMTError(KMT_ERR_UNSUPPORTED_FORMAT, "\(source): not a KMTalk model (no 'format' in __metadata__)")
+        }
+        guard format == "kmtalk" else {
+            throw KMTError(KMT_ERR_UNSUPPORTED_FORMAT, "\(source): metadata format is '\(format)', expected 'kmtalk'")
+        }
+        guard let versionText = value("format_version"), let version = Int(versionText) else {
+            throw corrupt("missing or non-integer format_version")
+        }
+        guard version == Self.formatVersion else {
+            throw KMTError(KMT_ERR_INCOMPATIBLE_MODEL, "\(source): format_version \(version) is not supported (this library reads \(Self.formatVersion))")
+        }
+        guard let architecture = value("architecture") else { throw corrupt("missing architecture") }
+        guard Self.supportedArchitectures.contains(architecture) else {
+            throw KMTError(KMT_ERR_INCOMPATIBLE_MODEL, "\(source): architecture '\(architecture)' is not supported by this library (supported: \(Self.supportedArchitectures.joined(separator: ", ")))")
+        }
+        guard let configText = value("config") else { throw corrupt("missing config") }
+        let config: JSONValue
+        do { config = try JSONParser.parse(configText) } catch { throw corrupt("config is not valid JSON: \(error)") }
+        let reader = ConfigReader(root: config, source: source)
+
+        let frontend = LogMelConfig(
+            sampleRate: try reader.int("frontend", "sample_rate"),
+            fftSize: try reader.int("frontend", "n_fft"),
+            windowLength: try reader.int("frontend", "win_length"),
+            hopLength: try reader.int("frontend", "hop_length"),
+            melCount: try reader.int("frontend", "n_mels"),
+            minFrequency: try reader.double("frontend", "f_min"),
+            maxFrequency: try reader.double("frontend", "f_max"),
+            logFloor: Float(try reader.double("frontend", "log_floor")))
+        do { try frontend.validate() } catch let error as KMTError { throw corrupt(error.message) }
+
+        guard let convValues = config["encoder"]?["conv"]?.arrayValue, !convValues.isEmpty else {
+            throw corrupt("config.encoder.conv must be a non-empty array")
+        }
+        var convolutions: [ConvLayerConfig] = []
+        for (index, item) in convValues.enumerated() {
+            let layer = ConfigReader(root: item, source: source, prefix: "encoder.conv[\(index)]")
+            let conv = ConvLayerConfig(
+                kernel: try layer.int("kernel"), stride: try layer.int("stride"), channels: try layer.int("channels"))
+            guard (1...31).contains(conv.kernel), (1...8).contains(conv.stride), (1...4096).contains(conv.channels) else {
+                throw corrupt("encoder.conv[\(index)] kernel/stride/channels out of range")
+            }
+            convolutions.append(conv)
+        }
+        let band: AttentionBand?
+        if config["encoder"]?["band_back"] == nil || config["encoder"]?["band_back"] == .null {
+            band = nil
+        } else {
+            band = AttentionBand(back: try reader.int("encoder", "band_back"), ahead: try reader.int("encoder", "band_ahead"))
+        }
+        guard let activation = Activation(rawValue: try reader.string("encoder", "activation")) else {
+            throw corrupt("encoder.activation must be one of gelu, silu, relu")
+        }
+        let encoder = EncoderConfig(
+            convolutions: convolutions,
+            width: try reader.int("encoder", "width"),
+            layers: try reader.int("encoder", "layers"),
+            heads: try reader.int("encoder", "heads"),
+            feedForwardWidth: try reader.int("encoder", "ffn_width"),
+            band: band,
+            positions: try reader.string("encoder", "positions"),
+            maximumPositions: config["encoder"]?["max_positions"]?.integerValue ?? 0,
+            activation: activation,
+            layerNormEpsilon: Float(try reader.double("encoder", "layer_norm_eps")))
+        guard (1...4096).contains(encoder.width), (0...64).contains(encoder.layers),
+            encoder.heads >= 1, encoder.width % encoder.heads == 0,
+            (1...65536).contains(encoder.feedForwardWidth)
+        else { throw corrupt("encoder width/layers/heads/ffn_width out of range (width must divide by heads)") }
+        guard convolutions.last!.channels == encoder.width else {
+            throw corrupt("the last encoder.conv layer must have width (\(encoder.width)) channels")
+        }
+        if let band, band.back < 0 || band.ahead < 0 {
+            throw corrupt("encoder band_back and band_ahead must be >= 0")
+        }
+        guard ["sinusoidal", "learned"].contains(encoder.positions) else {
+            throw corrupt("encoder.positions must be 'sinusoidal' or 'learned'")
+        }
+        if encoder.positions == "learned", encoder.maximumPositions < 1 {
+            throw corrupt("learned positions need encoder.max_positions >= 1")
+        }
+
+        let space = try reader.string("motion", "space")
+        guard ["arkit", "rig", "vertices"].contains(space) else {
+            throw corrupt("motion.space '\(space)' must be arkit, rig or vertices")
+        }
+        guard let channelValues = config["motion"]?["channels"]?.arrayValue, !channelValues.isEmpty else {
+            throw corrupt("motion.channels must be a non-empty array of names")
+        }
+        let channels = try channelValues.map { item -> String in
+            guard let name = item.stringValue, !name.isEmpty else { throw corrupt("motion.channels holds a non-string or empty name") }
+            return name
+        }
+        guard Set(channels).count == channels.count else { throw corrupt("motion.channels has duplicate names") }
+        if space == "arkit", Set(channels) != Set(ARKitChannels.names) {
+            throw corrupt("motion.space 'arkit' needs exactly the 52 ARKit channel names")
+        }
+        guard let motionActivation = Activation(rawValue: try reader.string("motion", "activation")) else {
+            throw corrupt("motion.activation must be sigmoid or identity")
+        }
+        let fps = try reader.double("motion", "fps")
+        let expectedFps = Double(frontend.sampleRate) / Double(frontend.hopLength) / Double(encoder.totalStride)
+        guard abs(fps - expectedFps) < 1e-6 * expectedFps else {
+            throw corrupt("motion.fps \(fps) disagrees with sample_rate / hop_length / stride = \(expectedFps)")
+        }
+
+        self.architecture = architecture
+        self.frontend = frontend
+        self.encoder = encoder
+        self.motion = MotionConfig(space: space, channels: channels, fps: fps, activation: motionActivation)
+    }
+}
+
+/// Reads typed fields from the config JSON with precise errors.
+struct ConfigReader {
+    let root: JSONValue
+    let source: String
+    var prefix: String = ""
+
+    private func lookup(_ path: [String]) throws -> JSONValue {
+        var node = root
+        for key in path {
+            guard let next = node[key] else {
+                throw KMTError.corruptModel("\(source): config.\(fullName(path)) is missing")
+            }
+            node = next
+        }
+        return node
+    }
+
+    private func fullName(_ path: [String]) -> String {
+        (prefix.isEmpty ? [] : [prefix]).joined() + (prefix.isEmpty ? "" : ".") + path.joined(separator: ".")
+    }
+
+    func int(_ path: String...) throws -> Int {
+        guard let value = try lookup(path).integerValue else {
+            throw KMTError.corruptModel("\(source): config.\(fullName(path)) must be an integer")
+        }
+        return value
+    }
+
+    func double(_ path: String...) throws -> Double {
+        guard let value = try lookup(path).doubleValue, value.isFinite else {
+            throw KMTError.corruptModel("\(source): config.\(fullName(path)) must be a number")
+        }
+        return value
+    }
+
+    func string(_ path: String...) throws -> String {
+        guard let value = try lookup(path).stringValue else {
+            throw KMTError.corruptModel("\(source): config.\(fullName(path)) must be a string")
+        }
+        return value
+    }
+}

@@ -1,0 +1,188 @@
+import CKMTalk
+
+/// The element types the container accepts; all are converted to float32 on load.
+public enum SafeTensorsDType: String, Sendable {
+    case f32 = "F32"
+    case f16 = "F16"
+    case bf16 = "BF16"
+
+    /// Bytes per element.
+    var byteWidth: Int {
+        switch self {
+        case .f32: return 4
+        case .f16, .bf16: return 2
+        }
+    }
+}
+
+/// A parsed and fully validated safetensors file: its metadata and its tensors, all
+/// converted to float32.
+///
+/// Layout: an 8-byte little-endian header length N, N bytes of JSON header mapping each
+/// tensor name to `{"dtype", "shape", "data_offsets": [begin, end]}` (offsets relative to
+/// the data section after the header) plus an optional `__metadata__` object of strings,
+/// then the data section. Validation rejects, with a message naming the tensor: a header
+/// length beyond the file, malformed JSON, an unknown dtype, a shape that disagrees with
+/// the byte length, offsets outside the data section or overlapping another tensor, and
+/// duplicate names.
+public struct SafeTensorsFile: Sendable {
+    /// The `__metadata__` entries (string to string), in file order.
+    public let metadata: [(key: String, value: String)]
+    /// The tensors by name.
+    public let tensors: [String: Tensor]
+    /// Tensor names in data-offset order.
+    public let names: [String]
+    /// The dtype each tensor had in the file.
+    public let storedTypes: [String: SafeTensorsDType]
+
+    /// The largest JSON header accepted (100 MiB), against absurd length fields.
+    static let maximumHeaderLength = 100 << 20
+
+    /// Parses a whole safetensors file held in memory. `source` names it in errors.
+    public init(bytes: UnsafeRawBufferPointer, source: String) throws {
+        func corrupt(_ detail: String) -> KMTError { .corruptModel("\(source): \(detail)") }
+        guard bytes.count >= 8 else {
+            throw corrupt("file is \(bytes.count) bytes, too short for the 8-byte header length")
+        }
+        let headerLength = UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: 0, as: UInt64.self))
+        guard headerLength <= UInt64(bytes.count - 8) else {
+            throw corrupt("header length \(headerLength) goes beyond the end of the file (\(bytes.count) bytes)")
+        }
+        guard headerLength <= UInt64(Self.maximumHeaderLength) else {
+            throw corrupt("header length \(headerLength) exceeds the \(Self.maximumHeaderLength)-byte limit")
+        }
+        let dataStart = 8 + Int(headerLength)
+        let dataSize = bytes.count - dataStart
+        let header: JSONValue
+        do {
+            header = try JSONParser.parse(UnsafeRawBufferPointer(rebasing: bytes[8..<dataStart]))
+        } catch let error as JSONParseError {
+            throw corrupt("malformed JSON header: \(error)")
+        }
+        guard let members = header.objectValue else {
+            throw corrupt("JSON header is not an object")
+        }
+
+        var metadata: [(key: String, value: String)] = []
+        var entries: [(name: String, dtype: SafeTensorsDType, shape: [Int], begin: Int, end: Int)] = []
+        var seen = Set<String>()
+        for (name, value) in members {
+            guard seen.insert(name).inserted else {
+                throw corrupt(name == "__metadata__" ? "duplicate __metadata__" : "duplicate tensor name '\(name)'")
+            }
+            if name == "__metadata__" {
+                guard let pairs = value.objectValue else { throw corrupt("__metadata__ is not an object") }
+                for (key, item) in pairs {
+                    guard let text = item.stringValue else {
+                        throw corrupt("__metadata__ value for '\(key)' is not a string")
+                    }
+                    metadata.append((key, text))
+                }
+                continue
+            }
+            guard value.objectValue != nil else { throw corrupt("tensor '\(name)': entry is not an object") }
+            guard let dtypeName = value["dtype"]?.stringValue else {
+                throw corrupt("tensor '\(name)': missing dtype")
+            }
+            guard let dtype = SafeTensorsDType(rawValue: dtypeName) else {
+                throw corrupt("tensor '\(name)': unsupported dtype '\(dtypeName)' (F32, F16 and BF16 are supported)")
+            }
+            guard let shapeValues = value["shape"]?.arrayValue else {
+                throw corrupt("tensor '\(name)': missing shape")
+            }
+            var shape: [Int] = []
+            var elementCount = 1
+            for dimension in shapeValues {
+                guard let size = dimension.integerValue, size >= 0 else {
+                    throw corrupt("tensor '\(name)': shape entries must be non-negative integers")
+                }
+                let (product, overflow) = elementCount.multipliedReportingOverflow(by: size)
+                guard !overflow, product <= Int(Int32.max) else {
+                    throw corrupt("tensor '\(name)': shape \(shapeValues.compactMap(\.integerValue)) is too large")
+                }
+                elementCount = product
+                shape.append(size)
+            }
+            guard let offsets = value["data_offsets"]?.arrayValue, offsets.count == 2,
+                let begin = offsets[0].integerValue, let end = offsets[1].integerValue
+            else {
+                throw corrupt("tensor '\(name)': data_offsets must be two integers")
+            }
+            guard begin >= 0, begin <= end else {
+                throw corrupt("tensor '\(name)': data_offsets [\(begin), \(end)] are not an ascending range")
+            }
+            guard end <= dataSize else {
+                throw corrupt("tensor '\(name)': data_offsets [\(begin), \(end)] lie outside the \(dataSize)-byte data section")
+            }
+            let expectedBytes = elementCount * dtype.byteWidth
+            guard end - begin == expectedBytes else {
+                throw corrupt("tensor '\(name)': shape \(shape) of \(dtypeName) needs \(expectedBytes) bytes but data_offsets span \(end - begin)")
+            }
+            entries.append((name, dtype, shape, begin, end))
+        }
+
+        entries.sort { $0.begin != $1.begin ? $0.begin < $1.begin : $0.end < $1.end }
+        for index in entries.indices.dropFirst() {
+            let previous = entries[index - 1]
+            let current = entries[index]
+            if current.begin < previous.end {
+                throw corrupt("tensor '\(current.name)' overlaps tensor '\(previous.name)' in the data section")
+            }
+        }
+
+        var tensors: [String: Tensor] = [:]
+        var storedTypes: [String: SafeTensorsDType] = [:]
+        for entry in entries {
+            let raw = UnsafeRawBufferPointer(rebasing: bytes[(dataStart + entry.begin)..<(dataStart + entry.end)])
+            tensors[entry.name] = Tensor(shape: entry.shape, data: Self.decode(raw, as: entry.dtype))
+            storedTypes[entry.name] = entry.dtype
+        }
+        self.metadata = metadata
+        self.tensors = tensors
+        self.names = entries.map(\.name)
+        self.storedTypes = storedTypes
+    }
+
+    /// Parses a file held in a byte array.
+    public init(bytes: [UInt8], source: String) throws {
+        self = try bytes.withUnsafeBytes { try SafeTensorsFile(bytes: $0, source: source) }
+    }
+
+    /// Reads and parses the file at `path`.
+    public init(path: String) throws {
+        let bytes = try FileBytes.read(path)
+        try self.init(bytes: bytes, source: path)
+    }
+
+    /// The metadata value under `key`, or nil.
+    public func metadataValue(_ key: String) -> String? {
+        metadata.first { $0.key == key }?.value
+    }
+
+    /// Total number of scalars across all tensors.
+    public var parameterCount: Int { tensors.values.reduce(0) { $0 + $1.count } }
+
+    /// Converts little-endian stored elements to float32.
+    static func decode(_ raw: UnsafeRawBufferPointer, as dtype: SafeTensorsDType) -> [Float] {
+        let count = raw.count / dtype.byteWidth
+        return [Float](unsafeUninitializedCapacity: count) { out, initialized in
+            switch dtype {
+            case .f32:
+                for i in 0..<count {
+                    out[i] = Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)))
+                }
+            case .f16:
+                for i in 0..<count {
+                    let bits = UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))
+                    out[i] = Float(Float16(bitPattern: bits))
+                }
+            case .bf16:
+                for i in 0..<count {
+                    let bits = UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))
+                    out[i] = Float(bitPattern: UInt32(bits) << 16)
+                }
+            }
+            initialized = count
+        }
+    }
+}

@@ -1,0 +1,39 @@
+/// Hands out the tensors an architecture needs, checking that each exists with the
+/// expected shape, and that the file holds nothing the architecture does not use.
+struct WeightStore {
+    private let file: SafeTensorsFile
+    private let source: String
+    private let architecture: String
+    private var used = Set<String>()
+
+    init(file: SafeTensorsFile, source: String, architecture: String) {
+        self.file = file
+        self.source = source
+        self.architecture = architecture
+    }
+
+    /// The tensor `name`, which must have exactly `shape`.
+    mutating func require(_ name: String, shape: [Int]) throws -> Tensor {
+        guard let tensor = file.tensors[name] else {
+            throw KMTError.corruptModel("\(source): missing tensor '\(name)' required by architecture '\(architecture)'")
+        }
+        guard tensor.shape == shape else {
+            throw KMTError.corruptModel("\(source): tensor '\(name)' has shape \(tensor.shape), architecture '\(architecture)' expects \(shape)")
+        }
+        for value in tensor.data where !value.isFinite {
+            throw KMTError.corruptModel("\(source): tensor '\(name)' contains a non-finite value")
+        }
+        used.insert(name)
+        return tensor
+    }
+
+    /// Throws when the file holds tensors the architecture never asked for (a sign of a
+    /// mismatched export).
+    func checkAllUsed() throws {
+        let unused = file.names.filter { !used.contains($0) }
+        guard unused.isEmpty else {
+            let list = unused.prefix(5).map { "'\($0)'" }.joined(separator: ", ")
+            throw KMTError.corruptModel("\(source): \(unused.count) tensor(s) not used by architecture '\(architecture)': \(list)")
+        }
+    }
+}

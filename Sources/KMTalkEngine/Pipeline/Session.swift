@@ -1,0 +1,72 @@
+import CKMTalk
+
+/// Validated session options (from `kmt_session_params`).
+public struct SessionOptions: Sendable {
+    /// OpenBLAS threads; 0 = all cores.
+    public var threads: Int = 0
+    /// Output frame rate; nil = the model's native rate.
+    public var outputFps: Double? = nil
+    public var nonfinitePolicy: kmt_nonfinite_policy = KMT_NONFINITE_REJECT
+
+    public init(threads: Int = 0, outputFps: Double? = nil, nonfinitePolicy: kmt_nonfinite_policy = KMT_NONFINITE_REJECT) {
+        self.threads = threads
+        self.outputFps = outputFps
+        self.nonfinitePolicy = nonfinitePolicy
+    }
+
+    /// The accepted output frame rates.
+    public static let fpsRange: ClosedRange<Double> = 1...240
+}
+
+/// Per-stream inference state over a shared model. Offline calls run the whole
+/// pipeline: decode -> mono 16 kHz -> log-mel -> network -> frame-rate conversion.
+public final class Session {
+    public let model: KMTalkModel
+    public let options: SessionOptions
+
+    public init(model: KMTalkModel, options: SessionOptions) {
+        self.model = model
+        self.options = options
+    }
+
+    /// Timings of the last call, in seconds, by stage.
+    public private(set) var lastTimings: [(stage: String, seconds: Double)] = []
+
+    /// Animates the audio file at `path`.
+    public func animate(path: String) throws -> Animation {
+        BLAS.setThreads(options.threads)
+        var clock = StageClock()
+        let decoded = try AudioDecoder.decode(
+            path: path, targetRate: model.config.frontend.sampleRate, nonfinitePolicy: options.nonfinitePolicy)
+        clock.mark("decode+resample")
+        return try animate(samples: decoded.samples, clock: &clock)
+    }
+
+    /// Animates interleaved float PCM at any supported rate and channel count.
+    public func animate(
+        pcm: UnsafePointer<Float>, frameCount: Int, sampleRate: Int, channels: Int
+    ) throws -> Animation {
+        BLAS.setThreads(options.threads)
+        var clock = StageClock()
+        let samples = try AudioDecoder.convert(
+            samples: pcm, frameCount: frameCount, sampleRate: sampleRate, channels: channels,
+            targetRate: model.config.frontend.sampleRate, nonfinitePolicy: options.nonfinitePolicy)
+        clock.mark("resample")
+        return try animate(samples: samples, clock: &clock)
+    }
+
+    private func animate(samples: [Float], clock: inout StageClock) throws -> Animation {
+        guard !samples.isEmpty else { throw KMTError.invalidAudio("audio is empty after resampling") }
+        let features = model.features(samples)
+        clock.mark("features")
+        var motion = try model.motion(features: features)
+        clock.mark("network")
+        let nativeFps = model.config.motion.fps
+        let fps = options.outputFps ?? nativeFps
+        motion = resampleFrames(motion, from: nativeFps, to: fps)
+        clock.mark("fps")
+        lastTimings = clock.stages
+        Log.debug("animated \(samples.count) samples into \(motion.shape[0]) frames at \(fps) fps")
+        return Animation(values: motion, fps: fps, channelNames: model.config.motion.channels)
+    }
+}

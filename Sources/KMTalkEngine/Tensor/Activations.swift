@@ -1,0 +1,48 @@
+import Glibc
+
+/// Element-wise activation functions.
+public enum Activation: String, Sendable {
+    /// The exact GELU, `0.5 x (1 + erf(x / sqrt 2))` (PyTorch's default).
+    case gelu
+    /// SiLU (swish), `x * sigmoid(x)`.
+    case silu
+    /// Rectified linear unit.
+    case relu
+    /// Logistic sigmoid.
+    case sigmoid
+    /// Identity.
+    case identity
+
+    /// Applies the function to every element in place.
+    public func apply(_ values: inout [Float]) {
+        values.withUnsafeMutableBufferPointer { v in
+            switch self {
+            case .gelu:
+                let invSqrt2: Float = 0.70710678118654752
+                for i in v.indices { v[i] = 0.5 * v[i] * (1 + erff(v[i] * invSqrt2)) }
+            case .silu:
+                for i in v.indices { v[i] = v[i] / (1 + expf(-v[i])) }
+            case .relu:
+                for i in v.indices { v[i] = max(v[i], 0) }
+            case .sigmoid:
+                for i in v.indices { v[i] = 1 / (1 + expf(-v[i])) }
+            case .identity:
+                break
+            }
+        }
+    }
+
+    /// Returns `x` with the function applied to every element.
+    public func callAsFunction(_ x: Tensor) -> Tensor {
+        var result = x
+        apply(&result.data)
+        return result
+    }
+}
+
+/// GELU (exact, erf-based) of every element.
+public func gelu(_ x: Tensor) -> Tensor { Activation.gelu(x) }
+/// SiLU of every element.
+public func silu(_ x: Tensor) -> Tensor { Activation.silu(x) }
+/// Logistic sigmoid of every element.
+public func sigmoid(_ x: Tensor) -> Tensor { Activation.sigmoid(x) }

@@ -1,0 +1,32 @@
+import COpenBLAS
+
+/// Thin wrappers over the OpenBLAS calls the engine uses.
+public enum BLAS {
+    /// Sets OpenBLAS's process-wide thread count; `count <= 0` means all cores.
+    public static func setThreads(_ count: Int) {
+        let cores = Int(openblas_get_num_procs())
+        let wanted = count <= 0 ? cores : min(count, max(cores, 1) * 4)
+        if Int(openblas_get_num_threads()) != wanted {
+            openblas_set_num_threads(Int32(wanted))
+        }
+    }
+
+    /// OpenBLAS's current thread count.
+    public static var threads: Int { Int(openblas_get_num_threads()) }
+
+    /// Row-major `C[m, n] = alpha * op(A) * op(B) + beta * C`, where op transposes when asked.
+    /// `lda`, `ldb`, `ldc` are the row strides of the stored matrices.
+    @inline(__always)
+    public static func sgemm(
+        transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
+        alpha: Float = 1, a: UnsafePointer<Float>, lda: Int,
+        b: UnsafePointer<Float>, ldb: Int,
+        beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
+        guard m > 0, n > 0 else { return }
+        cblas_sgemm(
+            CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans,
+            transposeB ? CblasTrans : CblasNoTrans,
+            Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+    }
+}

@@ -1,0 +1,350 @@
+/*
+ * kmtalk.h -- the public C API of KMTalk, speech-driven 3D facial animation.
+ *
+ * KMTalk turns speech audio into per-frame facial animation (ARKit blendshape
+ * weights, any named rig channels, or mesh vertex offsets). It implements the
+ * method of "KMTalk: Speech-Driven 3D Facial Animation with Key Motion
+ * Embedding" (ECCV 2024): key motions at phoneme boundaries, then cross-modal
+ * motion completion.
+ *
+ * USAGE
+ *
+ *     kmt_model *model = NULL;
+ *     kmt_session *session = NULL;
+ *     kmt_animation *anim = NULL;
+ *     if (kmt_model_load_file("kmtalk-base.safetensors", NULL, &model) != KMT_OK ||
+ *         kmt_session_create(model, NULL, &session) != KMT_OK ||
+ *         kmt_animate_file(session, "speech.wav", &anim) != KMT_OK) {
+ *         fprintf(stderr, "kmtalk: %s\n", kmt_last_error());
+ *     } else {
+ *         size_t frames = kmt_animation_frame_count(anim);
+ *         size_t channels = kmt_animation_channel_count(anim);
+ *         float *w = malloc(frames * channels * sizeof(float));
+ *         kmt_animation_read_frames(anim, 0, frames, w, frames * channels, NULL);
+ *         printf("%s at frame 0: %f\n", kmt_animation_channel_name(anim, 0), w[0]);
+ *         free(w);
+ *     }
+ *     kmt_animation_free(anim);
+ *     kmt_session_free(session);
+ *     kmt_model_free(model);
+ *
+ * THREAD SAFETY
+ *
+ * - kmt_model is immutable once loaded: any number of threads may create
+ *   sessions from one model and use them at the same time.
+ * - kmt_session holds per-stream state: use one session from one thread at a
+ *   time (different sessions may run concurrently).
+ * - kmt_animation is immutable: any thread may read it.
+ * - kmt_last_error() is per thread. kmt_log_set() may be called at any time.
+ * - OpenBLAS keeps one process-wide thread count: a session sets it from its
+ *   n_threads parameter before computing. Hosts that run several sessions at
+ *   once should give them the same n_threads.
+ *
+ * OWNERSHIP
+ *
+ * - Every object returned through an out-parameter (kmt_model **,
+ *   kmt_session **, kmt_animation **) belongs to the caller, who releases it
+ *   with the matching kmt_*_free(). The free functions accept NULL.
+ * - A session keeps its model alive: the model may be freed before its
+ *   sessions; its memory is released when the last user is gone.
+ * - const char * values returned by the library are owned by the library.
+ *   Strings from a model or animation live as long as that object; static
+ *   strings (kmt_version, kmt_status_string) live forever; kmt_last_error()
+ *   lives until the next KMTalk call on the same thread.
+ * - The library never keeps caller pointers (paths, buffers, parameter
+ *   structs) after a call returns. Output buffers are always caller-owned.
+ * - On failure every out-parameter is set to NULL (or 0) before returning.
+ *
+ * ERRORS
+ *
+ * Functions that can fail return a kmt_status. On failure kmt_last_error()
+ * gives the detail, for example "speech.xyz: not a supported audio format".
+ * No function aborts the host process on bad input.
+ *
+ * AUDIO INPUT
+ *
+ * Files: every format libsndfile reads (WAV 8/16/24/32-bit integer and float,
+ * FLAC, Ogg Vorbis, Ogg Opus, MP3, AIFF, CAF, ...), any channel count (mixed
+ * down to mono by averaging), any rate from 8 kHz to 192 kHz (resampled to the
+ * model's rate, 16 kHz, with libsoxr at high quality). PCM: 32-bit float
+ * samples, interleaved channels, same range of rates. Non-finite samples (NaN,
+ * +-Inf) are rejected with KMT_ERR_INVALID_AUDIO by default, or replaced by
+ * silence when kmt_session_params.nonfinite_policy is KMT_NONFINITE_ZERO.
+ */
+#ifndef KMTALK_H
+#define KMTALK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ------------------------------------------------------------------------ */
+/* Versions                                                                  */
+/* ------------------------------------------------------------------------ */
+
+#define KMT_VERSION_MAJOR 0
+#define KMT_VERSION_MINOR 1
+#define KMT_VERSION_PATCH 0
+#define KMT_VERSION_STRING "0.1.0"
+/** The version as one comparable number: major * 10000 + minor * 100 + patch. */
+#define KMT_VERSION_NUMBER \
+    (KMT_VERSION_MAJOR * 10000 + KMT_VERSION_MINOR * 100 + KMT_VERSION_PATCH)
+
+/** Marks a declaration as deprecated, naming its replacement. */
+#if defined(__GNUC__) || defined(__clang__)
+#define KMT_DEPRECATED(replacement) \
+    __attribute__((deprecated("use " #replacement " instead")))
+#elif defined(_MSC_VER)
+#define KMT_DEPRECATED(replacement) __declspec(deprecated("use " #replacement " instead"))
+#else
+#define KMT_DEPRECATED(replacement)
+#endif
+
+/** The library version at run time, "MAJOR.MINOR.PATCH" (static string). */
+const char *kmt_version(void);
+
+/** The library version at run time as KMT_VERSION_NUMBER computes it. */
+int32_t kmt_version_number(void);
+
+/* ------------------------------------------------------------------------ */
+/* Status codes and errors                                                   */
+/* ------------------------------------------------------------------------ */
+
+/** Result of every fallible call. Values are stable; new ones are appended. */
+typedef enum kmt_status {
+    KMT_OK = 0,
+    /** A NULL pointer, a value out of range, a struct_size too small. */
+    KMT_ERR_INVALID_ARGUMENT = 1,
+    /** A file could not be opened or read (missing, permissions, I/O error). */
+    KMT_ERR_IO = 2,
+    /** The file is not in a format KMTalk reads (audio, model). */
+    KMT_ERR_UNSUPPORTED_FORMAT = 3,
+    /** Audio that decodes but cannot be used: empty, truncated, corrupt,
+        non-finite samples, a sample rate outside 8 kHz..192 kHz. */
+    KMT_ERR_INVALID_AUDIO = 4,
+    /** A model file that breaks the container rules or lacks a tensor. */
+    KMT_ERR_CORRUPT_MODEL = 5,
+    /** A well-formed model this version of the library cannot run. */
+    KMT_ERR_INCOMPATIBLE_MODEL = 6,
+    /** An allocation failed or a size would overflow. */
+    KMT_ERR_OUT_OF_MEMORY = 7,
+    /** A caller buffer is too small; the needed size is reported. */
+    KMT_ERR_BUFFER_TOO_SMALL = 8,
+    /** A bug in KMTalk: please report it with kmt_last_error(). */
+    KMT_ERR_INTERNAL = 9
+} kmt_status;
+
+/** A short static description of a status code ("invalid argument"). */
+const char *kmt_status_string(kmt_status status);
+
+/**
+ * The detailed message of the last failed call on this thread, or "" when
+ * the last call succeeded. Valid until the next KMTalk call on this thread.
+ */
+const char *kmt_last_error(void);
+
+/** Severity of a log message. */
+typedef enum kmt_log_level {
+    KMT_LOG_DEBUG = 0,
+    KMT_LOG_INFO = 1,
+    KMT_LOG_WARNING = 2,
+    KMT_LOG_ERROR = 3
+} kmt_log_level;
+
+/**
+ * Receives the library's log messages. `message` is valid only during the
+ * call. The callback may be invoked from any thread that calls KMTalk.
+ */
+typedef void (*kmt_log_callback)(kmt_log_level level, const char *message,
+                                 void *user_data);
+
+/**
+ * Installs a process-wide log callback (NULL silences the library, which is
+ * the default). Messages below `min_level` are not delivered.
+ */
+void kmt_log_set(kmt_log_callback callback, kmt_log_level min_level,
+                 void *user_data);
+
+/* ------------------------------------------------------------------------ */
+/* Handles                                                                   */
+/* ------------------------------------------------------------------------ */
+
+/** Immutable model weights and configuration; shareable across threads. */
+typedef struct kmt_model kmt_model;
+/** Per-stream inference state (offline calls now, streaming later). */
+typedef struct kmt_session kmt_session;
+/** An animation result: frames x channels of float weights at a frame rate. */
+typedef struct kmt_animation kmt_animation;
+/** A character rig (template mesh plus named blendshapes). Reserved. */
+typedef struct kmt_rig kmt_rig;
+
+/* ------------------------------------------------------------------------ */
+/* Models                                                                    */
+/* ------------------------------------------------------------------------ */
+
+/**
+ * Options for loading a model. Obtain with kmt_model_default_params(), then
+ * change fields. Fields are only ever appended; struct_size lets older
+ * callers keep working.
+ */
+typedef struct kmt_model_params {
+    /** sizeof(kmt_model_params) as the caller was compiled. */
+    size_t struct_size;
+    /** Reserved for future flags; must be 0. */
+    uint32_t flags;
+} kmt_model_params;
+
+/** Default model options (struct_size filled in). */
+kmt_model_params kmt_model_default_params(void);
+
+/**
+ * Loads a model from a safetensors file written by KMTalk's exporter.
+ * `params` may be NULL for defaults. On success *out_model owns the model.
+ * Errors: KMT_ERR_IO (missing/unreadable), KMT_ERR_CORRUPT_MODEL (container
+ * or tensor errors), KMT_ERR_INCOMPATIBLE_MODEL (unknown architecture).
+ */
+kmt_status kmt_model_load_file(const char *path, const kmt_model_params *params,
+                               kmt_model **out_model);
+
+/**
+ * Loads a model from `size` bytes at `data` (for example an asset read by a
+ * game engine). The bytes are copied as needed; the caller may free `data`
+ * when the call returns.
+ */
+kmt_status kmt_model_load_memory(const void *data, size_t size,
+                                 const kmt_model_params *params,
+                                 kmt_model **out_model);
+
+/** Releases the caller's reference to a model. Accepts NULL. */
+void kmt_model_free(kmt_model *model);
+
+/** The model's architecture name, for example "kmtalk". Owned by the model. */
+const char *kmt_model_architecture(const kmt_model *model);
+
+/** The audio sample rate the model consumes (Hz); 0 for a NULL model. */
+int32_t kmt_model_sample_rate(const kmt_model *model);
+
+/** The model's native output frame rate (frames per second); 0 for NULL. */
+float kmt_model_fps(const kmt_model *model);
+
+/** Number of output channels (motion dimensions); 0 for NULL. */
+size_t kmt_model_channel_count(const kmt_model *model);
+
+/** Name of output channel `index`, or NULL when out of range. Owned by the model. */
+const char *kmt_model_channel_name(const kmt_model *model, size_t index);
+
+/** Total number of weights (scalars) in the model; 0 for NULL. */
+uint64_t kmt_model_parameter_count(const kmt_model *model);
+
+/**
+ * Copies the `__metadata__` value stored under `key` into `buffer` as a
+ * NUL-terminated string. *out_length (may be NULL) receives the value's
+ * length without the NUL. If `buffer_size` is too small the call returns
+ * KMT_ERR_BUFFER_TOO_SMALL and still sets *out_length, so a caller can ask
+ * with (NULL, 0) first. A missing key gives KMT_ERR_INVALID_ARGUMENT.
+ */
+kmt_status kmt_model_metadata(const kmt_model *model, const char *key,
+                              char *buffer, size_t buffer_size,
+                              size_t *out_length);
+
+/* ------------------------------------------------------------------------ */
+/* Sessions                                                                  */
+/* ------------------------------------------------------------------------ */
+
+/** What to do with NaN or infinite input samples. */
+typedef enum kmt_nonfinite_policy {
+    /** Fail with KMT_ERR_INVALID_AUDIO naming the first bad sample (default). */
+    KMT_NONFINITE_REJECT = 0,
+    /** Replace every non-finite sample with 0 (silence) and go on. */
+    KMT_NONFINITE_ZERO = 1
+} kmt_nonfinite_policy;
+
+/**
+ * Options for a session. Obtain with kmt_session_default_params(), then
+ * change fields. Fields are only ever appended.
+ */
+typedef struct kmt_session_params {
+    /** sizeof(kmt_session_params) as the caller was compiled. */
+    size_t struct_size;
+    /** OpenBLAS threads while this session computes; 0 = all cores. */
+    int32_t n_threads;
+    /** Output frame rate, 1..240 fps; 0 = the model's native rate. */
+    float output_fps;
+    /** Handling of NaN / infinite input samples. */
+    kmt_nonfinite_policy nonfinite_policy;
+} kmt_session_params;
+
+/** Default session options (struct_size filled in, n_threads 0, native fps). */
+kmt_session_params kmt_session_default_params(void);
+
+/**
+ * Creates a session on `model`. `params` may be NULL for defaults. The
+ * session holds a reference to the model.
+ */
+kmt_status kmt_session_create(const kmt_model *model,
+                              const kmt_session_params *params,
+                              kmt_session **out_session);
+
+/** Releases a session. Accepts NULL. */
+void kmt_session_free(kmt_session *session);
+
+/* ------------------------------------------------------------------------ */
+/* Offline animation                                                         */
+/* ------------------------------------------------------------------------ */
+
+/**
+ * Decodes the audio file at `path` and animates all of it.
+ * Errors: KMT_ERR_IO (missing/unreadable), KMT_ERR_UNSUPPORTED_FORMAT,
+ * KMT_ERR_INVALID_AUDIO (empty, truncated, corrupt, bad rate, NaN samples).
+ */
+kmt_status kmt_animate_file(kmt_session *session, const char *path,
+                            kmt_animation **out_animation);
+
+/**
+ * Animates `frame_count` frames of interleaved float PCM (`channels` samples
+ * per frame, nominal range -1..1) at `sample_rate` Hz (8000..192000).
+ */
+kmt_status kmt_animate_pcm(kmt_session *session, const float *samples,
+                           size_t frame_count, int32_t sample_rate,
+                           int32_t channels, kmt_animation **out_animation);
+
+/* ------------------------------------------------------------------------ */
+/* Animations                                                                */
+/* ------------------------------------------------------------------------ */
+
+/** Releases an animation. Accepts NULL. */
+void kmt_animation_free(kmt_animation *animation);
+
+/** Number of frames; 0 for NULL. */
+size_t kmt_animation_frame_count(const kmt_animation *animation);
+
+/** Number of channels per frame; 0 for NULL. */
+size_t kmt_animation_channel_count(const kmt_animation *animation);
+
+/** Frame rate in frames per second; 0 for NULL. Frame i is at time i / fps. */
+float kmt_animation_fps(const kmt_animation *animation);
+
+/** Name of channel `index`, or NULL when out of range. Owned by the animation. */
+const char *kmt_animation_channel_name(const kmt_animation *animation,
+                                       size_t index);
+
+/**
+ * Copies frames [first_frame, first_frame + frame_count) into `buffer`,
+ * row-major (frame by frame, channel_count floats each). `buffer_length` is
+ * the buffer's capacity in floats. *out_written (may be NULL) receives the
+ * number of floats needed, which are written unless the buffer is too small
+ * (KMT_ERR_BUFFER_TOO_SMALL). A range past the end is KMT_ERR_INVALID_ARGUMENT.
+ */
+kmt_status kmt_animation_read_frames(const kmt_animation *animation,
+                                     size_t first_frame, size_t frame_count,
+                                     float *buffer, size_t buffer_length,
+                                     size_t *out_written);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* KMTALK_H */
