@@ -72,8 +72,8 @@ public enum AudioDecoder {
         if framesRead == 0 {
             throw KMTError.invalidAudio("\(path): no audio frames could be decoded (truncated or corrupt)")
         }
-        if Int64(framesRead) < Int64(info.frames) {
-            Log.warning("\(path): header declares \(info.frames) frames but only \(framesRead) decoded; the file looks truncated")
+        if let declared = declaredFrames(file, framesRead: framesRead), declared > framesRead {
+            throw KMTError.invalidAudio("\(path): truncated: the header declares \(declared) frames, the file holds \(framesRead)")
         }
         let samples = try sink.finish()
         return Decoded(
@@ -97,6 +97,24 @@ public enum AudioDecoder {
             offset += count
         }
         return try sink.finish()
+    }
+
+    /// The frame count a WAV or AIFF header declares when its data chunk claims more bytes
+    /// than the file holds, or nil. libsndfile clamps `frames` to the bytes present and
+    /// notes the mismatch in its log as "data : DECLARED (should be PRESENT)". Streaming
+    /// writers that leave the size unknown (0 or 0xFFFFFFFF) are not truncated.
+    static func declaredFrames(_ file: OpaquePointer, framesRead: Int) -> Int? {
+        var log = [CChar](repeating: 0, count: 8192)
+        _ = sf_command(file, Int32(SFC_GET_LOG_INFO), &log, Int32(log.count))
+        let text = String(decoding: log.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        for line in text.split(separator: "\n") {
+            let trimmed = line.drop { $0 == " " }
+            guard trimmed.hasPrefix("data ") || trimmed.hasPrefix("SSND "), trimmed.contains("(should be ") else { continue }
+            let numbers = trimmed.split { !$0.isNumber }.compactMap { Int($0) }
+            guard numbers.count >= 2, numbers[1] > 0, numbers[0] > numbers[1], numbers[0] < 0xFFFF_FFF0 else { return nil }
+            return Int(Double(framesRead) * Double(numbers[0]) / Double(numbers[1]))
+        }
+        return nil
     }
 
     /// libsndfile's descriptive names of a format's container and encoding.

@@ -1,0 +1,58 @@
+import Foundation
+import Testing
+
+@testable import KMTalkEngine
+
+@Suite struct LogMelTests {
+    @Test func matchesNumPyReference() throws {
+        let golden = try Fixtures.golden("logmel_golden.safetensors")
+        let config = try #require(golden.metadataValue("config"))
+        let json = try JSONParser.parse(config)
+        let melConfig = LogMelConfig(
+            sampleRate: json["sample_rate"]!.integerValue!, fftSize: json["n_fft"]!.integerValue!,
+            windowLength: json["win_length"]!.integerValue!, hopLength: json["hop_length"]!.integerValue!,
+            melCount: json["n_mels"]!.integerValue!, minFrequency: json["f_min"]!.doubleValue!,
+            maxFrequency: json["f_max"]!.doubleValue!, logFloor: Float(json["log_floor"]!.doubleValue!))
+        try melConfig.validate()
+        let features = LogMelSpectrogram(config: melConfig)(try golden.tensor("samples").data)
+        expectClose(features, try golden.tensor("features"), "log-mel")
+    }
+
+    @Test func longInputsAreChunkedWithoutChangingResults() {
+        // More frames than one sgemm chunk: frames computed in different chunks must
+        // equal frames computed alone.
+        let config = LogMelConfig()
+        let mel = LogMelSpectrogram(config: config)
+        var samples = [Float](repeating: 0, count: 160 * 1300)
+        for n in samples.indices {
+            let tone = Float(sin(Double(n) * 0.05)) * 0.3
+            let noise = Float((n * 7919) % 101) / 1000
+            samples[n] = tone + noise
+        }
+        let whole = mel(samples)
+        #expect(whole.shape == [1301, 80])
+        let tail = mel(Array(samples[(160 * 1000)...]))
+        // Frame 1000 of the whole (centre at sample 160000) equals frame 0 of the tail
+        // except for the left context; compare a frame well inside instead.
+        var worst: Float = 0
+        for c in 0..<80 {
+            let difference: Float = abs(whole.data[1100 * 80 + c] - tail.data[100 * 80 + c])
+            worst = max(worst, difference)
+        }
+        #expect(worst < 1e-3)
+    }
+
+    @Test func silenceHitsTheLogFloor() {
+        let config = LogMelConfig(logFloor: 1e-6)
+        let features = LogMelSpectrogram(config: config)([Float](repeating: 0, count: 1600))
+        #expect(features.shape == [11, 80])
+        #expect(features.data.allSatisfy { abs($0 - logf(1e-6)) < 1e-5 })
+    }
+
+    @Test func invalidConfigurationsAreRejected() {
+        #expect(throws: KMTError.self) { try LogMelConfig(fftSize: 8).validate() }
+        #expect(throws: KMTError.self) { try LogMelConfig(windowLength: 500).validate() }
+        #expect(throws: KMTError.self) { try LogMelConfig(maxFrequency: 9000).validate() }
+        #expect(throws: KMTError.self) { try LogMelConfig(logFloor: 0).validate() }
+    }
+}
