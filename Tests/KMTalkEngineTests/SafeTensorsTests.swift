@@ -129,7 +129,7 @@ enum SafeTensorsBuilder {
             }
             if trial % 17 == 0 { bytes = Array(bytes.prefix(Int.random(in: 0..<bytes.count, using: &generator))) }
             do {
-                _ = try KMTalkModel(bytes: bytes.withUnsafeBytes { UnsafeRawBufferPointer($0) })
+                _ = try bytes.withUnsafeBytes { try KMTalkModel(bytes: $0) }
             } catch let error as KMTError {
                 #expect(!error.message.isEmpty)
             }

@@ -100,11 +100,12 @@ def embedding(ids, table):
 
 
 def resample_frames(motion, in_fps, out_fps):
-    """Linear interpolation in time; frame i at i / fps; round(frames * out / in) frames."""
+    """Linear interpolation in time; frame i at i / fps. The output spans the same time,
+    (frames - 1) / in_fps seconds: floor((frames - 1) * out / in) + 1 frames."""
     frames = motion.shape[0]
     if in_fps == out_fps:
         return motion
-    out_frames = max(1, int(round(frames * out_fps / in_fps)))
+    out_frames = int(np.floor((frames - 1) * out_fps / in_fps + 1e-9)) + 1
     position = np.minimum(np.arange(out_frames) * in_fps / out_fps, frames - 1)
     lower = np.floor(position).astype(int)
     upper = np.minimum(lower + 1, frames - 1)

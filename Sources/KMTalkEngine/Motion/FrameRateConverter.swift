@@ -1,10 +1,11 @@
 /// Resamples a motion sequence [frames, channels] from one frame rate to another by
 /// linear interpolation in time. Frame `i` sits at time `i / fps` in both sequences; the
-/// output covers the same duration, `round(frames * outFps / inFps)` frames (at least 1).
+/// output spans the same time, `(frames - 1) / inFps` seconds, so it has
+/// `floor((frames - 1) * outFps / inFps) + 1` frames.
 public func resampleFrames(_ motion: Tensor, from inputFps: Double, to outputFps: Double) -> Tensor {
     let frames = motion.shape[0], channels = motion.shape[1]
     if inputFps == outputFps || frames == 0 { return motion }
-    let outputFrames = max(1, Int((Double(frames) * outputFps / inputFps).rounded()))
+    let outputFrames = Int((Double(frames - 1) * outputFps / inputFps + 1e-9).rounded(.down)) + 1
     var output = [Float](repeating: 0, count: outputFrames * channels)
     motion.data.withUnsafeBufferPointer { input in
         output.withUnsafeMutableBufferPointer { out in

@@ -1,0 +1,266 @@
+import CKMTalk
+import Foundation
+import Testing
+
+@testable import KMTalkEngine
+
+/// The exported C functions, called exactly as a C host calls them.
+@Suite struct CAPITests {
+    var lastError: String { String(cString: kmt_last_error()) }
+
+    func loadTinyModel() throws -> OpaquePointer {
+        var model: OpaquePointer?
+        #expect(kmt_model_load_file(Fixtures.tinyModelPath, nil, &model) == KMT_OK, "\(lastError)")
+        return try #require(model)
+    }
+
+    func writeWav(_ samples: [Float], rate: Int, channels: Int) throws -> (URL, String) {
+        let directory = try Fixtures.temporaryDirectory()
+        let path = directory.appendingPathComponent("speech.wav").path
+        #expect(AudioWriter.write(path: path, format: Int32(0x010000 | 0x0006), rate: rate, channels: channels, samples: samples))
+        return (directory, path)
+    }
+
+    @Test func versionAndStatusStrings() {
+        #expect(String(cString: kmt_version()) == KMT_VERSION_STRING)
+        #expect(kmt_version_number() == Int32(KMT_VERSION_MAJOR * 10000 + KMT_VERSION_MINOR * 100 + KMT_VERSION_PATCH))
+        #expect(String(cString: kmt_status_string(KMT_OK)) == "ok")
+        #expect(String(cString: kmt_status_string(KMT_ERR_CORRUPT_MODEL)) == "corrupt model")
+        #expect(String(cString: kmt_status_string(KMT_ERR_INTERNAL)) == "internal error")
+        #expect(String(cString: kmt_status_string(kmt_status(rawValue: 999))) == "unknown status")
+    }
+
+    @Test func modelLoadsFromFileAndMemoryWithTheSameAnswers() throws {
+        let model = try loadTinyModel()
+        defer { kmt_model_free(model) }
+        #expect(String(cString: kmt_model_architecture(model)) == "kmtalk-direct")
+        #expect(kmt_model_sample_rate(model) == 16_000)
+        #expect(kmt_model_fps(model) == 50)
+        #expect(kmt_model_channel_count(model) == 52)
+        #expect(String(cString: kmt_model_channel_name(model, 17)) == "jawOpen")
+        #expect(kmt_model_channel_name(model, 52) == nil)
+        #expect(kmt_model_parameter_count(model) > 10_000)
+
+        let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: Fixtures.tinyModelPath)))
+        var fromMemory: OpaquePointer?
+        var params = kmt_model_default_params()
+        #expect(params.struct_size == MemoryLayout<kmt_model_params>.size)
+        #expect(kmt_model_load_memory(bytes, bytes.count, &params, &fromMemory) == KMT_OK, "\(lastError)")
+        defer { kmt_model_free(fromMemory) }
+        #expect(kmt_model_parameter_count(fromMemory) == kmt_model_parameter_count(model))
+    }
+
+    @Test func metadataUsesCallerBuffers() throws {
+        let model = try loadTinyModel()
+        defer { kmt_model_free(model) }
+        var length = 0
+        #expect(kmt_model_metadata(model, "format", nil, 0, &length) == KMT_ERR_BUFFER_TOO_SMALL)
+        #expect(length == 6)
+        var small = [CChar](repeating: 1, count: 6)
+        #expect(kmt_model_metadata(model, "format", &small, 6, &length) == KMT_ERR_BUFFER_TOO_SMALL)
+        var buffer = [CChar](repeating: 1, count: 7)
+        #expect(kmt_model_metadata(model, "format", &buffer, 7, &length) == KMT_OK)
+        #expect(String(cString: buffer) == "kmtalk")
+        #expect(kmt_model_metadata(model, "no-such-key", &buffer, 7, &length) == KMT_ERR_INVALID_ARGUMENT)
+        #expect(lastError.contains("no-such-key"))
+        #expect(kmt_model_metadata(nil, "format", &buffer, 7, &length) == KMT_ERR_INVALID_ARGUMENT)
+    }
+
+    @Test func animatesAFileAndReadsFramesIntoCallerBuffers() throws {
+        let model = try loadTinyModel()
+        defer { kmt_model_free(model) }
+        var params = kmt_session_default_params()
+        params.n_threads = 1
+        params.output_fps = 60
+        var session: OpaquePointer?
+        #expect(kmt_session_create(model, &params, &session) == KMT_OK, "\(lastError)")
+        defer { kmt_session_free(session) }
+
+        let rate = 44_100
+        let samples = AudioWriter.sine(frequency: 220, rate: rate, channels: 2, seconds: 2)
+        let (directory, path) = try writeWav(samples, rate: rate, channels: 2)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        var animation: OpaquePointer?
+        #expect(kmt_animate_file(session, path, &animation) == KMT_OK, "\(lastError)")
+        defer { kmt_animation_free(animation) }
+        #expect(kmt_animation_fps(animation) == 60)
+        #expect(kmt_animation_frame_count(animation) == 121)
+        #expect(kmt_animation_channel_count(animation) == 52)
+        #expect(String(cString: kmt_animation_channel_name(animation, 0)) == "eyeBlinkLeft")
+        #expect(kmt_animation_channel_name(animation, 52) == nil)
+
+        var written = 0
+        #expect(kmt_animation_read_frames(animation, 0, 121, nil, 0, &written) == KMT_ERR_BUFFER_TOO_SMALL)
+        #expect(written == 121 * 52)
+        var all = [Float](repeating: -1, count: 121 * 52)
+        #expect(kmt_animation_read_frames(animation, 0, 121, &all, all.count, &written) == KMT_OK)
+        #expect(all.allSatisfy { $0 >= 0 && $0 <= 1 })
+        var part = [Float](repeating: -1, count: 2 * 52)
+        #expect(kmt_animation_read_frames(animation, 10, 2, &part, part.count, nil) == KMT_OK)
+        #expect(Array(all[(10 * 52)..<(12 * 52)]) == part)
+        #expect(kmt_animation_read_frames(animation, 120, 2, &part, part.count, nil) == KMT_ERR_INVALID_ARGUMENT)
+        #expect(kmt_animation_read_frames(animation, Int.max, 2, &part, part.count, nil) == KMT_ERR_INVALID_ARGUMENT)
+        #expect(kmt_animation_read_frames(animation, 0, 0, nil, 0, &written) == KMT_OK)
+
+        // The same audio as PCM gives the same animation.
+        var fromPCM: OpaquePointer?
+        #expect(kmt_animate_pcm(session, samples, samples.count / 2, Int32(rate), 2, &fromPCM) == KMT_OK, "\(lastError)")
+        defer { kmt_animation_free(fromPCM) }
+        var pcmFrames = [Float](repeating: -1, count: 121 * 52)
+        #expect(kmt_animation_read_frames(fromPCM, 0, 121, &pcmFrames, pcmFrames.count, nil) == KMT_OK)
+        #expect(zip(all, pcmFrames).allSatisfy { abs($0 - $1) < 1e-4 })
+    }
+
+    @Test func nullArgumentsAreRejectedAndOutParametersCleared() throws {
+        var model: OpaquePointer? = OpaquePointer(bitPattern: 0xdead)
+        #expect(kmt_model_load_file(nil, nil, &model) == KMT_ERR_INVALID_ARGUMENT)
+        #expect(model == nil)
+        #expect(lastError == "path is NULL")
+        #expect(kmt_model_load_file(Fixtures.tinyModelPath, nil, nil) == KMT_ERR_INVALID_ARGUMENT)
+        #expect(kmt_model_load_memory(nil, 10, nil, &model) == KMT_ERR_INVALID_ARGUMENT)
+        var session: OpaquePointer? = OpaquePointer(bitPattern: 0xdead)
+        #expect(kmt_session_create(nil, nil, &session) == KMT_ERR_INVALID_ARGUMENT)
+        #expect(session == nil)
+        var animation: OpaquePointer? = OpaquePointer(bitPattern: 0xdead)
+        #expect(kmt_animate_file(nil, "x.wav", &animation) == KMT_ERR_INVALID_ARGUMENT)
+        #expect(animation == nil)
+        #expect(kmt_animate_pcm(nil, nil, 10, 16_000, 1, &animation) == KMT_ERR_INVALID_ARGUMENT)
+        // Getters and free functions accept NULL.
+        kmt_model_free(nil)
+        kmt_session_free(nil)
+        kmt_animation_free(nil)
+        #expect(kmt_model_channel_count(nil) == 0)
+        #expect(kmt_model_architecture(nil) == nil)
+        #expect(kmt_animation_frame_count(nil) == 0)
+        #expect(kmt_animation_fps(nil) == 0)
+        #expect(kmt_animation_channel_name(nil, 0) == nil)
+        #expect(kmt_animation_read_frames(nil, 0, 0, nil, 0, nil) == KMT_ERR_INVALID_ARGUMENT)
+
+        let realModel = try loadTinyModel()
+        defer { kmt_model_free(realModel) }
+        #expect(kmt_session_create(realModel, nil, &session) == KMT_OK)
+        defer { kmt_session_free(session) }
+        #expect(kmt_animate_file(session, nil, &animation) == KMT_ERR_INVALID_ARGUMENT)
+        #expect(kmt_animate_pcm(session, nil, 10, 16_000, 1, &animation) == KMT_ERR_INVALID_ARGUMENT)
+        #expect(kmt_animate_pcm(session, [0.1], 1, 16_000, 0, &animation) == KMT_ERR_INVALID_ARGUMENT)
+        #expect(kmt_animate_pcm(session, [0.1], 0, 16_000, 1, &animation) == KMT_ERR_INVALID_AUDIO)
+        #expect(kmt_animate_pcm(session, [0.1], 1, 4_000, 1, &animation) == KMT_ERR_INVALID_AUDIO)
+        #expect(lastError.contains("4000 Hz"))
+        #expect(kmt_animate_pcm(session, [0.1], Int.max, 16_000, 4, &animation) == KMT_ERR_OUT_OF_MEMORY)
+        #expect(kmt_animate_file(session, "/nonexistent/speech.wav", &animation) == KMT_ERR_IO)
+        #expect(lastError.hasPrefix("/nonexistent/speech.wav: "))
+    }
+
+    @Test func parameterStructsAreValidatedAndCanGrow() throws {
+        let model = try loadTinyModel()
+        defer { kmt_model_free(model) }
+        var session: OpaquePointer?
+        var params = kmt_session_default_params()
+        params.output_fps = 500
+        #expect(kmt_session_create(model, &params, &session) == KMT_ERR_INVALID_ARGUMENT)
+        #expect(lastError.contains("output_fps"))
+        params = kmt_session_default_params()
+        params.n_threads = -2
+        #expect(kmt_session_create(model, &params, &session) == KMT_ERR_INVALID_ARGUMENT)
+        params = kmt_session_default_params()
+        params.nonfinite_policy = kmt_nonfinite_policy(rawValue: 7)
+        #expect(kmt_session_create(model, &params, &session) == KMT_ERR_INVALID_ARGUMENT)
+        params = kmt_session_default_params()
+        params.struct_size = 0
+        #expect(kmt_session_create(model, &params, &session) == KMT_ERR_INVALID_ARGUMENT)
+        #expect(lastError.contains("struct_size"))
+        // An older caller whose struct ends after n_threads gets defaults for the rest.
+        params = kmt_session_default_params()
+        params.output_fps = 500  // beyond the declared size: must be ignored
+        params.struct_size = MemoryLayout<kmt_session_params>.offset(of: \.output_fps)!
+        #expect(kmt_session_create(model, &params, &session) == KMT_OK, "\(lastError)")
+        kmt_session_free(session)
+        var modelParams = kmt_model_default_params()
+        modelParams.flags = 1
+        var other: OpaquePointer?
+        #expect(kmt_model_load_file(Fixtures.tinyModelPath, &modelParams, &other) == KMT_ERR_INVALID_ARGUMENT)
+    }
+
+    @Test func nonFinitePCMFollowsThePolicy() throws {
+        let model = try loadTinyModel()
+        defer { kmt_model_free(model) }
+        var samples = [Float](repeating: 0.1, count: 16_000)
+        samples[500] = .nan
+        var session: OpaquePointer?
+        #expect(kmt_session_create(model, nil, &session) == KMT_OK)
+        var animation: OpaquePointer?
+        #expect(kmt_animate_pcm(session, samples, samples.count, 16_000, 1, &animation) == KMT_ERR_INVALID_AUDIO)
+        #expect(lastError.contains("non-finite sample (nan) at frame 500"))
+        kmt_session_free(session)
+        var params = kmt_session_default_params()
+        params.nonfinite_policy = KMT_NONFINITE_ZERO
+        #expect(kmt_session_create(model, &params, &session) == KMT_OK)
+        defer { kmt_session_free(session) }
+        #expect(kmt_animate_pcm(session, samples, samples.count, 16_000, 1, &animation) == KMT_OK)
+        kmt_animation_free(animation)
+    }
+
+    @Test func lastErrorIsPerThreadAndClearedOnSuccess() async throws {
+        var model: OpaquePointer?
+        #expect(kmt_model_load_file("/nonexistent/a.safetensors", nil, &model) == KMT_ERR_IO)
+        let mine = lastError
+        #expect(mine.hasPrefix("/nonexistent/a.safetensors: "))
+        let other = await Task.detached { () -> String in
+            var model: OpaquePointer?
+            _ = kmt_model_load_file(nil, nil, &model)
+            return String(cString: kmt_last_error())
+        }.value
+        #expect(other == "path is NULL")
+        #expect(kmt_version_number() > 0)
+        let loaded = try loadTinyModel()
+        kmt_model_free(loaded)
+        #expect(lastError == "")
+    }
+
+    @Test func sessionsShareAModelAcrossThreadsAndOutliveIt() async throws {
+        let model = try loadTinyModel()
+        let samples = AudioWriter.sine(frequency: 180, rate: 16_000, channels: 1, seconds: 1)
+        var sessions: [OpaquePointer] = []
+        for _ in 0..<4 {
+            var session: OpaquePointer?
+            #expect(kmt_session_create(model, nil, &session) == KMT_OK)
+            sessions.append(try #require(session))
+        }
+        kmt_model_free(model)  // sessions keep it alive
+        let handles = sessions.map { UInt(bitPattern: $0) }
+        let results = try await withThrowingTaskGroup(of: [Float].self) { group in
+            for handle in handles {
+                group.addTask {
+                    var animation: OpaquePointer?
+                    let session = OpaquePointer(bitPattern: handle)
+                    guard kmt_animate_pcm(session, samples, samples.count, 16_000, 1, &animation) == KMT_OK else {
+                        throw KMTError(KMT_ERR_INTERNAL, String(cString: kmt_last_error()))
+                    }
+                    defer { kmt_animation_free(animation) }
+                    var frames = [Float](repeating: 0, count: kmt_animation_frame_count(animation) * 52)
+                    _ = kmt_animation_read_frames(animation, 0, kmt_animation_frame_count(animation), &frames, frames.count, nil)
+                    return frames
+                }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(results.count == 4)
+        #expect(results.allSatisfy { $0 == results[0] && !$0.isEmpty })
+        sessions.forEach { kmt_session_free($0) }
+    }
+
+    @Test func logCallbackReceivesMessages() throws {
+        final class Box: @unchecked Sendable { var messages: [String] = [] }
+        let box = Box()
+        let unmanaged = Unmanaged.passRetained(box)
+        defer { unmanaged.release() }
+        kmt_log_set({ _, message, user in
+            let box = Unmanaged<Box>.fromOpaque(user!).takeUnretainedValue()
+            box.messages.append(String(cString: message!))
+        }, KMT_LOG_INFO, unmanaged.toOpaque())
+        let model = try loadTinyModel()
+        kmt_log_set(nil, KMT_LOG_INFO, nil)
+        kmt_model_free(model)
+        #expect(box.messages.contains { $0.contains("loaded") && $0.contains("kmtalk-direct") })
+    }
+}
