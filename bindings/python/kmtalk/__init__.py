@@ -1,0 +1,626 @@
+"""KMTalk: speech-driven 3D facial animation (Python bindings).
+
+The friendly layer over :mod:`kmtalk._lib` (a 1:1 ctypes mirror of kmtalk.h)::
+
+    import kmtalk
+
+    with kmtalk.Model("models/kmtalk-tiny-random.safetensors") as model, \\
+            kmtalk.Session(model, fps=60) as session:
+        animation = session.animate_file("speech.wav")
+        print(animation.frame_count, animation.fps, animation.weights.shape)
+
+Objects own C handles. They are released deterministically by ``close()`` or
+a ``with`` block, and otherwise when garbage-collected. A session keeps its
+Python model object alive (and the C library keeps the model's memory alive
+for as long as any session uses it), so closing a model early is safe.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import enum
+import os
+import threading
+from pathlib import Path
+from typing import Any, Callable, Dict, List, Optional, Tuple, Union
+
+import numpy as np
+
+from . import _lib
+from ._lib import LibraryNotFoundError
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Animation",
+    "KMTalkError",
+    "InvalidArgumentError",
+    "FileIOError",
+    "UnsupportedFormatError",
+    "InvalidAudioError",
+    "CorruptModelError",
+    "IncompatibleModelError",
+    "OutOfMemoryError",
+    "BufferTooSmallError",
+    "InternalError",
+    "MetadataKeyError",
+    "LibraryNotFoundError",
+    "LogLevel",
+    "Model",
+    "Session",
+    "Status",
+    "animate",
+    "default_model_path",
+    "set_log_callback",
+    "status_string",
+    "version",
+    "version_number",
+]
+
+PathLike = Union[str, "os.PathLike[str]", "os.PathLike[bytes]", bytes]
+
+
+# --------------------------------------------------------------------------
+# Status codes and errors
+# --------------------------------------------------------------------------
+
+
+class Status(enum.IntEnum):
+    """kmt_status values."""
+
+    OK = _lib.KMT_OK
+    INVALID_ARGUMENT = _lib.KMT_ERR_INVALID_ARGUMENT
+    IO = _lib.KMT_ERR_IO
+    UNSUPPORTED_FORMAT = _lib.KMT_ERR_UNSUPPORTED_FORMAT
+    INVALID_AUDIO = _lib.KMT_ERR_INVALID_AUDIO
+    CORRUPT_MODEL = _lib.KMT_ERR_CORRUPT_MODEL
+    INCOMPATIBLE_MODEL = _lib.KMT_ERR_INCOMPATIBLE_MODEL
+    OUT_OF_MEMORY = _lib.KMT_ERR_OUT_OF_MEMORY
+    BUFFER_TOO_SMALL = _lib.KMT_ERR_BUFFER_TOO_SMALL
+    INTERNAL = _lib.KMT_ERR_INTERNAL
+
+    @property
+    def c_name(self) -> str:
+        """The C enumerator name, e.g. "KMT_ERR_IO"."""
+        return "KMT_OK" if self is Status.OK else "KMT_ERR_" + self.name
+
+
+class LogLevel(enum.IntEnum):
+    """kmt_log_level values."""
+
+    DEBUG = _lib.KMT_LOG_DEBUG
+    INFO = _lib.KMT_LOG_INFO
+    WARNING = _lib.KMT_LOG_WARNING
+    ERROR = _lib.KMT_LOG_ERROR
+
+
+class KMTalkError(Exception):
+    """A failed KMTalk call. ``status`` is a :class:`Status` (or the raw int
+    for a status this version does not know), ``message`` the library's
+    detail from kmt_last_error()."""
+
+    #: The status this class stands for (None for the base class).
+    STATUS: Optional[Status] = None
+
+    def __init__(self, status: int, message: str = ""):
+        try:
+            self.status: Union[Status, int] = Status(status)
+        except ValueError:
+            self.status = int(status)
+        self.message = message
+        super().__init__(int(status), message)
+
+    @property
+    def status_name(self) -> str:
+        """The C enumerator name of the status, e.g. "KMT_ERR_IO"."""
+        if isinstance(self.status, Status):
+            return self.status.c_name
+        return f"KMT_STATUS_{self.status}"
+
+    def __str__(self) -> str:
+        description = _status_description(int(self.status))
+        if self.message:
+            return f"{self.message} [{self.status_name}: {description}]"
+        return f"{description} [{self.status_name}]"
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.status_name}, {self.message!r})"
+
+    @staticmethod
+    def from_status(status: int, message: str = "") -> "KMTalkError":
+        """The matching subclass instance for `status`."""
+        cls = _ERROR_CLASSES.get(int(status), KMTalkError)
+        return cls(status, message)
+
+
+class InvalidArgumentError(KMTalkError, ValueError):
+    STATUS = Status.INVALID_ARGUMENT
+
+
+class FileIOError(KMTalkError):
+    STATUS = Status.IO
+
+
+class UnsupportedFormatError(KMTalkError):
+    STATUS = Status.UNSUPPORTED_FORMAT
+
+
+class InvalidAudioError(KMTalkError):
+    STATUS = Status.INVALID_AUDIO
+
+
+class CorruptModelError(KMTalkError):
+    STATUS = Status.CORRUPT_MODEL
+
+
+class IncompatibleModelError(KMTalkError):
+    STATUS = Status.INCOMPATIBLE_MODEL
+
+
+class OutOfMemoryError(KMTalkError):
+    STATUS = Status.OUT_OF_MEMORY
+
+
+class BufferTooSmallError(KMTalkError):
+    STATUS = Status.BUFFER_TOO_SMALL
+
+
+class InternalError(KMTalkError):
+    STATUS = Status.INTERNAL
+
+
+class MetadataKeyError(InvalidArgumentError, KeyError):
+    """The model has no metadata under the requested key."""
+
+    def __str__(self) -> str:  # KeyError.__str__ would repr() the args
+        return KMTalkError.__str__(self)
+
+
+_ERROR_CLASSES: Dict[int, type] = {
+    int(cls.STATUS): cls
+    for cls in (
+        InvalidArgumentError,
+        FileIOError,
+        UnsupportedFormatError,
+        InvalidAudioError,
+        CorruptModelError,
+        IncompatibleModelError,
+        OutOfMemoryError,
+        BufferTooSmallError,
+        InternalError,
+    )
+}
+
+
+def _status_description(status: int) -> str:
+    try:
+        return status_string(status)
+    except LibraryNotFoundError:
+        return Status(status).name.lower().replace("_", " ") if status in Status._value2member_map_ else "unknown"
+
+
+def _check(status: int) -> None:
+    """Raises the KMTalkError for a failed status, with kmt_last_error()."""
+    if status != _lib.KMT_OK:
+        detail = _lib.kmt_last_error()
+        raise KMTalkError.from_status(status, _decode(detail))
+
+
+def _decode(value: Optional[bytes]) -> str:
+    return "" if value is None else value.decode("utf-8", errors="replace")
+
+
+def _fspath(path: PathLike) -> bytes:
+    return os.fsencode(os.fspath(path))
+
+
+# --------------------------------------------------------------------------
+# Library-wide functions
+# --------------------------------------------------------------------------
+
+
+def version() -> str:
+    """The library version at run time, "MAJOR.MINOR.PATCH"."""
+    return _decode(_lib.kmt_version())
+
+
+def version_number() -> int:
+    """The library version as major * 10000 + minor * 100 + patch."""
+    return int(_lib.kmt_version_number())
+
+
+def status_string(status: int) -> str:
+    """The library's short description of a status code."""
+    return _decode(_lib.kmt_status_string(int(status)))
+
+
+_log_lock = threading.Lock()
+_log_trampoline: Optional[Any] = None  # keeps the installed C callback alive
+
+
+def set_log_callback(callback: Optional[Callable[[LogLevel, str], None]],
+                     min_level: Union[LogLevel, int] = LogLevel.WARNING) -> None:
+    """Installs ``callback(level, message)`` for the library's log messages at
+    `min_level` and above (process-wide); None silences the library. The
+    callback may run on any thread that calls KMTalk; exceptions it raises are
+    swallowed."""
+    global _log_trampoline
+    with _log_lock:
+        if callback is None:
+            _lib.kmt_log_set(_lib.kmt_log_callback(), int(min_level), None)
+            _log_trampoline = None
+            return
+
+        def trampoline(level: int, message: Optional[bytes], _user_data: Any) -> None:
+            try:
+                try:
+                    typed_level: Union[LogLevel, int] = LogLevel(level)
+                except ValueError:
+                    typed_level = level
+                callback(typed_level, _decode(message))
+            except BaseException:  # never let an exception cross into C
+                pass
+
+        c_callback = _lib.kmt_log_callback(trampoline)
+        _lib.kmt_log_set(c_callback, int(min_level), None)
+        _log_trampoline = c_callback
+
+
+# --------------------------------------------------------------------------
+# Handle base class
+# --------------------------------------------------------------------------
+
+
+class _Handle:
+    """Owns one C handle; frees it once, on close(), `with` exit or GC."""
+
+    _handle: Optional[int] = None
+    _free: Optional[Callable[[Any], None]] = None
+
+    def _adopt(self, handle: Optional[int], free: Callable[[Any], None]) -> None:
+        self._handle = handle
+        self._free = free
+
+    def close(self) -> None:
+        """Releases the C object now. Safe to call more than once."""
+        handle, self._handle = self._handle, None
+        if handle is not None and self._free is not None:
+            self._free(handle)
+
+    @property
+    def closed(self) -> bool:
+        return self._handle is None
+
+    def _ptr(self) -> int:
+        if self._handle is None:
+            raise ValueError(f"{type(self).__name__} is closed")
+        return self._handle
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        try:
+            self.close()
+        except Exception:  # interpreter shutdown: the library may be gone
+            pass
+
+
+# --------------------------------------------------------------------------
+# Model
+# --------------------------------------------------------------------------
+
+
+class Model(_Handle):
+    """A loaded KMTalk model (immutable, shareable across threads).
+
+    ``source`` is a file path (str or PathLike) or the model's bytes
+    (bytes, bytearray, memoryview or anything with the buffer protocol).
+    """
+
+    def __init__(self, source: Union[PathLike, bytes, bytearray, memoryview]):
+        _lib.load()
+        out = _lib.kmt_model_p()
+        if isinstance(source, (str, os.PathLike)):
+            self.path: Optional[str] = os.fsdecode(os.fspath(source))
+            _check(_lib.kmt_model_load_file(_fspath(source), None, ctypes.byref(out)))
+        else:
+            self.path = None
+            data: Any
+            if isinstance(source, bytes):
+                data, size = source, len(source)
+            else:
+                view = memoryview(source)
+                if view.readonly or not view.c_contiguous or view.nbytes == 0:
+                    data = view.tobytes()
+                    size = len(data)
+                else:
+                    view = view.cast("B")
+                    size = view.nbytes
+                    data = (ctypes.c_ubyte * size).from_buffer(view)
+            _check(_lib.kmt_model_load_memory(data, size, None, ctypes.byref(out)))
+        self._adopt(out.value, _lib.kmt_model_free)
+
+    @property
+    def architecture(self) -> str:
+        return _decode(_lib.kmt_model_architecture(self._ptr()))
+
+    @property
+    def sample_rate(self) -> int:
+        """The audio sample rate the model consumes (Hz)."""
+        return int(_lib.kmt_model_sample_rate(self._ptr()))
+
+    @property
+    def fps(self) -> float:
+        """The model's native output frame rate."""
+        return float(_lib.kmt_model_fps(self._ptr()))
+
+    @property
+    def channel_count(self) -> int:
+        return int(_lib.kmt_model_channel_count(self._ptr()))
+
+    @property
+    def channel_names(self) -> Tuple[str, ...]:
+        handle = self._ptr()
+        count = _lib.kmt_model_channel_count(handle)
+        return tuple(_decode(_lib.kmt_model_channel_name(handle, i)) for i in range(count))
+
+    @property
+    def parameter_count(self) -> int:
+        return int(_lib.kmt_model_parameter_count(self._ptr()))
+
+    _MISSING = object()
+
+    def metadata(self, key: str, default: Any = _MISSING) -> Any:
+        """The model's ``__metadata__`` value for `key`. A missing key raises
+        MetadataKeyError (a KeyError), or returns `default` when given."""
+        handle = self._ptr()
+        encoded = key.encode("utf-8")
+        length = ctypes.c_size_t()
+        status = _lib.kmt_model_metadata(handle, encoded, None, 0, ctypes.byref(length))
+        if status == _lib.KMT_ERR_INVALID_ARGUMENT:
+            message = _decode(_lib.kmt_last_error())
+            if default is not Model._MISSING:
+                return default
+            raise MetadataKeyError(status, message)
+        if status not in (_lib.KMT_OK, _lib.KMT_ERR_BUFFER_TOO_SMALL):
+            _check(status)
+        buffer = ctypes.create_string_buffer(length.value + 1)
+        _check(_lib.kmt_model_metadata(handle, encoded, buffer, len(buffer), ctypes.byref(length)))
+        return buffer.raw[: length.value].decode("utf-8", errors="replace")
+
+    def __repr__(self) -> str:
+        if self.closed:
+            return "<kmtalk.Model (closed)>"
+        return (f"<kmtalk.Model {self.architecture} {self.channel_count} channels "
+                f"{self.fps:g} fps {self.parameter_count} parameters>")
+
+
+# --------------------------------------------------------------------------
+# Session
+# --------------------------------------------------------------------------
+
+_NONFINITE = {"reject": _lib.KMT_NONFINITE_REJECT, "zero": _lib.KMT_NONFINITE_ZERO}
+
+
+class Session(_Handle):
+    """Per-stream inference state over a model.
+
+    threads: OpenBLAS threads while computing (0 = all cores).
+    fps: output frame rate 1..240, or None for the model's native rate.
+    nonfinite: "reject" (NaN/Inf samples raise InvalidAudioError) or "zero"
+    (they become silence).
+
+    One session serves one thread at a time; this class serialises calls
+    with a lock, so sharing it between threads is safe but not parallel.
+    """
+
+    def __init__(self, model: Model, threads: int = 0, fps: Optional[float] = None,
+                 nonfinite: str = "reject"):
+        if not isinstance(model, Model):
+            raise TypeError(f"model must be a kmtalk.Model, not {type(model).__name__}")
+        if nonfinite not in _NONFINITE:
+            raise InvalidArgumentError(
+                _lib.KMT_ERR_INVALID_ARGUMENT, f"nonfinite must be 'reject' or 'zero', got {nonfinite!r}")
+        params = _lib.kmt_session_default_params()
+        params.n_threads = int(threads)
+        params.output_fps = 0.0 if fps is None else float(fps)
+        params.nonfinite_policy = _NONFINITE[nonfinite]
+        out = _lib.kmt_session_p()
+        _check(_lib.kmt_session_create(model._ptr(), ctypes.byref(params), ctypes.byref(out)))
+        self._adopt(out.value, _lib.kmt_session_free)
+        self.model = model  # keeps the Python model (and its handle) alive
+        self.threads = int(threads)
+        self.fps = model.fps if fps is None else float(fps)
+        self.nonfinite = nonfinite
+        self._lock = threading.Lock()
+
+    def close(self) -> None:
+        """Releases the session (waits for a call in progress on another thread)."""
+        lock = getattr(self, "_lock", None)
+        if lock is None:
+            super().close()
+        else:
+            with lock:
+                super().close()
+
+    def animate_file(self, path: PathLike) -> "Animation":
+        """Decodes and animates the audio file at `path` (any format
+        libsndfile reads, any channel count and rate 8..192 kHz)."""
+        encoded = _fspath(path)
+        out = _lib.kmt_animation_p()
+        with self._lock:
+            _check(_lib.kmt_animate_file(self._ptr(), encoded, ctypes.byref(out)))
+        return Animation._from_handle(out.value)
+
+    def animate_pcm(self, samples: Any, sample_rate: int) -> "Animation":
+        """Animates PCM samples: a 1-D array is mono, a 2-D array is
+        frames x channels. Converted to contiguous float32 (nominal -1..1)."""
+        array = np.asarray(samples)
+        if array.ndim == 1:
+            channels = 1
+        elif array.ndim == 2:
+            channels = array.shape[1]
+        else:
+            raise InvalidArgumentError(
+                _lib.KMT_ERR_INVALID_ARGUMENT,
+                f"samples must be 1-D (mono) or 2-D (frames x channels), got shape {array.shape}")
+        array = np.ascontiguousarray(array, dtype=np.float32)
+        frames = array.shape[0]
+        pointer = array.ctypes.data_as(ctypes.POINTER(ctypes.c_float))
+        out = _lib.kmt_animation_p()
+        with self._lock:
+            _check(_lib.kmt_animate_pcm(self._ptr(), pointer, frames, int(sample_rate), channels,
+                                        ctypes.byref(out)))
+        return Animation._from_handle(out.value)
+
+    def __repr__(self) -> str:
+        state = " (closed)" if self.closed else ""
+        return f"<kmtalk.Session fps={self.fps:g} threads={self.threads} nonfinite={self.nonfinite}{state}>"
+
+
+# --------------------------------------------------------------------------
+# Animation
+# --------------------------------------------------------------------------
+
+
+class Animation(_Handle):
+    """An animation result: frame_count x channel_count float weights at fps.
+    Frame i is at time i / fps."""
+
+    def __init__(self) -> None:  # pragma: no cover - use Session.animate_*
+        raise TypeError("Animation objects come from Session.animate_file / animate_pcm")
+
+    @classmethod
+    def _from_handle(cls, handle: Optional[int]) -> "Animation":
+        if not handle:
+            raise InternalError(_lib.KMT_ERR_INTERNAL, "library returned KMT_OK but no animation")
+        self = cls.__new__(cls)
+        self._adopt(handle, _lib.kmt_animation_free)
+        self._weights: Optional[np.ndarray] = None
+        return self
+
+    @property
+    def fps(self) -> float:
+        return float(_lib.kmt_animation_fps(self._ptr()))
+
+    @property
+    def frame_count(self) -> int:
+        return int(_lib.kmt_animation_frame_count(self._ptr()))
+
+    def __len__(self) -> int:
+        return self.frame_count
+
+    @property
+    def channel_count(self) -> int:
+        return int(_lib.kmt_animation_channel_count(self._ptr()))
+
+    @property
+    def channel_names(self) -> Tuple[str, ...]:
+        handle = self._ptr()
+        count = _lib.kmt_animation_channel_count(handle)
+        return tuple(_decode(_lib.kmt_animation_channel_name(handle, i)) for i in range(count))
+
+    @property
+    def duration(self) -> float:
+        """frame_count / fps, in seconds."""
+        fps = self.fps
+        return self.frame_count / fps if fps else 0.0
+
+    def read_frames(self, first_frame: int = 0, frame_count: Optional[int] = None) -> np.ndarray:
+        """A new float32 array (frames x channels) of frames
+        [first_frame, first_frame + frame_count); all remaining frames when
+        frame_count is None."""
+        handle = self._ptr()
+        total = _lib.kmt_animation_frame_count(handle)
+        channels = _lib.kmt_animation_channel_count(handle)
+        if first_frame < 0 or (frame_count is not None and frame_count < 0):
+            raise InvalidArgumentError(_lib.KMT_ERR_INVALID_ARGUMENT,
+                                       f"negative frame range ({first_frame}, {frame_count})")
+        if frame_count is None:
+            frame_count = max(total - first_frame, 0)
+        out = np.empty((frame_count, channels), dtype=np.float32)
+        written = ctypes.c_size_t()
+        _check(_lib.kmt_animation_read_frames(
+            handle, first_frame, frame_count, out.ctypes.data_as(ctypes.POINTER(ctypes.c_float)),
+            out.size, ctypes.byref(written)))
+        if written.value != out.size:
+            raise InternalError(_lib.KMT_ERR_INTERNAL,
+                                f"kmt_animation_read_frames wrote {written.value} floats, expected {out.size}")
+        return out
+
+    @property
+    def weights(self) -> np.ndarray:
+        """All frames as a read-only float32 array (frame_count x channel_count)."""
+        if self._weights is None:
+            weights = self.read_frames(0, None)
+            weights.setflags(write=False)
+            self._weights = weights
+        return self._weights
+
+    def channel(self, name: str) -> np.ndarray:
+        """The weights of one channel over time (1-D view of `weights`)."""
+        try:
+            index = self.channel_names.index(name)
+        except ValueError:
+            raise KeyError(name) from None
+        return self.weights[:, index]
+
+    def to_dict(self) -> Dict[str, Any]:
+        """A JSON-serialisable dict: fps, channel_names, frame_count, weights
+        (a list of per-frame lists of floats)."""
+        return {
+            "fps": self.fps,
+            "channel_names": list(self.channel_names),
+            "frame_count": self.frame_count,
+            "weights": self.weights.tolist(),
+        }
+
+    def __repr__(self) -> str:
+        if self.closed:
+            return "<kmtalk.Animation (closed)>"
+        return f"<kmtalk.Animation {self.frame_count} frames x {self.channel_count} channels at {self.fps:g} fps>"
+
+
+# --------------------------------------------------------------------------
+# Convenience
+# --------------------------------------------------------------------------
+
+MODEL_ENV = "KMTALK_MODEL"
+_REPOSITORY_MODEL = os.path.join("models", "kmtalk-tiny-random.safetensors")
+
+
+def default_model_path() -> Optional[str]:
+    """$KMTALK_MODEL, else the repository's models/kmtalk-tiny-random.safetensors
+    found by walking up from this package; None when neither exists."""
+    env = os.environ.get(MODEL_ENV)
+    if env:
+        return env
+    here = Path(__file__).resolve().parent
+    for directory in (here, *here.parents):
+        candidate = directory / _REPOSITORY_MODEL
+        if candidate.is_file():
+            return str(candidate)
+    return None
+
+
+def animate(path: PathLike, model: Union[Model, PathLike, bytes, None] = None, **session_options: Any) -> Animation:
+    """Animates the audio file at `path` in one call.
+
+    `model` is a Model, a model path or bytes, or None for
+    :func:`default_model_path`. `session_options` go to :class:`Session`
+    (threads, fps, nonfinite)."""
+    if isinstance(model, Model):
+        with Session(model, **session_options) as session:
+            return session.animate_file(path)
+    if model is None:
+        model = default_model_path()
+        if model is None:
+            raise FileNotFoundError(
+                f"no model given: set {MODEL_ENV} or pass model=, "
+                f"({_REPOSITORY_MODEL} was not found above {Path(__file__).resolve().parent})")
+    with Model(model) as loaded, Session(loaded, **session_options) as session:
+        return session.animate_file(path)

@@ -1,0 +1,477 @@
+"""Low-level ctypes layer: every function of ``include/kmtalk.h``, 1:1.
+
+This module mirrors the C header exactly. Each Python function below has the
+same name, the same arguments and the same return value as its C counterpart
+(the C prototype is written above it); nothing is converted, checked or
+freed for you. Use the friendly layer in :mod:`kmtalk` unless you need the raw
+API.
+
+The shared library is located and loaded on first use (see :func:`load`), so
+``import kmtalk`` works even where libKMTalk.so is missing; the first call
+then raises :class:`LibraryNotFoundError` listing every place that was tried.
+
+Library lookup order:
+
+1. the environment variable ``KMTALK_LIBRARY`` (path to the .so);
+2. the repository build outputs, walking up from this package's directory:
+   ``dist/lib/libKMTalk.so``, ``.build/release/libKMTalk.so``,
+   ``.build/debug/libKMTalk.so``;
+3. ``ctypes.util.find_library("KMTalk")``, then plain ``"libKMTalk.so"``
+   (the dynamic loader's search path: LD_LIBRARY_PATH, ldconfig cache, ...).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import os
+import sys
+import threading
+import warnings
+from ctypes import (
+    CFUNCTYPE,
+    POINTER,
+    Structure,
+    c_char_p,
+    c_float,
+    c_int,
+    c_int32,
+    c_size_t,
+    c_uint32,
+    c_uint64,
+    c_void_p,
+)
+from pathlib import Path
+from typing import Any, Callable, Dict, List, Optional, Sequence
+
+# --------------------------------------------------------------------------
+# Versions (compile-time values of the header this module mirrors)
+# --------------------------------------------------------------------------
+
+KMT_VERSION_MAJOR = 0
+KMT_VERSION_MINOR = 1
+KMT_VERSION_PATCH = 0
+KMT_VERSION_STRING = "0.1.0"
+KMT_VERSION_NUMBER = KMT_VERSION_MAJOR * 10000 + KMT_VERSION_MINOR * 100 + KMT_VERSION_PATCH
+
+# --------------------------------------------------------------------------
+# Enums (C enums are ints)
+# --------------------------------------------------------------------------
+
+# typedef enum kmt_status { ... } kmt_status;
+kmt_status = c_int
+KMT_OK = 0
+KMT_ERR_INVALID_ARGUMENT = 1
+KMT_ERR_IO = 2
+KMT_ERR_UNSUPPORTED_FORMAT = 3
+KMT_ERR_INVALID_AUDIO = 4
+KMT_ERR_CORRUPT_MODEL = 5
+KMT_ERR_INCOMPATIBLE_MODEL = 6
+KMT_ERR_OUT_OF_MEMORY = 7
+KMT_ERR_BUFFER_TOO_SMALL = 8
+KMT_ERR_INTERNAL = 9
+
+# typedef enum kmt_log_level { ... } kmt_log_level;
+kmt_log_level = c_int
+KMT_LOG_DEBUG = 0
+KMT_LOG_INFO = 1
+KMT_LOG_WARNING = 2
+KMT_LOG_ERROR = 3
+
+# typedef enum kmt_nonfinite_policy { ... } kmt_nonfinite_policy;
+kmt_nonfinite_policy = c_int
+KMT_NONFINITE_REJECT = 0
+KMT_NONFINITE_ZERO = 1
+
+# --------------------------------------------------------------------------
+# Handles (opaque pointers) and callback type
+# --------------------------------------------------------------------------
+
+# typedef struct kmt_model kmt_model;
+kmt_model_p = c_void_p
+# typedef struct kmt_session kmt_session;
+kmt_session_p = c_void_p
+# typedef struct kmt_animation kmt_animation;
+kmt_animation_p = c_void_p
+# typedef struct kmt_rig kmt_rig;  (reserved, no functions yet)
+kmt_rig_p = c_void_p
+
+# typedef void (*kmt_log_callback)(kmt_log_level level, const char *message,
+#                                  void *user_data);
+kmt_log_callback = CFUNCTYPE(None, kmt_log_level, c_char_p, c_void_p)
+
+# --------------------------------------------------------------------------
+# Parameter structs
+# --------------------------------------------------------------------------
+
+
+class kmt_model_params(Structure):
+    """typedef struct kmt_model_params { size_t struct_size; uint32_t flags; }"""
+
+    _fields_ = [
+        ("struct_size", c_size_t),
+        ("flags", c_uint32),
+    ]
+
+
+class kmt_session_params(Structure):
+    """typedef struct kmt_session_params { size_t struct_size; int32_t n_threads;
+    float output_fps; kmt_nonfinite_policy nonfinite_policy; }"""
+
+    _fields_ = [
+        ("struct_size", c_size_t),
+        ("n_threads", c_int32),
+        ("output_fps", c_float),
+        ("nonfinite_policy", kmt_nonfinite_policy),
+    ]
+
+
+# --------------------------------------------------------------------------
+# Library lookup and loading
+# --------------------------------------------------------------------------
+
+LIBRARY_ENV = "KMTALK_LIBRARY"
+LIBRARY_NAME = "libKMTalk.so"
+#: Build outputs looked for in every ancestor of the package directory.
+REPOSITORY_OUTPUTS = (
+    os.path.join("dist", "lib", LIBRARY_NAME),
+    os.path.join(".build", "release", LIBRARY_NAME),
+    os.path.join(".build", "debug", LIBRARY_NAME),
+)
+
+
+class LibraryNotFoundError(ImportError):
+    """libKMTalk.so could not be found or loaded. ``tried`` lists
+    ``(candidate, reason)`` pairs in the order they were tried."""
+
+    def __init__(self, tried: Sequence[tuple]):
+        self.tried = list(tried)
+        lines = [f"  - {candidate}: {reason}" for candidate, reason in self.tried]
+        super().__init__(
+            "could not load the KMTalk shared library (libKMTalk.so). Tried:\n"
+            + "\n".join(lines)
+            + f"\nBuild it with `swift build` in the repository, or set {LIBRARY_ENV} "
+            "to the path of libKMTalk.so."
+        )
+
+
+def candidate_paths() -> List[tuple]:
+    """The library candidates in lookup order, as ``(what, path_or_name)``.
+    ``what`` says where the candidate came from."""
+    candidates: List[tuple] = []
+    env = os.environ.get(LIBRARY_ENV)
+    if env:
+        candidates.append((f"${LIBRARY_ENV}", env))
+    here = Path(__file__).resolve().parent
+    for directory in (here, *here.parents):
+        for relative in REPOSITORY_OUTPUTS:
+            candidates.append(("repository build", str(directory / relative)))
+    found = ctypes.util.find_library("KMTalk")
+    if found:
+        candidates.append(("ctypes.util.find_library", found))
+    candidates.append(("dynamic loader", LIBRARY_NAME))
+    return candidates
+
+
+_lock = threading.Lock()
+_cdll: Optional[ctypes.CDLL] = None
+_path: Optional[str] = None
+_functions: Dict[str, Any] = {}
+#: name -> (argtypes, restype), filled by the declarations below.
+_signatures: Dict[str, tuple] = {}
+
+
+def _open() -> tuple:
+    tried = []
+    if not os.environ.get(LIBRARY_ENV):
+        tried.append((f"${LIBRARY_ENV}", "not set"))
+    env_failure = None
+    for what, candidate in candidate_paths():
+        if os.sep in candidate and not os.path.exists(candidate):
+            reason = "no such file"
+        else:
+            try:
+                cdll = ctypes.CDLL(candidate)
+            except OSError as error:
+                reason = str(error)
+            else:
+                if env_failure is not None:
+                    warnings.warn(f"{LIBRARY_ENV}={env_failure[0]!r} did not load ({env_failure[1]}); "
+                                  f"using {candidate} instead", RuntimeWarning, stacklevel=4)
+                return cdll, candidate
+        tried.append((f"{candidate} ({what})", reason))
+        if what == f"${LIBRARY_ENV}":
+            env_failure = (candidate, reason)
+    raise LibraryNotFoundError(tried)
+
+
+def load() -> ctypes.CDLL:
+    """Finds, loads and declares libKMTalk.so (once); returns the CDLL.
+    Raises LibraryNotFoundError when no candidate loads."""
+    global _cdll, _path
+    if _cdll is not None:
+        return _cdll
+    with _lock:
+        if _cdll is None:
+            cdll, path = _open()
+            functions = {}
+            missing = []
+            for name, (argtypes, restype) in _signatures.items():
+                try:
+                    function = getattr(cdll, name)
+                except AttributeError:
+                    missing.append(name)
+                    continue
+                function.argtypes = argtypes
+                function.restype = restype
+                functions[name] = function
+            if missing:
+                raise LibraryNotFoundError(
+                    [(path, "loaded, but lacks " + ", ".join(missing) + " (an older or different library?)")])
+            _functions.update(functions)
+            _path = path
+            _cdll = cdll
+    return _cdll
+
+
+def library_path() -> str:
+    """The path (or name) the library was loaded from; loads it if needed."""
+    load()
+    assert _path is not None
+    return _path
+
+
+def _c(name: str, argtypes: list, restype: Any) -> Callable:
+    """Declares C function `name`; the decorated stub only supplies the docs."""
+    _signatures[name] = (argtypes, restype)
+
+    def decorator(stub: Callable) -> Callable:
+        def call(*args):
+            function = _functions.get(name)
+            if function is None:
+                load()
+                function = _functions[name]
+            return function(*args)
+
+        call.__name__ = call.__qualname__ = name
+        call.__doc__ = stub.__doc__
+        call.__module__ = __name__
+        call.argtypes = argtypes  # type: ignore[attr-defined]
+        call.restype = restype  # type: ignore[attr-defined]
+        return call
+
+    return decorator
+
+
+# --------------------------------------------------------------------------
+# Versions
+# --------------------------------------------------------------------------
+
+# const char *kmt_version(void);
+@_c("kmt_version", [], c_char_p)
+def kmt_version() -> bytes:
+    """The library version at run time, "MAJOR.MINOR.PATCH"."""
+
+
+# int32_t kmt_version_number(void);
+@_c("kmt_version_number", [], c_int32)
+def kmt_version_number() -> int:
+    """The library version as major * 10000 + minor * 100 + patch."""
+
+
+# --------------------------------------------------------------------------
+# Status codes and errors
+# --------------------------------------------------------------------------
+
+# const char *kmt_status_string(kmt_status status);
+@_c("kmt_status_string", [kmt_status], c_char_p)
+def kmt_status_string(status: int) -> bytes:
+    """A short static description of a status code."""
+
+
+# const char *kmt_last_error(void);
+@_c("kmt_last_error", [], c_char_p)
+def kmt_last_error() -> bytes:
+    """The message of the last failed call on this thread ("" after success)."""
+
+
+# void kmt_log_set(kmt_log_callback callback, kmt_log_level min_level,
+#                  void *user_data);
+@_c("kmt_log_set", [kmt_log_callback, kmt_log_level, c_void_p], None)
+def kmt_log_set(callback: Any, min_level: int, user_data: Any) -> None:
+    """Installs a process-wide log callback (None silences the library).
+    Keep a reference to the kmt_log_callback object while it is installed."""
+
+
+# --------------------------------------------------------------------------
+# Models
+# --------------------------------------------------------------------------
+
+# kmt_model_params kmt_model_default_params(void);
+@_c("kmt_model_default_params", [], kmt_model_params)
+def kmt_model_default_params() -> kmt_model_params:
+    """Default model options (struct_size filled in)."""
+
+
+# kmt_status kmt_model_load_file(const char *path, const kmt_model_params *params,
+#                                kmt_model **out_model);
+@_c("kmt_model_load_file", [c_char_p, POINTER(kmt_model_params), POINTER(kmt_model_p)], kmt_status)
+def kmt_model_load_file(path: bytes, params: Any, out_model: Any) -> int:
+    """Loads a model from a safetensors file."""
+
+
+# kmt_status kmt_model_load_memory(const void *data, size_t size,
+#                                  const kmt_model_params *params,
+#                                  kmt_model **out_model);
+@_c("kmt_model_load_memory", [c_void_p, c_size_t, POINTER(kmt_model_params), POINTER(kmt_model_p)], kmt_status)
+def kmt_model_load_memory(data: Any, size: int, params: Any, out_model: Any) -> int:
+    """Loads a model from `size` bytes at `data` (copied as needed)."""
+
+
+# void kmt_model_free(kmt_model *model);
+@_c("kmt_model_free", [kmt_model_p], None)
+def kmt_model_free(model: Any) -> None:
+    """Releases the caller's reference to a model. Accepts NULL."""
+
+
+# const char *kmt_model_architecture(const kmt_model *model);
+@_c("kmt_model_architecture", [kmt_model_p], c_char_p)
+def kmt_model_architecture(model: Any) -> Optional[bytes]:
+    """The model's architecture name."""
+
+
+# int32_t kmt_model_sample_rate(const kmt_model *model);
+@_c("kmt_model_sample_rate", [kmt_model_p], c_int32)
+def kmt_model_sample_rate(model: Any) -> int:
+    """The audio sample rate the model consumes (Hz); 0 for NULL."""
+
+
+# float kmt_model_fps(const kmt_model *model);
+@_c("kmt_model_fps", [kmt_model_p], c_float)
+def kmt_model_fps(model: Any) -> float:
+    """The model's native output frame rate; 0 for NULL."""
+
+
+# size_t kmt_model_channel_count(const kmt_model *model);
+@_c("kmt_model_channel_count", [kmt_model_p], c_size_t)
+def kmt_model_channel_count(model: Any) -> int:
+    """Number of output channels; 0 for NULL."""
+
+
+# const char *kmt_model_channel_name(const kmt_model *model, size_t index);
+@_c("kmt_model_channel_name", [kmt_model_p, c_size_t], c_char_p)
+def kmt_model_channel_name(model: Any, index: int) -> Optional[bytes]:
+    """Name of output channel `index`, or None when out of range."""
+
+
+# uint64_t kmt_model_parameter_count(const kmt_model *model);
+@_c("kmt_model_parameter_count", [kmt_model_p], c_uint64)
+def kmt_model_parameter_count(model: Any) -> int:
+    """Total number of weights in the model; 0 for NULL."""
+
+
+# kmt_status kmt_model_metadata(const kmt_model *model, const char *key,
+#                               char *buffer, size_t buffer_size,
+#                               size_t *out_length);
+@_c("kmt_model_metadata", [kmt_model_p, c_char_p, c_char_p, c_size_t, POINTER(c_size_t)], kmt_status)
+def kmt_model_metadata(model: Any, key: bytes, buffer: Any, buffer_size: int, out_length: Any) -> int:
+    """Copies the metadata value under `key` into `buffer` (NUL-terminated)."""
+
+
+# --------------------------------------------------------------------------
+# Sessions
+# --------------------------------------------------------------------------
+
+# kmt_session_params kmt_session_default_params(void);
+@_c("kmt_session_default_params", [], kmt_session_params)
+def kmt_session_default_params() -> kmt_session_params:
+    """Default session options (struct_size filled in, n_threads 0, native fps)."""
+
+
+# kmt_status kmt_session_create(const kmt_model *model,
+#                               const kmt_session_params *params,
+#                               kmt_session **out_session);
+@_c("kmt_session_create", [kmt_model_p, POINTER(kmt_session_params), POINTER(kmt_session_p)], kmt_status)
+def kmt_session_create(model: Any, params: Any, out_session: Any) -> int:
+    """Creates a session on `model` (the session holds a model reference)."""
+
+
+# void kmt_session_free(kmt_session *session);
+@_c("kmt_session_free", [kmt_session_p], None)
+def kmt_session_free(session: Any) -> None:
+    """Releases a session. Accepts NULL."""
+
+
+# --------------------------------------------------------------------------
+# Offline animation
+# --------------------------------------------------------------------------
+
+# kmt_status kmt_animate_file(kmt_session *session, const char *path,
+#                             kmt_animation **out_animation);
+@_c("kmt_animate_file", [kmt_session_p, c_char_p, POINTER(kmt_animation_p)], kmt_status)
+def kmt_animate_file(session: Any, path: bytes, out_animation: Any) -> int:
+    """Decodes the audio file at `path` and animates all of it."""
+
+
+# kmt_status kmt_animate_pcm(kmt_session *session, const float *samples,
+#                            size_t frame_count, int32_t sample_rate,
+#                            int32_t channels, kmt_animation **out_animation);
+@_c("kmt_animate_pcm", [kmt_session_p, POINTER(c_float), c_size_t, c_int32, c_int32, POINTER(kmt_animation_p)],
+    kmt_status)
+def kmt_animate_pcm(session: Any, samples: Any, frame_count: int, sample_rate: int, channels: int,
+                    out_animation: Any) -> int:
+    """Animates `frame_count` frames of interleaved float PCM."""
+
+
+# --------------------------------------------------------------------------
+# Animations
+# --------------------------------------------------------------------------
+
+# void kmt_animation_free(kmt_animation *animation);
+@_c("kmt_animation_free", [kmt_animation_p], None)
+def kmt_animation_free(animation: Any) -> None:
+    """Releases an animation. Accepts NULL."""
+
+
+# size_t kmt_animation_frame_count(const kmt_animation *animation);
+@_c("kmt_animation_frame_count", [kmt_animation_p], c_size_t)
+def kmt_animation_frame_count(animation: Any) -> int:
+    """Number of frames; 0 for NULL."""
+
+
+# size_t kmt_animation_channel_count(const kmt_animation *animation);
+@_c("kmt_animation_channel_count", [kmt_animation_p], c_size_t)
+def kmt_animation_channel_count(animation: Any) -> int:
+    """Number of channels per frame; 0 for NULL."""
+
+
+# float kmt_animation_fps(const kmt_animation *animation);
+@_c("kmt_animation_fps", [kmt_animation_p], c_float)
+def kmt_animation_fps(animation: Any) -> float:
+    """Frame rate in frames per second; 0 for NULL."""
+
+
+# const char *kmt_animation_channel_name(const kmt_animation *animation,
+#                                        size_t index);
+@_c("kmt_animation_channel_name", [kmt_animation_p, c_size_t], c_char_p)
+def kmt_animation_channel_name(animation: Any, index: int) -> Optional[bytes]:
+    """Name of channel `index`, or None when out of range."""
+
+
+# kmt_status kmt_animation_read_frames(const kmt_animation *animation,
+#                                      size_t first_frame, size_t frame_count,
+#                                      float *buffer, size_t buffer_length,
+#                                      size_t *out_written);
+@_c("kmt_animation_read_frames",
+    [kmt_animation_p, c_size_t, c_size_t, POINTER(c_float), c_size_t, POINTER(c_size_t)], kmt_status)
+def kmt_animation_read_frames(animation: Any, first_frame: int, frame_count: int, buffer: Any,
+                              buffer_length: int, out_written: Any) -> int:
+    """Copies frames [first_frame, first_frame + frame_count) into `buffer`."""
+
+
+#: Every C function this module declares, in header order.
+FUNCTIONS = tuple(_signatures)
+
+__all__ = [name for name in dir(sys.modules[__name__]) if name.startswith(("kmt_", "KMT_"))] + [
+    "LibraryNotFoundError", "load", "library_path", "candidate_paths", "FUNCTIONS",
+]

@@ -1,0 +1,148 @@
+"""The ctypes layer: 1:1 with kmtalk.h, struct layouts, library lookup."""
+
+from __future__ import annotations
+
+import ctypes
+import re
+import subprocess
+import sys
+
+import pytest
+
+from kmtalk import _lib
+
+from conftest import HEADER
+
+
+def header_functions() -> list:
+    text = HEADER.read_text()
+    text = re.sub(r"/\*.*?\*/", "", text, flags=re.S)
+    return re.findall(r"\b(kmt_[a-z0-9_]+)\s*\(", text.replace("(*kmt_log_callback)", ""))
+
+
+def test_every_header_function_is_declared():
+    if not HEADER.is_file():
+        pytest.skip(f"header not found at {HEADER}")
+    declared = header_functions()
+    assert len(declared) == 27
+    assert sorted(declared) == sorted(_lib.FUNCTIONS)
+    for name in declared:
+        assert callable(getattr(_lib, name)), name
+
+
+def test_every_function_resolves_in_library(lib):
+    cdll = lib.load()
+    for name in lib.FUNCTIONS:
+        assert hasattr(cdll, name), name
+
+
+def test_status_constants_match_header():
+    if not HEADER.is_file():
+        pytest.skip(f"header not found at {HEADER}")
+    text = HEADER.read_text()
+    for name, value in re.findall(r"\b(KMT_(?:OK|ERR_[A-Z_]+|LOG_[A-Z]+|NONFINITE_[A-Z]+))\s*=\s*(\d+)", text):
+        assert getattr(_lib, name) == int(value), name
+    assert _lib.KMT_VERSION_STRING == re.search(r'KMT_VERSION_STRING "([^"]+)"', text).group(1)
+
+
+def test_struct_layout_matches_library(lib):
+    model_params = lib.kmt_model_default_params()
+    assert isinstance(model_params, lib.kmt_model_params)
+    assert model_params.struct_size == ctypes.sizeof(lib.kmt_model_params)
+    assert model_params.flags == 0
+    session_params = lib.kmt_session_default_params()
+    assert session_params.struct_size == ctypes.sizeof(lib.kmt_session_params)
+    assert (session_params.n_threads, session_params.output_fps, session_params.nonfinite_policy) == (0, 0.0, 0)
+    assert [f[0] for f in lib.kmt_session_params._fields_][0] == "struct_size"
+    assert [f[0] for f in lib.kmt_model_params._fields_][0] == "struct_size"
+
+
+def test_raw_calls_and_null_handling(lib, model_path):
+    assert lib.kmt_version() == b"0.1.0"
+    assert lib.kmt_version_number() == lib.KMT_VERSION_NUMBER == 100
+    assert lib.kmt_status_string(lib.KMT_ERR_IO) == b"I/O error"
+    assert lib.kmt_status_string(999) == b"unknown status"
+    # NULL handles give 0 / NULL, never crash.
+    assert lib.kmt_model_sample_rate(None) == 0
+    assert lib.kmt_model_fps(None) == 0.0
+    assert lib.kmt_model_channel_count(None) == 0
+    assert lib.kmt_model_channel_name(None, 0) is None
+    assert lib.kmt_animation_frame_count(None) == 0
+    lib.kmt_model_free(None)
+    lib.kmt_session_free(None)
+    lib.kmt_animation_free(None)
+    # Out-parameters are NULLed on failure.
+    out = lib.kmt_model_p(12345)
+    status = lib.kmt_model_load_file(b"/nonexistent/model.safetensors", None, ctypes.byref(out))
+    assert status == lib.KMT_ERR_IO
+    assert out.value is None
+    assert b"/nonexistent/model.safetensors" in lib.kmt_last_error()
+    # Success clears the last error.
+    status = lib.kmt_model_load_file(str(model_path).encode(), None, ctypes.byref(out))
+    assert status == lib.KMT_OK and out.value
+    assert lib.kmt_last_error() == b""
+    length = ctypes.c_size_t()
+    assert lib.kmt_model_metadata(out, b"seed", None, 0, ctypes.byref(length)) == lib.KMT_ERR_BUFFER_TOO_SMALL
+    assert length.value == 4
+    buffer = ctypes.create_string_buffer(5)
+    assert lib.kmt_model_metadata(out, b"seed", buffer, 5, None) == lib.KMT_OK
+    assert buffer.value == b"1234"
+    lib.kmt_model_free(out)
+
+
+def test_struct_size_too_small_is_rejected(lib, model):
+    params = lib.kmt_session_default_params()
+    params.struct_size = 0
+    out = lib.kmt_session_p()
+    status = lib.kmt_session_create(model._ptr(), ctypes.byref(params), ctypes.byref(out))
+    assert status == lib.KMT_ERR_INVALID_ARGUMENT
+    assert out.value is None
+    assert b"struct_size" in lib.kmt_last_error()
+
+
+def test_lookup_order_env_first(monkeypatch, tmp_path):
+    monkeypatch.setenv(_lib.LIBRARY_ENV, str(tmp_path / "custom.so"))
+    candidates = [path for _, path in _lib.candidate_paths()]
+    assert candidates[0] == str(tmp_path / "custom.so")
+    assert candidates[-1] == "libKMTalk.so"
+    repo = [path for what, path in _lib.candidate_paths() if what == "repository build"]
+    assert repo[0].endswith("dist/lib/libKMTalk.so")
+    assert repo[1].endswith(".build/release/libKMTalk.so")
+    assert repo[2].endswith(".build/debug/libKMTalk.so")
+
+
+def test_missing_library_message_lists_candidates(monkeypatch, tmp_path):
+    bad = tmp_path / "nothing-here.so"
+    monkeypatch.setattr(_lib, "candidate_paths", lambda: [("$KMTALK_LIBRARY", str(bad)),
+                                                          ("dynamic loader", "libKMTalk-does-not-exist.so")])
+    with pytest.raises(_lib.LibraryNotFoundError) as info:
+        _lib._open()
+    assert isinstance(info.value, ImportError)
+    message = str(info.value)
+    assert str(bad) in message and "no such file" in message
+    assert "libKMTalk-does-not-exist.so" in message
+    assert "KMTALK_LIBRARY" in message
+
+
+def test_import_without_library_is_lazy(tmp_path):
+    """`import kmtalk` works without the library; the first call raises a
+    LibraryNotFoundError naming $KMTALK_LIBRARY's path."""
+    code = (
+        "import kmtalk, kmtalk._lib as L\n"
+        "L.candidate_paths = lambda: [('$KMTALK_LIBRARY', '/no/such/libKMTalk.so')]\n"
+        "try:\n    kmtalk.version()\nexcept ImportError as e:\n    print('ERR', e)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert "ERR could not load the KMTalk shared library" in result.stdout
+    assert "/no/such/libKMTalk.so" in result.stdout
+
+
+def test_unloadable_env_library_warns_and_falls_back(lib, monkeypatch, tmp_path):
+    real = lib.library_path()
+    bad = tmp_path / "broken.so"
+    bad.write_text("not an ELF file")
+    monkeypatch.setattr(_lib, "candidate_paths", lambda: [("$KMTALK_LIBRARY", str(bad)),
+                                                          ("repository build", real)])
+    with pytest.warns(RuntimeWarning, match="broken.so"):
+        cdll, path = _lib._open()
+    assert path == real

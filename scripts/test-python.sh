@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Runs the Python bindings' test suite (bindings/python/tests) in a virtual
+# environment at .venv-test, against the library in KMTALK_LIBRARY (default:
+# .build/debug/libKMTalk.so; build it first with `swift build`).
+#
+#   scripts/test-python.sh [extra pytest arguments]
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+PYTHON="${PYTHON:-python3}"
+VENV="$ROOT/.venv-test"
+
+if [[ ! -x "$VENV/bin/python" ]]; then
+    echo "test-python: creating $VENV"
+    # --system-site-packages: reuse the installed numpy (and pytest, if any).
+    "$PYTHON" -m venv --system-site-packages "$VENV"
+fi
+
+echo "test-python: pip install -e bindings/python pytest"
+if ! "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e bindings/python pytest; then
+    # Offline fallback: build the editable install with the setuptools at hand.
+    echo "test-python: retrying without build isolation"
+    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-build-isolation \
+        -e bindings/python pytest
+fi
+
+export KMTALK_LIBRARY="${KMTALK_LIBRARY:-$ROOT/.build/debug/libKMTalk.so}"
+if [[ ! -f "$KMTALK_LIBRARY" ]]; then
+    echo "test-python: FAIL: $KMTALK_LIBRARY does not exist (run \`swift build\` or set KMTALK_LIBRARY)" >&2
+    exit 1
+fi
+echo "test-python: KMTALK_LIBRARY=$KMTALK_LIBRARY"
+
+# pytest picks up its settings from bindings/python/pyproject.toml.
+cd "$ROOT/bindings/python"
+if "$VENV/bin/python" -m pytest -q -p no:cacheprovider tests "$@"; then
+    echo "PASS: python bindings"
+else
+    status=$?
+    echo "FAIL: python bindings (pytest exit $status)"
+    exit "$status"
+fi
