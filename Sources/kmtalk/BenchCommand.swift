@@ -1,0 +1,145 @@
+import ArgumentParser
+import Foundation
+import KMTalkEngine
+
+/// `kmtalk bench`: sgemm throughput, model load time, real-time factor, peak memory.
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Measure sgemm GFLOP/s, model load time, real-time factor by stage and peak memory.")
+
+    @Option(help: "Model file (default: $KMTALK_MODEL or the shipped model).")
+    var model: String?
+
+    @Option(help: "Seconds of synthetic speech-like audio to animate.")
+    var seconds: Double = 60
+
+    @Option(help: "Comma-separated OpenBLAS thread counts to measure.")
+    var threads: String = "1,2"
+
+    @Option(help: "Comma-separated square sgemm sizes (0 skips the sgemm benchmark).")
+    var sgemmSizes: String = "256,512,1024"
+
+    @Option(help: "Repetitions of each animation measurement (the best is reported).")
+    var repeats: Int = 3
+
+    func run() throws {
+        let threadCounts = threads.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+        let sizes = sgemmSizes.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }.filter { $0 > 0 }
+        guard !threadCounts.isEmpty, threadCounts.allSatisfy({ $0 >= 0 }) else { throw ValidationError("--threads needs counts like 1,2") }
+        guard seconds > 0, seconds <= 3600 else { throw ValidationError("--seconds must be in (0, 3600]") }
+        print("kmtalk bench: \(ProcessInfo.processInfo.activeProcessorCount) CPUs, \(cpuModel())")
+
+        if !sizes.isEmpty {
+            print("\nsgemm (row-major, C = A B, float32):")
+            print("  size " + threadCounts.map { "  \($0) thr GFLOP/s" }.joined())
+            for size in sizes {
+                var line = String(format: "  %4d ", size)
+                for count in threadCounts {
+                    line += String(format: "  %14.1f", sgemmGflops(size: size, threads: count))
+                }
+                print(line)
+            }
+        }
+
+        let modelPath = try ModelLocator.resolve(model)
+        do {
+            var loadTimes: [Double] = []
+            var loaded: KMTalkModel?
+            for _ in 0..<5 {
+                let start = Date()
+                loaded = try KMTalkModel(path: modelPath)
+                loadTimes.append(Date().timeIntervalSince(start))
+            }
+            let model = loaded!
+            print("\nmodel: \(modelPath)")
+            print(String(format: "  architecture %@, %d parameters, load %.1f ms (median of 5)",
+                         model.config.architecture, model.parameterCount, loadTimes.sorted()[2] * 1000))
+
+            let rate = model.config.frontend.sampleRate
+            let samples = speechLikeSignal(seconds: seconds, rate: rate)
+            print(String(format: "\nanimate %.0f s of 16 kHz audio (best of %d):", seconds, repeats))
+            for count in threadCounts {
+                let session = Session(model: model, options: SessionOptions(threads: count))
+                var best = Double.infinity
+                var bestStages: [(stage: String, seconds: Double)] = []
+                var frames = 0
+                for _ in 0..<max(1, repeats) {
+                    let start = Date()
+                    let animation = try samples.withUnsafeBufferPointer {
+                        try session.animate(pcm: $0.baseAddress!, frameCount: samples.count, sampleRate: rate, channels: 1)
+                    }
+                    let elapsed = Date().timeIntervalSince(start)
+                    frames = animation.frameCount
+                    if elapsed < best {
+                        best = elapsed
+                        bestStages = session.lastTimings
+                    }
+                }
+                let stages = bestStages.map { String(format: "%@ %.1f ms", $0.stage, $0.seconds * 1000) }.joined(separator: ", ")
+                print(String(format: "  %d thread(s): %.3f s, real-time factor %.5f (%.0fx faster than real time), %d frames", count, best, best / seconds, seconds / best, frames))
+                print("      stages: \(stages)")
+            }
+        } catch let error as KMTError {
+            throw CLIError(error.message)
+        }
+        var usage = rusage()
+        getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
+        print(String(format: "\npeak resident memory: %.1f MiB", Double(usage.ru_maxrss) / 1024))
+    }
+
+    /// GFLOP/s of an n x n x n sgemm at `threads` threads, timed over at least 0.3 s.
+    func sgemmGflops(size n: Int, threads: Int) -> Double {
+        BLAS.setThreads(threads)
+        let a = (0..<(n * n)).map { Float(($0 * 7) % 13) / 13 - 0.5 }
+        let b = (0..<(n * n)).map { Float(($0 * 5) % 11) / 11 - 0.5 }
+        var c = [Float](repeating: 0, count: n * n)
+        func once() {
+            a.withUnsafeBufferPointer { ap in
+                b.withUnsafeBufferPointer { bp in
+                    c.withUnsafeMutableBufferPointer { cp in
+                        BLAS.sgemm(transposeA: false, transposeB: false, m: n, n: n, k: n,
+                                   a: ap.baseAddress!, lda: n, b: bp.baseAddress!, ldb: n, c: cp.baseAddress!, ldc: n)
+                    }
+                }
+            }
+        }
+        once()
+        var repetitions = 0
+        let start = Date()
+        repeat {
+            once()
+            repetitions += 1
+        } while Date().timeIntervalSince(start) < 0.3
+        let elapsed = Date().timeIntervalSince(start)
+        return 2 * Double(n) * Double(n) * Double(n) * Double(repetitions) / elapsed / 1e9
+    }
+
+    /// Deterministic speech-like audio: a glottal-pulse-ish harmonic source with a
+    /// wandering pitch, noise bursts, and syllable-rate amplitude modulation with pauses.
+    func speechLikeSignal(seconds: Double, rate: Int) -> [Float] {
+        let count = Int(seconds * Double(rate))
+        var samples = [Float](repeating: 0, count: count)
+        var phase = 0.0
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        for n in 0..<count {
+            let t = Double(n) / Double(rate)
+            let pitch = 120 + 30 * sin(2 * Double.pi * 0.7 * t)
+            phase += 2 * Double.pi * pitch / Double(rate)
+            var voiced = 0.0
+            for harmonic in 1...8 { voiced += sin(Double(harmonic) * phase) / Double(harmonic) }
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            let noise = Double(Int64(bitPattern: state >> 11) % 2000) / 2000
+            let syllable = max(0, sin(2 * Double.pi * 4 * t))
+            let pause = sin(2 * Double.pi * 0.25 * t) > -0.7 ? 1.0 : 0.0
+            samples[n] = Float(0.3 * pause * syllable * (0.8 * voiced / 2 + 0.2 * noise))
+        }
+        return samples
+    }
+
+    func cpuModel() -> String {
+        guard let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+            let line = text.split(separator: "\n").first(where: { $0.hasPrefix("model name") })
+        else { return "unknown CPU" }
+        return line.split(separator: ":", maxSplits: 1).last.map { $0.trimmingCharacters(in: .whitespaces) } ?? "unknown CPU"
+    }
+}

@@ -1,0 +1,16 @@
+import ArgumentParser
+
+/// The `kmtalk` command-line tool.
+@main
+struct KMTalkCLI: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "kmtalk",
+        abstract: "Speech-driven 3D facial animation (ARKit blendshapes) with KMTalk.",
+        discussion: """
+            The model is found from --model, then $KMTALK_MODEL, then models/ next to the \
+            binary or in the source checkout it was built from.
+            """,
+        version: "0.1.0",
+        subcommands: [Animate.self, Info.self, Features.self, Bench.self],
+        defaultSubcommand: nil)
+}
