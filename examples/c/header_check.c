@@ -1,0 +1,131 @@
+/*
+ * header_check.c -- compile-only check of include/kmtalk.h as C99.
+ *
+ *     cc -std=c99 -pedantic -Wall -Wextra -Werror -fsyntax-only -I../../include header_check.c
+ *
+ * Every function is assigned to a pointer of its exact documented type, and
+ * every type, enumerator and macro is used, so a missing or changed
+ * declaration fails to compile. Nothing here is linked or run.
+ */
+#include "kmtalk.h"
+
+#include <stddef.h>
+
+/* C99 has no _Static_assert: a negative array size fails instead. */
+#define CHECK(name, condition) typedef char check_##name[(condition) ? 1 : -1]
+
+/* Versions. */
+CHECK(version_major, KMT_VERSION_MAJOR == 0);
+CHECK(version_minor, KMT_VERSION_MINOR == 1);
+CHECK(version_patch, KMT_VERSION_PATCH == 0);
+CHECK(version_number, KMT_VERSION_NUMBER == 100);
+CHECK(version_string, sizeof(KMT_VERSION_STRING) == sizeof("0.1.0"));
+
+/* Status codes are stable values. */
+CHECK(status_ok, KMT_OK == 0);
+CHECK(status_invalid_argument, KMT_ERR_INVALID_ARGUMENT == 1);
+CHECK(status_io, KMT_ERR_IO == 2);
+CHECK(status_unsupported_format, KMT_ERR_UNSUPPORTED_FORMAT == 3);
+CHECK(status_invalid_audio, KMT_ERR_INVALID_AUDIO == 4);
+CHECK(status_corrupt_model, KMT_ERR_CORRUPT_MODEL == 5);
+CHECK(status_incompatible_model, KMT_ERR_INCOMPATIBLE_MODEL == 6);
+CHECK(status_out_of_memory, KMT_ERR_OUT_OF_MEMORY == 7);
+CHECK(status_buffer_too_small, KMT_ERR_BUFFER_TOO_SMALL == 8);
+CHECK(status_internal, KMT_ERR_INTERNAL == 9);
+CHECK(log_levels, KMT_LOG_DEBUG == 0 && KMT_LOG_INFO == 1 && KMT_LOG_WARNING == 2 && KMT_LOG_ERROR == 3);
+CHECK(nonfinite, KMT_NONFINITE_REJECT == 0 && KMT_NONFINITE_ZERO == 1);
+
+/* Parameter structs start with struct_size and have the documented fields. */
+CHECK(model_params_size_first, offsetof(kmt_model_params, struct_size) == 0);
+CHECK(model_params_flags, sizeof(((kmt_model_params *)0)->flags) == sizeof(uint32_t));
+CHECK(session_params_size_first, offsetof(kmt_session_params, struct_size) == 0);
+CHECK(session_params_struct_size, sizeof(((kmt_session_params *)0)->struct_size) == sizeof(size_t));
+CHECK(session_params_threads, sizeof(((kmt_session_params *)0)->n_threads) == sizeof(int32_t));
+CHECK(session_params_fps, sizeof(((kmt_session_params *)0)->output_fps) == sizeof(float));
+CHECK(session_params_policy, sizeof(((kmt_session_params *)0)->nonfinite_policy) == sizeof(kmt_nonfinite_policy));
+
+/* The deprecation macro expands to a valid attribute. */
+KMT_DEPRECATED(kmt_version) const char *header_check_old_version(void);
+
+/* The log callback type. */
+static void on_log(kmt_log_level level, const char *message, void *user_data) {
+    (void)level;
+    (void)message;
+    (void)user_data;
+}
+
+int header_check(void);
+int header_check(void) {
+    /* Versions */
+    const char *(*p_version)(void) = kmt_version;
+    int32_t (*p_version_number)(void) = kmt_version_number;
+
+    /* Status codes and errors */
+    const char *(*p_status_string)(kmt_status) = kmt_status_string;
+    const char *(*p_last_error)(void) = kmt_last_error;
+    kmt_log_callback callback = on_log;
+    void (*p_log_set)(kmt_log_callback, kmt_log_level, void *) = kmt_log_set;
+
+    /* Models */
+    kmt_model_params (*p_model_default_params)(void) = kmt_model_default_params;
+    kmt_status (*p_model_load_file)(const char *, const kmt_model_params *, kmt_model **) =
+        kmt_model_load_file;
+    kmt_status (*p_model_load_memory)(const void *, size_t, const kmt_model_params *, kmt_model **) =
+        kmt_model_load_memory;
+    void (*p_model_free)(kmt_model *) = kmt_model_free;
+    const char *(*p_model_architecture)(const kmt_model *) = kmt_model_architecture;
+    int32_t (*p_model_sample_rate)(const kmt_model *) = kmt_model_sample_rate;
+    float (*p_model_fps)(const kmt_model *) = kmt_model_fps;
+    size_t (*p_model_channel_count)(const kmt_model *) = kmt_model_channel_count;
+    const char *(*p_model_channel_name)(const kmt_model *, size_t) = kmt_model_channel_name;
+    uint64_t (*p_model_parameter_count)(const kmt_model *) = kmt_model_parameter_count;
+    kmt_status (*p_model_metadata)(const kmt_model *, const char *, char *, size_t, size_t *) =
+        kmt_model_metadata;
+
+    /* Sessions */
+    kmt_session_params (*p_session_default_params)(void) = kmt_session_default_params;
+    kmt_status (*p_session_create)(const kmt_model *, const kmt_session_params *, kmt_session **) =
+        kmt_session_create;
+    void (*p_session_free)(kmt_session *) = kmt_session_free;
+
+    /* Offline animation */
+    kmt_status (*p_animate_file)(kmt_session *, const char *, kmt_animation **) = kmt_animate_file;
+    kmt_status (*p_animate_pcm)(kmt_session *, const float *, size_t, int32_t, int32_t,
+                                kmt_animation **) = kmt_animate_pcm;
+
+    /* Animations */
+    void (*p_animation_free)(kmt_animation *) = kmt_animation_free;
+    size_t (*p_animation_frame_count)(const kmt_animation *) = kmt_animation_frame_count;
+    size_t (*p_animation_channel_count)(const kmt_animation *) = kmt_animation_channel_count;
+    float (*p_animation_fps)(const kmt_animation *) = kmt_animation_fps;
+    const char *(*p_animation_channel_name)(const kmt_animation *, size_t) = kmt_animation_channel_name;
+    kmt_status (*p_animation_read_frames)(const kmt_animation *, size_t, size_t, float *, size_t,
+                                          size_t *) = kmt_animation_read_frames;
+
+    /* Every type and enum name. */
+    kmt_model *model = NULL;
+    kmt_session *session = NULL;
+    kmt_animation *animation = NULL;
+    kmt_rig *rig = NULL;
+    kmt_status status = KMT_OK;
+    kmt_log_level level = KMT_LOG_WARNING;
+    kmt_nonfinite_policy policy = KMT_NONFINITE_ZERO;
+    kmt_model_params model_params = {sizeof(kmt_model_params), 0};
+    kmt_session_params session_params = {sizeof(kmt_session_params), 1, 60.0f, KMT_NONFINITE_REJECT};
+    enum kmt_status tagged_status = KMT_ERR_IO;
+    struct kmt_model_params tagged_params = model_params;
+    const char *version = KMT_VERSION_STRING;
+
+    (void)p_version; (void)p_version_number; (void)p_status_string; (void)p_last_error;
+    (void)callback; (void)p_log_set; (void)p_model_default_params; (void)p_model_load_file;
+    (void)p_model_load_memory; (void)p_model_free; (void)p_model_architecture;
+    (void)p_model_sample_rate; (void)p_model_fps; (void)p_model_channel_count;
+    (void)p_model_channel_name; (void)p_model_parameter_count; (void)p_model_metadata;
+    (void)p_session_default_params; (void)p_session_create; (void)p_session_free;
+    (void)p_animate_file; (void)p_animate_pcm; (void)p_animation_free;
+    (void)p_animation_frame_count; (void)p_animation_channel_count; (void)p_animation_fps;
+    (void)p_animation_channel_name; (void)p_animation_read_frames;
+    (void)model; (void)session; (void)animation; (void)rig; (void)status; (void)level;
+    (void)policy; (void)session_params; (void)tagged_status; (void)tagged_params; (void)version;
+    return 0;
+}

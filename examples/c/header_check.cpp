@@ -1,0 +1,119 @@
+// header_check.cpp -- compile-only check of include/kmtalk.h as C++17.
+//
+//     c++ -std=c++17 -pedantic -Wall -Wextra -Werror -fsyntax-only -I../../include header_check.cpp
+//
+// Every function is checked against its exact documented type, and every
+// type, enumerator and macro is used, so a missing or changed declaration
+// fails to compile. Nothing here is linked or run.
+#include "kmtalk.h"
+
+#include <cstddef>
+#include <cstdint>
+#include <type_traits>
+
+// Versions.
+static_assert(KMT_VERSION_MAJOR == 0 && KMT_VERSION_MINOR == 1 && KMT_VERSION_PATCH == 0, "version");
+static_assert(KMT_VERSION_NUMBER == 100, "KMT_VERSION_NUMBER");
+static_assert(sizeof(KMT_VERSION_STRING) == sizeof("0.1.0"), "KMT_VERSION_STRING");
+
+// Status codes and enums are stable values.
+static_assert(KMT_OK == 0 && KMT_ERR_INVALID_ARGUMENT == 1 && KMT_ERR_IO == 2 &&
+                  KMT_ERR_UNSUPPORTED_FORMAT == 3 && KMT_ERR_INVALID_AUDIO == 4 &&
+                  KMT_ERR_CORRUPT_MODEL == 5 && KMT_ERR_INCOMPATIBLE_MODEL == 6 &&
+                  KMT_ERR_OUT_OF_MEMORY == 7 && KMT_ERR_BUFFER_TOO_SMALL == 8 &&
+                  KMT_ERR_INTERNAL == 9,
+              "kmt_status values");
+static_assert(KMT_LOG_DEBUG == 0 && KMT_LOG_INFO == 1 && KMT_LOG_WARNING == 2 && KMT_LOG_ERROR == 3,
+              "kmt_log_level values");
+static_assert(KMT_NONFINITE_REJECT == 0 && KMT_NONFINITE_ZERO == 1, "kmt_nonfinite_policy values");
+
+// Parameter structs: C-compatible, struct_size first, documented field types.
+static_assert(std::is_standard_layout<kmt_model_params>::value, "kmt_model_params layout");
+static_assert(std::is_trivially_copyable<kmt_model_params>::value, "kmt_model_params copyable");
+static_assert(offsetof(kmt_model_params, struct_size) == 0, "struct_size first");
+static_assert(std::is_same<decltype(kmt_model_params::struct_size), size_t>::value, "struct_size");
+static_assert(std::is_same<decltype(kmt_model_params::flags), uint32_t>::value, "flags");
+static_assert(std::is_standard_layout<kmt_session_params>::value, "kmt_session_params layout");
+static_assert(std::is_trivially_copyable<kmt_session_params>::value, "kmt_session_params copyable");
+static_assert(offsetof(kmt_session_params, struct_size) == 0, "struct_size first");
+static_assert(std::is_same<decltype(kmt_session_params::struct_size), size_t>::value, "struct_size");
+static_assert(std::is_same<decltype(kmt_session_params::n_threads), int32_t>::value, "n_threads");
+static_assert(std::is_same<decltype(kmt_session_params::output_fps), float>::value, "output_fps");
+static_assert(std::is_same<decltype(kmt_session_params::nonfinite_policy), kmt_nonfinite_policy>::value,
+              "nonfinite_policy");
+
+// The callback type.
+static_assert(std::is_same<kmt_log_callback, void (*)(kmt_log_level, const char *, void *)>::value,
+              "kmt_log_callback");
+
+// Every function, with its exact type.
+#define CHECK_FN(name, type) static_assert(std::is_same<decltype(&name), type>::value, #name)
+
+CHECK_FN(kmt_version, const char *(*)(void));
+CHECK_FN(kmt_version_number, int32_t (*)(void));
+CHECK_FN(kmt_status_string, const char *(*)(kmt_status));
+CHECK_FN(kmt_last_error, const char *(*)(void));
+CHECK_FN(kmt_log_set, void (*)(kmt_log_callback, kmt_log_level, void *));
+CHECK_FN(kmt_model_default_params, kmt_model_params (*)(void));
+CHECK_FN(kmt_model_load_file, kmt_status (*)(const char *, const kmt_model_params *, kmt_model **));
+CHECK_FN(kmt_model_load_memory,
+         kmt_status (*)(const void *, size_t, const kmt_model_params *, kmt_model **));
+CHECK_FN(kmt_model_free, void (*)(kmt_model *));
+CHECK_FN(kmt_model_architecture, const char *(*)(const kmt_model *));
+CHECK_FN(kmt_model_sample_rate, int32_t (*)(const kmt_model *));
+CHECK_FN(kmt_model_fps, float (*)(const kmt_model *));
+CHECK_FN(kmt_model_channel_count, size_t (*)(const kmt_model *));
+CHECK_FN(kmt_model_channel_name, const char *(*)(const kmt_model *, size_t));
+CHECK_FN(kmt_model_parameter_count, uint64_t (*)(const kmt_model *));
+CHECK_FN(kmt_model_metadata, kmt_status (*)(const kmt_model *, const char *, char *, size_t, size_t *));
+CHECK_FN(kmt_session_default_params, kmt_session_params (*)(void));
+CHECK_FN(kmt_session_create,
+         kmt_status (*)(const kmt_model *, const kmt_session_params *, kmt_session **));
+CHECK_FN(kmt_session_free, void (*)(kmt_session *));
+CHECK_FN(kmt_animate_file, kmt_status (*)(kmt_session *, const char *, kmt_animation **));
+CHECK_FN(kmt_animate_pcm,
+         kmt_status (*)(kmt_session *, const float *, size_t, int32_t, int32_t, kmt_animation **));
+CHECK_FN(kmt_animation_free, void (*)(kmt_animation *));
+CHECK_FN(kmt_animation_frame_count, size_t (*)(const kmt_animation *));
+CHECK_FN(kmt_animation_channel_count, size_t (*)(const kmt_animation *));
+CHECK_FN(kmt_animation_fps, float (*)(const kmt_animation *));
+CHECK_FN(kmt_animation_channel_name, const char *(*)(const kmt_animation *, size_t));
+CHECK_FN(kmt_animation_read_frames,
+         kmt_status (*)(const kmt_animation *, size_t, size_t, float *, size_t, size_t *));
+
+// The deprecation macro expands to a valid attribute in C++ too.
+KMT_DEPRECATED(kmt_version) const char *header_check_old_version();
+
+// Opaque handles are incomplete types usable through pointers, and the usual
+// RAII wrapping compiles.
+namespace {
+struct ModelDeleter {
+    void operator()(kmt_model *model) const noexcept { kmt_model_free(model); }
+};
+struct SessionDeleter {
+    void operator()(kmt_session *session) const noexcept { kmt_session_free(session); }
+};
+struct AnimationDeleter {
+    void operator()(kmt_animation *animation) const noexcept { kmt_animation_free(animation); }
+};
+
+[[maybe_unused]] int use_everything() {
+    kmt_model *model = nullptr;
+    kmt_session *session = nullptr;
+    kmt_animation *animation = nullptr;
+    kmt_rig *rig = nullptr;
+    kmt_model_params model_params = kmt_model_default_params();
+    kmt_session_params session_params = kmt_session_default_params();
+    session_params.nonfinite_policy = KMT_NONFINITE_ZERO;
+    kmt_log_set(nullptr, KMT_LOG_ERROR, nullptr);
+    kmt_status status = kmt_model_load_file("model.safetensors", &model_params, &model);
+    if (status == KMT_OK) {
+        status = kmt_session_create(model, &session_params, &session);
+    }
+    ModelDeleter{}(model);
+    SessionDeleter{}(session);
+    AnimationDeleter{}(animation);
+    (void)rig;
+    return static_cast<int>(status);
+}
+}  // namespace

@@ -1,0 +1,206 @@
+#!/usr/bin/env bash
+# Tests the C side of the public API from a host's point of view:
+#   1. include/kmtalk.h compiles as strict C99 and C++17 (examples/c/header_check.*);
+#   2. examples/c/animate builds against the library with -Wall -Wextra -Werror;
+#   3. animate runs on a generated WAV and prints what it should;
+#   4. animate fails cleanly (exit 1, message naming the path) on a missing file;
+#   5. with KMTALK_VALGRIND=1 and valgrind installed: no memory errors or
+#      definite leaks in the C example.
+#
+# Environment: KMTALK_LIB_DIR (default .build/debug), CC, CXX, KMTALK_VALGRIND.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+CC="${CC:-cc}"
+CXX="${CXX:-c++}"
+LIB_DIR="${KMTALK_LIB_DIR:-.build/debug}"
+LIB_DIR="$(cd "$LIB_DIR" 2>/dev/null && pwd || echo "$LIB_DIR")"
+MODEL="models/kmtalk-tiny-random.safetensors"
+EXAMPLE="examples/c"
+
+WORK="$(mktemp -d "${TMPDIR:-/tmp}/kmtalk-test-c.XXXXXX")"
+trap 'rm -rf "$WORK"' EXIT
+
+failures=0
+pass() { echo "PASS: $*"; }
+fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+show() { sed 's/^/    | /' "$1"; }
+
+# 1. Header compiles as C99 and C++17 (syntax only).
+if "$CC" -std=c99 -pedantic -Wall -Wextra -Werror -fsyntax-only -Iinclude \
+        "$EXAMPLE/header_check.c" >"$WORK/hc.log" 2>&1; then
+    pass "header_check.c compiles as C99 (-pedantic -Wall -Wextra -Werror)"
+else
+    fail "header_check.c does not compile as C99"; show "$WORK/hc.log"
+fi
+if "$CXX" -std=c++17 -pedantic -Wall -Wextra -Werror -fsyntax-only -Iinclude \
+        "$EXAMPLE/header_check.cpp" >"$WORK/hcpp.log" 2>&1; then
+    pass "header_check.cpp compiles as C++17 (-pedantic -Wall -Wextra -Werror)"
+else
+    fail "header_check.cpp does not compile as C++17"; show "$WORK/hcpp.log"
+fi
+
+# 2. Build the example.
+if [[ ! -f "$LIB_DIR/libKMTalk.so" ]]; then
+    fail "no libKMTalk.so in $LIB_DIR (run \`swift build\` or set KMTALK_LIB_DIR)"
+    echo "test-c: $failures failure(s)"
+    exit 1
+fi
+rm -f "$EXAMPLE/animate"
+if make -s -C "$EXAMPLE" CC="$CC" KMTALK_LIB_DIR="$LIB_DIR" animate >"$WORK/make.log" 2>&1; then
+    pass "examples/c/animate builds against $LIB_DIR (-std=c99 -Wall -Wextra -Werror)"
+else
+    fail "examples/c/animate does not build"; show "$WORK/make.log"
+    echo "test-c: $failures failure(s)"
+    exit 1
+fi
+ANIMATE="$ROOT/$EXAMPLE/animate"
+if readelf -d "$ANIMATE" 2>/dev/null | grep -Eq "(RPATH|RUNPATH).*$LIB_DIR"; then
+    pass "animate carries an rpath to $LIB_DIR"
+else
+    fail "animate has no rpath to $LIB_DIR"
+fi
+
+# 3. Generate 1.5 s of 16-bit 44.1 kHz stereo test audio and animate it at 60 fps.
+WAV="$WORK/tones.wav"
+DURATION=1.5
+if python3 -c "import numpy" 2>/dev/null; then
+    python3 - "$WAV" "$DURATION" <<'PY'
+import sys, wave
+import numpy as np
+path, duration = sys.argv[1], float(sys.argv[2])
+rate = 44100
+t = np.arange(int(duration * rate)) / rate
+voice = 0.3 * np.sin(2 * np.pi * 220 * t) * (0.5 + 0.5 * np.sin(2 * np.pi * 4 * t))
+voice += 0.1 * np.random.default_rng(7).standard_normal(t.size)
+stereo = np.stack([voice, 0.8 * voice], axis=1)
+pcm = np.clip(np.round(stereo * 32767), -32768, 32767).astype("<i2")
+with wave.open(path, "wb") as out:
+    out.setnchannels(2)
+    out.setsampwidth(2)
+    out.setframerate(rate)
+    out.writeframes(pcm.tobytes())
+PY
+elif command -v sox >/dev/null; then
+    sox -n -r 44100 -c 2 -b 16 "$WAV" synth "$DURATION" sine 220 tremolo 4 vol 0.3
+else
+    fail "cannot generate test audio (need python3 with numpy, or sox)"
+    echo "test-c: $failures failure(s)"
+    exit 1
+fi
+
+FPS=60
+EXPECTED=$(python3 -c "print(round($DURATION * $FPS))" 2>/dev/null || echo 90)
+set +e
+"$ANIMATE" "$MODEL" "$WAV" "$FPS" >"$WORK/run.out" 2>"$WORK/run.err"
+status=$?
+set -e
+if [[ $status -eq 0 ]]; then
+    pass "animate $MODEL tones.wav $FPS exits 0"
+else
+    fail "animate exited $status"; show "$WORK/run.err"
+fi
+frames=$(sed -n 's/^frames: \([0-9][0-9]*\)$/\1/p' "$WORK/run.out")
+if [[ -n "$frames" ]] && (( frames >= EXPECTED - 2 && frames <= EXPECTED + 2 )); then
+    pass "frame count line 'frames: $frames' (expected $EXPECTED +-2 for ${DURATION}s at $FPS fps)"
+else
+    fail "frame count line: got '${frames:-none}', expected $EXPECTED +-2"; show "$WORK/run.out"
+fi
+if grep -qx "fps: $FPS" "$WORK/run.out" && grep -qx "channels: 52" "$WORK/run.out"; then
+    pass "fps and channel count lines"
+else
+    fail "fps/channels lines missing"; show "$WORK/run.out"
+fi
+if [[ $(grep -c '^frame [0-2] (t=' "$WORK/run.out") -eq 3 ]] &&
+        grep -q '^frame 0 (t=0.000 s): eyeBlinkLeft=[0-9.]*' "$WORK/run.out" &&
+        [[ $(grep '^frame 0 ' "$WORK/run.out" | grep -o ' [A-Za-z][A-Za-z]*=[0-9.]*' | wc -l) -eq 8 ]]; then
+    pass "first 3 frames printed with 8 name=value pairs"
+else
+    fail "first frames not printed as expected"; show "$WORK/run.out"
+fi
+if grep -q 'jawOpen is largest at frame [0-9]* (t=[0-9.]* s): jawOpen=[0-9.]*' "$WORK/run.out"; then
+    pass "jawOpen maximum reported"
+else
+    fail "no jawOpen line"; show "$WORK/run.out"
+fi
+
+# Native rate (no FPS argument) and a rejected FPS.
+set +e
+"$ANIMATE" "$MODEL" "$WAV" >"$WORK/native.out" 2>&1
+native_status=$?
+"$ANIMATE" "$MODEL" "$WAV" 500 >"$WORK/badfps.out" 2>&1
+badfps_status=$?
+"$ANIMATE" >"$WORK/usage.out" 2>&1
+usage_status=$?
+set -e
+if [[ $native_status -eq 0 ]] && grep -qx "fps: 50" "$WORK/native.out"; then
+    pass "no FPS argument gives the native 50 fps"
+else
+    fail "native-rate run (exit $native_status)"; show "$WORK/native.out"
+fi
+if [[ $badfps_status -eq 1 ]] && grep -q "output_fps" "$WORK/badfps.out"; then
+    pass "FPS 500 fails with exit 1 and the library's message"
+else
+    fail "FPS 500: exit $badfps_status"; show "$WORK/badfps.out"
+fi
+if [[ $usage_status -eq 2 ]] && grep -q "^usage:" "$WORK/usage.out"; then
+    pass "no arguments prints usage, exit 2"
+else
+    fail "usage: exit $usage_status"; show "$WORK/usage.out"
+fi
+
+# 4. A missing audio file: exit 1, the message names the path.
+MISSING="$WORK/no-such-speech.wav"
+set +e
+"$ANIMATE" "$MODEL" "$MISSING" >"$WORK/missing.out" 2>"$WORK/missing.err"
+status=$?
+set -e
+if [[ $status -eq 1 ]] && grep -qF "$MISSING" "$WORK/missing.err"; then
+    pass "missing audio file exits 1 naming the path: $(head -1 "$WORK/missing.err")"
+else
+    fail "missing audio file: exit $status"; show "$WORK/missing.err"
+fi
+set +e
+"$ANIMATE" "$WORK/no-such-model.safetensors" "$WAV" >"$WORK/nomodel.out" 2>"$WORK/nomodel.err"
+status=$?
+set -e
+if [[ $status -eq 1 ]] && grep -qF "no-such-model.safetensors" "$WORK/nomodel.err"; then
+    pass "missing model exits 1 naming the path"
+else
+    fail "missing model: exit $status"; show "$WORK/nomodel.err"
+fi
+
+# 5. Valgrind (opt-in: slow).
+if [[ "${KMTALK_VALGRIND:-0}" == "1" ]]; then
+    if command -v valgrind >/dev/null; then
+        for args in "$MODEL $WAV $FPS" "$MODEL $MISSING"; do
+            set +e
+            # shellcheck disable=SC2086
+            valgrind --error-exitcode=3 --leak-check=full --errors-for-leak-kinds=definite \
+                "$ANIMATE" $args >"$WORK/vg.out" 2>"$WORK/vg.err"
+            status=$?
+            set -e
+            if [[ $status -eq 3 ]]; then
+                fail "valgrind reports errors or definite leaks: animate $args"
+                grep -E "ERROR SUMMARY|definitely lost|Invalid|uninitialised" "$WORK/vg.err" | sed 's/^/    | /'
+            elif [[ $status -eq 0 || $status -eq 1 ]]; then
+                pass "valgrind clean (exit $status): animate $args ($(grep -o 'ERROR SUMMARY: [0-9]* errors' "$WORK/vg.err"))"
+            else
+                fail "valgrind run exited $status: animate $args"; tail -5 "$WORK/vg.err" | sed 's/^/    | /'
+            fi
+        done
+    else
+        echo "SKIP: valgrind not installed"
+    fi
+else
+    echo "SKIP: valgrind (set KMTALK_VALGRIND=1 to run)"
+fi
+
+if [[ $failures -eq 0 ]]; then
+    echo "test-c: all passed"
+else
+    echo "test-c: $failures failure(s)"
+    exit 1
+fi
