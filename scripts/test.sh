@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Runs every test of the project: the Swift engine tests, the exported-symbol check,
+# the C example and header checks, the Python bindings tests, the NumPy reference tests,
+# and the self-contained release (built into dist/ and loaded under env -i).
+# Usage: scripts/test.sh            (everything)
+#        KMTALK_SKIP_DIST=1 scripts/test.sh   (skip the release build)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+section() { printf '\n==== %s ====\n' "$1"; }
+t0=$(date +%s)
+
+section "swift build + swift test"
+swift build
+swift test
+t1=$(date +%s)
+
+section "exported symbols (debug library)"
+scripts/check-symbols.sh .build/debug/libKMTalk.so
+
+section "C example and header checks"
+KMTALK_LIB_DIR="$(pwd)/.build/debug" scripts/test-c.sh
+
+section "Python bindings"
+KMTALK_LIBRARY="$(pwd)/.build/debug/libKMTalk.so" scripts/test-python.sh
+
+section "NumPy reference and fixtures"
+scripts/test-training.sh
+
+if [ "${KMTALK_SKIP_DIST:-0}" != 1 ]; then
+  section "self-contained release"
+  scripts/dist.sh dist
+  scripts/check-symbols.sh dist/lib/libKMTalk.so
+  scripts/test-dist.sh dist
+fi
+t2=$(date +%s)
+printf '\nall tests passed (swift build+test %d s, total %d s)\n' $((t1 - t0)) $((t2 - t0))
