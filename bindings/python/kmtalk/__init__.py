@@ -434,7 +434,7 @@ class Session(_Handle):
         self._adopt(out.value, _lib.kmt_session_free)
         self.model = model  # keeps the Python model (and its handle) alive
         self.threads = int(threads)
-        self.fps = model.fps if fps is None else float(fps)
+        self.fps = model.fps if not fps else float(fps)  # 0 means native, as in C
         self.nonfinite = nonfinite
         self._lock = threading.Lock()
 
@@ -542,6 +542,12 @@ class Animation(_Handle):
                                        f"negative frame range ({first_frame}, {frame_count})")
         if frame_count is None:
             frame_count = max(total - first_frame, 0)
+        if first_frame + frame_count > total:
+            # Checked here too: the library reads out of bounds for ranges whose
+            # size_t arithmetic wraps (first_frame near SIZE_MAX).
+            raise InvalidArgumentError(
+                _lib.KMT_ERR_INVALID_ARGUMENT,
+                f"frames [{first_frame}, {first_frame + frame_count}) lie outside the animation's {total} frames")
         out = np.empty((frame_count, channels), dtype=np.float32)
         written = ctypes.c_size_t()
         _check(_lib.kmt_animation_read_frames(

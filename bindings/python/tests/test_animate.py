@@ -87,6 +87,9 @@ def test_output_fps(model, audio, fps):
 
 def test_fps_changes_frame_count_proportionally(model, audio):
     counts = {}
+    with kmtalk.Session(model, fps=0) as session:  # 0 = native, as in C
+        assert session.fps == 50.0
+        assert session.animate_file(audio["mono_path"]).fps == 50.0
     for fps in (30, 60, None):
         with kmtalk.Session(model, fps=fps) as session:
             counts[fps] = session.animate_file(audio["mono_path"]).frame_count
@@ -114,6 +117,8 @@ def test_read_frames(session, audio):
         animation.read_frames(animation.frame_count - 1, 2)
     with pytest.raises(kmtalk.InvalidArgumentError):
         animation.read_frames(-1, 2)
+    with pytest.raises(kmtalk.InvalidArgumentError):  # would wrap around in size_t
+        animation.read_frames(2**64 - 10, 10)
     np.testing.assert_array_equal(animation.channel("jawOpen"), weights[:, animation.channel_names.index("jawOpen")])
     with pytest.raises(KeyError):
         animation.channel("noSuchChannel")
@@ -237,3 +242,22 @@ def test_log_callback(model_path):
 def test_write_wav_roundtrip_helper(tmp_path):
     pcm = write_wav(tmp_path / "x.wav", np.array([0.0, 0.5, -0.5, 1.0]), 8000)
     assert pcm[:, 0].tolist() == [0, 16384, -16384, 32767]
+
+
+@pytest.mark.parametrize("rate", [8000, 22050, 48000, 192000])
+def test_file_sample_rates(session, tmp_path, rate):
+    duration = 1.0
+    path = tmp_path / f"tone{rate}.wav"
+    write_wav(path, signal(np.arange(int(duration * rate)) / rate), rate)
+    animation = session.animate_file(path)
+    assert animation.frame_count == pytest.approx(duration * 50, abs=2)
+    assert np.isfinite(animation.weights).all()
+
+
+def test_many_channels_mix_down(session, tmp_path):
+    rate = 16000
+    mono = signal(np.arange(rate) / rate)
+    path = tmp_path / "six.wav"
+    write_wav(path, np.repeat(mono[:, None], 6, axis=1), rate)
+    reference = session.animate_pcm(mono.astype(np.float32), rate).weights
+    assert np.abs(session.animate_file(path).weights - reference).mean() < 1e-3
