@@ -100,6 +100,9 @@ import Testing
         #expect(Array(all[(10 * 52)..<(12 * 52)]) == part)
         #expect(kmt_animation_read_frames(animation, 120, 2, &part, part.count, nil) == KMT_ERR_INVALID_ARGUMENT)
         #expect(kmt_animation_read_frames(animation, Int.max, 2, &part, part.count, nil) == KMT_ERR_INVALID_ARGUMENT)
+        // (size_t)-1 style values from C must be rejected, not read from.
+        #expect(kmt_animation_read_frames(animation, -1, 2, &part, part.count, nil) == KMT_ERR_INVALID_ARGUMENT)
+        #expect(kmt_animation_read_frames(animation, 0, -1, &part, part.count, nil) == KMT_ERR_INVALID_ARGUMENT)
         #expect(kmt_animation_read_frames(animation, 0, 0, nil, 0, &written) == KMT_OK)
 
         // The same audio as PCM gives the same animation.
@@ -118,6 +121,8 @@ import Testing
         #expect(lastError == "path is NULL")
         #expect(kmt_model_load_file(Fixtures.tinyModelPath, nil, nil) == KMT_ERR_INVALID_ARGUMENT)
         #expect(kmt_model_load_memory(nil, 10, nil, &model) == KMT_ERR_INVALID_ARGUMENT)
+        #expect(kmt_model_load_memory([1, 2, 3], -1, nil, &model) == KMT_ERR_INVALID_ARGUMENT)
+        #expect(kmt_model_load_memory([1, 2, 3], 3, nil, &model) == KMT_ERR_CORRUPT_MODEL)
         var session: OpaquePointer? = OpaquePointer(bitPattern: 0xdead)
         #expect(kmt_session_create(nil, nil, &session) == KMT_ERR_INVALID_ARGUMENT)
         #expect(session == nil)
@@ -147,6 +152,7 @@ import Testing
         #expect(kmt_animate_pcm(session, [0.1], 1, 4_000, 1, &animation) == KMT_ERR_INVALID_AUDIO)
         #expect(lastError.contains("4000 Hz"))
         #expect(kmt_animate_pcm(session, [0.1], Int.max, 16_000, 4, &animation) == KMT_ERR_OUT_OF_MEMORY)
+        #expect(kmt_animate_pcm(session, [0.1], -1, 16_000, 1, &animation) == KMT_ERR_OUT_OF_MEMORY)
         #expect(kmt_animate_file(session, "/nonexistent/speech.wav", &animation) == KMT_ERR_IO)
         #expect(lastError.hasPrefix("/nonexistent/speech.wav: "))
     }

@@ -25,7 +25,11 @@ public func kmt_animate_pcm(
         let out = try requireOut(outAnimation, "out_animation")
         guard let sessionHandle else { throw KMTError.invalidArgument("session is NULL") }
         guard channels >= 1 else { throw KMTError.invalidArgument("channels must be >= 1, got \(channels)") }
-        guard frameCount > 0 else { throw KMTError.invalidAudio("PCM input: frame_count is 0") }
+        guard frameCount != 0 else { throw KMTError.invalidAudio("PCM input: frame_count is 0") }
+        // size_t arrives as Int: counts above Int.max show up negative.
+        guard frameCount > 0 else {
+            throw KMTError(KMT_ERR_OUT_OF_MEMORY, "PCM input: frame_count \(UInt(bitPattern: frameCount)) is too large")
+        }
         guard let samples else { throw KMTError.invalidArgument("samples is NULL") }
         let (total, overflow) = frameCount.multipliedReportingOverflow(by: Int(channels))
         guard !overflow, total <= Int.max / 4 else {

@@ -38,9 +38,10 @@ public func kmt_animation_read_frames(
     outWritten?.pointee = 0
     return apiCall {
         guard let animation = animation(handle) else { throw KMTError.invalidArgument("animation is NULL") }
+        // size_t arrives as Int: values above Int.max show up negative.
         let (end, overflow) = firstFrame.addingReportingOverflow(frameCount)
-        guard !overflow, end <= animation.frameCount else {
-            throw KMTError.invalidArgument("frames [\(firstFrame), \(firstFrame &+ frameCount)) lie outside the animation's \(animation.frameCount) frames")
+        guard firstFrame >= 0, frameCount >= 0, !overflow, end <= animation.frameCount else {
+            throw KMTError.invalidArgument("frames [\(UInt(bitPattern: firstFrame)), +\(UInt(bitPattern: frameCount))) lie outside the animation's \(animation.frameCount) frames")
         }
         let needed = frameCount * animation.channelCount
         outWritten?.pointee = needed

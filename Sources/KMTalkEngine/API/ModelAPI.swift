@@ -41,6 +41,8 @@ public func kmt_model_load_memory(
     return apiCall {
         let out = try requireOut(outModel, "out_model")
         guard let data else { throw KMTError.invalidArgument("data is NULL") }
+        // size_t arrives as Int: sizes above Int.max show up negative.
+        guard size >= 0 else { throw KMTError.invalidArgument("size \(UInt(bitPattern: size)) is not a plausible buffer size") }
         _ = try modelParams(params)
         let model = try KMTalkModel(bytes: UnsafeRawBufferPointer(start: data, count: size))
         out.pointee = Handle.retain(model)
