@@ -187,14 +187,19 @@ typedef struct kmt_rig kmt_rig;
 
 /**
  * Options for loading a model. Obtain with kmt_model_default_params(), then
- * change fields. Fields are only ever appended; struct_size lets older
- * callers keep working.
+ * change fields. Fields are only ever appended, and every field is 8-byte
+ * aligned in groups so that sizeof() changes with each addition; struct_size
+ * tells the library which fields the caller knows, so older callers keep
+ * working and newer callers' extra fields are ignored by older libraries.
  */
 typedef struct kmt_model_params {
     /** sizeof(kmt_model_params) as the caller was compiled. */
     size_t struct_size;
     /** Reserved for future flags; must be 0. */
     uint32_t flags;
+    /** Reserved (fills what would be tail padding, so a later 4-byte field cannot hide
+        in it); must be 0. */
+    uint32_t reserved;
 } kmt_model_params;
 
 /** Default model options (struct_size filled in). */
@@ -264,7 +269,7 @@ typedef enum kmt_nonfinite_policy {
 
 /**
  * Options for a session. Obtain with kmt_session_default_params(), then
- * change fields. Fields are only ever appended.
+ * change fields. Fields are only ever appended (see kmt_model_params).
  */
 typedef struct kmt_session_params {
     /** sizeof(kmt_session_params) as the caller was compiled. */
@@ -275,6 +280,9 @@ typedef struct kmt_session_params {
     float output_fps;
     /** Handling of NaN / infinite input samples. */
     kmt_nonfinite_policy nonfinite_policy;
+    /** Reserved (fills what would be tail padding, so a later 4-byte field cannot hide
+        in it); must be 0. */
+    int32_t reserved;
 } kmt_session_params;
 
 /** Default session options (struct_size filled in, n_threads 0, native fps). */

@@ -181,6 +181,19 @@ import Testing
         params.struct_size = MemoryLayout<kmt_session_params>.offset(of: \.output_fps)!
         #expect(kmt_session_create(model, &params, &session) == KMT_OK, "\(lastError)")
         kmt_session_free(session)
+        // A newer caller's larger struct: the known prefix is used, the rest ignored.
+        let bigger = UnsafeMutableRawPointer.allocate(byteCount: 256, alignment: 8)
+        defer { bigger.deallocate() }
+        bigger.initializeMemory(as: UInt8.self, repeating: 0xAB, count: 256)
+        var known = kmt_session_default_params()
+        known.output_fps = 30
+        known.struct_size = 256
+        bigger.storeBytes(of: known, as: kmt_session_params.self)
+        #expect(kmt_session_create(model, bigger.assumingMemoryBound(to: kmt_session_params.self), &session) == KMT_OK, "\(lastError)")
+        kmt_session_free(session)
+        params = kmt_session_default_params()
+        params.reserved = 1
+        #expect(kmt_session_create(model, &params, &session) == KMT_ERR_INVALID_ARGUMENT)
         var modelParams = kmt_model_default_params()
         modelParams.flags = 1
         var other: OpaquePointer?

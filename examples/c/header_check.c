@@ -38,6 +38,9 @@ CHECK(nonfinite, KMT_NONFINITE_REJECT == 0 && KMT_NONFINITE_ZERO == 1);
 /* Parameter structs start with struct_size and have the documented fields. */
 CHECK(model_params_size_first, offsetof(kmt_model_params, struct_size) == 0);
 CHECK(model_params_flags, sizeof(((kmt_model_params *)0)->flags) == sizeof(uint32_t));
+/* No tail padding: a later 4-byte field must change sizeof (see kmt_model_params). */
+CHECK(model_params_no_tail_padding, sizeof(kmt_model_params) == sizeof(size_t) + 2 * sizeof(uint32_t));
+CHECK(session_params_no_tail_padding, sizeof(kmt_session_params) == sizeof(size_t) + 4 * 4);
 CHECK(session_params_size_first, offsetof(kmt_session_params, struct_size) == 0);
 CHECK(session_params_struct_size, sizeof(((kmt_session_params *)0)->struct_size) == sizeof(size_t));
 CHECK(session_params_threads, sizeof(((kmt_session_params *)0)->n_threads) == sizeof(int32_t));
@@ -110,8 +113,8 @@ int header_check(void) {
     kmt_status status = KMT_OK;
     kmt_log_level level = KMT_LOG_WARNING;
     kmt_nonfinite_policy policy = KMT_NONFINITE_ZERO;
-    kmt_model_params model_params = {sizeof(kmt_model_params), 0};
-    kmt_session_params session_params = {sizeof(kmt_session_params), 1, 60.0f, KMT_NONFINITE_REJECT};
+    kmt_model_params model_params = {sizeof(kmt_model_params), 0, 0};
+    kmt_session_params session_params = {sizeof(kmt_session_params), 1, 60.0f, KMT_NONFINITE_REJECT, 0};
     enum kmt_status tagged_status = KMT_ERR_IO;
     struct kmt_model_params tagged_params = model_params;
     const char *version = KMT_VERSION_STRING;

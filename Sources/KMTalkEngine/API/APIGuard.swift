@@ -35,13 +35,14 @@ func requireOut<T>(_ pointer: UnsafeMutablePointer<T>?, _ name: String) throws -
 /// caller's (older, smaller) struct lacks keep the values of `defaults`.
 func readParams<T>(_ pointer: UnsafePointer<T>?, defaults: T, name: String) throws -> T {
     guard let pointer else { return defaults }
-    let declared = UnsafeRawPointer(pointer).loadUnaligned(as: Int.self)
-    guard declared >= MemoryLayout<Int>.size else {
+    // A size_t: a newer caller's larger struct is fine, only the known prefix is read.
+    let declared = UnsafeRawPointer(pointer).loadUnaligned(as: UInt.self)
+    guard declared >= UInt(MemoryLayout<UInt>.size) else {
         throw KMTError.invalidArgument("\(name).struct_size is \(declared); initialise the struct with its kmt_*_default_params() function")
     }
     var result = defaults
     withUnsafeMutableBytes(of: &result) { destination in
-        let count = min(declared, MemoryLayout<T>.size)
+        let count = Int(min(declared, UInt(MemoryLayout<T>.size)))
         destination.baseAddress!.copyMemory(from: UnsafeRawPointer(pointer), byteCount: count)
         destination.storeBytes(of: MemoryLayout<T>.size, toByteOffset: 0, as: Int.self)
     }

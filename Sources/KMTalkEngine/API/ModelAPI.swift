@@ -3,14 +3,14 @@ import Glibc
 
 @c @implementation
 public func kmt_model_default_params() -> kmt_model_params {
-    kmt_model_params(struct_size: MemoryLayout<kmt_model_params>.size, flags: 0)
+    kmt_model_params(struct_size: MemoryLayout<kmt_model_params>.size, flags: 0, reserved: 0)
 }
 
 /// Validates model params and returns them with defaults for missing fields.
 private func modelParams(_ params: UnsafePointer<kmt_model_params>?) throws -> kmt_model_params {
     let resolved = try readParams(params, defaults: kmt_model_default_params(), name: "kmt_model_params")
-    guard resolved.flags == 0 else {
-        throw KMTError.invalidArgument("kmt_model_params.flags must be 0 (got \(resolved.flags))")
+    guard resolved.flags == 0, resolved.reserved == 0 else {
+        throw KMTError.invalidArgument("kmt_model_params.flags and .reserved must be 0 (got \(resolved.flags), \(resolved.reserved))")
     }
     return resolved
 }
@@ -103,8 +103,8 @@ public func kmt_model_metadata(
         }
         let bytes = Array(value.utf8)
         outLength?.pointee = bytes.count
-        guard bufferSize > bytes.count else {
-            throw KMTError(KMT_ERR_BUFFER_TOO_SMALL, "metadata '\(key)' needs \(bytes.count + 1) bytes, buffer has \(bufferSize)")
+        guard bufferSize < 0 || bufferSize > bytes.count else {
+            throw KMTError(KMT_ERR_BUFFER_TOO_SMALL, "metadata '\(key)' needs \(bytes.count + 1) bytes, buffer has \(UInt(bitPattern: bufferSize))")
         }
         guard let buffer else { throw KMTError.invalidArgument("buffer is NULL but buffer_size is \(bufferSize)") }
         bytes.withUnsafeBufferPointer { source in

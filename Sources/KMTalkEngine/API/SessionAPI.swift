@@ -4,7 +4,7 @@ import CKMTalk
 public func kmt_session_default_params() -> kmt_session_params {
     kmt_session_params(
         struct_size: MemoryLayout<kmt_session_params>.size, n_threads: 0, output_fps: 0,
-        nonfinite_policy: KMT_NONFINITE_REJECT)
+        nonfinite_policy: KMT_NONFINITE_REJECT, reserved: 0)
 }
 
 /// Validates session params into engine options.
@@ -15,6 +15,9 @@ private func sessionOptions(_ params: UnsafePointer<kmt_session_params>?) throws
     }
     guard p.output_fps == 0 || (p.output_fps.isFinite && SessionOptions.fpsRange.contains(Double(p.output_fps))) else {
         throw KMTError.invalidArgument("output_fps must be 0 (native) or 1..240, got \(p.output_fps)")
+    }
+    guard p.reserved == 0 else {
+        throw KMTError.invalidArgument("kmt_session_params.reserved must be 0, got \(p.reserved)")
     }
     guard p.nonfinite_policy == KMT_NONFINITE_REJECT || p.nonfinite_policy == KMT_NONFINITE_ZERO else {
         throw KMTError.invalidArgument("nonfinite_policy \(p.nonfinite_policy.rawValue) is not a kmt_nonfinite_policy value")

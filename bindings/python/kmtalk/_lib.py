@@ -111,6 +111,7 @@ class kmt_model_params(Structure):
     _fields_ = [
         ("struct_size", c_size_t),
         ("flags", c_uint32),
+        ("reserved", c_uint32),
     ]
 
 
@@ -123,6 +124,7 @@ class kmt_session_params(Structure):
         ("n_threads", c_int32),
         ("output_fps", c_float),
         ("nonfinite_policy", kmt_nonfinite_policy),
+        ("reserved", c_int32),
     ]
 
 
