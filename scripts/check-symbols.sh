@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Checks that a libKMTalk.so exports exactly the functions declared in include/kmtalk.h:
-# every global dynamic symbol is a kmt_* function of the header, and every header
-# function is exported. Usage: scripts/check-symbols.sh [path/to/libKMTalk.so]
+# Checks that a libKMTalk.so exports exactly the functions declared in include/kmtalk.h
+# (every global dynamic symbol is a kmt_* function of the header, and every header
+# function is exported) and that it does not link Foundation. Usage: scripts/check-symbols.sh [path/to/libKMTalk.so]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 lib="${1:-.build/debug/libKMTalk.so}"
@@ -19,6 +19,10 @@ if [ -n "$extra" ]; then
 fi
 if [ -n "$missing" ]; then
   echo "FAIL check-symbols: kmtalk.h functions missing from $lib:"; echo "$missing" | sed 's/^/  /'; status=1
+fi
+# The library must not link Foundation (Glibc only).
+if readelf -d "$lib" | grep NEEDED | grep -qi foundation; then
+  echo "FAIL check-symbols: $lib links Foundation:"; readelf -d "$lib" | grep NEEDED | grep -i foundation; status=1
 fi
 [ $status -eq 0 ] && echo "PASS check-symbols: $lib exports exactly the $(echo "$declared" | wc -l) functions of kmtalk.h"
 exit $status

@@ -60,7 +60,7 @@ import Testing
         #expect(kmt_model_metadata(model, "format", &small, 6, &length) == KMT_ERR_BUFFER_TOO_SMALL)
         var buffer = [CChar](repeating: 1, count: 7)
         #expect(kmt_model_metadata(model, "format", &buffer, 7, &length) == KMT_OK)
-        #expect(String(cString: buffer) == "kmtalk")
+        #expect(buffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) } == "kmtalk")
         #expect(kmt_model_metadata(model, "no-such-key", &buffer, 7, &length) == KMT_ERR_INVALID_ARGUMENT)
         #expect(lastError.contains("no-such-key"))
         #expect(kmt_model_metadata(nil, "format", &buffer, 7, &length) == KMT_ERR_INVALID_ARGUMENT)
@@ -269,13 +269,19 @@ import Testing
     }
 
     @Test func logCallbackReceivesMessages() throws {
-        final class Box: @unchecked Sendable { var messages: [String] = [] }
+        // Other tests run in parallel and may log through the callback from their threads.
+        final class Box: @unchecked Sendable {
+            private let lock = NSLock()
+            private var stored: [String] = []
+            func append(_ message: String) { lock.withLock { stored.append(message) } }
+            var messages: [String] { lock.withLock { stored } }
+        }
         let box = Box()
         let unmanaged = Unmanaged.passRetained(box)
         defer { unmanaged.release() }
         kmt_log_set({ _, message, user in
             let box = Unmanaged<Box>.fromOpaque(user!).takeUnretainedValue()
-            box.messages.append(String(cString: message!))
+            box.append(String(cString: message!))
         }, KMT_LOG_INFO, unmanaged.toOpaque())
         let model = try loadTinyModel()
         kmt_log_set(nil, KMT_LOG_INFO, nil)

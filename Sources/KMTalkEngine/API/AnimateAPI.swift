@@ -1,5 +1,6 @@
 import CKMTalk
 
+/// Implements `kmt_animate_file` from include/kmtalk.h, which documents it.
 @c @implementation
 public func kmt_animate_file(
     _ sessionHandle: OpaquePointer?, _ path: UnsafePointer<CChar>?,
@@ -15,6 +16,7 @@ public func kmt_animate_file(
     }
 }
 
+/// Implements `kmt_animate_pcm` from include/kmtalk.h, which documents it.
 @c @implementation
 public func kmt_animate_pcm(
     _ sessionHandle: OpaquePointer?, _ samples: UnsafePointer<Float>?, _ frameCount: Int,

@@ -5,31 +5,37 @@ private func animation(_ handle: OpaquePointer?) -> Animation? {
     handle.map { Handle.borrow($0, as: Animation.self) }
 }
 
+/// Implements `kmt_animation_free` from include/kmtalk.h, which documents it.
 @c @implementation
 public func kmt_animation_free(_ handle: OpaquePointer?) {
     Handle.release(handle, as: Animation.self)
 }
 
+/// Implements `kmt_animation_frame_count` from include/kmtalk.h, which documents it.
 @c @implementation
 public func kmt_animation_frame_count(_ handle: OpaquePointer?) -> Int {
     animation(handle)?.frameCount ?? 0
 }
 
+/// Implements `kmt_animation_channel_count` from include/kmtalk.h, which documents it.
 @c @implementation
 public func kmt_animation_channel_count(_ handle: OpaquePointer?) -> Int {
     animation(handle)?.channelCount ?? 0
 }
 
+/// Implements `kmt_animation_fps` from include/kmtalk.h, which documents it.
 @c @implementation
 public func kmt_animation_fps(_ handle: OpaquePointer?) -> Float {
     Float(animation(handle)?.fps ?? 0)
 }
 
+/// Implements `kmt_animation_channel_name` from include/kmtalk.h, which documents it.
 @c @implementation
 public func kmt_animation_channel_name(_ handle: OpaquePointer?, _ index: Int) -> UnsafePointer<CChar>? {
     animation(handle)?.names.pointer(at: index)
 }
 
+/// Implements `kmt_animation_read_frames` from include/kmtalk.h, which documents it.
 @c @implementation
 public func kmt_animation_read_frames(
     _ handle: OpaquePointer?, _ firstFrame: Int, _ frameCount: Int, _ buffer: UnsafeMutablePointer<Float>?,

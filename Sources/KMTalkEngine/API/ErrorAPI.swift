@@ -7,6 +7,7 @@ private let statusDescriptions: [StaticString] = [
 ]
 private let unknownStatus: StaticString = "unknown status"
 
+/// Implements `kmt_status_string` from include/kmtalk.h, which documents it.
 @c @implementation
 public func kmt_status_string(_ status: kmt_status) -> UnsafePointer<CChar>? {
     let index = Int(status.rawValue)
@@ -14,11 +15,13 @@ public func kmt_status_string(_ status: kmt_status) -> UnsafePointer<CChar>? {
     return UnsafeRawPointer(text.utf8Start).assumingMemoryBound(to: CChar.self)
 }
 
+/// Implements `kmt_last_error` from include/kmtalk.h, which documents it.
 @c @implementation
 public func kmt_last_error() -> UnsafePointer<CChar>? {
     LastError.current
 }
 
+/// Implements `kmt_log_set` from include/kmtalk.h, which documents it.
 @c @implementation
 public func kmt_log_set(_ callback: kmt_log_callback?, _ minimumLevel: kmt_log_level, _ userData: UnsafeMutableRawPointer?) {
     Log.shared.install(callback, minimumLevel: minimumLevel, userData: userData)

@@ -1,6 +1,7 @@
 import CKMTalk
 import Glibc
 
+/// Implements `kmt_model_default_params` from include/kmtalk.h, which documents it.
 @c @implementation
 public func kmt_model_default_params() -> kmt_model_params {
     kmt_model_params(struct_size: MemoryLayout<kmt_model_params>.size, flags: 0, reserved: 0)
@@ -15,6 +16,7 @@ private func modelParams(_ params: UnsafePointer<kmt_model_params>?) throws -> k
     return resolved
 }
 
+/// Implements `kmt_model_load_file` from include/kmtalk.h, which documents it.
 @c @implementation
 public func kmt_model_load_file(
     _ path: UnsafePointer<CChar>?, _ params: UnsafePointer<kmt_model_params>?,
@@ -32,6 +34,7 @@ public func kmt_model_load_file(
     }
 }
 
+/// Implements `kmt_model_load_memory` from include/kmtalk.h, which documents it.
 @c @implementation
 public func kmt_model_load_memory(
     _ data: UnsafeRawPointer?, _ size: Int, _ params: UnsafePointer<kmt_model_params>?,
@@ -49,6 +52,7 @@ public func kmt_model_load_memory(
     }
 }
 
+/// Implements `kmt_model_free` from include/kmtalk.h, which documents it.
 @c @implementation
 public func kmt_model_free(_ model: OpaquePointer?) {
     Handle.release(model, as: KMTalkModel.self)
@@ -59,36 +63,43 @@ private func model(_ handle: OpaquePointer?) -> KMTalkModel? {
     handle.map { Handle.borrow($0, as: KMTalkModel.self) }
 }
 
+/// Implements `kmt_model_architecture` from include/kmtalk.h, which documents it.
 @c @implementation
 public func kmt_model_architecture(_ handle: OpaquePointer?) -> UnsafePointer<CChar>? {
     model(handle)?.architectureName.pointer(at: 0)
 }
 
+/// Implements `kmt_model_sample_rate` from include/kmtalk.h, which documents it.
 @c @implementation
 public func kmt_model_sample_rate(_ handle: OpaquePointer?) -> Int32 {
     Int32(model(handle)?.config.frontend.sampleRate ?? 0)
 }
 
+/// Implements `kmt_model_fps` from include/kmtalk.h, which documents it.
 @c @implementation
 public func kmt_model_fps(_ handle: OpaquePointer?) -> Float {
     Float(model(handle)?.config.motion.fps ?? 0)
 }
 
+/// Implements `kmt_model_channel_count` from include/kmtalk.h, which documents it.
 @c @implementation
 public func kmt_model_channel_count(_ handle: OpaquePointer?) -> Int {
     model(handle)?.channelNames.count ?? 0
 }
 
+/// Implements `kmt_model_channel_name` from include/kmtalk.h, which documents it.
 @c @implementation
 public func kmt_model_channel_name(_ handle: OpaquePointer?, _ index: Int) -> UnsafePointer<CChar>? {
     model(handle)?.channelNames.pointer(at: index)
 }
 
+/// Implements `kmt_model_parameter_count` from include/kmtalk.h, which documents it.
 @c @implementation
 public func kmt_model_parameter_count(_ handle: OpaquePointer?) -> UInt64 {
     UInt64(model(handle)?.parameterCount ?? 0)
 }
 
+/// Implements `kmt_model_metadata` from include/kmtalk.h, which documents it.
 @c @implementation
 public func kmt_model_metadata(
     _ handle: OpaquePointer?, _ key: UnsafePointer<CChar>?, _ buffer: UnsafeMutablePointer<CChar>?,

@@ -1,5 +1,6 @@
 import CKMTalk
 
+/// Implements `kmt_session_default_params` from include/kmtalk.h, which documents it.
 @c @implementation
 public func kmt_session_default_params() -> kmt_session_params {
     kmt_session_params(
@@ -27,6 +28,7 @@ private func sessionOptions(_ params: UnsafePointer<kmt_session_params>?) throws
         nonfinitePolicy: p.nonfinite_policy)
 }
 
+/// Implements `kmt_session_create` from include/kmtalk.h, which documents it.
 @c @implementation
 public func kmt_session_create(
     _ modelHandle: OpaquePointer?, _ params: UnsafePointer<kmt_session_params>?,
@@ -42,6 +44,7 @@ public func kmt_session_create(
     }
 }
 
+/// Implements `kmt_session_free` from include/kmtalk.h, which documents it.
 @c @implementation
 public func kmt_session_free(_ session: OpaquePointer?) {
     Handle.release(session, as: Session.self)
