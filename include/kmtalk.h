@@ -68,7 +68,8 @@
  * down to mono by averaging), any rate from 8 kHz to 192 kHz (resampled to the
  * model's rate, 16 kHz, with libsoxr at high quality). PCM: 32-bit float
  * samples, interleaved channels, same range of rates. Non-finite samples (NaN,
- * +-Inf) are rejected with KMT_ERR_INVALID_AUDIO by default, or replaced by
+ * +-Inf), and samples beyond +-1000 (+60 dBFS, which only corrupt float data
+ * holds), are rejected with KMT_ERR_INVALID_AUDIO by default, or replaced by
  * silence when kmt_session_params.nonfinite_policy is KMT_NONFINITE_ZERO.
  */
 #ifndef KMTALK_H
@@ -259,7 +260,7 @@ kmt_status kmt_model_metadata(const kmt_model *model, const char *key,
 /* Sessions                                                                  */
 /* ------------------------------------------------------------------------ */
 
-/** What to do with NaN or infinite input samples. */
+/** What to do with NaN, infinite or absurdly large (|x| > 1000) input samples. */
 typedef enum kmt_nonfinite_policy {
     /** Fail with KMT_ERR_INVALID_AUDIO naming the first bad sample (default). */
     KMT_NONFINITE_REJECT = 0,

@@ -177,6 +177,7 @@ import Testing
         var samples = AudioWriter.sine(frequency: 440, rate: 16_000, channels: 1, seconds: 0.5)
         samples[1234] = .nan
         samples[2000] = .infinity
+        samples[3000] = 3e38
         let path = directory.appendingPathComponent("nan.wav").path
         var info = SF_INFO()
         info.samplerate = 16_000
@@ -189,6 +190,7 @@ import Testing
         let zeroed = try AudioDecoder.decode(path: path, targetRate: 16_000, nonfinitePolicy: KMT_NONFINITE_ZERO)
         #expect(zeroed.samples.count == 8_000)
         #expect(zeroed.samples[1234] == 0)
+        #expect(zeroed.samples[3000] == 0)
         #expect(zeroed.samples.allSatisfy { $0.isFinite })
     }
 }

@@ -9,6 +9,9 @@ import CKMTalk
 final class MonoResamplingSink {
     /// The lowest and highest input rates accepted.
     static let supportedRates: ClosedRange<Int> = 8_000...192_000
+    /// Samples beyond this magnitude (+60 dBFS) only come from corrupt float data; they
+    /// are treated like non-finite samples.
+    static let maximumMagnitude: Float = 1_000
 
     let inputRate: Int
     let channels: Int
@@ -20,7 +23,7 @@ final class MonoResamplingSink {
     private let resampler: Resampler?
     private var mono: [Float] = []
     private var framesSeen = 0
-    /// Number of non-finite samples replaced by zero (with KMT_NONFINITE_ZERO).
+    /// Number of non-finite or absurd samples replaced by zero (with KMT_NONFINITE_ZERO).
     private(set) var replacedSamples = 0
     /// The accumulated model-rate mono samples.
     private(set) var output: [Float] = []
@@ -50,14 +53,15 @@ final class MonoResamplingSink {
             var sum: Float = 0
             for channel in 0..<channels {
                 var sample = base[channel]
-                if !sample.isFinite {
+                if !(abs(sample) <= Self.maximumMagnitude) {
                     if nonfinitePolicy == KMT_NONFINITE_ZERO {
                         sample = 0
                         replacedSamples += 1
                     } else {
                         let seconds = Double(framesSeen + frame) / Double(inputRate)
+                        let kind = sample.isFinite ? "absurd sample magnitude" : "non-finite sample"
                         throw KMTError.invalidAudio(
-                            "\(source): non-finite sample (\(base[channel])) at frame \(framesSeen + frame) (\(formatSeconds(seconds)) s), channel \(channel)")
+                            "\(source): \(kind) (\(base[channel])) at frame \(framesSeen + frame) (\(formatSeconds(seconds)) s), channel \(channel)")
                     }
                 }
                 sum += sample

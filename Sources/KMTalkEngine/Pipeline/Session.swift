@@ -61,6 +61,9 @@ public final class Session {
         clock.mark("features")
         var motion = try model.motion(features: features)
         clock.mark("network")
+        guard motion.data.allSatisfy({ $0.isFinite }) else {
+            throw KMTError(KMT_ERR_INTERNAL, "the network produced non-finite values (please report this with the input)")
+        }
         let nativeFps = model.config.motion.fps
         let fps = options.outputFps ?? nativeFps
         motion = resampleFrames(motion, from: nativeFps, to: fps)
