@@ -596,20 +596,23 @@ class Animation(_Handle):
 # --------------------------------------------------------------------------
 
 MODEL_ENV = "KMTALK_MODEL"
-_REPOSITORY_MODEL = os.path.join("models", "kmtalk-tiny-random.safetensors")
+# Preferred first: the trained default model, then the random-weight test model.
+_REPOSITORY_MODELS = (Path("models") / "kmtalk-base.safetensors", Path("models") / "kmtalk-tiny-random.safetensors")
 
 
 def default_model_path() -> Optional[str]:
-    """$KMTALK_MODEL, else the repository's models/kmtalk-tiny-random.safetensors
-    found by walking up from this package; None when neither exists."""
+    """$KMTALK_MODEL, else the repository's models/kmtalk-base.safetensors or
+    models/kmtalk-tiny-random.safetensors found by walking up from this package;
+    None when none exists."""
     env = os.environ.get(MODEL_ENV)
     if env:
         return env
     here = Path(__file__).resolve().parent
     for directory in (here, *here.parents):
-        candidate = directory / _REPOSITORY_MODEL
-        if candidate.is_file():
-            return str(candidate)
+        for relative in _REPOSITORY_MODELS:
+            candidate = directory / relative
+            if candidate.is_file():
+                return str(candidate)
     return None
 
 
@@ -627,6 +630,6 @@ def animate(path: PathLike, model: Union[Model, PathLike, bytes, None] = None, *
         if model is None:
             raise FileNotFoundError(
                 f"no model given: set {MODEL_ENV} or pass model=, "
-                f"({_REPOSITORY_MODEL} was not found above {Path(__file__).resolve().parent})")
+                f"(none of {[str(p) for p in _REPOSITORY_MODELS]} was found above {Path(__file__).resolve().parent})")
     with Model(model) as loaded, Session(loaded, **session_options) as session:
         return session.animate_file(path)
