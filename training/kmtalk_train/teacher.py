@@ -70,6 +70,10 @@ PARAMS = {
     "f0_hop_s": 0.010,
     "voicing_threshold": 0.45,
     "accent_z": 1.0,
+    # An accent must also rise this much above the median F0 (log ratio, ~1.4 semitones),
+    # and the z-score uses at least this spread, so monotone speech has no accents.
+    "accent_min_rise": 0.08,
+    "accent_min_spread": 0.06,
     "accent_min_gap_s": 0.4,
     "accent_width_s": 0.35,
     "brow_inner_gain": 0.25,
@@ -242,10 +246,13 @@ def pitch_accents(samples: np.ndarray, sample_rate: int, params=PARAMS) -> List[
         return []
     log_f0 = np.log(f0[voiced])
     z = np.zeros_like(f0)
-    z[voiced] = (log_f0 - np.median(log_f0)) / (np.std(log_f0) + 1e-6)
+    rise = np.zeros_like(f0)
+    rise[voiced] = log_f0 - np.median(log_f0)
+    z[voiced] = rise[voiced] / max(float(np.std(log_f0)), params["accent_min_spread"])
     accents: List[Tuple[float, float]] = []
     for i in range(1, len(z) - 1):
-        if voiced[i] and z[i] >= params["accent_z"] and z[i] >= z[i - 1] and z[i] >= z[i + 1]:
+        if (voiced[i] and z[i] >= params["accent_z"] and rise[i] >= params["accent_min_rise"]
+                and z[i] >= z[i - 1] and z[i] >= z[i + 1]):
             if accents and times[i] - accents[-1][0] < params["accent_min_gap_s"]:
                 if z[i] > accents[-1][1]:
                     accents[-1] = (float(times[i]), float(z[i]))
