@@ -317,9 +317,12 @@ _LANGUAGE_ALIASES = {
 
 
 def normalize_language(language: str) -> str:
-    """espeak voice / language name -> one of ESPEAK_LANGUAGES ("en" is en-gb, "pt" is
-    European Portuguese, "cmn-latn-pinyin" is cmn)."""
-    lang = language.strip().lower().replace("_", "-")
+    """espeak voice / language name -> one of ESPEAK_LANGUAGES. Voice variants are ignored
+    ("pt-br+f3" is pt-br), regional voices fall back to their language ("es-419" is es,
+    "en-gb-scotland" is en-gb). As in espeak, "en" is British English and "pt" European
+    Portuguese: pass the voice (en-us, pt-br), not a bare language code, for those voices,
+    since their mnemonics differ ("0" is ɑ in en-us, ɒ in en-gb)."""
+    lang = language.strip().lower().replace("_", "-").partition("+")[0]
     while lang:
         if lang in ESPEAK_LANGUAGES:
             return lang

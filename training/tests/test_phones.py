@@ -290,6 +290,10 @@ def test_from_espeak_language_names_and_errors():
     assert from_espeak("0", "en", False) == ["ɒ"]  # espeak's "en" is British
     assert from_espeak("ts.", "cmn-latn-pinyin", False) == ["ʈʂ"]
     assert from_espeak("&", "pt-pt", False) == ["ɐ"]
+    assert from_espeak("&", "pt-br+f3", False) == ["æ"]  # voice names with variants
+    assert from_espeak("0", "en-us+m2", False) == ["ɑ"]
+    assert from_espeak("x", "es-419", False) == ["x"]
+    assert from_espeak("oU", "en-gb-scotland", False) == ["əʊ"]
     with pytest.raises(UnknownPhoneError) as err:
         from_espeak("Q7x", "en-us", False)
     assert err.value.symbol == "Q7x" and err.value.language == "en-us"
