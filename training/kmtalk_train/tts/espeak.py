@@ -24,10 +24,18 @@ needed because espeak's IPA names are empty both for pauses and for a few real p
 become "_" with raw ""; unnamed non-pauses are merged into the phone before them
 (params["ipa_merged"] counts them).
 
-Threading: libespeak-ng is process-global and not thread-safe. This module keeps one
-initialised instance per notation per process and serialises every call with one lock (so
-threads work but do not run in parallel: use processes for parallel synthesis; a forked
-child inherits the initialised state and may use it).
+Determinism: espeak-ng's wave generator carries state from one utterance to the next
+(the pitch-flutter phase is a function-static), so a long-lived instance produces a few
+samples more or less for the same text depending on what it spoke before. By default
+(deterministic=True) every call therefore loads a private copy of the library afresh,
+initialises it, synthesizes, calls espeak_Terminate and dlcloses it (about 4 ms, no leak):
+the same input always gives the same samples. deterministic=False reuses one instance.
+
+Threading: libespeak-ng is process-global and not thread-safe. Every call is serialised
+by one process-wide lock (shared even if this package is imported under two names), so
+threads work but do not run in parallel: use processes for parallel synthesis (a forked
+child may use the inherited state). The persistent instances: mnemonics on the system
+library, IPA on a private copy; the callback is re-registered before every synthesis.
 
 Voices: espeak voice names ("en-us", "en-gb", "fr-fr", "pt-br", "cmn", ...) optionally
 with a variant ("en-us+f3", "en+m3", "de+klatt2"). rate: multiplier of espeak's normal
@@ -38,13 +46,16 @@ converted to espeak's 0..100 pitch parameter with a table measured on this espea
 """
 from __future__ import annotations
 
+import atexit
 import ctypes
 import ctypes.util
 import os
 import re
 import shutil
+import sys
 import tempfile
 import threading
+import types
 from typing import Dict, List, Optional, Tuple
 
 import numpy as np
@@ -165,23 +176,15 @@ class _Espeak:
     """One initialised libespeak-ng instance, with phoneme events in mnemonics or IPA.
     Access under the module lock."""
 
-    def __init__(self, ipa: bool) -> None:
-        path = _library_path()
-        if ipa:
-            # The notation is fixed by espeak_Initialize, and re-initialising leaks memory,
-            # so IPA events come from a second, separate copy of the library: a copy of the
-            # file (a new inode) is loaded with its own globals, RTLD_DEEPBIND so that its
-            # internal calls bind to itself. The copy is unlinked once mapped.
-            real = path if os.path.isabs(path) else _loaded_path(path)
-            tmpdir = tempfile.mkdtemp(prefix="kmt-espeak-")
-            copy = os.path.join(tmpdir, "libespeak-ng-ipa.so.1")
-            shutil.copyfile(real, copy)
-            try:
-                self.lib = ctypes.CDLL(copy, mode=os.RTLD_LOCAL | getattr(os, "RTLD_DEEPBIND", 0))
-            finally:
-                shutil.rmtree(tmpdir, ignore_errors=True)
+    def __init__(self, ipa: bool, private: Optional[str] = None) -> None:
+        """private: None loads the system library (shared by everything in the process
+        that uses libespeak-ng); a name loads this process's private copy of the library
+        file under that name (a new inode, so a separate instance with its own globals,
+        RTLD_DEEPBIND so that its internal calls bind to itself)."""
+        if private is None:
+            self.lib = ctypes.CDLL(_library_path())
         else:
-            self.lib = ctypes.CDLL(path)
+            self.lib = ctypes.CDLL(_private_copy(private), mode=os.RTLD_LOCAL | getattr(os, "RTLD_DEEPBIND", 0))
         lib = self.lib
         lib.espeak_Initialize.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_char_p, ctypes.c_int]
         lib.espeak_Initialize.restype = ctypes.c_int
@@ -198,6 +201,7 @@ class _Espeak:
         lib.espeak_ListVoices.restype = ctypes.POINTER(ctypes.POINTER(_EspeakVoice))
         lib.espeak_Info.argtypes = [ctypes.POINTER(ctypes.c_char_p)]
         lib.espeak_Info.restype = ctypes.c_char_p
+        lib.espeak_Terminate.restype = ctypes.c_int
         self.ipa = ipa
         self._chunks: List[np.ndarray] = []
         self._events: List[Tuple[int, int, int, int, object]] = []
@@ -211,6 +215,13 @@ class _Espeak:
         data_path = ctypes.c_char_p()
         self.version = lib.espeak_Info(ctypes.byref(data_path)).decode("utf-8", "replace")
         self.data_path = (data_path.value or b"").decode("utf-8", "replace")
+
+    def close(self) -> None:
+        """Terminates espeak and unloads a private copy (its static state goes with it)."""
+        self.lib.espeak_Terminate()
+        import _ctypes
+        _ctypes.dlclose(self.lib._handle)
+        self.lib = None
 
     def _on_synth(self, wav, numsamples, events) -> int:
         if wav and numsamples > 0:
@@ -250,6 +261,7 @@ class _Espeak:
 
     def synth(self, text: str, voice: str, rate_wpm: int, pitch: int,
               pitch_range: int) -> Tuple[np.ndarray, List[Tuple[int, int, int, int, object]], int]:
+        self.lib.espeak_SetSynthCallback(self._callback)  # in case anything else replaced it
         if self.lib.espeak_SetVoiceByName(voice.encode("utf-8")) != 0:
             raise ValueError(f"espeak-ng voice {voice!r} not found")
         for param, value in ((espeakRATE, rate_wpm), (espeakPITCH, pitch), (espeakRANGE, pitch_range),
@@ -278,16 +290,67 @@ def _loaded_path(soname: str) -> str:
     raise EspeakError(f"cannot locate {soname} on disk ({found})")
 
 
+def _process_state():
+    """The lock and instances, shared by every copy of this module in the process (the
+    package can be imported under two names, e.g. kmtalk_train and training.kmtalk_train,
+    but libespeak-ng.so.1 is loaded once: a second initialisation would take its callback)."""
+    state = sys.modules.get("_kmtalk_espeak_state")
+    if state is None:
+        state = types.ModuleType("_kmtalk_espeak_state")
+        state.lock = threading.RLock()
+        state.instances = {}
+        state = sys.modules.setdefault("_kmtalk_espeak_state", state)
+    return state
+
+
 # All espeak calls (both instances) are serialised by this lock.
-_lock = threading.RLock()
-_instances: Dict[bool, _Espeak] = {}
+_lock = _process_state().lock
+_instances: Dict[bool, "_Espeak"] = _process_state().instances
 
 
 def _espeak(ipa: bool = False) -> _Espeak:
+    """The persistent instance for a notation (mnemonics: the system library; IPA: a
+    private copy, since the notation is fixed at initialisation and re-initialising leaks)."""
     with _lock:
         if ipa not in _instances:
-            _instances[ipa] = _Espeak(ipa)
+            _instances[ipa] = _Espeak(ipa, private="ipa" if ipa else None)
         return _instances[ipa]
+
+
+def _private_copy(name: str) -> str:
+    """Path of this process's private copy of the libespeak-ng file called `name`
+    (created on first use in a temporary directory, removed at exit)."""
+    state = _process_state()
+    copies = state.__dict__.setdefault("copies", {})
+    if name not in copies:
+        tmpdir = state.__dict__.get("tmpdir")
+        if tmpdir is None:
+            tmpdir = tempfile.mkdtemp(prefix="kmt-espeak-")
+            state.tmpdir = tmpdir
+            owner = os.getpid()
+            atexit.register(lambda: os.getpid() == owner and shutil.rmtree(tmpdir, ignore_errors=True))
+        path = _library_path()
+        real = path if os.path.isabs(path) else _loaded_path(path)
+        copy = os.path.join(tmpdir, f"libespeak-ng-{name}.so.1")
+        shutil.copyfile(real, copy)
+        copies[name] = copy
+    return copies[name]
+
+
+def _synth_once(ipa: bool, deterministic: bool, *args):
+    """One synthesis, from a fresh private instance (deterministic) or a persistent one.
+    espeak-ng's wave generator keeps state from one utterance to the next (e.g. the pitch
+    flutter phase, a function-static), so a persistent instance gives slightly different
+    audio (a few samples) for the same input depending on what it spoke before; a fresh
+    instance (load a private copy, initialise, synthesize, espeak_Terminate, dlclose:
+    about 4 ms) always gives the same audio."""
+    if not deterministic:
+        return _espeak(ipa).synth(*args)
+    fresh = _Espeak(ipa, private="fresh")
+    try:
+        return fresh.synth(*args)
+    finally:
+        fresh.close()
 
 
 def is_available() -> bool:
@@ -411,9 +474,13 @@ def _segments(starts: List[Tuple[float, str]], duration: float, language: str) -
 
 def synthesize(text: str, voice: str = "en-us", rate: float = 1.0, pitch: float = 1.0,
                language: Optional[str] = None, *, sample_rate: Optional[int] = 16000,
-               notation: str = "mnemonic", pitch_range: float = 1.0) -> Utterance:
+               notation: str = "mnemonic", pitch_range: float = 1.0, deterministic: bool = True) -> Utterance:
     """Synthesizes `text` with espeak-ng; returns the Utterance with phone segments.
     notation: "mnemonic" or "ipa" (raw symbols of the phoneme events).
+    deterministic: True (default) synthesizes with a freshly loaded library instance so the
+    same input always gives the same samples (about 4 ms extra per call); False reuses
+    one instance (audio then varies by a few samples with what was spoken before; the
+    timings are exact either way).
 
     params: notation, the espeak parameter values used, "words" [(start s, word)] from the
     word events, "language_switches" (count of espeak switching to another language's
@@ -428,12 +495,11 @@ def synthesize(text: str, voice: str = "en-us", rate: float = 1.0, pitch: float 
     range_param = int(round(min(max(50 * pitch_range, 0), 100)))
     name = _engine_name(voice)
     with _lock:
-        e = _espeak(False)
-        pcm, events, native_rate = e.synth(text, name, wpm, pitch_param, range_param)
-        version = e.version
+        version = _espeak(False).version
+        pcm, events, native_rate = _synth_once(False, deterministic, text, name, wpm, pitch_param, range_param)
         ipa_names: Optional[List[str]] = None
         if ipa:
-            _, ipa_events, _ = _espeak(True).synth(text, name, wpm, pitch_param, range_param)
+            _, ipa_events, _ = _synth_once(True, deterministic, text, name, wpm, pitch_param, range_param)
             ipa_names = [_event_name(p) for t, _, _, _, p in ipa_events if t == espeakEVENT_PHONEME]
     samples = pcm16_to_float(pcm)
     duration = len(samples) / native_rate
