@@ -28,7 +28,9 @@ serialised with a module lock. Flite itself keeps no other global state that mat
 from __future__ import annotations
 
 import ctypes
+import sys
 import threading
+import types
 from typing import Dict, List, Optional
 
 import numpy as np
@@ -135,16 +137,25 @@ class _Flite:
         return voice
 
 
-_instance: Optional[_Flite] = None
-_instance_lock = threading.Lock()
+def _process_state():
+    """Shared by every copy of this module in the process (the package can be imported
+    under two names): Flite's register_* functions return the same voice object each time,
+    so two copies would read each other's per-call features as their defaults."""
+    state = sys.modules.get("_kmtalk_flite_state")
+    if state is None:
+        state = types.ModuleType("_kmtalk_flite_state")
+        state.lock = threading.Lock()
+        state.instance = None
+        state = sys.modules.setdefault("_kmtalk_flite_state", state)
+    return state
 
 
 def _flite() -> _Flite:
-    global _instance
-    with _instance_lock:
-        if _instance is None:
-            _instance = _Flite()
-        return _instance
+    state = _process_state()
+    with state.lock:
+        if state.instance is None:
+            state.instance = _Flite()
+        return state.instance
 
 
 def is_available() -> bool:
