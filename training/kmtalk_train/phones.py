@@ -369,7 +369,7 @@ _MN_LANG: Dict[str, Dict[str, List[str]]] = {
         a=æ a2=æ aa=æ a#=ɐ a#2=æ A:=ɑ A#=ɑ 0=ɑ 0#=ɑ 02=ʌ O2=ɔ O:=ɔ O=ɔ V=ʌ
         E=ɛ E#=ɛ E2=ɛ e#=ɛ I=ɪ I2=ɪ I#=ɪ I2#=ɪ i=i i:=i U=ʊ @5=ʊ u:=u
         @=ə @2=ə @#=ə 3=ɚ 3:=ɚ @L=ə+l IR=ə+ɹ VR=ʌ+ɹ
-        aI=aɪ aU=aʊ eI=eɪ oU=oʊ oU#=oʊ OI=ɔɪ
+        aI=aɪ aI2=aɪ aU=aʊ eI=eɪ oU=oʊ oU#=oʊ OI=ɔɪ
         e@=ɛ+ɹ i@=ɪə i@3=ɪ+ɹ U@=ʊ+ɹ A@=ɑ+ɹ O@=ɔ+ɹ o@=o+ɹ
         aI@=aɪ+ə aI3=aɪ+ɚ aU@=aʊ+ɚ o:=o e:=e A~=ɑ̃ O~=ɔ̃
         r=ɹ r-=ɹ t#=r z#=s z/2=s
@@ -378,7 +378,7 @@ _MN_LANG: Dict[str, Dict[str, List[str]]] = {
         a=a a2=a aa=a A#=a a#=ɐ a#2=a A:=ɑ A@=ɑ 0=ɒ 0#=ɒ 02=ɒ O2=ɒ O:=ɔ O=ɔ V=ʌ
         E=ɛ E#=ɛ E2=ɛ e#=ɛ I=ɪ I2=ɪ I#=ɪ I2#=ɪ i=i i:=i U=ʊ @5=ʊ u:=u
         @=ə @2=ə @#=ə 3=ə 3:=ɜ @L=ə+l IR=ə+ɹ VR=ʌ+ɹ
-        aI=aɪ aU=aʊ eI=eɪ oU=əʊ oU#=əʊ OI=ɔɪ
+        aI=aɪ aI2=aɪ aU=aʊ eI=eɪ oU=əʊ oU#=əʊ OI=ɔɪ
         e@=eə i@=ɪə i@3=ɪə U@=ʊə O@=ɔ o@=ɔ aI@=aɪ+ə aI3=aɪ+ə aU@=aʊ+ə
         o:=o e:=e A~=ɑ̃ O~=ɔ̃
         r=ɹ r-=ɹ t#=t z#=s z/2=s
