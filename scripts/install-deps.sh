@@ -1,9 +1,23 @@
 #!/usr/bin/env bash
 # Installs the system packages KMTalk builds and tests with (Debian/Ubuntu, needs root
 # or sudo). The Swift 6 toolchain itself must already be on PATH (swift.org).
+#   KMTALK_TEST_TOOLS=1  also valgrind (the C example's memory check)
+#   KMTALK_CORPUS=1      also the speech engines, voices, texts and recorded prompts the
+#                        training corpus is built from (training/README.md)
 set -euo pipefail
 packages=(libopenblas-dev libsndfile1-dev libsoxr-dev pkg-config python3-venv)
 [ "${KMTALK_TEST_TOOLS:-0}" = 1 ] && packages+=(valgrind)
+if [ "${KMTALK_CORPUS:-0}" = 1 ]; then
+  packages+=(
+    espeak-ng libespeak-ng1 flite festival
+    festvox-kallpc16k festvox-kdlpc16k festvox-us-slt-hts festvox-ru festvox-italp16k festvox-itapc16k
+    fortune-mod fortunes fortunes-min fortunes-de fortunes-es fortunes-it fortunes-ru fortunes-br fortunes-zh
+    libc-l10n gnupg-l10n libgtk2.0-common
+    asterisk-core-sounds-en-wav asterisk-core-sounds-es-wav asterisk-core-sounds-fr-wav
+    asterisk-core-sounds-it-wav asterisk-core-sounds-ru-wav asterisk-core-sounds-es asterisk-core-sounds-fr
+    asterisk-prompt-es-co asterisk-prompt-fr-armelle asterisk-prompt-it-menardi-wav
+  )
+fi
 sudo=""
 [ "$(id -u)" -ne 0 ] && sudo="sudo"
 missing=()
