@@ -9,6 +9,9 @@ cd "$(dirname "$0")/.."
 section() { printf '\n==== %s ====\n' "$1"; }
 t0=$(date +%s)
 
+section "dependencies (installs only what is missing)"
+KMTALK_TEST_TOOLS=1 KMTALK_CORPUS=1 scripts/install-deps.sh
+
 section "swift build + swift test"
 swift build
 swift test
