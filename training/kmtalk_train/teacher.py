@@ -22,7 +22,7 @@ How it works
    undershoots), within bounds in `PARAMS`.
 4. **Guarantees.** After a light temporal smoothing, every bilabial reaches full closure
    (lips meet: mouthClose == jawOpen, jaw nearly shut) over the middle of its segment, and
-   every labiodental reaches lower-lip contact (mouthRollLower), each with a short
+   every labiodental reaches lower-lip contact (mouthRollLower, jaw nearly shut), each with a short
    raised-cosine ramp so the motion stays smooth. Long pauses settle to the neutral face.
 5. **Brows.** Pitch accents (peaks of the F0 z-score over voiced frames, from an
    autocorrelation pitch tracker) raise the inner and outer brows a little.
@@ -62,6 +62,8 @@ PARAMS = {
     # Lips closed: jawOpen at most this much, mouthClose equal to jawOpen.
     "closure_jaw": 0.06,
     "labiodental_roll_lower": 0.45,
+    # Lower-lip contact: the jaw nearly shut so the lip reaches the upper teeth.
+    "labiodental_jaw": 0.07,
     # Pauses longer than this fully relax to neutral over their middle.
     "long_pause_s": 0.25,
     # Pitch tracker and brow accents.
@@ -387,7 +389,9 @@ def animate(segments: Sequence, samples: np.ndarray, sample_rate: int,
             w = _raised_cosine_weight(times, middle - half, middle + half, ramp)
             roll = np.maximum(frames[:, INDEX["mouthRollLower"]], params["labiodental_roll_lower"])
             frames[:, INDEX["mouthRollLower"]] = (1 - w) * frames[:, INDEX["mouthRollLower"]] + w * roll
-            for name in ("mouthLowerDownLeft", "mouthLowerDownRight"):
+            jaw = np.minimum(frames[:, INDEX["jawOpen"]], params["labiodental_jaw"])
+            frames[:, INDEX["jawOpen"]] = (1 - w) * frames[:, INDEX["jawOpen"]] + w * jaw
+            for name in ("mouthLowerDownLeft", "mouthLowerDownRight", "mouthFunnel"):
                 frames[:, INDEX[name]] *= 1 - w
         elif cls == "pause" and end - start >= params["long_pause_s"]:
             hold = (end - start) / 2 - params["long_pause_s"] / 2

@@ -67,6 +67,7 @@ def test_labiodentals_reach_lower_lip_contact(result):
         if seg.phone in ("f", "v"):
             k = centre_frame(seg, r.fps)
             assert r.frames[k, INDEX["mouthRollLower"]] >= teacher.PARAMS["labiodental_roll_lower"] - 1e-6
+            assert r.frames[k, INDEX["jawOpen"]] <= teacher.PARAMS["labiodental_jaw"] + 1e-6
 
 
 def test_vowels_open_and_rounded_vowels_round(result):
