@@ -17,8 +17,9 @@ voices are held out for test; sentences are hashed into train (80%), validation 
 and test (10%). Train utterances pair train voices with train sentences, validation
 pairs train voices with validation sentences, test pairs test voices with test
 sentences, so test speech is unseen in voice and in text. Augmented copies (noise,
-reverb, telephone band, codecs, speed/pitch) are made of train utterances only; their
-teacher is the clean utterance's teacher, time-scaled when the speed changed.
+reverb, babble of other synthetic talkers, telephone band, codecs, speed/pitch) are made
+of train utterances only; their teacher is the clean utterance's teacher, time-scaled
+when the speed changed.
 """
 from __future__ import annotations
 
@@ -116,9 +117,10 @@ class Job:
     augment_seed: Optional[int] = None  # an augmented copy when set
 
 
-# Plans aim this much above the target: durations are estimated from a calibration on
-# three sentences per voice, which misjudges some voices by up to ~10%.
-PLAN_MARGIN = 1.12
+# Plans aim this much above the target: durations are estimated from a calibration on a
+# few sentences per voice, which misjudged some voices (French) by up to ~15%.
+PLAN_MARGIN = 1.2
+CALIBRATION_SENTENCES = 8
 
 
 def plan_jobs(language: str, voices: List[Voice], sentences: List[str], target_seconds: float,
@@ -245,6 +247,29 @@ def time_scale_frames(frames: np.ndarray, factor: float, count: int) -> np.ndarr
     return np.stack([np.interp(position, source, frames[:, c]) for c in range(frames.shape[1])], axis=1)
 
 
+# Babble noise for augmentation: other talkers, synthesized once per process from fixed
+# sentences and voices (so the build stays deterministic).
+BABBLE_TALKERS = [("flite", "slt"), ("flite", "rms"), ("espeak-ng", "en-us+f2"), ("espeak-ng", "en-gb"),
+                  ("festival", "kal_diphone"), ("flite", "kal16")]
+BABBLE_TEXT = ("Well, I told them we would be there by nine, but the traffic on the bridge was terrible, "
+               "and by the time we found a place to park everyone had already ordered.")
+_BABBLE: Optional[List[np.ndarray]] = None
+
+
+def babble_pool() -> List[np.ndarray]:
+    global _BABBLE
+    if _BABBLE is None:
+        pool = []
+        for k, (engine, name) in enumerate(BABBLE_TALKERS):
+            try:
+                utt = synthesize(Voice(engine, name, "en"), BABBLE_TEXT, 0.9 + 0.05 * k, 1.0)
+                pool.append(resample_to(utt.samples, utt.sample_rate))
+            except Exception:
+                continue
+        _BABBLE = pool
+    return _BABBLE
+
+
 # --------------------------------------------------------------------------------------
 # Manifest rows and the worker
 # --------------------------------------------------------------------------------------
@@ -292,7 +317,7 @@ def run_job(args: Tuple[str, Job]) -> Tuple[Optional[dict], Optional[str]]:
             rng = np.random.default_rng(job.augment_seed)
             clean = samples
             for _ in range(8):  # a chain may draw no step at all: draw again
-                samples, factor, description = augment.random_chain(clean, rng)
+                samples, factor, description = augment.random_chain(clean, rng, babble_pool=babble_pool() or None)
                 if description:
                     break
             segments = [Segment(s.start * factor, s.end * factor, s.phone, s.raw) for s in segments]
@@ -357,7 +382,7 @@ def real_speech_rows(out: str, seed: int, limit: Optional[int]) -> Tuple[List[di
 
 def calibrate(voices: List[Voice], sentences: List[str]) -> Dict[str, float]:
     """Seconds of speech per character for each voice, from a few sentences (deterministic)."""
-    sample = sentences[:3]
+    sample = sentences[:CALIBRATION_SENTENCES]
     rates = {}
     for voice in voices:
         seconds = chars = 0.0
