@@ -105,3 +105,12 @@ def test_tiny_model_outputs_are_weights():
     assert features.shape == (51, 40)
     assert encoded.shape == (26, 32)
     assert motion.shape == (26, 52) and np.all((motion > 0) & (motion < 1))
+
+
+def test_arkit_names_match_the_engine():
+    """The Python and Swift ARKit channel lists are one list."""
+    import re
+    from kmtalk_train.arkit import ARKIT_52
+    swift = open(os.path.join(ROOT, "Sources", "KMTalkEngine", "Motion", "ARKitChannels.swift")).read()
+    names = re.findall(r'"([A-Za-z]+)"', swift[swift.index("names"):])
+    assert names == ARKIT_52 and len(names) == 52
