@@ -76,7 +76,7 @@ PARAMS = {
     # and the z-score uses at least this spread, so monotone speech has no accents.
     "accent_min_rise": 0.08,
     "accent_min_spread": 0.06,
-    "accent_min_gap_s": 0.4,
+    "accent_min_gap_s": 0.7,
     "accent_width_s": 0.35,
     "brow_inner_gain": 0.25,
     "brow_outer_gain": 0.12,
