@@ -11,6 +11,10 @@ Outputs:
   Tests/KMTalkEngineTests/Fixtures/model_golden.safetensors   tiny model: features, encoder, motion
   Tests/KMTalkEngineTests/Fixtures/learned-direct.safetensors second test model (learned positions, no band)
   Tests/KMTalkEngineTests/Fixtures/learned_golden.safetensors its golden outputs
+  Tests/KMTalkEngineTests/Fixtures/kmtalk-tiny.safetensors    tiny `kmtalk` model (LKMA + CMC), random weights
+  Tests/KMTalkEngineTests/Fixtures/kmtalk_golden.safetensors  its intermediates: features, encoder, posteriors, key frames, motion
+  Tests/KMTalkEngineTests/Fixtures/kmtalk-nokeys.safetensors  the direct-regression variant (CMC without key tokens)
+  Tests/KMTalkEngineTests/Fixtures/nokeys_golden.safetensors  its golden outputs
   models/kmtalk-tiny-random.safetensors                       random-weight model for tests and demos
 """
 import argparse
@@ -21,7 +25,8 @@ import sys
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from kmtalk_ref import direct_model, ops, safetensors_io  # noqa: E402
+from kmtalk_ref import direct_model, kmtalk_model, ops, safetensors_io  # noqa: E402
+from kmtalk_train import phones  # noqa: E402
 from kmtalk_ref.frontend import log_mel  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -111,6 +116,36 @@ def model_golden(samples, weights, config):
             "motion_60fps": f32(ops.resample_frames(motion, config["motion"]["fps"], 60.0))}
 
 
+def locator_margin(boundary, threshold):
+    """Smallest gap in any comparison the key-frame locator makes: float32 rounding in
+    the engine must not flip a decision."""
+    b = np.append(boundary, -1.0)
+    gaps = [abs(b[t] - threshold) for t in range(1, len(boundary))]
+    gaps += [abs(b[t] - b[t - 1]) for t in range(1, len(boundary))]
+    gaps += [abs(b[t] - b[t + 1]) for t in range(1, len(boundary))]
+    return min(gaps)
+
+
+def kmtalk_fixture(fixtures, rng, use_keys, model_name, golden_name, seconds):
+    config = kmtalk_model.tiny_config(phones.INVENTORY, use_keys=use_keys)
+    samples = test_signal(rng, seconds)
+    for seed in range(100, 200):  # the first seed whose locator decisions are robust
+        weights = kmtalk_model.random_weights(config, seed)
+        result = kmtalk_model.forward(samples, weights, config)
+        if not use_keys or (locator_margin(result["boundary"], config["lkma"]["key_threshold"]) > 2e-3
+                            and len(result["key_frames"]) >= 5):
+            break
+    write(os.path.join(fixtures, model_name), weights,
+          kmtalk_model.metadata(config, description="test model, random weights", seed=str(seed)))
+    golden = {"samples": samples, "features": result["features"], "encoded": f32(result["encoded"]),
+              "motion": f32(result["motion"])}
+    if use_keys:
+        golden.update({"phone_post": f32(result["phone_post"]), "feature_prob": f32(result["feature_prob"]),
+                       "boundary": f32(result["boundary"]), "key_frames": f32(result["key_frames"]),
+                       "key_poses": f32(result["key_poses"])})
+    write(os.path.join(fixtures, golden_name), golden)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", default=ROOT, help="repository root to write under (default: this checkout)")
@@ -141,6 +176,9 @@ def main():
     write(os.path.join(fixtures, "learned-direct.safetensors"), learned_weights,
           direct_model.metadata(learned, description="test model: learned positions, full attention"))
     write(os.path.join(fixtures, "learned_golden.safetensors"), model_golden(test_signal(rng, 0.91), learned_weights, learned))
+
+    kmtalk_fixture(fixtures, rng, True, "kmtalk-tiny.safetensors", "kmtalk_golden.safetensors", 2.3)
+    kmtalk_fixture(fixtures, rng, False, "kmtalk-nokeys.safetensors", "nokeys_golden.safetensors", 1.1)
 
 
 if __name__ == "__main__":

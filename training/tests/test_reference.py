@@ -16,7 +16,8 @@ from kmtalk_ref import direct_model, frontend, ops, safetensors_io  # noqa: E402
 
 FIXTURES = ["Tests/KMTalkEngineTests/Fixtures/" + name for name in (
     "ops_golden.safetensors", "logmel_golden.safetensors", "model_golden.safetensors",
-    "learned-direct.safetensors", "learned_golden.safetensors")] + ["models/kmtalk-tiny-random.safetensors"]
+    "learned-direct.safetensors", "learned_golden.safetensors", "kmtalk-tiny.safetensors", "kmtalk_golden.safetensors",
+    "kmtalk-nokeys.safetensors", "nokeys_golden.safetensors")] + ["models/kmtalk-tiny-random.safetensors"]
 
 
 @pytest.fixture(scope="module")
@@ -95,6 +96,12 @@ def test_resample_frames_keeps_the_time_span():
     assert up.shape == (13, 1)
     np.testing.assert_allclose(up[:, 0], np.arange(13) * 50 / 60)
     assert ops.resample_frames(motion, 50, 50) is motion
+
+
+def test_kmtalk_locator_scan():
+    from kmtalk_ref.kmtalk_model import locate_key_frames
+    assert locate_key_frames(np.array([0, 0.2, 0.9, 0.8, 0.1, 0.1, 0.4, 0.1, 0.1, 0.7, 0.2]), 0.5, 2, 5) == [0, 2, 7, 9]
+    assert locate_key_frames(np.array([0, 0.6, 0.6, 0.6, 0.1]), 0.5, 2, 5) == [0, 3]
 
 
 def test_tiny_model_outputs_are_weights():

@@ -1,12 +1,3 @@
-/// Weights of one pre-norm transformer layer.
-struct TransformerLayerWeights: Sendable {
-    var norm1Weight: Tensor, norm1Bias: Tensor
-    var attention: AttentionWeights
-    var norm2Weight: Tensor, norm2Bias: Tensor
-    var fc1Weight: Tensor, fc1Bias: Tensor
-    var fc2Weight: Tensor, fc2Bias: Tensor
-}
-
 /// The audio encoder: log-mel -> convolutional subsampling (each conv followed by the
 /// activation) -> positions -> pre-norm transformer layers with a band attention mask
 /// -> final layer norm. Tensor names: `encoder.conv.{i}.weight|bias`,
@@ -17,7 +8,7 @@ struct AudioEncoder: Sendable {
     let config: EncoderConfig
     let convWeights: [(weight: Tensor, bias: Tensor)]
     let positionTable: Tensor?
-    let layers: [TransformerLayerWeights]
+    let layers: TransformerStack
     let normWeight: Tensor, normBias: Tensor
 
     init(config: EncoderConfig, inputChannels: Int, weights: inout WeightStore) throws {
@@ -34,26 +25,9 @@ struct AudioEncoder: Sendable {
         let d = config.width, f = config.feedForwardWidth
         positionTable = config.positions == "learned"
             ? try weights.require("encoder.positions", shape: [config.maximumPositions, d]) : nil
-        var layers: [TransformerLayerWeights] = []
-        for i in 0..<config.layers {
-            let p = "encoder.layers.\(i)."
-            func pair(_ name: String, _ shape: [Int]) throws -> (Tensor, Tensor) {
-                (try weights.require(p + name + ".weight", shape: shape), try weights.require(p + name + ".bias", shape: [shape[0]]))
-            }
-            let (n1w, n1b) = try pair("norm1", [d])
-            let (qw, qb) = try pair("attn.q", [d, d])
-            let (kw, kb) = try pair("attn.k", [d, d])
-            let (vw, vb) = try pair("attn.v", [d, d])
-            let (ow, ob) = try pair("attn.out", [d, d])
-            let (n2w, n2b) = try pair("norm2", [d])
-            let (f1w, f1b) = try pair("ffn.fc1", [f, d])
-            let (f2w, f2b) = try pair("ffn.fc2", [d, f])
-            layers.append(TransformerLayerWeights(
-                norm1Weight: n1w, norm1Bias: n1b,
-                attention: AttentionWeights(query: qw, queryBias: qb, key: kw, keyBias: kb, value: vw, valueBias: vb, output: ow, outputBias: ob),
-                norm2Weight: n2w, norm2Bias: n2b, fc1Weight: f1w, fc1Bias: f1b, fc2Weight: f2w, fc2Bias: f2b))
-        }
-        self.layers = layers
+        layers = try TransformerStack(
+            prefix: "encoder.layers", count: config.layers, width: d, feedForward: f, heads: config.heads,
+            band: config.band, activation: config.activation, epsilon: config.layerNormEpsilon, weights: &weights)
         normWeight = try weights.require("encoder.norm.weight", shape: [d])
         normBias = try weights.require("encoder.norm.bias", shape: [d])
     }
@@ -78,15 +52,7 @@ struct AudioEncoder: Sendable {
         }
         let length = x.shape[0]
         x = addPositions(x, table: positionTable ?? sinusoidalPositions(length: length, width: config.width))
-        for layer in layers {
-            let normed = layerNorm(x, gamma: layer.norm1Weight, beta: layer.norm1Bias, epsilon: config.layerNormEpsilon)
-            x = add(x, multiHeadSelfAttention(normed, weights: layer.attention, heads: config.heads, band: config.band))
-            var hidden = linear(
-                layerNorm(x, gamma: layer.norm2Weight, beta: layer.norm2Bias, epsilon: config.layerNormEpsilon),
-                weight: layer.fc1Weight, bias: layer.fc1Bias)
-            config.activation.apply(&hidden.data)
-            x = add(x, linear(hidden, weight: layer.fc2Weight, bias: layer.fc2Bias))
-        }
+        x = layers(x)
         return layerNorm(x, gamma: normWeight, beta: normBias, epsilon: config.layerNormEpsilon)
     }
 }

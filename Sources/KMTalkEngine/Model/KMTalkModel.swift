@@ -12,8 +12,14 @@ public final class KMTalkModel: Sendable {
     public let parameterCount: Int
     let frontend: LogMelSpectrogram
     let encoder: AudioEncoder
-    /// Direct motion head: `motion = activation(encoder_output W^T + b)`.
-    let headWeight: Tensor, headBias: Tensor
+    /// What follows the encoder.
+    enum Network: Sendable {
+        /// `kmtalk-direct`: `motion = activation(encoder_output W^T + b)`.
+        case direct(weight: Tensor, bias: Tensor)
+        /// `kmtalk`: LKMA + CMC.
+        case kmtalk(KMTalkNetwork)
+    }
+    let network: Network
     let channelNames: CStringTable
     let architectureName: CStringTable
 
@@ -22,8 +28,13 @@ public final class KMTalkModel: Sendable {
         let config = try ModelConfig(metadata: file.metadata, source: source)
         var weights = WeightStore(file: file, source: source, architecture: config.architecture)
         encoder = try AudioEncoder(config: config.encoder, inputChannels: config.frontend.melCount, weights: &weights)
-        headWeight = try weights.require("head.weight", shape: [config.motion.channels.count, config.encoder.width])
-        headBias = try weights.require("head.bias", shape: [config.motion.channels.count])
+        if config.architecture == "kmtalk" {
+            network = .kmtalk(try KMTalkNetwork(config: config, weights: &weights))
+        } else {
+            network = .direct(
+                weight: try weights.require("head.weight", shape: [config.motion.channels.count, config.encoder.width]),
+                bias: try weights.require("head.bias", shape: [config.motion.channels.count]))
+        }
         try weights.checkAllUsed()
         self.config = config
         self.metadata = file.metadata
@@ -52,6 +63,11 @@ public final class KMTalkModel: Sendable {
     /// frame rate, [frames, channels]. Inputs too short for one encoder frame are padded
     /// with the log floor (silence) so every non-empty input yields at least one frame.
     public func motion(features: Tensor) throws -> Tensor {
+        try run(features: features).motion
+    }
+
+    /// Runs the network and returns every intermediate (see `motion(features:)`).
+    public func run(features: Tensor) throws -> NetworkOutput {
         var features = features
         if encoder.outputLength(featureFrames: features.shape[0]) < 1 {
             let needed = config.encoder.convolutions.map(\.kernel).max() ?? 1
@@ -65,8 +81,16 @@ public final class KMTalkModel: Sendable {
             let seconds = Double(config.encoder.maximumPositions) / config.motion.fps
             throw KMTError.invalidAudio("audio too long for this model: \(frames) frames, the learned positions cover \(config.encoder.maximumPositions) (\(formatSeconds(seconds)) s)")
         }
-        var motion = linear(encoder(features), weight: headWeight, bias: headBias)
-        config.motion.activation.apply(&motion.data)
-        return motion
+        let encoded = encoder(features)
+        switch network {
+        case let .direct(weight, bias):
+            var motion = linear(encoded, weight: weight, bias: bias)
+            config.motion.activation.apply(&motion.data)
+            return NetworkOutput(
+                encoded: encoded, phonePosteriors: nil, featureProbabilities: nil, boundaryScores: [], keyFrames: [],
+                keyPoses: nil, motion: motion)
+        case let .kmtalk(network):
+            return network(encoded)
+        }
     }
 }

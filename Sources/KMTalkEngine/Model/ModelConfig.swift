@@ -43,18 +43,47 @@ public struct MotionConfig: Sendable, Equatable {
     public var activation: Activation
 }
 
+/// Linguistic key motion acquisition (`config.lkma`, architecture `kmtalk`).
+public struct LKMAConfig: Sendable, Equatable {
+    /// The phone inventory the phone head classifies into.
+    public var phones: [String]
+    /// Articulatory features the feature head predicts.
+    public var features: [String]
+    public var embeddingWidth: Int
+    public var hiddenWidth: Int
+    /// KeyFrameLocator: boundary score threshold, minimum and maximum key-frame spacing.
+    public var keyThreshold: Float
+    public var minimumGap: Int
+    public var maximumGap: Int
+}
+
+/// Cross-modal motion completion (`config.cmc`, architecture `kmtalk`).
+public struct CMCConfig: Sendable, Equatable {
+    public var width: Int
+    public var layers: Int
+    public var heads: Int
+    public var feedForwardWidth: Int
+    public var band: AttentionBand
+    /// False for the direct-regression baseline: every frame gets the mask token.
+    public var useKeys: Bool
+}
+
 /// Everything the engine needs to know about a model, parsed from safetensors metadata:
 /// `format` = "kmtalk", `format_version` = "1", `architecture`, and `config` (a JSON
 /// object with `frontend`, `encoder` and `motion`).
 public struct ModelConfig: Sendable {
     /// Architectures this version of the engine runs.
-    public static let supportedArchitectures = ["kmtalk-direct"]
+    public static let supportedArchitectures = ["kmtalk-direct", "kmtalk"]
     public static let formatVersion = 1
 
     public var architecture: String
     public var frontend: LogMelConfig
     public var encoder: EncoderConfig
     public var motion: MotionConfig
+    /// LKMA settings (architecture `kmtalk` with key motions), else nil.
+    public var lkma: LKMAConfig?
+    /// CMC settings (architecture `kmtalk`), else nil.
+    public var cmc: CMCConfig?
 
     /// Parses and validates the metadata of a model file.
     public init(metadata: [(key: String, value: String)], source: String) throws {
@@ -170,6 +199,37 @@ public struct ModelConfig: Sendable {
         self.frontend = frontend
         self.encoder = encoder
         self.motion = MotionConfig(space: space, channels: channels, fps: fps, activation: motionActivation)
+        guard architecture == "kmtalk" else { return }
+
+        let cmc = CMCConfig(
+            width: try reader.int("cmc", "width"), layers: try reader.int("cmc", "layers"),
+            heads: try reader.int("cmc", "heads"), feedForwardWidth: try reader.int("cmc", "ffn_width"),
+            band: AttentionBand(back: try reader.int("cmc", "band_back"), ahead: try reader.int("cmc", "band_ahead")),
+            useKeys: config["cmc"]?["use_keys"] == .bool(true))
+        guard (1...4096).contains(cmc.width), (0...64).contains(cmc.layers), cmc.heads >= 1, cmc.width % cmc.heads == 0,
+            (1...65536).contains(cmc.feedForwardWidth), cmc.band.back >= 0, cmc.band.ahead >= 0
+        else { throw corrupt("cmc width/layers/heads/ffn_width/band out of range (width must divide by heads)") }
+        guard case .bool = config["cmc"]?["use_keys"] ?? .null else { throw corrupt("config.cmc.use_keys must be a boolean") }
+        self.cmc = cmc
+        guard cmc.useKeys else { return }
+        func names(_ key: String) throws -> [String] {
+            guard let values = config["lkma"]?[key]?.arrayValue, !values.isEmpty else {
+                throw corrupt("config.lkma.\(key) must be a non-empty array of names")
+            }
+            return try values.map {
+                guard let name = $0.stringValue else { throw corrupt("config.lkma.\(key) holds a non-string") }
+                return name
+            }
+        }
+        let lkma = LKMAConfig(
+            phones: try names("phones"), features: try names("features"),
+            embeddingWidth: try reader.int("lkma", "embedding_width"), hiddenWidth: try reader.int("lkma", "hidden_width"),
+            keyThreshold: Float(try reader.double("lkma", "key_threshold")),
+            minimumGap: try reader.int("lkma", "min_gap"), maximumGap: try reader.int("lkma", "max_gap"))
+        guard (1...4096).contains(lkma.embeddingWidth), (1...65536).contains(lkma.hiddenWidth),
+            lkma.minimumGap >= 1, lkma.maximumGap >= lkma.minimumGap, (0...1).contains(lkma.keyThreshold)
+        else { throw corrupt("lkma widths, gaps (1 <= min_gap <= max_gap) or key_threshold (0..1) out of range") }
+        self.lkma = lkma
     }
 }
 

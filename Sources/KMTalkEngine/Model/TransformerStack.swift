@@ -1,0 +1,64 @@
+/// Weights of one pre-norm transformer layer (tensor prefix `P`):
+/// `x += MHA(LN(x; P.norm1), band)`, `x += fc2(act(fc1(LN(x; P.norm2))))`.
+struct TransformerLayerWeights: Sendable {
+    var norm1Weight: Tensor, norm1Bias: Tensor
+    var attention: AttentionWeights
+    var norm2Weight: Tensor, norm2Bias: Tensor
+    var fc1Weight: Tensor, fc1Bias: Tensor
+    var fc2Weight: Tensor, fc2Bias: Tensor
+}
+
+/// A stack of pre-norm transformer layers with band attention, shared by the audio
+/// encoder (`encoder.layers.{i}`) and the completion network (`cmc.layers.{i}`).
+struct TransformerStack: Sendable {
+    let layers: [TransformerLayerWeights]
+    let heads: Int
+    let band: AttentionBand?
+    let activation: Activation
+    let epsilon: Float
+
+    init(
+        prefix: String, count: Int, width d: Int, feedForward f: Int, heads: Int, band: AttentionBand?,
+        activation: Activation, epsilon: Float, weights: inout WeightStore
+    ) throws {
+        var layers: [TransformerLayerWeights] = []
+        for i in 0..<count {
+            let p = "\(prefix).\(i)."
+            func pair(_ name: String, _ shape: [Int]) throws -> (Tensor, Tensor) {
+                (try weights.require(p + name + ".weight", shape: shape), try weights.require(p + name + ".bias", shape: [shape[0]]))
+            }
+            let (n1w, n1b) = try pair("norm1", [d])
+            let (qw, qb) = try pair("attn.q", [d, d])
+            let (kw, kb) = try pair("attn.k", [d, d])
+            let (vw, vb) = try pair("attn.v", [d, d])
+            let (ow, ob) = try pair("attn.out", [d, d])
+            let (n2w, n2b) = try pair("norm2", [d])
+            let (f1w, f1b) = try pair("ffn.fc1", [f, d])
+            let (f2w, f2b) = try pair("ffn.fc2", [d, f])
+            layers.append(TransformerLayerWeights(
+                norm1Weight: n1w, norm1Bias: n1b,
+                attention: AttentionWeights(query: qw, queryBias: qb, key: kw, keyBias: kb, value: vw, valueBias: vb, output: ow, outputBias: ob),
+                norm2Weight: n2w, norm2Bias: n2b, fc1Weight: f1w, fc1Bias: f1b, fc2Weight: f2w, fc2Bias: f2b))
+        }
+        self.layers = layers
+        self.heads = heads
+        self.band = band
+        self.activation = activation
+        self.epsilon = epsilon
+    }
+
+    /// Runs every layer over `x` [T, width].
+    func callAsFunction(_ input: Tensor) -> Tensor {
+        var x = input
+        for layer in layers {
+            let normed = layerNorm(x, gamma: layer.norm1Weight, beta: layer.norm1Bias, epsilon: epsilon)
+            x = add(x, multiHeadSelfAttention(normed, weights: layer.attention, heads: heads, band: band))
+            var hidden = linear(
+                layerNorm(x, gamma: layer.norm2Weight, beta: layer.norm2Bias, epsilon: epsilon),
+                weight: layer.fc1Weight, bias: layer.fc1Bias)
+            activation.apply(&hidden.data)
+            x = add(x, linear(hidden, weight: layer.fc2Weight, bias: layer.fc2Bias))
+        }
+        return x
+    }
+}
