@@ -1,0 +1,481 @@
+"""Trains the `kmtalk` model (docs/model.md) on a corpus built by `kmtalk_train.corpus`
+and exports it in the engine's format.
+
+    cd training && python -m kmtalk_train.train CORPUS --out model.safetensors --minutes 60
+
+Data (per manifest row with phones and teacher frames):
+- audio -> log-mel (the model's `LogMel`, identical to the engine's front-end);
+- teacher ARKit frames (60 fps, frame k at k/60 s) linearly resampled to the native rate
+  (frame t at t / fps, fps = 50 for the default config);
+- per-frame phone labels (the phone at t / fps, `metrics.frame_labels`) and their visible
+  features (`phones.features`), in the config's phone / feature order;
+- ground-truth key frames at phone boundaries (frames where the label changes), thinned
+  and padded with the locator's own min_gap / max_gap rule.
+Long utterances are cropped at random to `--max-seconds`.
+
+Losses (weights in LOSS_WEIGHTS): phone cross-entropy + feature BCE (LKMA heads),
+key-pose L1 + L2 against the teacher at the key frames, full-sequence motion position L2
+and velocity L2 (first differences). Key frames: ground truth early, then a scheduled
+switch to the model's own KeyFrameLocator (the probability of using predicted key frames
+rises linearly from 0 to 1 between SWITCH_START and SWITCH_END of training), so the CMC
+learns to complete motion around the keys it will see at inference.
+
+AdamW, linear warm-up then cosine decay, gradient clipping; deterministic for a seed on
+CPU. Training stops after `--minutes` (wall clock) or `--steps`, whichever comes first;
+the schedule follows whichever budget is given (the larger progress of the two). Validation
+(predicted key frames, as at inference) prints losses, phone accuracy, boundary F1 and
+motion errors; the best checkpoint by validation motion MAE is exported.
+"""
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import math
+import os
+import random
+import sys
+import time
+import wave
+from dataclasses import dataclass
+from typing import Callable, Dict, List, Optional, Sequence
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from . import metrics, phones as phone_table
+from .corpus import load_manifest, read_segments
+from .model import KMTalkModel, LogMel, default_config, native_lengths, tiny_config
+
+LOSS_WEIGHTS = {"phone": 1.0, "feature": 1.0, "key_l1": 1.0, "key_l2": 10.0, "position": 20.0, "velocity": 1000.0}
+SWITCH_START, SWITCH_END = 0.3, 0.7
+WARMUP = 0.03
+TEACHER_FPS = 60.0
+
+
+# --------------------------------------------------------------------------------------
+# Data
+# --------------------------------------------------------------------------------------
+
+@dataclass
+class Item:
+    id: str
+    split: str
+    language: str
+    mel: np.ndarray                   # float32 [T_mel, n_mels]
+    motion: np.ndarray                # float32 [T, M] teacher at the native rate
+    phones: Optional[np.ndarray]      # int64 [T] (None without LKMA)
+    features: Optional[np.ndarray]    # float32 [T, F]
+    keys: List[int]                   # ground-truth key frames
+    labels: List[str]                 # phone name per native frame
+
+    @property
+    def frames(self) -> int:
+        return len(self.motion)
+
+
+def read_wav(path: str):
+    """(float32 samples in -1..1, sample rate) of a 16-bit mono WAV."""
+    with wave.open(path) as w:
+        if w.getsampwidth() != 2 or w.getnchannels() != 1:
+            raise ValueError(f"{path}: expected 16-bit mono PCM")
+        rate = w.getframerate()
+        data = np.frombuffer(w.readframes(w.getnframes()), dtype="<i2").astype(np.float32) / 32768.0
+    return data, rate
+
+
+def resample_teacher(frames: np.ndarray, count: int, fps: float, teacher_fps: float = TEACHER_FPS) -> np.ndarray:
+    """Teacher frames (frame k at k / teacher_fps) at times t / fps, t < count; held at the
+    ends."""
+    source = np.arange(len(frames)) / teacher_fps
+    times = np.arange(count) / fps
+    return np.stack([np.interp(times, source, frames[:, c]) for c in range(frames.shape[1])], axis=1).astype(np.float32)
+
+
+def ground_truth_keys(labels: Sequence, min_gap: int, max_gap: int) -> List[int]:
+    """Frame 0, frames where the phone label changes (at least min_gap after the previous
+    key), and a key after max_gap frames without one: the locator's rule on true labels."""
+    if not len(labels):
+        return []
+    keys, last = [0], 0
+    for t in range(1, len(labels)):
+        if (labels[t] != labels[t - 1] and t - last >= min_gap) or t - last >= max_gap:
+            keys.append(t)
+            last = t
+    return keys
+
+
+def load_item(corpus: str, row: dict, config: dict, logmel: LogMel) -> Item:
+    samples, rate = read_wav(os.path.join(corpus, row["audio"]))
+    if rate != config["frontend"]["sample_rate"]:
+        raise ValueError(f"{row['id']}: {rate} Hz audio, the model expects {config['frontend']['sample_rate']}")
+    with torch.no_grad():
+        mel = logmel(torch.from_numpy(samples)).numpy()
+    fps = float(config["motion"]["fps"])
+    count = int(native_lengths(torch.tensor([mel.shape[0]]), config)[0])
+    teacher = np.load(os.path.join(corpus, row["teacher"])).astype(np.float32)
+    motion = resample_teacher(teacher, count, fps)
+    segments = read_segments(os.path.join(corpus, row["phones"]))
+    labels = metrics.frame_labels(segments, count, fps)
+    phone_ids = features = None
+    keys: List[int] = []
+    if "lkma" in config:
+        lk = config["lkma"]
+        index = {name: i for i, name in enumerate(lk["phones"])}
+        phone_ids = np.array([index[p] for p in labels], dtype=np.int64)
+        table = {p: np.array([float(getattr(phone_table.features(p), f)) for f in lk["features"]], dtype=np.float32)
+                 for p in set(labels)}
+        features = np.stack([table[p] for p in labels]) if labels else np.zeros((0, len(lk["features"])), np.float32)
+        keys = ground_truth_keys(labels, lk["min_gap"], lk["max_gap"])
+    return Item(row["id"], row["split"], row["language"], mel, motion, phone_ids, features, keys, labels)
+
+
+def load_corpus(corpus: str, config: dict, splits: Sequence[str] = ("train", "validation"),
+                languages: Optional[Sequence[str]] = None, limit: Optional[int] = None,
+                log: Callable = print) -> Dict[str, List[Item]]:
+    """Items per split; rows without phones or teacher frames (unaligned recordings) are
+    skipped, as are rows with phones outside the config's inventory."""
+    rows = [r for r in load_manifest(corpus) if r["split"] in splits and r.get("phones") and r.get("teacher")]
+    if languages:
+        rows = [r for r in rows if r["language"] in languages]
+    if limit:
+        rows = rows[:limit]
+    logmel = LogMel(config["frontend"])
+    out: Dict[str, List[Item]] = {s: [] for s in splits}
+    skipped = 0
+    started = time.time()
+    for n, row in enumerate(rows):
+        try:
+            item = load_item(corpus, row, config, logmel)
+        except (KeyError, ValueError, phone_table.UnknownPhoneError) as error:
+            skipped += 1
+            if skipped <= 5:
+                log(f"  skipped {row['id']}: {error!r}")
+            continue
+        if item.frames >= 2:
+            out[row["split"]].append(item)
+        if (n + 1) % 2000 == 0:
+            log(f"  loaded {n + 1}/{len(rows)} utterances, {time.time() - started:.0f} s")
+    hours = {s: sum(i.frames for i in items) / config["motion"]["fps"] / 3600 for s, items in out.items()}
+    log("corpus: " + ", ".join(f"{s} {len(out[s])} utterances {hours[s]:.2f} h" for s in splits)
+        + f" ({skipped} skipped, {time.time() - started:.0f} s)")
+    return out
+
+
+@dataclass
+class Batch:
+    mel: torch.Tensor          # [B, T_mel, n_mels]
+    mel_lengths: torch.Tensor  # [B]
+    lengths: torch.Tensor      # [B] native frames
+    mask: torch.Tensor         # [B, T] valid frames
+    motion: torch.Tensor       # [B, T, M]
+    phones: Optional[torch.Tensor]
+    features: Optional[torch.Tensor]
+    keys: List[List[int]]
+
+    def to(self, device) -> "Batch":
+        move = lambda t: None if t is None else t.to(device, non_blocking=True)  # noqa: E731
+        return Batch(move(self.mel), self.mel_lengths, move(self.lengths), move(self.mask), move(self.motion),
+                     move(self.phones), move(self.features), self.keys)
+
+
+def crop(item: Item, max_frames: int, rng: random.Random, config: dict, min_gap: int, max_gap: int):
+    """(mel, motion, phones, features, keys) of a random window of at most max_frames native
+    frames (the whole item when shorter)."""
+    if item.frames <= max_frames:
+        return item.mel, item.motion, item.phones, item.features, item.keys
+    stride = int(np.prod([c["stride"] for c in config["encoder"]["conv"]]))
+    start = rng.randrange(0, item.frames - max_frames + 1)
+    mel = item.mel[start * stride:(start + max_frames) * stride]
+    count = min(int(native_lengths(torch.tensor([mel.shape[0]]), config)[0]), item.frames - start)
+    window = slice(start, start + count)
+    labels = item.labels[window]
+    keys = ground_truth_keys(labels, min_gap, max_gap) if item.phones is not None else []
+    return (mel, item.motion[window], None if item.phones is None else item.phones[window],
+            None if item.features is None else item.features[window], keys)
+
+
+def collate(items: Sequence[Item], config: dict, max_frames: int, rng: random.Random) -> Batch:
+    lk = config.get("lkma", {})
+    parts = [crop(item, max_frames, rng, config, lk.get("min_gap", 1), lk.get("max_gap", 1 << 30)) for item in items]
+    mel_lengths = torch.tensor([p[0].shape[0] for p in parts])
+    lengths = native_lengths(mel_lengths, config)
+    # A crop's targets can be a frame shorter than its mel implies: trim the mel to match.
+    for i, p in enumerate(parts):
+        if int(lengths[i]) > len(p[1]):
+            raise ValueError("targets shorter than the encoder output")
+    batch, t_mel, t = len(parts), int(mel_lengths.max()), int(lengths.max())
+    mel = torch.zeros(batch, t_mel, config["frontend"]["n_mels"])
+    motion = torch.zeros(batch, t, len(config["motion"]["channels"]))
+    has_keys = parts[0][2] is not None
+    phone_ids = torch.zeros(batch, t, dtype=torch.long) if has_keys else None
+    features = torch.zeros(batch, t, len(lk["features"])) if has_keys else None
+    for i, (m, mo, ph, fe, _) in enumerate(parts):
+        n = int(lengths[i])
+        mel[i, :m.shape[0]] = torch.from_numpy(m)
+        motion[i, :n] = torch.from_numpy(mo[:n])
+        if has_keys:
+            phone_ids[i, :n] = torch.from_numpy(ph[:n])
+            features[i, :n] = torch.from_numpy(fe[:n])
+    mask = torch.arange(t)[None, :] < lengths[:, None]
+    keys = [[k for k in p[4] if k < int(lengths[i])] for i, p in enumerate(parts)]
+    return Batch(mel, mel_lengths, lengths, mask, motion, phone_ids, features, keys)
+
+
+def batches(items: List[Item], batch_size: int, rng: random.Random):
+    """Endless: shuffled, grouped by similar length (less padding), batches shuffled."""
+    while True:
+        order = list(range(len(items)))
+        rng.shuffle(order)
+        group = batch_size * 32
+        chunks = []
+        for g in range(0, len(order), group):
+            part = sorted(order[g:g + group], key=lambda i: items[i].frames)
+            chunks += [part[i:i + batch_size] for i in range(0, len(part), batch_size)]
+        rng.shuffle(chunks)
+        for chunk in chunks:
+            yield [items[i] for i in chunk]
+
+
+# --------------------------------------------------------------------------------------
+# Losses
+# --------------------------------------------------------------------------------------
+
+def losses(model: KMTalkModel, batch: Batch, predicted_keys: bool, weights: Dict[str, float] = LOSS_WEIGHTS):
+    """(total, {name: value}, model output)."""
+    out = model(batch.mel, key_frames=None if predicted_keys or not model.use_keys else batch.keys,
+                lengths=batch.mel_lengths)
+    mask = batch.mask
+    parts: Dict[str, torch.Tensor] = {}
+    target = batch.motion
+    motion = out["motion"].float()
+    error = (motion - target).square().mean(-1)
+    parts["position"] = error[mask].mean()
+    velocity_mask = mask[:, 1:] & mask[:, :-1]
+    velocity = ((motion[:, 1:] - motion[:, :-1]) - (target[:, 1:] - target[:, :-1])).square().mean(-1)
+    parts["velocity"] = velocity[velocity_mask].mean() if bool(velocity_mask.any()) else velocity.sum() * 0
+    if model.use_keys:
+        parts["phone"] = F.cross_entropy(out["phone_logits"][mask].float(), batch.phones[mask])
+        parts["feature"] = F.binary_cross_entropy_with_logits(out["feature_logits"][mask].float(), batch.features[mask])
+        key_target = target[out["key_batch"], out["key_index"]]
+        difference = out["key_poses_flat"].float() - key_target
+        parts["key_l1"] = difference.abs().mean()
+        parts["key_l2"] = difference.square().mean()
+    total = sum(weights[name] * value for name, value in parts.items())
+    return total, {name: float(value.detach()) for name, value in parts.items()}, out
+
+
+def progress_fraction(step: int, steps: Optional[int], elapsed: float, seconds: Optional[float]) -> float:
+    fractions = [step / steps if steps else 0.0, elapsed / seconds if seconds else 0.0]
+    return min(1.0, max(fractions))
+
+
+def predicted_key_probability(progress: float) -> float:
+    return min(1.0, max(0.0, (progress - SWITCH_START) / (SWITCH_END - SWITCH_START)))
+
+
+def learning_rate(base: float, progress: float) -> float:
+    if progress < WARMUP:
+        return base * max(progress / WARMUP, 0.01)
+    return base * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * (progress - WARMUP) / (1 - WARMUP))))
+
+
+# --------------------------------------------------------------------------------------
+# Evaluation
+# --------------------------------------------------------------------------------------
+
+@torch.no_grad()
+def evaluate(model: KMTalkModel, items: List[Item], config: dict, device, batch_size: int = 16,
+             predicted_keys: bool = True, max_frames: int = 1 << 30) -> Dict[str, float]:
+    """Mean losses and metrics over `items` (whole utterances, predicted key frames as at
+    inference unless predicted_keys=False)."""
+    if not items:
+        return {}
+    was_training = model.training
+    model.eval()
+    rng = random.Random(0)
+    totals: Dict[str, float] = {}
+    frames = 0
+    phone_hits = boundary_hits = boundary_predicted = boundary_reference = 0
+    motion_abs = velocity_abs = 0.0
+    fps = float(config["motion"]["fps"])
+    for start in range(0, len(items), batch_size):
+        chunk = items[start:start + batch_size]
+        batch = collate(chunk, config, max_frames, rng).to(device)
+        total, parts, out = losses(model, batch, predicted_keys)
+        n = int(batch.mask.sum())
+        frames += n
+        for name, value in dict(parts, total=float(total.detach())).items():
+            totals[name] = totals.get(name, 0.0) + value * n
+        motion = out["motion"].float()
+        motion_abs += float((motion - batch.motion).abs().mean(-1)[batch.mask].sum())
+        dv = (motion[:, 1:] - motion[:, :-1]) - (batch.motion[:, 1:] - batch.motion[:, :-1])
+        velocity_abs += float(dv.abs().mean(-1)[batch.mask[:, 1:] & batch.mask[:, :-1]].sum())
+        if model.use_keys:
+            phone_hits += int((out["phone_logits"].argmax(-1) == batch.phones)[batch.mask].sum())
+            for i in range(len(chunk)):
+                predicted = [k / fps for k in out["key_frames"][i] if k > 0]
+                reference = [k / fps for k in batch.keys[i] if k > 0]
+                scores = metrics.boundary_f1(predicted, reference, tolerance=0.02)
+                boundary_hits += scores["hits"]
+                boundary_predicted += len(predicted)
+                boundary_reference += len(reference)
+    result = {name: value / max(frames, 1) for name, value in totals.items()}
+    result["motion_mae"] = motion_abs / max(frames, 1)
+    result["velocity_mae"] = velocity_abs / max(frames, 1)
+    if model.use_keys:
+        result["phone_accuracy"] = phone_hits / max(frames, 1)
+        precision = boundary_hits / boundary_predicted if boundary_predicted else 0.0
+        recall = boundary_hits / boundary_reference if boundary_reference else 0.0
+        result["boundary_f1"] = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    model.train(was_training)
+    return result
+
+
+def _fmt(values: Dict[str, float]) -> str:
+    return " ".join(f"{k} {v:.4g}" for k, v in values.items())
+
+
+# --------------------------------------------------------------------------------------
+# Training
+# --------------------------------------------------------------------------------------
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def train(corpus: str, out: Optional[str], minutes: Optional[float] = None, steps: Optional[int] = None,
+          config: Optional[dict] = None, seed: int = 0, batch_size: int = 16, lr: float = 1e-3,
+          weight_decay: float = 0.01, max_seconds: float = 8.0, val_every: int = 500, val_limit: int = 400,
+          device: Optional[str] = None, amp: bool = False, languages: Optional[Sequence[str]] = None,
+          limit: Optional[int] = None, data: Optional[Dict[str, List[Item]]] = None,
+          log: Callable = print) -> dict:
+    """Trains and (when `out` is set) exports the best model. Returns a summary with the
+    loss history. `data` (from load_corpus) skips loading the corpus again."""
+    if minutes is None and steps is None:
+        raise ValueError("give minutes or steps")
+    config = copy.deepcopy(config or default_config())
+    seed_everything(seed)
+    device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+    if data is None:
+        data = load_corpus(corpus, config, languages=languages, limit=limit, log=log)
+    train_items = data.get("train", [])
+    if not train_items:
+        raise ValueError(f"{corpus}: no training utterances")
+    validation = data.get("validation", [])[:val_limit]
+    model = KMTalkModel(config).to(device)
+    log(f"model: {model.parameter_count():,} parameters, device {device}, batch {batch_size}, lr {lr}")
+    decay = [p for n, p in model.named_parameters() if p.dim() >= 2 and "positions" not in n]
+    no_decay = [p for n, p in model.named_parameters() if not (p.dim() >= 2 and "positions" not in n)]
+    optimizer = torch.optim.AdamW([{"params": decay, "weight_decay": weight_decay},
+                                   {"params": no_decay, "weight_decay": 0.0}], lr=lr, betas=(0.9, 0.98))
+    rng = random.Random(seed)
+    stream = batches(train_items, batch_size, rng)
+    max_frames = int(max_seconds * config["motion"]["fps"])
+    seconds = minutes * 60 if minutes is not None else None
+    history: List[dict] = []
+    validations: List[dict] = []
+    best = (float("inf"), None, None)
+    started = time.time()
+    step = 0
+    running: Dict[str, float] = {}
+    model.train()
+    while True:
+        elapsed = time.time() - started
+        progress = progress_fraction(step, steps, elapsed, seconds)
+        if (steps is not None and step >= steps) or (seconds is not None and elapsed >= seconds):
+            break
+        for group in optimizer.param_groups:
+            group["lr"] = learning_rate(lr, progress)
+        use_predicted = model.use_keys and rng.random() < predicted_key_probability(progress)
+        batch = collate(next(stream), config, max_frames, rng).to(device)
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp):
+            total, parts, _ = losses(model, batch, use_predicted)
+        optimizer.zero_grad(set_to_none=True)
+        total.backward()
+        grad_norm = float(torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0))
+        optimizer.step()
+        step += 1
+        record = dict(parts, total=float(total.detach()), step=step, lr=optimizer.param_groups[0]["lr"],
+                      predicted_keys=use_predicted, grad_norm=grad_norm)
+        history.append(record)
+        for name, value in dict(parts, total=float(total.detach())).items():
+            running[name] = running.get(name, 0.0) + value
+        report = max(1, min(100, val_every // 5 if val_every else 100))
+        if step % report == 0:
+            log(f"step {step} {time.time() - started:.0f}s lr {record['lr']:.2e} p_pred "
+                f"{predicted_key_probability(progress):.2f} " + _fmt({k: v / report for k, v in running.items()}))
+            running = {}
+        if validation and val_every and step % val_every == 0:
+            scores = evaluate(model, validation, config, device, batch_size)
+            scores["step"] = step
+            validations.append(scores)
+            log(f"validation step {step}: " + _fmt({k: v for k, v in scores.items() if k != "step"}))
+            if scores["motion_mae"] < best[0]:
+                best = (scores["motion_mae"], step, {k: v.detach().cpu().clone() for k, v in model.state_dict().items()})
+    final = evaluate(model, validation, config, device, batch_size) if validation else {}
+    if final:
+        final["step"] = step
+        validations.append(final)
+        log(f"validation (final, step {step}): " + _fmt({k: v for k, v in final.items() if k != "step"}))
+        if final["motion_mae"] <= best[0]:
+            best = (final["motion_mae"], step, None)
+    if best[2] is not None:
+        model.load_state_dict(best[2])
+        log(f"best validation motion MAE {best[0]:.4f} at step {best[1]}")
+    summary = {"steps": step, "seconds": round(time.time() - started, 1), "history": history,
+               "validation": validations, "best_step": best[1] if best[1] is not None else step,
+               "parameters": model.parameter_count()}
+    if out:
+        from .export import export
+        meta = {"description": "kmtalk model trained by kmtalk_train.train on the generated corpus",
+                "generator": "training/kmtalk_train/train.py", "corpus": os.path.abspath(corpus) if corpus else "",
+                "steps": str(step), "best_step": str(summary["best_step"]), "seed": str(seed),
+                "train_seconds": str(summary["seconds"])}
+        if validations:
+            best_scores = next((v for v in validations if v["step"] == summary["best_step"]), validations[-1])
+            meta["validation"] = json.dumps({k: round(v, 5) for k, v in best_scores.items()})
+        export(model.cpu(), config, out, meta)
+        model.to(device)
+        log(f"wrote {out}")
+    summary["model"] = model
+    return summary
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m kmtalk_train.train", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("corpus", help="corpus directory (manifest.jsonl)")
+    parser.add_argument("--out", required=True, help="output .safetensors")
+    parser.add_argument("--minutes", type=float, default=None, help="wall-clock training budget")
+    parser.add_argument("--steps", type=int, default=None)
+    parser.add_argument("--size", choices=["default", "tiny"], default="default")
+    parser.add_argument("--no-keys", action="store_true", help="the direct-regression baseline (cmc.use_keys=false)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--batch-size", type=int, default=16)
+    parser.add_argument("--lr", type=float, default=1e-3)
+    parser.add_argument("--weight-decay", type=float, default=0.01)
+    parser.add_argument("--max-seconds", type=float, default=8.0, help="random crop length")
+    parser.add_argument("--val-every", type=int, default=500)
+    parser.add_argument("--val-limit", type=int, default=400, help="validation utterances")
+    parser.add_argument("--languages", default=None, help="comma-separated (default all)")
+    parser.add_argument("--limit", type=int, default=None, help="at most this many utterances (debugging)")
+    parser.add_argument("--device", default=None)
+    parser.add_argument("--amp", action="store_true", help="bfloat16 autocast")
+    args = parser.parse_args(argv)
+    if args.minutes is None and args.steps is None:
+        parser.error("give --minutes or --steps")
+    config = (tiny_config if args.size == "tiny" else default_config)(use_keys=not args.no_keys)
+    summary = train(args.corpus, args.out, args.minutes, args.steps, config, args.seed, args.batch_size, args.lr,
+                    args.weight_decay, args.max_seconds, args.val_every, args.val_limit, args.device, args.amp,
+                    args.languages.split(",") if args.languages else None, args.limit)
+    print(json.dumps({"steps": summary["steps"], "seconds": summary["seconds"], "best_step": summary["best_step"],
+                      "validation": summary["validation"][-1] if summary["validation"] else None}, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
