@@ -430,7 +430,9 @@ class KMTalkModel(nn.Module):
             boundary = KeyFrameLocator.boundary_scores(post)
             counts = native.tolist()
             if key_frames is None:
-                key_frames = [self.locator(post[b, :counts[b]]) for b in range(batch)]
+                with torch.no_grad():  # one transfer for the batch; scores in float64
+                    scores = KeyFrameLocator.boundary_scores(post.detach().double()).cpu()
+                key_frames = [self.locator.scan(scores[b, :counts[b]]) for b in range(batch)]
             else:
                 key_frames = [[int(k) for k in keys] for keys in key_frames]
                 for keys, count in zip(key_frames, counts):
