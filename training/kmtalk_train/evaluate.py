@@ -1,0 +1,101 @@
+"""Scores exported models on a corpus split, per language: the training metrics (phone
+accuracy, boundary F1 within 20 ms, motion and velocity error) plus lip-sync checks on the
+predicted motion (bilabials closed, rounded vowels rounded, long pauses at rest).
+
+    cd training && ../.venv-torch/bin/python -m kmtalk_train.evaluate CORPUS MODEL [MODEL ...]
+        [--split test] [--markdown ../docs/results.md]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Dict, List
+
+import numpy as np
+import torch
+
+from . import metrics, phones
+from .export import load
+from .train import evaluate as training_metrics, load_corpus
+from .types import Segment
+
+
+def segments_from_labels(labels: List[str], fps: float) -> List[Segment]:
+    """Runs of equal per-frame labels as segments (frame t covers [t, t+1) / fps)."""
+    out: List[Segment] = []
+    for t, label in enumerate(labels):
+        if out and out[-1].phone == label:
+            out[-1] = Segment(out[-1].start, (t + 1) / fps, label)
+        else:
+            out.append(Segment(t / fps, (t + 1) / fps, label))
+    return out
+
+
+def score(model_path: str, corpus: str, split: str, limit=None, log=print) -> Dict[str, Dict[str, float]]:
+    model, config, _ = load(model_path)
+    model.eval()
+    fps = float(config["motion"]["fps"])
+    items = load_corpus(corpus, config, splits=(split,), limit=limit, log=log)[split]
+    by_language: Dict[str, list] = {}
+    for item in items:
+        by_language.setdefault(item.language, []).append(item)
+    by_language["all"] = items
+    results = {}
+    for language, group in sorted(by_language.items()):
+        result = training_metrics(model, group, config, torch.device("cpu"))
+        checks = {"bilabial_closed_pct": [], "rounded_vowel_pct": [], "pause_rest_pct": []}
+        counts = {"bilabials": 0, "rounded_vowels": 0, "pauses": 0}
+        with torch.no_grad():
+            for item in group:
+                motion = model(torch.from_numpy(item.mel))["motion"].numpy()
+                c = metrics.lip_sync_checks(motion, fps, segments_from_labels(item.labels, fps), phones.features)
+                for key, n_key in (("bilabial_closed_pct", "bilabials"), ("rounded_vowel_pct", "rounded_vowels"),
+                                   ("pause_rest_pct", "pauses")):
+                    if c[n_key]:
+                        checks[key].append(c[key] * c[n_key] / 100)
+                        counts[n_key] += c[n_key]
+        for key, n_key in (("bilabial_closed_pct", "bilabials"), ("rounded_vowel_pct", "rounded_vowels"),
+                           ("pause_rest_pct", "pauses")):
+            result[key] = 100 * sum(checks[key]) / counts[n_key] if counts[n_key] else float("nan")
+        result["utterances"] = len(group)
+        result["hours"] = sum(i.frames for i in group) / fps / 3600
+        results[language] = result
+    return results
+
+
+COLUMNS = [("utterances", "{:.0f}"), ("hours", "{:.2f}"), ("phone_accuracy", "{:.3f}"), ("boundary_f1", "{:.3f}"),
+           ("motion_mae", "{:.4f}"), ("velocity_mae", "{:.5f}"), ("bilabial_closed_pct", "{:.1f}"),
+           ("rounded_vowel_pct", "{:.1f}"), ("pause_rest_pct", "{:.1f}")]
+
+
+def markdown(name: str, results: Dict[str, Dict[str, float]]) -> str:
+    lines = [f"### {name}", "", "| language | " + " | ".join(c for c, _ in COLUMNS) + " |",
+             "|---" * (len(COLUMNS) + 1) + "|"]
+    for language, r in results.items():
+        cells = [fmt.format(r[c]) if c in r and r[c] == r[c] else "-" for c, fmt in COLUMNS]
+        lines.append(f"| {language} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m kmtalk_train.evaluate", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("corpus")
+    parser.add_argument("models", nargs="+")
+    parser.add_argument("--split", default="test")
+    parser.add_argument("--markdown", help="append result tables to this file")
+    parser.add_argument("--limit", type=int, help="score only the first N utterances of the split")
+    args = parser.parse_args(argv)
+    torch.set_grad_enabled(False)
+    for path in args.models:
+        results = score(path, args.corpus, args.split, args.limit)
+        print(json.dumps({path: results}, indent=1))
+        if args.markdown:
+            with open(args.markdown, "a") as f:
+                f.write(markdown(f"{path} on the {args.split} split", results) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
