@@ -208,11 +208,15 @@ def test_threads_share_model(model, audio):
 
 def test_convenience_animate(model_path, audio, monkeypatch):
     monkeypatch.delenv("KMTALK_MODEL", raising=False)
-    assert kmtalk.default_model_path() is not None  # the repository's tiny model
-    animation = kmtalk.animate(audio["mono_path"])
-    assert animation.frame_count == pytest.approx(audio["duration"] * 50, abs=2)
+    default = kmtalk.default_model_path()  # the repository's shipped model
+    assert default is not None
+    with kmtalk.Model(default) as model:
+        np.testing.assert_allclose(kmtalk.animate(audio["mono_path"]).weights,
+                                   kmtalk.animate(audio["mono_path"], model=model).weights)
     monkeypatch.setenv("KMTALK_MODEL", str(model_path))
     assert kmtalk.default_model_path() == str(model_path)
+    animation = kmtalk.animate(audio["mono_path"])
+    assert animation.frame_count == pytest.approx(audio["duration"] * 50, abs=2)
     at60 = kmtalk.animate(audio["mono_path"], fps=60)
     assert at60.fps == 60.0
     with kmtalk.Model(model_path) as model:
