@@ -31,6 +31,20 @@ def metadata(config, **extra):
     return meta
 
 
+def transformer_layer_weights(rng, prefix, d, f, w):
+    """Random weights of one pre-norm transformer layer (tensor names under `prefix`)."""
+    for name in ("norm1", "norm2"):
+        w[prefix + name + ".weight"] = 1 + rng.normal(0, 0.1, d)
+        w[prefix + name + ".bias"] = rng.normal(0, 0.1, d)
+    for name in ("attn.q", "attn.k", "attn.v", "attn.out"):
+        w[prefix + name + ".weight"] = rng.normal(0, 1 / np.sqrt(d), (d, d))
+        w[prefix + name + ".bias"] = rng.normal(0, 0.05, d)
+    w[prefix + "ffn.fc1.weight"] = rng.normal(0, 1 / np.sqrt(d), (f, d))
+    w[prefix + "ffn.fc1.bias"] = rng.normal(0, 0.05, f)
+    w[prefix + "ffn.fc2.weight"] = rng.normal(0, 1 / np.sqrt(f), (d, f))
+    w[prefix + "ffn.fc2.bias"] = rng.normal(0, 0.05, d)
+
+
 def random_weights(config, seed):
     rng = np.random.default_rng(seed)
     enc = config["encoder"]
@@ -45,17 +59,7 @@ def random_weights(config, seed):
     if enc["positions"] == "learned":
         w["encoder.positions"] = rng.normal(0, 0.1, (enc["max_positions"], d))
     for i in range(enc["layers"]):
-        p = f"encoder.layers.{i}."
-        for name in ("norm1", "norm2"):
-            w[p + name + ".weight"] = 1 + rng.normal(0, 0.1, d)
-            w[p + name + ".bias"] = rng.normal(0, 0.1, d)
-        for name in ("attn.q", "attn.k", "attn.v", "attn.out"):
-            w[p + name + ".weight"] = rng.normal(0, 1 / np.sqrt(d), (d, d))
-            w[p + name + ".bias"] = rng.normal(0, 0.05, d)
-        w[p + "ffn.fc1.weight"] = rng.normal(0, 1 / np.sqrt(d), (f, d))
-        w[p + "ffn.fc1.bias"] = rng.normal(0, 0.05, f)
-        w[p + "ffn.fc2.weight"] = rng.normal(0, 1 / np.sqrt(f), (d, f))
-        w[p + "ffn.fc2.bias"] = rng.normal(0, 0.05, d)
+        transformer_layer_weights(rng, f"encoder.layers.{i}.", d, f, w)
     w["encoder.norm.weight"] = 1 + rng.normal(0, 0.1, d)
     w["encoder.norm.bias"] = rng.normal(0, 0.1, d)
     channels = len(config["motion"]["channels"])

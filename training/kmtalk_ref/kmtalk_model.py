@@ -5,7 +5,7 @@ import json
 import numpy as np
 
 from . import ops
-from .direct_model import encode, tiny_config as direct_tiny_config
+from .direct_model import encode, tiny_config as direct_tiny_config, transformer_layer_weights
 from .frontend import log_mel
 
 FEATURES = ["bilabial_closure", "labiodental", "rounding", "spreading", "jaw_open", "tongue_tip_visible",
@@ -28,19 +28,6 @@ def metadata(config, **extra):
             "config": json.dumps(config, separators=(",", ":"), ensure_ascii=False)}
     meta.update(extra)
     return meta
-
-
-def _layer_weights(rng, prefix, d, f, w):
-    for name in ("norm1", "norm2"):
-        w[prefix + name + ".weight"] = 1 + rng.normal(0, 0.1, d)
-        w[prefix + name + ".bias"] = rng.normal(0, 0.1, d)
-    for name in ("attn.q", "attn.k", "attn.v", "attn.out"):
-        w[prefix + name + ".weight"] = rng.normal(0, 1 / np.sqrt(d), (d, d))
-        w[prefix + name + ".bias"] = rng.normal(0, 0.05, d)
-    w[prefix + "ffn.fc1.weight"] = rng.normal(0, 1 / np.sqrt(d), (f, d))
-    w[prefix + "ffn.fc1.bias"] = rng.normal(0, 0.05, f)
-    w[prefix + "ffn.fc2.weight"] = rng.normal(0, 1 / np.sqrt(f), (d, f))
-    w[prefix + "ffn.fc2.bias"] = rng.normal(0, 0.05, d)
 
 
 def random_weights(config, seed, phone_logit_scale=3.0):
@@ -71,7 +58,7 @@ def random_weights(config, seed, phone_logit_scale=3.0):
     w["cmc.audio_proj.bias"] = rng.normal(0, 0.05, c)
     w["cmc.mask_token"] = rng.normal(0, 0.5, c)
     for i in range(cmc["layers"]):
-        _layer_weights(rng, f"cmc.layers.{i}.", c, cmc["ffn_width"], w)
+        transformer_layer_weights(rng, f"cmc.layers.{i}.", c, cmc["ffn_width"], w)
     w["cmc.norm.weight"] = 1 + rng.normal(0, 0.1, c)
     w["cmc.norm.bias"] = rng.normal(0, 0.1, c)
     w["cmc.head.weight"] = rng.normal(0, 1 / np.sqrt(c), (m, c))
