@@ -56,3 +56,45 @@ import Testing
         #expect(throws: KMTError.self) { try LogMelConfig(logFloor: 0).validate() }
     }
 }
+
+/// The double-precision power spectrum: both of its methods against a direct DFT.
+@Suite struct PowerSpectrumTests {
+    static func directPower(_ x: [Double]) -> [Double] {
+        let n = x.count
+        return (0...(n / 2)).map { k in
+            var re = 0.0, im = 0.0
+            for t in 0..<n {
+                let angle = -2 * Double.pi * Double(k * t % n) / Double(n)
+                re += x[t] * cos(angle)
+                im += x[t] * sin(angle)
+            }
+            return re * re + im * im
+        }
+    }
+
+    @Test(arguments: [2, 4, 8, 64, 512, 1024, 6, 10, 30, 400, 401])
+    func matchesADirectDFT(size: Int) {
+        let spectrum = PowerSpectrum(size: size)
+        // A loud tone plus a tiny one: the small bins are where precision matters.
+        let x = (0..<size).map { t in
+            sin(2 * Double.pi * 3.3 * Double(t) / Double(size)) + 1e-5 * cos(Double(t * t % 17))
+        }
+        let frames = min(3, spectrum.maximumFrames)
+        let input = (0..<frames).flatMap { _ in x }
+        var output = [Double](repeating: 0, count: frames * spectrum.binCount)
+        var scratch = spectrum.makeScratch(frames: frames)
+        input.withUnsafeBufferPointer { i in
+            output.withUnsafeMutableBufferPointer { o in
+                spectrum.compute(i.baseAddress!, frames: frames, into: o.baseAddress!, scratch: &scratch)
+            }
+        }
+        let expected = Self.directPower(x)
+        let scale = expected.max()!
+        for f in 0..<frames {
+            for k in 0..<spectrum.binCount {
+                let got = output[f * spectrum.binCount + k]
+                #expect(abs(got - expected[k]) <= 1e-12 * scale, "n \(size) frame \(f) bin \(k): \(got) vs \(expected[k])")
+            }
+        }
+    }
+}

@@ -51,7 +51,7 @@ public struct LogMelConfig: Sendable, Equatable {
     public func frameCount(sampleCount: Int) -> Int { 1 + sampleCount / hopLength }
 }
 
-/// Log-mel spectrogram computed with BLAS.
+/// Log-mel spectrogram in double precision (see `PowerSpectrum` for why).
 ///
 /// Conventions (those of `torch.stft(center=True, pad_mode="constant")` followed by
 /// torchaudio's HTK mel filterbank without normalisation): the signal is zero-padded by
@@ -60,18 +60,18 @@ public struct LogMelConfig: Sendable, Equatable {
 /// `|X_k|^2` for `k = 0...n_fft/2`; triangular HTK-mel filters between `f_min` and `f_max`;
 /// output `ln(max(mel, log_floor))`, shape [frames, n_mels].
 ///
-/// The DFT is one sgemm of the framed signal against a windowed cosine/sine basis, the
-/// filterbank a second; frames are processed in chunks so memory stays bounded.
+/// Each filter is applied over its own few bins only (the triangles are sparse).
 public final class LogMelSpectrogram: Sendable {
     public let config: LogMelConfig
     /// Number of FFT bins, n_fft/2 + 1.
     let binCount: Int
-    /// [n_fft, 2 * bins]: windowed cos (first half) and -sin (second half).
-    let basis: [Float]
+    /// Periodic Hann window of win_length, centred in n_fft samples.
+    let window: [Double]
+    let spectrum: PowerSpectrum
     /// [n_mels, bins] triangular filters.
     public let filterbank: Tensor
-    /// Frames per sgemm chunk.
-    static let chunkFrames = 512
+    /// Per band: first bin and the non-zero weights from there (double precision).
+    let bands: [(first: Int, weights: [Double])]
 
     public init(config: LogMelConfig) {
         self.config = config
@@ -83,16 +83,17 @@ public final class LogMelSpectrogram: Sendable {
         for i in 0..<config.windowLength {
             window[offset + i] = 0.5 - 0.5 * cos(2 * Double.pi * Double(i) / Double(config.windowLength))
         }
-        var basis = [Float](repeating: 0, count: n * 2 * bins)
-        for t in 0..<n where window[t] != 0 {
-            for k in 0..<bins {
-                let angle = 2 * Double.pi * Double((k * t) % n) / Double(n)
-                basis[t * 2 * bins + k] = Float(window[t] * cos(angle))
-                basis[t * 2 * bins + bins + k] = Float(-window[t] * sin(angle))
+        self.window = window
+        spectrum = PowerSpectrum(size: n)
+        let weights = Self.melWeights(config: config, bins: bins)
+        filterbank = Tensor(shape: [config.melCount, bins], data: weights.map { Float($0) })
+        bands = (0..<config.melCount).map { m in
+            let row = Array(weights[(m * bins)..<((m + 1) * bins)])
+            guard let first = row.firstIndex(where: { $0 != 0 }), let last = row.lastIndex(where: { $0 != 0 }) else {
+                return (0, [])
             }
+            return (first, Array(row[first...last]))
         }
-        self.basis = basis
-        self.filterbank = Self.melFilterbank(config: config, bins: bins)
     }
 
     /// HTK mel scale.
@@ -102,75 +103,71 @@ public final class LogMelSpectrogram: Sendable {
     /// Triangular filters [n_mels, bins] on the HTK mel scale, unnormalised (torchaudio's
     /// `melscale_fbanks(norm=None, mel_scale="htk")`).
     static func melFilterbank(config: LogMelConfig, bins: Int) -> Tensor {
+        Tensor(shape: [config.melCount, bins], data: melWeights(config: config, bins: bins).map { Float($0) })
+    }
+
+    /// The filters of `melFilterbank` in double precision, row-major [n_mels, bins].
+    static func melWeights(config: LogMelConfig, bins: Int) -> [Double] {
         let melMin = hertzToMel(config.minFrequency), melMax = hertzToMel(config.maxFrequency)
         let points = (0..<(config.melCount + 2)).map {
             melToHertz(melMin + (melMax - melMin) * Double($0) / Double(config.melCount + 1))
         }
-        var weights = [Float](repeating: 0, count: config.melCount * bins)
+        var weights = [Double](repeating: 0, count: config.melCount * bins)
         for m in 0..<config.melCount {
             let left = points[m], centre = points[m + 1], right = points[m + 2]
             for k in 0..<bins {
                 let frequency = Double(k) * Double(config.sampleRate) / Double(config.fftSize)
                 let rising = (frequency - left) / (centre - left)
                 let falling = (right - frequency) / (right - centre)
-                weights[m * bins + k] = Float(max(0, min(rising, falling)))
+                weights[m * bins + k] = max(0, min(rising, falling))
             }
         }
-        return Tensor(shape: [config.melCount, bins], data: weights)
+        return weights
     }
 
     /// The log-mel spectrogram of `samples` (at `config.sampleRate`), shape [frames, n_mels].
     public func callAsFunction(_ samples: [Float]) -> Tensor {
         let n = config.fftSize, hop = config.hopLength, bins = binCount, mels = config.melCount
         let frames = config.frameCount(sampleCount: samples.count)
+        let block = min(spectrum.maximumFrames, frames)
         var output = [Float](repeating: 0, count: frames * mels)
-        let chunk = min(Self.chunkFrames, frames)
-        var framed = [Float](repeating: 0, count: chunk * n)
-        var spectrum = [Float](repeating: 0, count: chunk * 2 * bins)
-        var power = [Float](repeating: 0, count: chunk * bins)
+        var framed = [Double](repeating: 0, count: block * n)
+        var power = [Double](repeating: 0, count: block * bins)
+        var scratch = spectrum.makeScratch(frames: block)
         let half = n / 2
-        let floor = config.logFloor
+        let floor = Double(config.logFloor)
 
         samples.withUnsafeBufferPointer { signal in
-            basis.withUnsafeBufferPointer { basisPointer in
-                filterbank.data.withUnsafeBufferPointer { fb in
-                    framed.withUnsafeMutableBufferPointer { framedPointer in
-                        spectrum.withUnsafeMutableBufferPointer { spectrumPointer in
-                            power.withUnsafeMutableBufferPointer { powerPointer in
-                                output.withUnsafeMutableBufferPointer { out in
-                                    var first = 0
-                                    while first < frames {
-                                        let rows = min(chunk, frames - first)
-                                        for r in 0..<rows {
-                                            let destination = framedPointer.baseAddress! + r * n
-                                            let start = (first + r) * hop - half
-                                            for i in 0..<n {
-                                                let index = start + i
-                                                destination[i] = index >= 0 && index < signal.count ? signal[index] : 0
-                                            }
+            window.withUnsafeBufferPointer { w in
+                framed.withUnsafeMutableBufferPointer { framedPointer in
+                    power.withUnsafeMutableBufferPointer { powerPointer in
+                        output.withUnsafeMutableBufferPointer { out in
+                            var first = 0
+                            while first < frames {
+                                let rows = min(block, frames - first)
+                                for r in 0..<rows {
+                                    let destination = framedPointer.baseAddress! + r * n
+                                    let start = (first + r) * hop - half
+                                    if start >= 0, start + n <= signal.count {
+                                        for i in 0..<n { destination[i] = Double(signal[start + i]) * w[i] }
+                                    } else {
+                                        for i in 0..<n {
+                                            let index = start + i
+                                            destination[i] = index >= 0 && index < signal.count ? Double(signal[index]) * w[i] : 0
                                         }
-                                        BLAS.sgemm(
-                                            transposeA: false, transposeB: false, m: rows, n: 2 * bins, k: n,
-                                            a: framedPointer.baseAddress!, lda: n, b: basisPointer.baseAddress!, ldb: 2 * bins,
-                                            c: spectrumPointer.baseAddress!, ldc: 2 * bins)
-                                        for r in 0..<rows {
-                                            let row = spectrumPointer.baseAddress! + r * 2 * bins
-                                            for k in 0..<bins {
-                                                let re = row[k], im = row[bins + k]
-                                                powerPointer[r * bins + k] = re * re + im * im
-                                            }
-                                        }
-                                        let destination = out.baseAddress! + first * mels
-                                        BLAS.sgemm(
-                                            transposeA: false, transposeB: true, m: rows, n: mels, k: bins,
-                                            a: powerPointer.baseAddress!, lda: bins, b: fb.baseAddress!, ldb: bins,
-                                            c: destination, ldc: mels)
-                                        for i in 0..<(rows * mels) {
-                                            destination[i] = logf(max(destination[i], floor))
-                                        }
-                                        first += rows
                                     }
                                 }
+                                spectrum.compute(framedPointer.baseAddress!, frames: rows, into: powerPointer.baseAddress!, scratch: &scratch)
+                                for r in 0..<rows {
+                                    let row = powerPointer.baseAddress! + r * bins
+                                    let destination = out.baseAddress! + (first + r) * mels
+                                    for (m, band) in bands.enumerated() {
+                                        var sum = 0.0
+                                        for (j, weight) in band.weights.enumerated() { sum += weight * row[band.first + j] }
+                                        destination[m] = Float(log(max(sum, floor)))
+                                    }
+                                }
+                                first += rows
                             }
                         }
                     }
