@@ -81,16 +81,21 @@ public final class KMTalkModel: Sendable {
             let seconds = Double(config.encoder.maximumPositions) / config.motion.fps
             throw KMTError.invalidAudio("audio too long for this model: \(frames) frames, the learned positions cover \(config.encoder.maximumPositions) (\(formatSeconds(seconds)) s)")
         }
+        var clock = StageClock()
         let encoded = encoder(features)
+        clock.mark("encoder")
         switch network {
         case let .direct(weight, bias):
             var motion = linear(encoded, weight: weight, bias: bias)
             config.motion.activation.apply(&motion.data)
+            clock.mark("head")
             return NetworkOutput(
                 encoded: encoded, phonePosteriors: nil, featureProbabilities: nil, boundaryScores: [], keyFrames: [],
-                keyPoses: nil, motion: motion)
+                keyPoses: nil, motion: motion, stageSeconds: clock.stages)
         case let .kmtalk(network):
-            return network(encoded)
+            var output = network(encoded)
+            output.stageSeconds = clock.stages + output.stageSeconds
+            return output
         }
     }
 }

@@ -13,6 +13,9 @@ public struct NetworkOutput: Sendable {
     public var keyPoses: Tensor?
     /// Motion at the native frame rate [T, M].
     public var motion: Tensor
+    /// Wall time of each network stage in seconds, in order: "encoder", then "lkma" and
+    /// "cmc" (`kmtalk`) or "head" (`kmtalk-direct`).
+    public var stageSeconds: [(stage: String, seconds: Double)] = []
 }
 
 /// LKMA + CMC of the `kmtalk` architecture (docs/model.md), on top of the audio encoder.
@@ -78,6 +81,7 @@ struct KMTalkNetwork: Sendable {
 
     /// LKMA then CMC on encoder output `encoded` [T, d].
     func callAsFunction(_ encoded: Tensor) -> NetworkOutput {
+        var clock = StageClock()
         let frames = encoded.shape[0], c = cmcConfig.width
         var output = NetworkOutput(
             encoded: encoded, phonePosteriors: nil, featureProbabilities: nil, boundaryScores: [], keyFrames: [],
@@ -126,6 +130,7 @@ struct KMTalkNetwork: Sendable {
             for (r, k) in keys.enumerated() {
                 for j in 0..<c { tokens[k * c + j] = projected.data[r * c + j] }
             }
+            clock.mark("lkma")
         }
 
         var u = linear(encoded, weight: audioProjection.weight, bias: audioProjection.bias)
@@ -135,6 +140,8 @@ struct KMTalkNetwork: Sendable {
         var motion = linear(u, weight: head.weight, bias: head.bias)
         motionActivation.apply(&motion.data)
         output.motion = motion
+        clock.mark("cmc")
+        output.stageSeconds = clock.stages
         return output
     }
 }

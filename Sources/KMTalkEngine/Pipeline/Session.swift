@@ -59,7 +59,8 @@ public final class Session {
         guard !samples.isEmpty else { throw KMTError.invalidAudio("audio is empty after resampling") }
         let features = model.features(samples)
         clock.mark("features")
-        var motion = try model.motion(features: features)
+        let output = try model.run(features: features)
+        var motion = output.motion
         clock.mark("network")
         guard motion.data.allSatisfy({ $0.isFinite }) else {
             throw KMTError(KMT_ERR_INTERNAL, "the network produced non-finite values (please report this with the input)")
@@ -68,7 +69,8 @@ public final class Session {
         let fps = options.outputFps ?? nativeFps
         motion = resampleFrames(motion, from: nativeFps, to: fps)
         clock.mark("fps")
-        lastTimings = clock.stages
+        // The network's own split replaces its total (the remainder is bookkeeping).
+        lastTimings = clock.stages.flatMap { $0.stage == "network" ? output.stageSeconds : [$0] }
         Log.debug("animated \(samples.count) samples into \(motion.shape[0]) frames at \(fps) fps")
         return Animation(values: motion, fps: fps, channelNames: model.config.motion.channels)
     }
