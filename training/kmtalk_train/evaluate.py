@@ -1,6 +1,8 @@
 """Scores exported models on a corpus split, per language: the training metrics (phone
 accuracy, boundary F1 within 20 ms, motion and velocity error) plus lip-sync checks on the
-predicted motion (bilabials closed, rounded vowels rounded, long pauses at rest).
+predicted motion (bilabials closed, rounded vowels rounded, long pauses at rest). Rows:
+`all`, each language, and `recorded`: the real recorded prompts of the split (Asterisk's
+English prompts, aligned by PocketSphinx; their sentences are held out like the rest).
 
     cd training && ../.venv-torch/bin/python -m kmtalk_train.evaluate CORPUS MODEL [MODEL ...]
         [--split test] [--markdown ../docs/results.md]
@@ -40,9 +42,13 @@ def score(model_path: str, corpus: str, split: str, limit=None, log=print) -> Di
     by_language: Dict[str, list] = {}
     for item in items:
         by_language.setdefault(item.language, []).append(item)
+    recorded = [item for item in items if item.engine == "human"]
+    if recorded:
+        # Real recorded prompts (Asterisk, English, PocketSphinx-aligned; sentences of this split).
+        by_language["recorded"] = recorded
     by_language["all"] = items
     results = {}
-    for language, group in sorted(by_language.items()):
+    for language, group in sorted(by_language.items(), key=lambda kv: (kv[0] != "all", kv[0] == "recorded", kv[0])):
         result = training_metrics(model, group, config, torch.device("cpu"))
         checks = {"bilabial_closed_pct": [], "rounded_vowel_pct": [], "pause_rest_pct": []}
         counts = {"bilabials": 0, "rounded_vowels": 0, "pauses": 0}

@@ -69,6 +69,7 @@ class Item:
     features: Optional[np.ndarray]    # float32 [T, F]
     keys: List[int]                   # ground-truth key frames
     labels: List[str]                 # phone name per native frame
+    engine: str = ""                  # manifest engine ("human" for recorded speech)
 
     @property
     def frames(self) -> int:
@@ -128,7 +129,8 @@ def load_item(corpus: str, row: dict, config: dict, logmel: LogMel) -> Item:
                  for p in set(labels)}
         features = np.stack([table[p] for p in labels]) if labels else np.zeros((0, len(lk["features"])), np.float32)
         keys = ground_truth_keys(labels, lk["min_gap"], lk["max_gap"])
-    return Item(row["id"], row["split"], row["language"], mel, motion, phone_ids, features, keys, labels)
+    return Item(row["id"], row["split"], row["language"], mel, motion, phone_ids, features, keys, labels,
+                row.get("engine", ""))
 
 
 def load_corpus(corpus: str, config: dict, splits: Sequence[str] = ("train", "validation"),
