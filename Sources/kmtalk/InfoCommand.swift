@@ -31,7 +31,7 @@ struct Info: ParsableCommand {
         print("model:        \(path)")
         print("size:         \(fileSize) bytes, loaded in \(String(format: "%.1f", elapsed * 1000)) ms")
         print("architecture: \(config.architecture)")
-        print("tensors:      \(file.tensors.count) (\(dtypeCounts.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")))")
+        print("tensors:      \(file.names.count) (\(dtypeCounts.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")))")
         print("parameters:   \(file.parameterCount)")
         let f = config.frontend
         print("front-end:    \(f.sampleRate) Hz, log-mel \(f.melCount) bands \(Int(f.minFrequency))-\(Int(f.maxFrequency)) Hz, n_fft \(f.fftSize), window \(f.windowLength), hop \(f.hopLength)")
@@ -46,7 +46,7 @@ struct Info: ParsableCommand {
         if tensors {
             print("tensor list:")
             for name in file.names {
-                print("  \(name) \(file.tensors[name]!.shape) \(file.storedTypes[name]!.rawValue)")
+                print("  \(name) \(file.shape(of: name) ?? []) \(file.storedTypes[name]?.rawValue ?? "?")")
             }
         }
     }

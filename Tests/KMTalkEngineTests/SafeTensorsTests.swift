@@ -18,6 +18,14 @@ enum SafeTensorsBuilder {
     static func floats(_ values: [Float]) -> [UInt8] {
         values.withUnsafeBytes { Array($0) }
     }
+
+    static func int32s(_ values: [Int32]) -> [UInt8] {
+        values.map(\.littleEndian).withUnsafeBytes { Array($0) }
+    }
+
+    static func int64s(_ values: [Int64]) -> [UInt8] {
+        values.map(\.littleEndian).withUnsafeBytes { Array($0) }
+    }
 }
 
 @Suite struct SafeTensorsTests {
@@ -69,10 +77,68 @@ enum SafeTensorsBuilder {
         expectCorrupt(SafeTensorsBuilder.file(header: "[1,2]", data: []), "not an object")
     }
 
-    @Test(arguments: ["F64", "I64", "U8", "float32", ""])
+    @Test func readsIntegerTensorsAtAnyAlignment() throws {
+        // A 1-element F16 first puts the I32 tensor at data offset 2 and the I64 one at 14:
+        // reads must not assume alignment.
+        let header = #"{"h":{"dtype":"F16","shape":[1],"data_offsets":[0,2]},"#
+            + #""faces":{"dtype":"I32","shape":[1,3],"data_offsets":[2,14]},"#
+            + #""big":{"dtype":"I64","shape":[2],"data_offsets":[14,30]}}"#
+        let data: [UInt8] = [0x00, 0x3C] + SafeTensorsBuilder.int32s([0, -7, Int32.max])
+            + SafeTensorsBuilder.int64s([Int64.min, 1 << 40])
+        let file = try parse(SafeTensorsBuilder.file(header: header, data: data))
+        #expect(file.tensors["h"]?.data == [1])
+        #expect(file.integerTensors["faces"] == IntegerTensor(shape: [1, 3], data: [0, -7, Int(Int32.max)]))
+        #expect(file.integerTensors["big"] == IntegerTensor(shape: [2], data: [Int(Int64.min), 1 << 40]))
+        #expect(file.tensors["faces"] == nil)
+        #expect(file.storedTypes["faces"] == .i32)
+        #expect(file.storedTypes["big"] == .i64)
+        #expect(file.names == ["h", "faces", "big"])
+        #expect(file.shape(of: "faces") == [1, 3])
+        #expect(file.shape(of: "h") == [1])
+        #expect(file.shape(of: "nothing") == nil)
+        #expect(file.parameterCount == 6)
+        #expect(file.unclaimedDataBytes == 0)
+    }
+
+    @Test func rejectsIntegerByteLengthMismatch() {
+        let i32 = #"{"w":{"dtype":"I32","shape":[3],"data_offsets":[0,8]}}"#
+        expectCorrupt(SafeTensorsBuilder.file(header: i32, data: [UInt8](repeating: 0, count: 8)), "shape [3] of I32 needs 12 bytes but data_offsets span 8")
+        let i64 = #"{"w":{"dtype":"I64","shape":[2],"data_offsets":[0,8]}}"#
+        expectCorrupt(SafeTensorsBuilder.file(header: i64, data: [UInt8](repeating: 0, count: 8)), "shape [2] of I64 needs 16 bytes")
+        let outside = #"{"w":{"dtype":"I32","shape":[2],"data_offsets":[4,12]}}"#
+        expectCorrupt(SafeTensorsBuilder.file(header: outside, data: [UInt8](repeating: 0, count: 8)), "outside the 8-byte data section")
+    }
+
+    @Test func countsDataBytesNoTensorClaims() throws {
+        // A 4-byte gap between the tensors and 3 trailing bytes.
+        let header = #"{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"b":{"dtype":"I32","shape":[1],"data_offsets":[8,12]}}"#
+        let file = try parse(SafeTensorsBuilder.file(header: header, data: [UInt8](repeating: 0, count: 15)))
+        #expect(file.unclaimedDataBytes == 7)
+    }
+
+    @Test func modelsRejectIntegerTensors() throws {
+        // head.bias stored as I32: the model must refuse it by name, not convert it.
+        let original = try SafeTensorsFile(path: Fixtures.tinyModelPath)
+        let entries = original.names.map { name -> SafeTensorsWriter.Entry in
+            let tensor = original.tensors[name]!
+            return name == "head.bias"
+                ? .int32(name, shape: tensor.shape, tensor.data.map { _ in 0 })
+                : .float32(name, tensor)
+        }
+        let bytes = SafeTensorsWriter.encode(entries: entries, metadata: original.metadata)
+        do {
+            _ = try bytes.withUnsafeBytes { try KMTalkModel(bytes: $0, source: "int.safetensors") }
+            Issue.record("loaded a model with an integer weight")
+        } catch let error as KMTError {
+            #expect(error.status == KMT_ERR_CORRUPT_MODEL)
+            #expect(error.message.contains("tensor 'head.bias' is I32"), "\(error.message)")
+        }
+    }
+
+    @Test(arguments: ["F64", "I8", "I16", "U8", "U32", "BOOL", "float32", "i32", ""])
     func rejectsUnknownDtypes(dtype: String) {
         let header = #"{"w":{"dtype":"\#(dtype)","shape":[1],"data_offsets":[0,8]}}"#
-        expectCorrupt(SafeTensorsBuilder.file(header: header, data: [UInt8](repeating: 0, count: 8)), "unsupported dtype '\(dtype)'")
+        expectCorrupt(SafeTensorsBuilder.file(header: header, data: [UInt8](repeating: 0, count: 8)), "unsupported dtype '\(dtype)' (F32, F16, BF16, I32 and I64 are supported)")
     }
 
     @Test func rejectsShapeByteLengthMismatch() {
@@ -134,5 +200,58 @@ enum SafeTensorsBuilder {
                 #expect(!error.message.isEmpty)
             }
         }
+    }
+}
+
+extension SafeTensorsWriter {
+    /// One tensor as stored: its dtype name, shape and little-endian bytes.
+    struct Entry {
+        var name: String
+        var dtype: String
+        var shape: [Int]
+        var bytes: [UInt8]
+
+        static func float32(_ name: String, _ tensor: Tensor) -> Entry {
+            Entry(name: name, dtype: "F32", shape: tensor.shape, bytes: SafeTensorsBuilder.floats(tensor.data))
+        }
+        static func float16(_ name: String, _ tensor: Tensor) -> Entry {
+            let halves = tensor.data.map { Float16($0).bitPattern.littleEndian }
+            return Entry(name: name, dtype: "F16", shape: tensor.shape, bytes: halves.withUnsafeBytes { Array($0) })
+        }
+        static func int32(_ name: String, shape: [Int], _ values: [Int32]) -> Entry {
+            Entry(name: name, dtype: "I32", shape: shape, bytes: SafeTensorsBuilder.int32s(values))
+        }
+        static func int64(_ name: String, shape: [Int], _ values: [Int64]) -> Entry {
+            Entry(name: name, dtype: "I64", shape: shape, bytes: SafeTensorsBuilder.int64s(values))
+        }
+    }
+
+    /// Encodes tensors of any dtype, in order, with `metadata`.
+    static func encode(entries: [Entry], metadata: [(key: String, value: String)]) -> [UInt8] {
+        var members: [String] = []
+        if !metadata.isEmpty {
+            members.append("\"__metadata__\":{" + metadata.map { "\(jsonString($0.key)):\(jsonString($0.value))" }.joined(separator: ",") + "}")
+        }
+        var data: [UInt8] = []
+        for entry in entries {
+            let begin = data.count
+            data += entry.bytes
+            members.append("\(jsonString(entry.name)):{\"dtype\":\"\(entry.dtype)\",\"shape\":\(entry.shape),\"data_offsets\":[\(begin),\(data.count)]}")
+        }
+        return SafeTensorsBuilder.file(header: "{" + members.joined(separator: ",") + "}", data: data)
+    }
+
+    /// A JSON string literal.
+    static func jsonString(_ text: String) -> String {
+        var result = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": result += "\\\""
+            case "\\": result += "\\\\"
+            case "\n": result += "\\n"
+            default: result.unicodeScalars.append(scalar)
+            }
+        }
+        return result + "\""
     }
 }

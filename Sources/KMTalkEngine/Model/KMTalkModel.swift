@@ -38,7 +38,7 @@ public final class KMTalkModel: Sendable {
         try weights.checkAllUsed()
         self.config = config
         self.metadata = file.metadata
-        self.tensorCount = file.tensors.count
+        self.tensorCount = file.names.count
         self.parameterCount = file.parameterCount
         self.frontend = LogMelSpectrogram(config: config.frontend)
         self.channelNames = CStringTable(config.motion.channels)

@@ -1,22 +1,50 @@
 import CKMTalk
 
-/// The element types the container accepts; all are converted to float32 on load.
+/// The element types the container accepts. Floating-point tensors are converted to
+/// float32 on load, integer tensors to `Int`.
 public enum SafeTensorsDType: String, Sendable {
     case f32 = "F32"
     case f16 = "F16"
     case bf16 = "BF16"
+    case i32 = "I32"
+    case i64 = "I64"
 
     /// Bytes per element.
     var byteWidth: Int {
         switch self {
-        case .f32: return 4
+        case .i64: return 8
+        case .f32, .i32: return 4
         case .f16, .bf16: return 2
+        }
+    }
+
+    /// Whether elements are integers (read into `SafeTensorsFile.integerTensors`).
+    public var isInteger: Bool {
+        switch self {
+        case .i32, .i64: return true
+        case .f32, .f16, .bf16: return false
         }
     }
 }
 
-/// A parsed and fully validated safetensors file: its metadata and its tensors, all
-/// converted to float32.
+/// A dense row-major tensor of integers (an I32 or I64 tensor of a safetensors file).
+public struct IntegerTensor: Sendable, Equatable {
+    /// The size of each dimension, outermost first.
+    public let shape: [Int]
+    /// The elements in row-major order; `data.count == shape.reduce(1, *)`.
+    public let data: [Int]
+
+    /// Wraps `data` with `shape`; the element counts must agree.
+    public init(shape: [Int], data: [Int]) {
+        precondition(shape.reduce(1, *) == data.count, "shape \(shape) does not match \(data.count) elements")
+        self.shape = shape
+        self.data = data
+    }
+}
+
+/// A parsed and fully validated safetensors file: its metadata and its tensors, the
+/// floating-point ones converted to float32 (`tensors`), the integer ones to `Int`
+/// (`integerTensors`).
 ///
 /// Layout: an 8-byte little-endian header length N, N bytes of JSON header mapping each
 /// tensor name to `{"dtype", "shape", "data_offsets": [begin, end]}` (offsets relative to
@@ -28,12 +56,17 @@ public enum SafeTensorsDType: String, Sendable {
 public struct SafeTensorsFile: Sendable {
     /// The `__metadata__` entries (string to string), in file order.
     public let metadata: [(key: String, value: String)]
-    /// The tensors by name.
+    /// The floating-point (F32, F16, BF16) tensors by name.
     public let tensors: [String: Tensor]
-    /// Tensor names in data-offset order.
+    /// The integer (I32, I64) tensors by name.
+    public let integerTensors: [String: IntegerTensor]
+    /// Names of all tensors, floating-point and integer, in data-offset order.
     public let names: [String]
     /// The dtype each tensor had in the file.
     public let storedTypes: [String: SafeTensorsDType]
+    /// Bytes of the data section that belong to no tensor (gaps between tensors and
+    /// trailing bytes). Writers leave none; readers that demand an exact file check it.
+    public let unclaimedDataBytes: Int
 
     /// The largest JSON header accepted (100 MiB), against absurd length fields.
     static let maximumHeaderLength = 100 << 20
@@ -85,7 +118,7 @@ public struct SafeTensorsFile: Sendable {
                 throw corrupt("tensor '\(name)': missing dtype")
             }
             guard let dtype = SafeTensorsDType(rawValue: dtypeName) else {
-                throw corrupt("tensor '\(name)': unsupported dtype '\(dtypeName)' (F32, F16 and BF16 are supported)")
+                throw corrupt("tensor '\(name)': unsupported dtype '\(dtypeName)' (F32, F16, BF16, I32 and I64 are supported)")
             }
             guard let shapeValues = value["shape"]?.arrayValue else {
                 throw corrupt("tensor '\(name)': missing shape")
@@ -131,16 +164,25 @@ public struct SafeTensorsFile: Sendable {
         }
 
         var tensors: [String: Tensor] = [:]
+        var integerTensors: [String: IntegerTensor] = [:]
         var storedTypes: [String: SafeTensorsDType] = [:]
+        var claimedBytes = 0
         for entry in entries {
             let raw = UnsafeRawBufferPointer(rebasing: bytes[(dataStart + entry.begin)..<(dataStart + entry.end)])
-            tensors[entry.name] = Tensor(shape: entry.shape, data: Self.decode(raw, as: entry.dtype))
+            if entry.dtype.isInteger {
+                integerTensors[entry.name] = IntegerTensor(shape: entry.shape, data: Self.decodeIntegers(raw, as: entry.dtype))
+            } else {
+                tensors[entry.name] = Tensor(shape: entry.shape, data: Self.decode(raw, as: entry.dtype))
+            }
             storedTypes[entry.name] = entry.dtype
+            claimedBytes += entry.end - entry.begin
         }
         self.metadata = metadata
         self.tensors = tensors
+        self.integerTensors = integerTensors
         self.names = entries.map(\.name)
         self.storedTypes = storedTypes
+        self.unclaimedDataBytes = dataSize - claimedBytes
     }
 
     /// Parses a file held in a byte array.
@@ -159,10 +201,32 @@ public struct SafeTensorsFile: Sendable {
         metadata.first { $0.key == key }?.value
     }
 
-    /// Total number of scalars across all tensors.
-    public var parameterCount: Int { tensors.values.reduce(0) { $0 + $1.count } }
+    /// Total number of scalars across all tensors, floating-point and integer.
+    public var parameterCount: Int {
+        tensors.values.reduce(0) { $0 + $1.count } + integerTensors.values.reduce(0) { $0 + $1.data.count }
+    }
 
-    /// Converts little-endian stored elements to float32.
+    /// The shape of tensor `name` whatever its dtype, or nil when there is no such tensor.
+    public func shape(of name: String) -> [Int]? {
+        tensors[name]?.shape ?? integerTensors[name]?.shape
+    }
+
+    /// Converts little-endian stored integers (I32 or I64) to `Int`; floating-point
+    /// dtypes give an empty array (the caller picks `decode` for those).
+    static func decodeIntegers(_ raw: UnsafeRawBufferPointer, as dtype: SafeTensorsDType) -> [Int] {
+        let count = raw.count / dtype.byteWidth
+        switch dtype {
+        case .i64:
+            return (0..<count).map { Int(Int64(littleEndian: raw.loadUnaligned(fromByteOffset: 8 * $0, as: Int64.self))) }
+        case .i32:
+            return (0..<count).map { Int(Int32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * $0, as: Int32.self))) }
+        case .f32, .f16, .bf16:
+            return []
+        }
+    }
+
+    /// Converts little-endian stored elements to float32 (integers by value conversion;
+    /// the reader keeps those in `integerTensors` instead).
     static func decode(_ raw: UnsafeRawBufferPointer, as dtype: SafeTensorsDType) -> [Float] {
         let count = raw.count / dtype.byteWidth
         return [Float](unsafeUninitializedCapacity: count) { out, initialized in
@@ -180,6 +244,14 @@ public struct SafeTensorsFile: Sendable {
                 for i in 0..<count {
                     let bits = UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))
                     out[i] = Float(bitPattern: UInt32(bits) << 16)
+                }
+            case .i32:
+                for i in 0..<count {
+                    out[i] = Float(Int32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * i, as: Int32.self)))
+                }
+            case .i64:
+                for i in 0..<count {
+                    out[i] = Float(Int64(littleEndian: raw.loadUnaligned(fromByteOffset: 8 * i, as: Int64.self)))
                 }
             }
             initialized = count

@@ -15,6 +15,9 @@ struct WeightStore {
     /// The tensor `name`, which must have exactly `shape`.
     mutating func require(_ name: String, shape: [Int]) throws -> Tensor {
         guard let tensor = file.tensors[name] else {
+            if let dtype = file.storedTypes[name] {
+                throw KMTError.corruptModel("\(source): tensor '\(name)' is \(dtype.rawValue), architecture '\(architecture)' expects floating point")
+            }
             throw KMTError.corruptModel("\(source): missing tensor '\(name)' required by architecture '\(architecture)'")
         }
         guard tensor.shape == shape else {
