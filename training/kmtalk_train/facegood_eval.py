@@ -158,6 +158,13 @@ def fine_tune(model: KMTalkModel, takes: Sequence[Take], steps: int, device, see
 
 
 @torch.no_grad()
+def predict(model: KMTalkModel, take: Take, device) -> np.ndarray:
+    """The model's motion [T, 52] for a whole take."""
+    model.eval()
+    return model(torch.from_numpy(take.item.mel).to(device))["motion"].float().cpu().numpy()
+
+
+@torch.no_grad()
 def score_take(model: KMTalkModel, take: Take, device) -> Dict[str, float]:
     """Scores of `model` on one whole take (see the module docstring)."""
     model.eval()
@@ -202,14 +209,48 @@ def rotate(model_paths: Sequence[str], directory: str, steps: int, device: Optio
             adapted = fine_tune(model, [t for j, t in enumerate(takes) if j != k], steps, device, seed,
                                 batch_size, lr, log=log)
             tuned[held_out.name] = score_take(adapted, held_out, device)
+            if k == 0:
+                example = {"take": held_out.name, "fps": model.fps, "captured": held_out.item.motion,
+                           "zero_shot": predict(model, held_out, device), "fine_tuned": predict(adapted, held_out, device)}
             log(f"  test {held_out.name}: zero-shot mae {zero[held_out.name]['mae']:.4f} -> fine-tuned "
                 f"{tuned[held_out.name]['mae']:.4f} (jaw r {tuned[held_out.name]['jaw_correlation']:.3f}), "
                 f"{time.time() - started:.0f} s")
         results[path] = {"architecture": "kmtalk" if model.use_keys else "kmtalk (no keys)",
                          "zero_shot": zero, "fine_tuned": tuned,
                          "mean": {"zero_shot": mean_scores(zero), "fine_tuned": mean_scores(tuned)},
-                         "steps": steps, "device": str(device)}
+                         "steps": steps, "device": str(device), "example": example}
     return results
+
+
+PLOT_CHANNELS = ("jawOpen", "mouthFunnel", "mouthPucker", "mouthRollLower")
+
+
+def plot(results: Dict[str, dict], path: str, seconds: float = 12.0) -> None:
+    """Captured vs predicted curves on the first held-out take, one panel per channel and
+    model (zero-shot dashed, fine-tuned solid)."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    fig, axes = plt.subplots(len(PLOT_CHANNELS), len(results), figsize=(7 * len(results), 1.8 * len(PLOT_CHANNELS)),
+                             sharex=True, squeeze=False, constrained_layout=True)
+    for column, (name, r) in enumerate(results.items()):
+        ex = r["example"]
+        count = min(len(ex["captured"]), int(seconds * ex["fps"]))
+        t = np.arange(count) / ex["fps"]
+        for row, channel in enumerate(PLOT_CHANNELS):
+            ax = axes[row, column]
+            c = INDEX[channel]
+            ax.plot(t, ex["captured"][:count, c], color="0.2", lw=1.4, label="captured (FACEGOOD -> ARKit)")
+            ax.plot(t, ex["zero_shot"][:count, c], color="tab:blue", lw=1, ls="--", label="zero-shot")
+            ax.plot(t, ex["fine_tuned"][:count, c], color="tab:red", lw=1, label="fine-tuned on the other 4 takes")
+            ax.set_ylim(0, 1)
+            ax.set_ylabel(channel, fontsize=8)
+            if row == 0:
+                ax.set_title(f"{name.split('/')[-1]} ({r['architecture']}), take {ex['take']}", fontsize=9)
+                ax.legend(fontsize=7, loc="upper right")
+    axes[-1, 0].set_xlabel("seconds")
+    fig.savefig(path, dpi=72)
+    plt.close(fig)
 
 
 def mean_scores(per_take: Dict[str, Dict[str, float]]) -> Dict[str, float]:
@@ -248,13 +289,16 @@ def main(argv=None) -> int:
     parser.add_argument("--device", default=None)
     parser.add_argument("--json", help="write all scores here")
     parser.add_argument("--markdown", help="append the result table to this file")
+    parser.add_argument("--plot", help="PNG of captured vs predicted curves on the first held-out take")
     args = parser.parse_args(argv)
     results = rotate(args.models, args.facegood, args.steps, args.device, args.seed, args.batch_size, args.lr)
     text = markdown(results, args.steps)
     print(text)
+    if args.plot:
+        plot(results, args.plot)
     if args.json:
         with open(args.json, "w") as f:
-            json.dump(results, f, indent=1)
+            json.dump({path: {k: v for k, v in r.items() if k != "example"} for path, r in results.items()}, f, indent=1)
     if args.markdown:
         with open(args.markdown, "a") as f:
             f.write(text + "\n")
