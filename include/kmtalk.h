@@ -121,7 +121,7 @@ typedef enum kmt_status {
     KMT_ERR_INVALID_ARGUMENT = 1,
     /** A file could not be opened or read (missing, permissions, I/O error). */
     KMT_ERR_IO = 2,
-    /** The file is not in a format KMTalk reads (audio, model). */
+    /** The file is not in a format KMTalk reads (audio, model, rig). */
     KMT_ERR_UNSUPPORTED_FORMAT = 3,
     /** Audio that decodes but cannot be used: empty, truncated, corrupt,
         non-finite samples, a sample rate outside 8 kHz..192 kHz. */
@@ -135,7 +135,10 @@ typedef enum kmt_status {
     /** A caller buffer is too small; the needed size is reported. */
     KMT_ERR_BUFFER_TOO_SMALL = 8,
     /** A bug in KMTalk: please report it with kmt_last_error(). */
-    KMT_ERR_INTERNAL = 9
+    KMT_ERR_INTERNAL = 9,
+    /** A rig file that breaks the container or rig rules: a missing or misshapen
+        tensor, a face index out of range, a non-finite value, bad channel names. */
+    KMT_ERR_CORRUPT_RIG = 10
 } kmt_status;
 
 /** A short static description of a status code ("invalid argument"). */

@@ -32,6 +32,7 @@ CHECK(status_incompatible_model, KMT_ERR_INCOMPATIBLE_MODEL == 6);
 CHECK(status_out_of_memory, KMT_ERR_OUT_OF_MEMORY == 7);
 CHECK(status_buffer_too_small, KMT_ERR_BUFFER_TOO_SMALL == 8);
 CHECK(status_internal, KMT_ERR_INTERNAL == 9);
+CHECK(status_corrupt_rig, KMT_ERR_CORRUPT_RIG == 10);
 CHECK(log_levels, KMT_LOG_DEBUG == 0 && KMT_LOG_INFO == 1 && KMT_LOG_WARNING == 2 && KMT_LOG_ERROR == 3);
 CHECK(nonfinite, KMT_NONFINITE_REJECT == 0 && KMT_NONFINITE_ZERO == 1);
 

@@ -21,7 +21,7 @@ static_assert(KMT_OK == 0 && KMT_ERR_INVALID_ARGUMENT == 1 && KMT_ERR_IO == 2 &&
                   KMT_ERR_UNSUPPORTED_FORMAT == 3 && KMT_ERR_INVALID_AUDIO == 4 &&
                   KMT_ERR_CORRUPT_MODEL == 5 && KMT_ERR_INCOMPATIBLE_MODEL == 6 &&
                   KMT_ERR_OUT_OF_MEMORY == 7 && KMT_ERR_BUFFER_TOO_SMALL == 8 &&
-                  KMT_ERR_INTERNAL == 9,
+                  KMT_ERR_INTERNAL == 9 && KMT_ERR_CORRUPT_RIG == 10,
               "kmt_status values");
 static_assert(KMT_LOG_DEBUG == 0 && KMT_LOG_INFO == 1 && KMT_LOG_WARNING == 2 && KMT_LOG_ERROR == 3,
               "kmt_log_level values");

@@ -23,6 +23,9 @@ public struct KMTError: Error, CustomStringConvertible {
     static func corruptModel(_ message: String) -> KMTError {
         KMTError(KMT_ERR_CORRUPT_MODEL, message)
     }
+    static func corruptRig(_ message: String) -> KMTError {
+        KMTError(KMT_ERR_CORRUPT_RIG, message)
+    }
     static func invalidAudio(_ message: String) -> KMTError {
         KMTError(KMT_ERR_INVALID_AUDIO, message)
     }
