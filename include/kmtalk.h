@@ -35,6 +35,8 @@
  * - kmt_session holds per-stream state: use one session from one thread at a
  *   time (different sessions may run concurrently).
  * - kmt_animation is immutable: any thread may read it.
+ * - kmt_rig is immutable once loaded: any number of threads may read it and
+ *   pose animations with it at the same time.
  * - kmt_last_error() is per thread. kmt_log_set() may be called at any time.
  * - OpenBLAS keeps one process-wide thread count: a session sets it from its
  *   n_threads parameter before computing. Hosts that run several sessions at
@@ -43,12 +45,12 @@
  * OWNERSHIP
  *
  * - Every object returned through an out-parameter (kmt_model **,
- *   kmt_session **, kmt_animation **) belongs to the caller, who releases it
- *   with the matching kmt_*_free(). The free functions accept NULL.
+ *   kmt_session **, kmt_animation **, kmt_rig **) belongs to the caller, who
+ *   releases it with the matching kmt_*_free(). The free functions accept NULL.
  * - A session keeps its model alive: the model may be freed before its
  *   sessions; its memory is released when the last user is gone.
  * - const char * values returned by the library are owned by the library.
- *   Strings from a model or animation live as long as that object; static
+ *   Strings from a model, animation or rig live as long as that object; static
  *   strings (kmt_version, kmt_status_string) live forever; kmt_last_error()
  *   lives until the next KMTalk call on the same thread.
  * - The library never keeps caller pointers (paths, buffers, parameter
@@ -182,7 +184,8 @@ typedef struct kmt_model kmt_model;
 typedef struct kmt_session kmt_session;
 /** An animation result: frames x channels of float weights at a frame rate. */
 typedef struct kmt_animation kmt_animation;
-/** A character rig (template mesh plus named blendshapes). Reserved. */
+/** A character rig (template mesh plus named blendshapes); immutable, shareable
+    across threads. */
 typedef struct kmt_rig kmt_rig;
 
 /* ------------------------------------------------------------------------ */
@@ -354,6 +357,141 @@ kmt_status kmt_animation_read_frames(const kmt_animation *animation,
                                      size_t first_frame, size_t frame_count,
                                      float *buffer, size_t buffer_length,
                                      size_t *out_written);
+
+/* ------------------------------------------------------------------------ */
+/* Rigs                                                                      */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * A rig is a neutral mesh (V vertices, F triangles) plus S named blendshapes,
+ * read from a kmtalk-rig safetensors file (docs/rig.md). Posed vertices for
+ * shape weights w are: vertices + sum_s w[s] * deltas[s].
+ *
+ * An animation's channels are matched to the rig's shapes by name, tolerant
+ * of the naming styles in use: exact (jawOpen), first letter upper-case
+ * (JawOpen, Live Link / Unity), ICT-FaceKit (eyeBlink_L), snake case
+ * (eye_blink_left), any case and separators, tool prefixes (blendShape1.,
+ * ARKit_), and one channel without a side (browInnerUp, cheekPuff) feeding
+ * both halves of a rig that splits it (browInnerUp_L and browInnerUp_R).
+ * jawLeft / jawRight / mouthLeft / mouthRight are directions, never sides.
+ * Each rig shape is driven by at most one channel; the more exact rule wins.
+ * kmt_rig_unmatched_channels(), kmt_rig_unmatched_shapes() and
+ * kmt_rig_shape_channels() show the outcome.
+ */
+
+/** Whether kmt_animation_vertices() writes positions or offsets. */
+typedef enum kmt_vertex_mode {
+    /** Positions: the neutral vertices plus the weighted deltas. */
+    KMT_VERTICES_ABSOLUTE = 0,
+    /** Offsets from the neutral vertices: the weighted deltas alone. */
+    KMT_VERTICES_OFFSETS = 1
+} kmt_vertex_mode;
+
+/**
+ * Loads a rig from a kmtalk-rig safetensors file. On success *out_rig owns
+ * the rig. Errors: KMT_ERR_IO (missing/unreadable), KMT_ERR_UNSUPPORTED_FORMAT
+ * (not a rig, or a newer format version), KMT_ERR_CORRUPT_RIG (container or
+ * rig rules broken; kmt_last_error() names the file and the problem).
+ */
+kmt_status kmt_rig_load_file(const char *path, kmt_rig **out_rig);
+
+/**
+ * Loads a rig from `size` bytes at `data`. The bytes are copied; the caller
+ * may free `data` when the call returns. Errors as kmt_rig_load_file().
+ */
+kmt_status kmt_rig_load_memory(const void *data, size_t size, kmt_rig **out_rig);
+
+/** Releases a rig. Accepts NULL. */
+void kmt_rig_free(kmt_rig *rig);
+
+/** Number of vertices V of the neutral mesh; 0 for NULL. */
+size_t kmt_rig_vertex_count(const kmt_rig *rig);
+
+/** Number of triangles F; 0 for NULL. */
+size_t kmt_rig_face_count(const kmt_rig *rig);
+
+/** Number of blendshapes S; 0 for NULL. */
+size_t kmt_rig_shape_count(const kmt_rig *rig);
+
+/** Name of blendshape `index`, or NULL when out of range. Owned by the rig. */
+const char *kmt_rig_shape_name(const kmt_rig *rig, size_t index);
+
+/**
+ * Copies the `__metadata__` value stored under `key` ("units" is "m", "cm"
+ * or "mm"; "description", "license", "source" when the file has them) into
+ * `buffer`, exactly as kmt_model_metadata() does.
+ */
+kmt_status kmt_rig_metadata(const kmt_rig *rig, const char *key, char *buffer,
+                            size_t buffer_size, size_t *out_length);
+
+/**
+ * Copies the neutral vertex positions into `buffer`: V x 3 floats (x, y, z
+ * per vertex, in the rig's units, +y up, the face looking towards +z).
+ * `buffer_length` is the buffer's capacity in floats. *out_written (may be
+ * NULL) receives the number of floats needed, which are written unless the
+ * buffer is too small (KMT_ERR_BUFFER_TOO_SMALL).
+ */
+kmt_status kmt_rig_read_vertices(const kmt_rig *rig, float *buffer,
+                                 size_t buffer_length, size_t *out_written);
+
+/**
+ * Copies the triangles into `buffer`: F x 3 vertex indices (0-based,
+ * counter-clockwise seen from outside). Sizes as kmt_rig_read_vertices(),
+ * in int32_t elements.
+ */
+kmt_status kmt_rig_read_faces(const kmt_rig *rig, int32_t *buffer,
+                              size_t buffer_length, size_t *out_written);
+
+/**
+ * Poses frames [first_frame, first_frame + frame_count) of `animation` on
+ * `rig`: matches the animation's channels to the rig's shapes by name (see
+ * above; shapes no channel drives keep weight 0), then writes frame_count x
+ * V x 3 floats into `buffer`, frame by frame, vertex by vertex: positions
+ * (KMT_VERTICES_ABSOLUTE) or offsets from the neutral mesh
+ * (KMT_VERTICES_OFFSETS). `buffer_length` is the buffer's capacity in
+ * floats; *out_written (may be NULL) receives the number of floats needed,
+ * which are written unless the buffer is too small (KMT_ERR_BUFFER_TOO_SMALL).
+ * A range past the end, an unknown mode or a NULL animation or rig is
+ * KMT_ERR_INVALID_ARGUMENT.
+ */
+kmt_status kmt_animation_vertices(const kmt_animation *animation,
+                                  const kmt_rig *rig, size_t first_frame,
+                                  size_t frame_count, kmt_vertex_mode mode,
+                                  float *buffer, size_t buffer_length,
+                                  size_t *out_written);
+
+/**
+ * Lists the animation channels that drive no shape of `rig`: their indices
+ * (for kmt_animation_channel_name()), ascending, into `buffer`.
+ * *out_count (may be NULL) receives how many there are; they are written
+ * unless `buffer_length` is smaller (KMT_ERR_BUFFER_TOO_SMALL), so a caller
+ * can ask with (NULL, 0) first.
+ */
+kmt_status kmt_rig_unmatched_channels(const kmt_rig *rig,
+                                      const kmt_animation *animation,
+                                      size_t *buffer, size_t buffer_length,
+                                      size_t *out_count);
+
+/**
+ * Lists the rig shapes that no channel of `animation` drives: their indices
+ * (for kmt_rig_shape_name()), ascending. Sizes as
+ * kmt_rig_unmatched_channels().
+ */
+kmt_status kmt_rig_unmatched_shapes(const kmt_rig *rig,
+                                    const kmt_animation *animation,
+                                    size_t *buffer, size_t buffer_length,
+                                    size_t *out_count);
+
+/**
+ * Writes, for each of the rig's S shapes, the index of the animation channel
+ * that drives it, or -1 when none does: the whole matching in one array (a
+ * channel feeding split halves appears twice). Sizes as
+ * kmt_rig_read_vertices(), in int32_t elements (S needed).
+ */
+kmt_status kmt_rig_shape_channels(const kmt_rig *rig,
+                                  const kmt_animation *animation,
+                                  int32_t *buffer, size_t buffer_length,
+                                  size_t *out_written);
 
 #ifdef __cplusplus
 }

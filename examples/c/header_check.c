@@ -33,6 +33,7 @@ CHECK(status_out_of_memory, KMT_ERR_OUT_OF_MEMORY == 7);
 CHECK(status_buffer_too_small, KMT_ERR_BUFFER_TOO_SMALL == 8);
 CHECK(status_internal, KMT_ERR_INTERNAL == 9);
 CHECK(status_corrupt_rig, KMT_ERR_CORRUPT_RIG == 10);
+CHECK(vertex_modes, KMT_VERTICES_ABSOLUTE == 0 && KMT_VERTICES_OFFSETS == 1);
 CHECK(log_levels, KMT_LOG_DEBUG == 0 && KMT_LOG_INFO == 1 && KMT_LOG_WARNING == 2 && KMT_LOG_ERROR == 3);
 CHECK(nonfinite, KMT_NONFINITE_REJECT == 0 && KMT_NONFINITE_ZERO == 1);
 
@@ -106,6 +107,29 @@ int header_check(void) {
     kmt_status (*p_animation_read_frames)(const kmt_animation *, size_t, size_t, float *, size_t,
                                           size_t *) = kmt_animation_read_frames;
 
+    /* Rigs */
+    kmt_status (*p_rig_load_file)(const char *, kmt_rig **) = kmt_rig_load_file;
+    kmt_status (*p_rig_load_memory)(const void *, size_t, kmt_rig **) = kmt_rig_load_memory;
+    void (*p_rig_free)(kmt_rig *) = kmt_rig_free;
+    size_t (*p_rig_vertex_count)(const kmt_rig *) = kmt_rig_vertex_count;
+    size_t (*p_rig_face_count)(const kmt_rig *) = kmt_rig_face_count;
+    size_t (*p_rig_shape_count)(const kmt_rig *) = kmt_rig_shape_count;
+    const char *(*p_rig_shape_name)(const kmt_rig *, size_t) = kmt_rig_shape_name;
+    kmt_status (*p_rig_metadata)(const kmt_rig *, const char *, char *, size_t, size_t *) =
+        kmt_rig_metadata;
+    kmt_status (*p_rig_read_vertices)(const kmt_rig *, float *, size_t, size_t *) =
+        kmt_rig_read_vertices;
+    kmt_status (*p_rig_read_faces)(const kmt_rig *, int32_t *, size_t, size_t *) = kmt_rig_read_faces;
+    kmt_status (*p_animation_vertices)(const kmt_animation *, const kmt_rig *, size_t, size_t,
+                                       kmt_vertex_mode, float *, size_t, size_t *) =
+        kmt_animation_vertices;
+    kmt_status (*p_rig_unmatched_channels)(const kmt_rig *, const kmt_animation *, size_t *, size_t,
+                                           size_t *) = kmt_rig_unmatched_channels;
+    kmt_status (*p_rig_unmatched_shapes)(const kmt_rig *, const kmt_animation *, size_t *, size_t,
+                                         size_t *) = kmt_rig_unmatched_shapes;
+    kmt_status (*p_rig_shape_channels)(const kmt_rig *, const kmt_animation *, int32_t *, size_t,
+                                       size_t *) = kmt_rig_shape_channels;
+
     /* Every type and enum name. */
     kmt_model *model = NULL;
     kmt_session *session = NULL;
@@ -114,6 +138,8 @@ int header_check(void) {
     kmt_status status = KMT_OK;
     kmt_log_level level = KMT_LOG_WARNING;
     kmt_nonfinite_policy policy = KMT_NONFINITE_ZERO;
+    kmt_vertex_mode mode = KMT_VERTICES_OFFSETS;
+    enum kmt_vertex_mode tagged_mode = KMT_VERTICES_ABSOLUTE;
     kmt_model_params model_params = {sizeof(kmt_model_params), 0, 0};
     kmt_session_params session_params = {sizeof(kmt_session_params), 1, 60.0f, KMT_NONFINITE_REJECT, 0};
     enum kmt_status tagged_status = KMT_ERR_IO;
@@ -129,6 +155,11 @@ int header_check(void) {
     (void)p_animate_file; (void)p_animate_pcm; (void)p_animation_free;
     (void)p_animation_frame_count; (void)p_animation_channel_count; (void)p_animation_fps;
     (void)p_animation_channel_name; (void)p_animation_read_frames;
+    (void)p_rig_load_file; (void)p_rig_load_memory; (void)p_rig_free; (void)p_rig_vertex_count;
+    (void)p_rig_face_count; (void)p_rig_shape_count; (void)p_rig_shape_name; (void)p_rig_metadata;
+    (void)p_rig_read_vertices; (void)p_rig_read_faces; (void)p_animation_vertices;
+    (void)p_rig_unmatched_channels; (void)p_rig_unmatched_shapes; (void)p_rig_shape_channels;
+    (void)mode; (void)tagged_mode;
     (void)model; (void)session; (void)animation; (void)rig; (void)status; (void)level;
     (void)policy; (void)session_params; (void)tagged_status; (void)tagged_params; (void)version;
     return 0;

@@ -26,6 +26,7 @@ static_assert(KMT_OK == 0 && KMT_ERR_INVALID_ARGUMENT == 1 && KMT_ERR_IO == 2 &&
 static_assert(KMT_LOG_DEBUG == 0 && KMT_LOG_INFO == 1 && KMT_LOG_WARNING == 2 && KMT_LOG_ERROR == 3,
               "kmt_log_level values");
 static_assert(KMT_NONFINITE_REJECT == 0 && KMT_NONFINITE_ZERO == 1, "kmt_nonfinite_policy values");
+static_assert(KMT_VERTICES_ABSOLUTE == 0 && KMT_VERTICES_OFFSETS == 1, "kmt_vertex_mode values");
 
 // Parameter structs: C-compatible, struct_size first, documented field types.
 static_assert(std::is_standard_layout<kmt_model_params>::value, "kmt_model_params layout");
@@ -80,6 +81,24 @@ CHECK_FN(kmt_animation_fps, float (*)(const kmt_animation *));
 CHECK_FN(kmt_animation_channel_name, const char *(*)(const kmt_animation *, size_t));
 CHECK_FN(kmt_animation_read_frames,
          kmt_status (*)(const kmt_animation *, size_t, size_t, float *, size_t, size_t *));
+CHECK_FN(kmt_rig_load_file, kmt_status (*)(const char *, kmt_rig **));
+CHECK_FN(kmt_rig_load_memory, kmt_status (*)(const void *, size_t, kmt_rig **));
+CHECK_FN(kmt_rig_free, void (*)(kmt_rig *));
+CHECK_FN(kmt_rig_vertex_count, size_t (*)(const kmt_rig *));
+CHECK_FN(kmt_rig_face_count, size_t (*)(const kmt_rig *));
+CHECK_FN(kmt_rig_shape_count, size_t (*)(const kmt_rig *));
+CHECK_FN(kmt_rig_shape_name, const char *(*)(const kmt_rig *, size_t));
+CHECK_FN(kmt_rig_metadata, kmt_status (*)(const kmt_rig *, const char *, char *, size_t, size_t *));
+CHECK_FN(kmt_rig_read_vertices, kmt_status (*)(const kmt_rig *, float *, size_t, size_t *));
+CHECK_FN(kmt_rig_read_faces, kmt_status (*)(const kmt_rig *, int32_t *, size_t, size_t *));
+CHECK_FN(kmt_animation_vertices, kmt_status (*)(const kmt_animation *, const kmt_rig *, size_t, size_t,
+                                                kmt_vertex_mode, float *, size_t, size_t *));
+CHECK_FN(kmt_rig_unmatched_channels,
+         kmt_status (*)(const kmt_rig *, const kmt_animation *, size_t *, size_t, size_t *));
+CHECK_FN(kmt_rig_unmatched_shapes,
+         kmt_status (*)(const kmt_rig *, const kmt_animation *, size_t *, size_t, size_t *));
+CHECK_FN(kmt_rig_shape_channels,
+         kmt_status (*)(const kmt_rig *, const kmt_animation *, int32_t *, size_t, size_t *));
 
 // The deprecation macro expands to a valid attribute in C++ too.
 KMT_DEPRECATED(kmt_version) const char *header_check_old_version();
@@ -95,6 +114,9 @@ struct SessionDeleter {
 };
 struct AnimationDeleter {
     void operator()(kmt_animation *animation) const noexcept { kmt_animation_free(animation); }
+};
+struct RigDeleter {
+    void operator()(kmt_rig *rig) const noexcept { kmt_rig_free(rig); }
 };
 
 [[maybe_unused]] int use_everything() {
@@ -113,7 +135,14 @@ struct AnimationDeleter {
     ModelDeleter{}(model);
     SessionDeleter{}(session);
     AnimationDeleter{}(animation);
-    (void)rig;
+    if (status == KMT_OK) {
+        status = kmt_rig_load_file("head.rig.safetensors", &rig);
+    }
+    if (status == KMT_OK) {
+        size_t needed = 0;
+        status = kmt_animation_vertices(animation, rig, 0, 1, KMT_VERTICES_OFFSETS, nullptr, 0, &needed);
+    }
+    RigDeleter{}(rig);
     return static_cast<int>(status);
 }
 }  // namespace
