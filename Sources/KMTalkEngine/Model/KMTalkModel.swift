@@ -5,6 +5,8 @@ import Glibc
 /// Shared by any number of sessions and threads.
 public final class KMTalkModel: Sendable {
     public let config: ModelConfig
+    /// Where the model was loaded from: its file path, or the name given to a memory load.
+    public let source: String
     /// The file's `__metadata__` entries.
     public let metadata: [(key: String, value: String)]
     /// Number of tensors and scalars in the file.
@@ -37,6 +39,7 @@ public final class KMTalkModel: Sendable {
         }
         try weights.checkAllUsed()
         self.config = config
+        self.source = source
         self.metadata = file.metadata
         self.tensorCount = file.names.count
         self.parameterCount = file.parameterCount

@@ -39,7 +39,7 @@ public final class Session {
         let decoded = try AudioDecoder.decode(
             path: path, targetRate: model.config.frontend.sampleRate, nonfinitePolicy: options.nonfinitePolicy)
         clock.mark("decode+resample")
-        return try animate(samples: decoded.samples, clock: &clock)
+        return try animate(samples: decoded.samples, source: path, clock: &clock)
     }
 
     /// Animates interleaved float PCM at any supported rate and channel count.
@@ -52,10 +52,12 @@ public final class Session {
             samples: pcm, frameCount: frameCount, sampleRate: sampleRate, channels: channels,
             targetRate: model.config.frontend.sampleRate, nonfinitePolicy: options.nonfinitePolicy)
         clock.mark("resample")
-        return try animate(samples: samples, clock: &clock)
+        return try animate(samples: samples, source: nil, clock: &clock)
     }
 
-    private func animate(samples: [Float], clock: inout StageClock) throws -> Animation {
+    /// Runs the network on model-rate mono `samples`; `source` names the audio file (nil
+    /// for PCM) in the animation's provenance.
+    private func animate(samples: [Float], source: String?, clock: inout StageClock) throws -> Animation {
         guard !samples.isEmpty else { throw KMTError.invalidAudio("audio is empty after resampling") }
         let features = model.features(samples)
         clock.mark("features")
@@ -72,6 +74,7 @@ public final class Session {
         // The network's own split replaces its total (the remainder is bookkeeping).
         lastTimings = clock.stages.flatMap { $0.stage == "network" ? output.stageSeconds : [$0] }
         Log.debug("animated \(samples.count) samples into \(motion.shape[0]) frames at \(fps) fps")
-        return Animation(values: motion, fps: fps, channelNames: model.config.motion.channels)
+        return Animation(
+            values: motion, fps: fps, channelNames: model.config.motion.channels, source: source, model: model.source)
     }
 }
