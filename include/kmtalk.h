@@ -493,6 +493,101 @@ kmt_status kmt_rig_shape_channels(const kmt_rig *rig,
                                   int32_t *buffer, size_t buffer_length,
                                   size_t *out_written);
 
+/* ------------------------------------------------------------------------ */
+/* Export                                                                    */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * An animation can be saved in the formats below. Weight formats (JSON, CSV,
+ * Live Link Face CSV, NPY without a rig) need only the animation; geometry
+ * formats (GLB, OBJ, PLY, NPY with a rig) pose a rig, matching the
+ * animation's channels to its shapes by name as kmt_animation_vertices()
+ * does (shapes no channel drives keep weight 0).
+ */
+
+/** File formats of kmt_animation_save(). Values are stable; new ones are
+    appended. */
+typedef enum kmt_export_format {
+    /** By the path's extension (any case): .json, .csv (plain CSV), .npy,
+        .glb, .obj, .ply. Live Link Face CSV is only chosen explicitly. */
+    KMT_EXPORT_AUTO = 0,
+    /** JSON text: {"fps", "frame_count", "source" (the audio file; absent for
+        PCM input), "model" (the model file), "channels": [names], "frames":
+        [[weights of frame 0], ...]}; frame i is at i / fps seconds, weights
+        with 6 decimals. The rig is ignored. */
+    KMT_EXPORT_JSON = 1,
+    /** CSV: a header "time,<channel>,..." and one row per frame, the time in
+        seconds and the weights with 6 decimals. The rig is ignored. */
+    KMT_EXPORT_CSV = 2,
+    /** The iPhone Live Link Face app's CSV (Unreal's LiveLinkFace importer
+        reads it): exactly the app's columns "Timecode,BlendShapeCount,
+        EyeBlinkLeft,...,TongueOut,HeadYaw,...,RightEyeRoll" (52 blendshapes,
+        JawRight before JawLeft and MouthRight before MouthLeft as the app
+        writes them, then 9 head and eye rotations), Timecode hh:mm:ss:ff.fff
+        counting frames at the animation's rate from 00:00:00:00.000,
+        BlendShapeCount 61. Channels fill the columns by name (ARKit names in
+        any of the styles the rig matcher accepts); other columns, the
+        rotations among them, are 0. The frame rate must be a whole number
+        (30 or 60 as the app records); the rig is ignored. */
+    KMT_EXPORT_LIVE_LINK_CSV = 3,
+    /** NumPy .npy (format 1.0, little-endian float32 '<f4', C order): without
+        a rig the weights, shape (frames, channels); with a rig the posed
+        vertex positions, shape (frames, V, 3), in the rig's units. */
+    KMT_EXPORT_NPY = 4,
+    /** glTF 2.0 binary (needs a rig): the rig's neutral mesh (POSITION,
+        NORMAL, TEXCOORD_0 when the rig has texture coordinates, indices), one
+        morph target per rig shape named in mesh.extras.targetNames, and one
+        animation "speech" driving the morph weights (LINEAR, keyframes at
+        i / fps seconds). Lengths are converted to metres. */
+    KMT_EXPORT_GLB = 5,
+    /** One Wavefront OBJ per frame (needs a rig): the posed vertices in the
+        rig's units, texture coordinates when the rig has them, the rig's
+        triangles. `path` names the sequence: "dir/face.obj" writes
+        dir/face_000001.obj, dir/face_000002.obj, ... (at least 6 digits). */
+    KMT_EXPORT_OBJ = 6,
+    /** One binary little-endian PLY per frame (needs a rig), named as for
+        KMT_EXPORT_OBJ: float x y z (and s t texture coordinates when the rig
+        has them) per vertex, the rig's triangles. */
+    KMT_EXPORT_PLY = 7
+} kmt_export_format;
+
+/**
+ * Saves `animation` to `path` in `format`. `rig` may be NULL for the weight
+ * formats (JSON, CSV, Live Link CSV, NPY of weights); GLB, OBJ and PLY need
+ * one. The write is atomic: the data goes to a temporary file beside the
+ * target, renamed into place only when complete (for OBJ and PLY, once every
+ * frame's file is complete), so a failed call leaves no partial file and
+ * existing files untouched. Files are created with the usual permissions
+ * (0666 less the umask); an existing file is replaced.
+ * Errors: KMT_ERR_INVALID_ARGUMENT (NULL animation or path, an unknown
+ * format, an extension KMT_EXPORT_AUTO does not know, a geometry format
+ * without a rig: "GLB export needs a rig", a Live Link CSV at a fractional
+ * frame rate, GLB/OBJ/PLY of an animation without frames, a GLB over 4 GiB),
+ * KMT_ERR_IO (the directory does not exist or is not writable, a directory
+ * in the way, a full disk; kmt_last_error() names the path).
+ * Thread safety: reads the animation and the rig only; any thread may save
+ * any animation at any time. Two calls writing the same path at once each
+ * produce a complete file, the later rename wins.
+ */
+kmt_status kmt_animation_save(const kmt_animation *animation,
+                              const kmt_rig *rig, const char *path,
+                              kmt_export_format format);
+
+/**
+ * Encodes `animation` in a single-file `format` (JSON, CSV, Live Link CSV,
+ * NPY or GLB; not AUTO, OBJ or PLY) into the caller's `buffer` of
+ * `buffer_size` bytes, exactly the bytes kmt_animation_save() would write.
+ * `rig` as for kmt_animation_save(). *out_size (may be NULL) receives the
+ * number of bytes needed, which are written unless the buffer is too small
+ * (KMT_ERR_BUFFER_TOO_SMALL), so a caller can ask with (NULL, 0) first; each
+ * call encodes anew. Errors as kmt_animation_save(), without KMT_ERR_IO.
+ * Thread safety as kmt_animation_save(); the buffer is caller-owned.
+ */
+kmt_status kmt_animation_save_to_memory(const kmt_animation *animation,
+                                        const kmt_rig *rig,
+                                        kmt_export_format format, void *buffer,
+                                        size_t buffer_size, size_t *out_size);
+
 #ifdef __cplusplus
 }
 #endif

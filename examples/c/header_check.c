@@ -130,6 +130,13 @@ int header_check(void) {
     kmt_status (*p_rig_shape_channels)(const kmt_rig *, const kmt_animation *, int32_t *, size_t,
                                        size_t *) = kmt_rig_shape_channels;
 
+    /* Export */
+    kmt_status (*p_animation_save)(const kmt_animation *, const kmt_rig *, const char *,
+                                   kmt_export_format) = kmt_animation_save;
+    kmt_status (*p_animation_save_to_memory)(const kmt_animation *, const kmt_rig *,
+                                             kmt_export_format, void *, size_t, size_t *) =
+        kmt_animation_save_to_memory;
+
     /* Every type and enum name. */
     kmt_model *model = NULL;
     kmt_session *session = NULL;
@@ -140,6 +147,10 @@ int header_check(void) {
     kmt_nonfinite_policy policy = KMT_NONFINITE_ZERO;
     kmt_vertex_mode mode = KMT_VERTICES_OFFSETS;
     enum kmt_vertex_mode tagged_mode = KMT_VERTICES_ABSOLUTE;
+    kmt_export_format formats[] = {KMT_EXPORT_AUTO, KMT_EXPORT_JSON, KMT_EXPORT_CSV,
+                                   KMT_EXPORT_LIVE_LINK_CSV, KMT_EXPORT_NPY, KMT_EXPORT_GLB,
+                                   KMT_EXPORT_OBJ, KMT_EXPORT_PLY};
+    enum kmt_export_format tagged_format = KMT_EXPORT_GLB;
     kmt_model_params model_params = {sizeof(kmt_model_params), 0, 0};
     kmt_session_params session_params = {sizeof(kmt_session_params), 1, 60.0f, KMT_NONFINITE_REJECT, 0};
     enum kmt_status tagged_status = KMT_ERR_IO;
@@ -159,7 +170,8 @@ int header_check(void) {
     (void)p_rig_face_count; (void)p_rig_shape_count; (void)p_rig_shape_name; (void)p_rig_metadata;
     (void)p_rig_read_vertices; (void)p_rig_read_faces; (void)p_animation_vertices;
     (void)p_rig_unmatched_channels; (void)p_rig_unmatched_shapes; (void)p_rig_shape_channels;
-    (void)mode; (void)tagged_mode;
+    (void)p_animation_save; (void)p_animation_save_to_memory;
+    (void)mode; (void)tagged_mode; (void)formats; (void)tagged_format;
     (void)model; (void)session; (void)animation; (void)rig; (void)status; (void)level;
     (void)policy; (void)session_params; (void)tagged_status; (void)tagged_params; (void)version;
     return 0;

@@ -27,6 +27,10 @@ static_assert(KMT_LOG_DEBUG == 0 && KMT_LOG_INFO == 1 && KMT_LOG_WARNING == 2 &&
               "kmt_log_level values");
 static_assert(KMT_NONFINITE_REJECT == 0 && KMT_NONFINITE_ZERO == 1, "kmt_nonfinite_policy values");
 static_assert(KMT_VERTICES_ABSOLUTE == 0 && KMT_VERTICES_OFFSETS == 1, "kmt_vertex_mode values");
+static_assert(KMT_EXPORT_AUTO == 0 && KMT_EXPORT_JSON == 1 && KMT_EXPORT_CSV == 2 &&
+                  KMT_EXPORT_LIVE_LINK_CSV == 3 && KMT_EXPORT_NPY == 4 && KMT_EXPORT_GLB == 5 &&
+                  KMT_EXPORT_OBJ == 6 && KMT_EXPORT_PLY == 7,
+              "kmt_export_format values");
 
 // Parameter structs: C-compatible, struct_size first, documented field types.
 static_assert(std::is_standard_layout<kmt_model_params>::value, "kmt_model_params layout");
@@ -99,6 +103,10 @@ CHECK_FN(kmt_rig_unmatched_shapes,
          kmt_status (*)(const kmt_rig *, const kmt_animation *, size_t *, size_t, size_t *));
 CHECK_FN(kmt_rig_shape_channels,
          kmt_status (*)(const kmt_rig *, const kmt_animation *, int32_t *, size_t, size_t *));
+CHECK_FN(kmt_animation_save,
+         kmt_status (*)(const kmt_animation *, const kmt_rig *, const char *, kmt_export_format));
+CHECK_FN(kmt_animation_save_to_memory, kmt_status (*)(const kmt_animation *, const kmt_rig *,
+                                                      kmt_export_format, void *, size_t, size_t *));
 
 // The deprecation macro expands to a valid attribute in C++ too.
 KMT_DEPRECATED(kmt_version) const char *header_check_old_version();
@@ -141,6 +149,13 @@ struct RigDeleter {
     if (status == KMT_OK) {
         size_t needed = 0;
         status = kmt_animation_vertices(animation, rig, 0, 1, KMT_VERTICES_OFFSETS, nullptr, 0, &needed);
+    }
+    if (status == KMT_OK) {
+        status = kmt_animation_save(animation, rig, "speech.glb", KMT_EXPORT_AUTO);
+    }
+    if (status == KMT_OK) {
+        size_t size = 0;
+        status = kmt_animation_save_to_memory(animation, nullptr, KMT_EXPORT_JSON, nullptr, 0, &size);
     }
     RigDeleter{}(rig);
     return static_cast<int>(status);

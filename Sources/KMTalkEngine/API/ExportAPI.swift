@@ -1,0 +1,59 @@
+import CKMTalk
+
+/// The format a `kmt_export_format` names; nil for KMT_EXPORT_AUTO. Errors:
+/// KMT_ERR_INVALID_ARGUMENT for a value the header does not define.
+private func exportFormat(_ format: kmt_export_format) throws -> ExportFormat? {
+    switch format {
+    case KMT_EXPORT_AUTO: return nil
+    case KMT_EXPORT_JSON: return .json
+    case KMT_EXPORT_CSV: return .csv
+    case KMT_EXPORT_LIVE_LINK_CSV: return .liveLinkCSV
+    case KMT_EXPORT_NPY: return .npy
+    case KMT_EXPORT_GLB: return .glb
+    case KMT_EXPORT_OBJ: return .obj
+    case KMT_EXPORT_PLY: return .ply
+    default: throw KMTError.invalidArgument("format \(format.rawValue) is not a kmt_export_format")
+    }
+}
+
+/// The animation behind a handle, or KMT_ERR_INVALID_ARGUMENT for NULL.
+private func requireAnimation(_ handle: OpaquePointer?) throws -> Animation {
+    guard let handle else { throw KMTError.invalidArgument("animation is NULL") }
+    return Handle.borrow(handle, as: Animation.self)
+}
+
+/// Implements `kmt_animation_save` from include/kmtalk.h, which documents it.
+@c @implementation
+public func kmt_animation_save(
+    _ animationHandle: OpaquePointer?, _ rigHandle: OpaquePointer?, _ path: UnsafePointer<CChar>?,
+    _ format: kmt_export_format
+) -> kmt_status {
+    apiCall {
+        let animation = try requireAnimation(animationHandle)
+        let path = try requireString(path, "path")
+        let format = try exportFormat(format)
+        let rig = rigHandle.map { Handle.borrow($0, as: Rig.self) }
+        let start = StageClock.now()
+        let written = try AnimationExporter.save(animation, rig: rig, path: path, format: format)
+        Log.info("saved \(animation.frameCount) frames to \(written.count == 1 ? path : "\(written.count) files like \(written.first ?? path)") in \(Int((StageClock.now() - start) * 1000)) ms")
+    }
+}
+
+/// Implements `kmt_animation_save_to_memory` from include/kmtalk.h, which documents it.
+@c @implementation
+public func kmt_animation_save_to_memory(
+    _ animationHandle: OpaquePointer?, _ rigHandle: OpaquePointer?, _ format: kmt_export_format,
+    _ buffer: UnsafeMutableRawPointer?, _ bufferSize: Int, _ outSize: UnsafeMutablePointer<Int>?
+) -> kmt_status {
+    outSize?.pointee = 0
+    return apiCall {
+        let animation = try requireAnimation(animationHandle)
+        guard let format = try exportFormat(format) else {
+            throw KMTError.invalidArgument("KMT_EXPORT_AUTO needs a path to read the extension of; name the format")
+        }
+        let rig = rigHandle.map { Handle.borrow($0, as: Rig.self) }
+        let bytes = try AnimationExporter.encode(animation, rig: rig, format: format)
+        try copyToCallerBuffer(
+            bytes, buffer?.assumingMemoryBound(to: UInt8.self), capacity: bufferSize, outCount: outSize, unit: "bytes")
+    }
+}

@@ -1,0 +1,100 @@
+import CKMTalk
+
+/// Saves animations in every export format: one entry point that checks the request
+/// (format, rig, path) and dispatches to the format's writer. What `kmt_animation_save`
+/// and `kmt_animation_save_to_memory` call.
+public enum AnimationExporter {
+    /// Frames posed at once for the per-frame sequence formats (bounds the scratch memory).
+    static let framesPerBatch = 32
+
+    /// The format to write: `format`, or (nil) the one `path`'s extension names.
+    /// Errors: KMT_ERR_INVALID_ARGUMENT for an extension that names no format.
+    public static func resolve(_ format: ExportFormat?, path: String) throws -> ExportFormat {
+        if let format { return format }
+        guard let inferred = ExportFormat(path: path) else {
+            throw KMTError.invalidArgument("\(path): cannot tell the export format from the extension (use .json, .csv, .npy, .glb, .obj or .ply, or name the format)")
+        }
+        return inferred
+    }
+
+    /// Checks that `format` gets the rig it needs.
+    static func checkRig(_ rig: Rig?, for format: ExportFormat) throws {
+        if format.needsRig, rig == nil {
+            throw KMTError.invalidArgument("\(format.displayName) export needs a rig")
+        }
+    }
+
+    /// Writes `animation` to `path` in `format` (nil: by extension), atomically: on any
+    /// error no file is left half written, and existing files are untouched. The
+    /// sequence formats (OBJ, PLY) write one file per frame, `name_000001.ext` and so on
+    /// beside `path` (see `SequencePaths`). `rig` is needed for GLB, OBJ and PLY, turns NPY
+    /// into vertices, and is ignored by the weight formats. Returns the paths written.
+    @discardableResult
+    public static func save(_ animation: Animation, rig: Rig?, path: String, format: ExportFormat?) throws -> [String] {
+        guard !path.isEmpty else { throw KMTError.invalidArgument("path is empty") }
+        let format = try resolve(format, path: path)
+        try checkRig(rig, for: format)
+        var files = AtomicFileSet()
+        do {
+            if format.isSequence, let rig {
+                try stageSequence(animation, rig: rig, pattern: path, format: format, into: &files)
+            } else {
+                try files.stage(encode(animation, rig: rig, format: format), at: path)
+            }
+            let paths = files.paths
+            try files.commit()
+            return paths
+        } catch {
+            files.discard()
+            throw error
+        }
+    }
+
+    /// The bytes of a single-file export (JSON, CSV, Live Link CSV, NPY, GLB). Errors:
+    /// KMT_ERR_INVALID_ARGUMENT for OBJ and PLY (one file per frame) and for a geometry
+    /// format without a rig.
+    public static func encode(_ animation: Animation, rig: Rig?, format: ExportFormat) throws -> [UInt8] {
+        try checkRig(rig, for: format)
+        switch format {
+        case .json: return JSONExporter.encode(animation)
+        case .csv: return CSVExporter.encode(animation)
+        case .liveLinkCSV: return try LiveLinkCSVExporter.encode(animation)
+        case .npy: return try NPYExporter.encode(animation, rig: rig)
+        case .glb:
+            guard let rig else { throw KMTError.invalidArgument("GLB export needs a rig") }
+            return try GLBExporter.encode(animation, rig: rig)
+        case .obj, .ply:
+            throw KMTError.invalidArgument("\(format.displayName) export writes one file per frame and cannot be encoded into one buffer; save it to a path")
+        }
+    }
+
+    /// Poses every frame and stages one OBJ or PLY file per frame.
+    private static func stageSequence(
+        _ animation: Animation, rig: Rig, pattern: String, format: ExportFormat, into files: inout AtomicFileSet
+    ) throws {
+        let frameCount = animation.frameCount
+        guard frameCount > 0 else { throw KMTError.invalidArgument("\(format.displayName) export: the animation has no frames") }
+        let paths = SequencePaths(pattern: pattern, count: frameCount)
+        let solver = VertexSolver(rig: rig, channelNames: animation.channelNames)
+        let encodeFrame: (UnsafeBufferPointer<Float>, Int, Double) -> [UInt8]
+        if format == .obj {
+            let writer = OBJSequenceExporter(rig: rig)
+            encodeFrame = { writer.encode(vertices: $0, frame: $1, frameCount: frameCount, time: $2) }
+        } else {
+            let writer = PLYSequenceExporter(rig: rig)
+            encodeFrame = { writer.encode(vertices: $0, frame: $1, frameCount: frameCount, time: $2) }
+        }
+        let width = solver.floatsPerFrame
+        for start in stride(from: 0, to: frameCount, by: framesPerBatch) {
+            let end = min(start + framesPerBatch, frameCount)
+            let posed = try solver.vertices(of: animation, frames: start..<end, mode: .absolute)
+            try posed.withUnsafeBufferPointer { all in
+                for frame in start..<end {
+                    let vertices = UnsafeBufferPointer(rebasing: all[((frame - start) * width)..<((frame - start + 1) * width)])
+                    let time = Double(frame) / animation.fps
+                    try files.stage(encodeFrame(vertices, frame, time), at: paths.path(frame: frame))
+                }
+            }
+        }
+    }
+}

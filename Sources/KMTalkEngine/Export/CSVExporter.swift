@@ -1,0 +1,32 @@
+/// Writes an animation as CSV, the format `kmtalk animate -o x.csv` has always written: a
+/// header `time,<channel>,...` and one row per frame, the time in seconds with 6
+/// decimals, weights with 6 decimals and trailing zeros trimmed. Channel names are written
+/// as they are (model channel names contain no commas or quotes).
+enum CSVExporter {
+    /// The CSV text for `animation`.
+    static func encode(_ animation: Animation) -> [UInt8] {
+        var out = ByteBuffer(capacity: 64 + animation.frameCount * (animation.channelCount + 1) * 9)
+        out.append("time," + animation.channelNames.map(field).joined(separator: ",") + "\n")
+        let width = animation.channelCount
+        animation.values.data.withUnsafeBufferPointer { values in
+            for frame in 0..<animation.frameCount {
+                var row = NumberText.fixed(Double(frame) / animation.fps, decimals: 6)
+                for channel in 0..<width {
+                    row += ","
+                    row += NumberText.weight(values[frame * width + channel])
+                }
+                row += "\n"
+                out.append(row)
+            }
+        }
+        return out.bytes
+    }
+
+    /// A header field: quoted (RFC 4180) only when it holds a comma, quote or line break.
+    static func field(_ name: String) -> String {
+        guard name.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return name }
+        var quoted = "\""
+        for character in name { quoted += character == "\"" ? "\"\"" : String(character) }
+        return quoted + "\""
+    }
+}

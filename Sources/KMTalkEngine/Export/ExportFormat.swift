@@ -1,0 +1,61 @@
+/// The file formats an animation can be exported to (`kmt_export_format`).
+public enum ExportFormat: String, Sendable, CaseIterable {
+    /// `{"fps", "frame_count", "source", "model", "channels", "frames"}` (`JSONExporter`).
+    case json
+    /// `time,<channel>...` and one row per frame (`CSVExporter`).
+    case csv
+    /// The iPhone Live Link Face app's CSV: 61 fixed columns (`LiveLinkCSVExporter`).
+    case liveLinkCSV = "livelink"
+    /// NumPy `.npy`: weights [frames, channels], or vertices [frames, V, 3] with a rig
+    /// (`NPYExporter`).
+    case npy
+    /// glTF 2.0 binary: the rig's mesh, one morph target per shape and a weights
+    /// animation (`GLBExporter`). Needs a rig.
+    case glb
+    /// One Wavefront OBJ per frame (`OBJSequenceExporter`). Needs a rig.
+    case obj
+    /// One binary PLY per frame (`PLYSequenceExporter`). Needs a rig.
+    case ply
+
+    /// The format a file name's extension stands for (case-insensitive): `.json`, `.csv`
+    /// (plain CSV; Live Link CSV is only ever chosen explicitly), `.npy`, `.glb`, `.obj`,
+    /// `.ply`; nil for anything else.
+    public init?(path: String) {
+        let name = path.split(separator: "/", omittingEmptySubsequences: false).last ?? ""
+        guard let dot = name.lastIndex(of: "."), dot != name.startIndex else { return nil }
+        switch name[name.index(after: dot)...].lowercased() {
+        case "json": self = .json
+        case "csv": self = .csv
+        case "npy": self = .npy
+        case "glb": self = .glb
+        case "obj": self = .obj
+        case "ply": self = .ply
+        default: return nil
+        }
+    }
+
+    /// Whether the format needs a rig (it writes geometry). `.npy` writes vertices when
+    /// given one and weights otherwise.
+    public var needsRig: Bool {
+        switch self {
+        case .glb, .obj, .ply: return true
+        case .json, .csv, .liveLinkCSV, .npy: return false
+        }
+    }
+
+    /// Whether the format writes one file per frame rather than one file.
+    public var isSequence: Bool { self == .obj || self == .ply }
+
+    /// The format's name in messages ("GLB", "Live Link Face CSV").
+    public var displayName: String {
+        switch self {
+        case .json: return "JSON"
+        case .csv: return "CSV"
+        case .liveLinkCSV: return "Live Link Face CSV"
+        case .npy: return "NPY"
+        case .glb: return "GLB"
+        case .obj: return "OBJ"
+        case .ply: return "PLY"
+        }
+    }
+}

@@ -1,0 +1,156 @@
+/// Writes an animation on a rig as one glTF 2.0 binary (GLB) that Blender, three.js,
+/// Unity and Unreal import as an animated blendshape mesh:
+///
+/// - one mesh, one triangle primitive: the rig's neutral positions (`POSITION`, with the
+///   min/max the spec requires), `NORMAL` (the rig's, else computed from the faces),
+///   `TEXCOORD_0` when the rig has texture coordinates (v flipped: glTF's v points down),
+///   and the triangles (`indices`, unsigned short when V <= 65536, else unsigned int);
+/// - one morph target per rig shape, its `POSITION` deltas (with min/max), the shape names
+///   in `mesh.extras.targetNames` (what Blender and three.js name the shape keys with),
+///   default `mesh.weights` 0;
+/// - one node with the mesh, in the default scene;
+/// - one animation, "speech": a `weights` channel on that node, its sampler's input the
+///   frame times in seconds (with min/max), its output frames x shapes weights, LINEAR.
+///   The animation's channels are mapped onto the rig's shapes by `ChannelMatcher`;
+///   shapes no channel drives stay 0.
+///
+/// Positions and deltas are converted from the rig's units to metres (glTF's unit); the
+/// axes already agree (+y up, the face looking towards +z). `asset.generator` is
+/// "KMTalk <version>". Every buffer view starts at a multiple of 4 bytes.
+enum GLBExporter {
+    /// Metres per unit of `units`.
+    static func metres(per units: RigUnits) -> Float {
+        switch units {
+        case .meters: return 1
+        case .centimeters: return 0.01
+        case .millimeters: return 0.001
+        }
+    }
+
+    /// The GLB bytes for `animation` on `rig`. Errors: KMT_ERR_INVALID_ARGUMENT for an
+    /// animation without frames (a glTF sampler needs one keyframe) or a result over 4 GiB.
+    static func encode(_ animation: Animation, rig: Rig) throws -> [UInt8] {
+        let frameCount = animation.frameCount
+        guard frameCount > 0 else { throw KMTError.invalidArgument("GLB export: the animation has no frames") }
+        let vertexCount = rig.vertexCount
+        let shapeCount = rig.shapeCount
+        let scale = metres(per: rig.units)
+
+        // Estimate first so a huge request fails before it allocates.
+        let perVertex = 12 + 12 + (rig.uvs == nil ? 0 : 8)
+        let estimate = Double(vertexCount) * Double(perVertex + 12 * shapeCount) + Double(rig.faceCount) * 12
+            + Double(frameCount) * Double(4 + 4 * shapeCount)
+        guard estimate < Double(UInt32.max) - 1_048_576 else {
+            throw KMTError.invalidArgument("GLB export: \(frameCount) frames on \(vertexCount) vertices x \(shapeCount) shapes exceed the format's 4 GiB limit")
+        }
+        var buffer = GLTFBufferBuilder(capacity: Int(estimate) + 64)
+        var attributes: [String] = []
+
+        // Neutral mesh.
+        let positions = rig.vertices.map { $0 * scale }
+        let positionBounds = positions.withUnsafeBufferPointer { GLTFBufferBuilder.bounds($0, components: 3) }
+        let positionView = buffer.addView(target: .arrayBuffer) { $0.append(floats: positions) }
+        let position = buffer.addAccessor(
+            view: positionView, componentType: .float, count: vertexCount, type: .vec3, bounds: positionBounds)
+        attributes.append("\"POSITION\":\(position)")
+
+        let normals = rig.normals.map { given in MeshNormals.normalized(given.map(Double.init), vertexCount: vertexCount) }
+            ?? MeshNormals.compute(vertices: rig.vertices, faces: rig.faces, vertexCount: vertexCount)
+        let normalView = buffer.addView(target: .arrayBuffer) { $0.append(floats: normals) }
+        attributes.append("\"NORMAL\":\(buffer.addAccessor(view: normalView, componentType: .float, count: vertexCount, type: .vec3))")
+
+        if let uvs = rig.uvs {
+            let flipped = (0..<uvs.count).map { $0 % 2 == 0 ? uvs[$0] : 1 - uvs[$0] }
+            let uvView = buffer.addView(target: .arrayBuffer) { $0.append(floats: flipped) }
+            attributes.append("\"TEXCOORD_0\":\(buffer.addAccessor(view: uvView, componentType: .float, count: vertexCount, type: .vec2))")
+        }
+
+        let shortIndices = vertexCount <= Int(UInt16.max) + 1
+        let indexView = buffer.addView(target: .elementArrayBuffer) { out in
+            for index in rig.faces {
+                if shortIndices { out.append(uint16: UInt16(index)) } else { out.append(uint32: UInt32(index)) }
+            }
+        }
+        let indices = buffer.addAccessor(
+            view: indexView, componentType: shortIndices ? .unsignedShort : .unsignedInt, count: rig.faces.count, type: .scalar)
+
+        // Morph targets: one view, one accessor per shape at its offset.
+        var targets: [String] = []
+        if shapeCount > 0 {
+            let deltas = rig.deltas.data.map { $0 * scale }
+            let deltaView = buffer.addView(target: .arrayBuffer, byteStride: 12) { $0.append(floats: deltas) }
+            deltas.withUnsafeBufferPointer { all in
+                for shape in 0..<shapeCount {
+                    let range = (shape * vertexCount * 3)..<((shape + 1) * vertexCount * 3)
+                    let bounds = GLTFBufferBuilder.bounds(UnsafeBufferPointer(rebasing: all[range]), components: 3)
+                    let accessor = buffer.addAccessor(
+                        view: deltaView, byteOffset: range.lowerBound * 4, componentType: .float, count: vertexCount,
+                        type: .vec3, bounds: bounds)
+                    targets.append("{\"POSITION\":\(accessor)}")
+                }
+            }
+        }
+
+        // The weights animation.
+        var animations = ""
+        if shapeCount > 0 {
+            let times = (0..<frameCount).map { Float(Double($0) / animation.fps) }
+            let timeView = buffer.addView(target: nil) { $0.append(floats: times) }
+            let input = buffer.addAccessor(
+                view: timeView, componentType: .float, count: frameCount, type: .scalar,
+                bounds: ([times[0]], [times[frameCount - 1]]))
+            let weights = shapeWeights(animation, rig: rig)
+            let weightView = buffer.addView(target: nil) { $0.append(floats: weights) }
+            let output = buffer.addAccessor(view: weightView, componentType: .float, count: frameCount * shapeCount, type: .scalar)
+            animations = ",\"animations\":[{\"name\":\"speech\",\"samplers\":[{\"input\":\(input),\"output\":\(output),\"interpolation\":\"LINEAR\"}],\"channels\":[{\"sampler\":0,\"target\":{\"node\":0,\"path\":\"weights\"}}]}]"
+        }
+        buffer.finish()
+
+        var primitive = "{\"attributes\":{" + attributes.joined(separator: ",") + "},\"indices\":\(indices),\"mode\":4"
+        if !targets.isEmpty { primitive += ",\"targets\":[" + targets.joined(separator: ",") + "]" }
+        primitive += "}"
+        var mesh = "{\"name\":\"face\",\"primitives\":[\(primitive)]"
+        if shapeCount > 0 {
+            mesh += ",\"weights\":[" + [String](repeating: "0", count: shapeCount).joined(separator: ",") + "]"
+            mesh += ",\"extras\":{\"targetNames\":" + JSONText.stringArray(rig.shapeNames) + "}"
+        }
+        mesh += "}"
+
+        var assetExtras: [String] = []
+        if let source = animation.source { assetExtras.append("\"source\":\(JSONText.quoted(source))") }
+        if let model = animation.model { assetExtras.append("\"model\":\(JSONText.quoted(model))") }
+        assetExtras.append("\"fps\":\(animation.fps)")
+        var json = "{\"asset\":{\"version\":\"2.0\",\"generator\":\(JSONText.quoted("KMTalk \(libraryVersion)"))"
+        json += ",\"extras\":{" + assetExtras.joined(separator: ",") + "}}"
+        json += ",\"scene\":0,\"scenes\":[{\"name\":\"KMTalk\",\"nodes\":[0]}]"
+        json += ",\"nodes\":[{\"name\":\"face\",\"mesh\":0}]"
+        json += ",\"meshes\":[\(mesh)]"
+        json += animations
+        json += ",\"buffers\":[{\"byteLength\":\(buffer.binary.count)}]"
+        json += ",\"bufferViews\":[" + buffer.views.joined(separator: ",") + "]"
+        json += ",\"accessors\":[" + buffer.accessors.joined(separator: ",") + "]"
+        json += "}"
+        return try GLBChunkWriter.encode(json: json, binary: buffer.binary.bytes)
+    }
+
+    /// The animation's weights mapped onto the rig's shapes, frames x S row-major: each
+    /// shape takes the value of the channel that drives it, 0 when none does.
+    static func shapeWeights(_ animation: Animation, rig: Rig) -> [Float] {
+        let mapping = rig.matcher.match(animation.channelNames)
+        if !mapping.unmatchedShapes.isEmpty {
+            Log.debug("GLB export: rig shapes no channel drives (weight 0): \(mapping.unmatchedShapes.map { rig.shapeNames[$0] }.joined(separator: ", "))")
+        }
+        let shapeCount = rig.shapeCount
+        let channelCount = animation.channelCount
+        var weights = [Float](repeating: 0, count: animation.frameCount * shapeCount)
+        animation.values.data.withUnsafeBufferPointer { values in
+            for (shape, driver) in mapping.drivers.enumerated() {
+                guard let source = driver?.source else { continue }
+                for frame in 0..<animation.frameCount {
+                    weights[frame * shapeCount + shape] = values[frame * channelCount + source]
+                }
+            }
+        }
+        return weights
+    }
+}

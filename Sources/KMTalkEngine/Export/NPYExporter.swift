@@ -1,0 +1,48 @@
+import CKMTalk
+
+/// Writes NumPy `.npy` files (format version 1.0): the magic `\x93NUMPY`, version 1.0, a
+/// little-endian uint16 header length, a Python dict literal header padded with spaces and
+/// a line break so that the data starts at a multiple of 64 bytes, then the array as
+/// little-endian float32 (`<f4`) in C order.
+///
+/// Without a rig the array is the weights, shape (frames, channels); with one it is the
+/// posed vertex positions, shape (frames, V, 3), in the rig's units.
+enum NPYExporter {
+    /// Frames posed per sgemm when writing vertices (bounds the scratch memory).
+    static let framesPerBatch = 64
+
+    /// The `.npy` bytes for `animation`, posed on `rig` when one is given.
+    static func encode(_ animation: Animation, rig: Rig?) throws -> [UInt8] {
+        guard let rig else {
+            var out = header(shape: [animation.frameCount, animation.channelCount], reserving: animation.values.data.count * 4)
+            out.append(floats: animation.values.data)
+            return out.bytes
+        }
+        let solver = VertexSolver(rig: rig, channelNames: animation.channelNames)
+        let (total, overflow) = animation.frameCount.multipliedReportingOverflow(by: solver.floatsPerFrame * 4)
+        guard !overflow, total < Int.max / 2 else {
+            throw KMTError(KMT_ERR_OUT_OF_MEMORY, "\(animation.frameCount) frames of \(rig.vertexCount) vertices are too large for one array")
+        }
+        var out = header(shape: [animation.frameCount, rig.vertexCount, 3], reserving: total)
+        for start in stride(from: 0, to: animation.frameCount, by: framesPerBatch) {
+            let end = min(start + framesPerBatch, animation.frameCount)
+            out.append(floats: try solver.vertices(of: animation, frames: start..<end, mode: .absolute))
+        }
+        return out.bytes
+    }
+
+    /// The magic, version and padded header of a C-order `<f4` array of `shape`, in a
+    /// buffer with room for `dataBytes` more.
+    static func header(shape: [Int], reserving dataBytes: Int = 0) -> ByteBuffer {
+        let dimensions = shape.count == 1 ? "(\(shape[0]),)" : "(" + shape.map(String.init).joined(separator: ", ") + ")"
+        var dictionary = "{'descr': '<f4', 'fortran_order': False, 'shape': \(dimensions), }"
+        // magic (6) + version (2) + length (2) + dictionary + padding + '\n' = k * 64.
+        let unpadded = 10 + dictionary.utf8.count + 1
+        dictionary += String(repeating: " ", count: (64 - unpadded % 64) % 64) + "\n"
+        var out = ByteBuffer(capacity: 10 + dictionary.utf8.count + dataBytes)
+        out.append(bytes: [0x93] + Array("NUMPY".utf8) + [1, 0])
+        out.append(uint16: UInt16(dictionary.utf8.count))
+        out.append(dictionary)
+        return out
+    }
+}
