@@ -1,0 +1,39 @@
+import ArgumentParser
+import Foundation
+import KMTalkEngine
+
+/// `kmtalk rig import-gltf FILE.glb|.gltf -o RIG [--mesh NAME] [--half]`
+struct RigImportGLTF: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "import-gltf",
+        abstract: "Make a rig from a glTF 2.0 / GLB mesh with morph targets.",
+        discussion: """
+            Reads the mesh's triangle primitives (merged), POSITION, NORMAL and TEXCOORD_0, and \
+            the morph targets' POSITION deltas, named from extras.targetNames (mesh, then first \
+            primitive) or target_<i>. The node's world transform is applied (translation to \
+            positions only). Units: metres.
+            """)
+
+    @Argument(help: "A .glb or .gltf file.")
+    var file: String
+
+    @Option(name: .shortAndLong, help: "Output rig file (.safetensors).")
+    var output: String
+
+    @Option(help: "Mesh to import, by name or index (default: the mesh with morph targets).")
+    var mesh: String?
+
+    @Flag(help: "Store deltas as float16 (refused when rounding exceeds 0.1 mm).")
+    var half = false
+
+    func run() throws {
+        let started = Date()
+        let imported: RigImport
+        do {
+            imported = try GLTFImporter.importRig(path: file, mesh: mesh)
+        } catch let error as KMTError {
+            throw CLIError(error.message)
+        }
+        try RigFileOutput(path: output, half: half).write(imported, generator: "kmtalk rig import-gltf", started: started)
+    }
+}

@@ -1,0 +1,53 @@
+import ArgumentParser
+import Foundation
+import KMTalkEngine
+
+/// `kmtalk rig import-obj DIR -o RIG [--neutral NAME.obj] [--units cm] [--half] [--all]`
+struct RigImportOBJ: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "import-obj",
+        abstract: "Make a rig from a folder of OBJs: a neutral mesh plus one OBJ per shape.",
+        discussion: """
+            Every OBJ beside the neutral is a shape named by its file stem (delta = shape - \
+            neutral); OBJs with another topology are skipped with a note. Polygons are \
+            triangulated as fans. UVs are kept only when each vertex has one. A folder with an \
+            ICT-FaceKit manifest (vertex_indices.json) imports the expressions it lists unless \
+            --all is given.
+            """)
+
+    @Argument(help: "Folder of .obj files.")
+    var directory: String
+
+    @Option(name: .shortAndLong, help: "Output rig file (.safetensors).")
+    var output: String
+
+    @Option(help: "File name of the neutral mesh (default: the one OBJ named *neutral*).")
+    var neutral: String?
+
+    @Option(help: "Length unit of the OBJs: m, cm or mm (default: guessed from the size).")
+    var units: String?
+
+    @Flag(help: "Store deltas as float16 (refused when rounding exceeds 0.1 mm).")
+    var half = false
+
+    @Flag(help: "Import every OBJ even when an ICT-FaceKit manifest lists fewer.")
+    var all = false
+
+    func run() throws {
+        let started = Date()
+        var chosenUnits: RigUnits?
+        if let units {
+            guard let parsed = RigUnits(rawValue: units) else {
+                throw ValidationError("--units must be one of: \(RigUnits.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            chosenUnits = parsed
+        }
+        let imported: RigImport
+        do {
+            imported = try OBJFolderImporter.importRig(directory: directory, neutral: neutral, units: chosenUnits, useManifest: !all)
+        } catch let error as KMTError {
+            throw CLIError(error.message)
+        }
+        try RigFileOutput(path: output, half: half).write(imported, generator: "kmtalk rig import-obj", started: started)
+    }
+}
