@@ -1,19 +1,74 @@
 import ArgumentParser
+import CKMTalk
 import Foundation
 
-/// `kmtalk animate AUDIO -o OUT.json|.csv`
+/// The output formats of `kmtalk animate`, as `--format` names them.
+enum AnimationFormat: String, CaseIterable {
+    case json, csv, livelink, npy, glb, obj, ply
+
+    /// The format a file extension implies (`.csv` is plain CSV), or nil.
+    init?(path: String) {
+        switch URL(fileURLWithPath: path).pathExtension.lowercased() {
+        case "json": self = .json
+        case "csv": self = .csv
+        case "npy": self = .npy
+        case "glb": self = .glb
+        case "obj": self = .obj
+        case "ply": self = .ply
+        default: return nil
+        }
+    }
+
+    /// The library's name for the format.
+    var exportFormat: kmt_export_format {
+        switch self {
+        case .json: return KMT_EXPORT_JSON
+        case .csv: return KMT_EXPORT_CSV
+        case .livelink: return KMT_EXPORT_LIVE_LINK_CSV
+        case .npy: return KMT_EXPORT_NPY
+        case .glb: return KMT_EXPORT_GLB
+        case .obj: return KMT_EXPORT_OBJ
+        case .ply: return KMT_EXPORT_PLY
+        }
+    }
+
+    /// Whether the format writes geometry, so a rig is needed (the default head when none
+    /// is given).
+    var needsRig: Bool { self == .glb || self == .obj || self == .ply }
+
+    /// Whether the format writes one file per frame.
+    var isSequence: Bool { self == .obj || self == .ply }
+}
+
+/// `kmtalk animate AUDIO -o OUT.{json,csv,npy,glb,obj,ply}`
 struct Animate: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Animate an audio file and write ARKit blendshape weights (JSON or CSV).")
+        abstract: "Animate an audio file and write the animation (weights, or a rig's mesh).",
+        discussion: """
+            The format follows the output's extension, or --format:
+              json      weights, fps, channel names, source and model
+              csv       time and one column per channel
+              livelink  the Live Link Face app's CSV (Unreal); needs a whole fps
+              npy       float32 weights (frames x channels), or with --rig the
+                        posed vertices (frames x V x 3)
+              glb       glTF 2.0: the rig's mesh, a morph target per shape and
+                        the animation
+              obj, ply  a mesh per frame: out.obj -> out_000001.obj, ...
+            glb, obj and ply pose a rig: --rig, else $KMTALK_RIG, else \(Animate.defaultRigName) \
+            in the models/ folder beside the binary or the checkout. Files are written atomically.
+            """)
 
     @Argument(help: "Audio file (WAV, FLAC, OGG/Opus, MP3, AIFF, ...; any rate 8-192 kHz, any channels).")
     var audio: String
 
-    @Option(name: .shortAndLong, help: "Output file (.json or .csv), or '-' for stdout.")
+    @Option(name: .shortAndLong, help: "Output file (.json, .csv, .npy, .glb, .obj, .ply), or '-' for stdout.")
     var output: String
 
-    @Option(help: "Output format when the extension does not say: json or csv.")
+    @Option(help: "Output format, overriding the extension: \(AnimationFormat.allCases.map(\.rawValue).joined(separator: ", ")).")
     var format: String?
+
+    @Option(help: "Rig file for glb, obj, ply (and npy of vertices); default: $KMTALK_RIG or the shipped head.")
+    var rig: String?
 
     @Option(help: "Model file (default: $KMTALK_MODEL or the shipped model).")
     var model: String?
@@ -24,42 +79,96 @@ struct Animate: ParsableCommand {
     @Option(help: "OpenBLAS threads (0 = all cores).")
     var threads: Int = 0
 
-    func run() throws {
-        let chosen: AnimationFormat
+    /// The format from --format, else stdout's JSON, else the extension.
+    func chosenFormat() throws -> AnimationFormat {
         if let format {
-            guard let parsed = AnimationFormat(rawValue: format.lowercased()) else {
+            let key = format.lowercased().replacingOccurrences(of: "-", with: "").replacingOccurrences(of: "_", with: "")
+            let aliases: [String: AnimationFormat] = ["livelinkcsv": .livelink, "livelinkface": .livelink, "gltf": .glb]
+            guard let parsed = AnimationFormat(rawValue: key) ?? aliases[key] else {
                 throw ValidationError("--format must be one of: \(AnimationFormat.allCases.map(\.rawValue).joined(separator: ", "))")
             }
-            chosen = parsed
-        } else if output == "-" {
-            chosen = .json
-        } else if let inferred = AnimationFormat(path: output) {
-            chosen = inferred
-        } else {
-            throw ValidationError("cannot tell the format from '\(output)'; use a .json or .csv name or --format")
+            return parsed
+        }
+        if output == "-" { return .json }
+        guard let inferred = AnimationFormat(path: output) else {
+            throw ValidationError("cannot tell the format from '\(output)'; use a .json, .csv, .npy, .glb, .obj or .ply name, or --format")
+        }
+        return inferred
+    }
+
+    func run() throws {
+        let chosen = try chosenFormat()
+        if output == "-", chosen.isSequence {
+            throw ValidationError("\(chosen.rawValue) writes one file per frame and cannot go to stdout")
+        }
+        // A rig only where it is used: geometry formats always, NPY when asked for.
+        let rigPath: String? = chosen.needsRig ? try Self.resolveRig(rig) : (chosen == .npy ? rig : nil)
+        if let rig, rigPath == nil {
+            FileHandle.standardError.write(Data("note: --rig \(rig) is ignored by \(chosen.rawValue) output (weights only)\n".utf8))
         }
         let modelPath = try ModelLocator.resolve(model)
         let start = Date()
+        let rigHandle = try rigPath.map { try RigHandle(path: $0) }
         let modelHandle = try ModelHandle(path: modelPath)
         let session = try SessionHandle(model: modelHandle, threads: threads, fps: fps)
-        let animation = try session.animate(path: audio)
-        let text = chosen == .json
-            ? AnimationWriter.json(animation, source: audio, model: modelPath)
-            : AnimationWriter.csv(animation)
+        let animation = try session.animateHandle(path: audio)
+        let animated = Date()
+        let destination: String
         if output == "-" {
-            FileHandle.standardOutput.write(Data(text.utf8))
+            let bytes = try animation.encoded(rig: rigHandle, format: chosen.exportFormat)
+            FileHandle.standardOutput.write(Data(bytes))
+            destination = "stdout"
         } else {
-            do {
-                try text.write(toFile: output, atomically: true, encoding: .utf8)
-            } catch {
-                throw CLIError("\(output): cannot write (\(error.localizedDescription))")
-            }
+            try animation.save(to: output, rig: rigHandle, format: chosen.exportFormat)
+            destination = chosen.isSequence ? Self.sequenceSummary(output, frames: animation.frameCount) : output
         }
-        let seconds = Double(animation.frameCount - 1) / animation.fps
-        let elapsed = Date().timeIntervalSince(start)
-        FileHandle.standardError.write(Data(String(
-            format: "%@: %d frames x %d channels at %g fps (%.2f s of audio) in %.3f s -> %@\n",
-            audio, animation.frameCount, animation.channels.count, animation.fps, seconds, elapsed,
-            output == "-" ? "stdout" : output).utf8))
+        let finished = Date()
+        let seconds = Double(max(animation.frameCount - 1, 0)) / animation.fps
+        var message = String(
+            format: "%@: %d frames x %d channels at %g fps (%.2f s of audio) in %.3f s",
+            audio, animation.frameCount, animation.channelCount, animation.fps, seconds, animated.timeIntervalSince(start))
+        if let rigHandle, let rigPath {
+            message += String(
+                format: "; rig %@: %d vertices, %d of %d shapes driven", rigPath, rigHandle.vertexCount,
+                rigHandle.drivenShapes(by: animation), rigHandle.shapeCount)
+        }
+        message += String(format: "; %@ written in %.3f s -> %@\n", chosen.rawValue, finished.timeIntervalSince(animated), destination)
+        FileHandle.standardError.write(Data(message.utf8))
+    }
+
+    /// The shipped head rig's file name.
+    static let defaultRigName = "kmtalk-head.rig.safetensors"
+
+    /// The rig for geometry output: `explicit`, else $KMTALK_RIG, else the shipped head in a
+    /// `models/` folder beside the executable or above it (the checkout), as for the model.
+    static func resolveRig(_ explicit: String?) throws -> String {
+        if let explicit { return explicit }
+        if let fromEnvironment = ProcessInfo.processInfo.environment["KMTALK_RIG"], !fromEnvironment.isEmpty {
+            return fromEnvironment
+        }
+        var directory = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+        var searched: [String] = []
+        for _ in 0..<6 {
+            for folder in [directory, directory.appendingPathComponent("models")] {
+                let path = folder.appendingPathComponent(defaultRigName).path
+                if FileManager.default.fileExists(atPath: path) { return path }
+                searched.append(folder.path)
+            }
+            directory = directory.deletingLastPathComponent()
+        }
+        throw CLIError("no rig found for geometry output: \(defaultRigName) is not in \(searched.prefix(4).joined(separator: ", ")), ...; pass --rig RIG or set KMTALK_RIG")
+    }
+
+    /// "dir/face_000001.obj ... dir/face_000120.obj (120 files)" for a sequence pattern.
+    static func sequenceSummary(_ pattern: String, frames: Int) -> String {
+        let url = URL(fileURLWithPath: pattern)
+        let ext = url.pathExtension
+        let stem = ext.isEmpty ? pattern : String(pattern.dropLast(ext.count + 1))
+        let digits = max(6, String(frames).count)
+        func name(_ number: Int) -> String {
+            let text = String(number)
+            return stem + "_" + String(repeating: "0", count: max(0, digits - text.count)) + text + (ext.isEmpty ? "" : "." + ext)
+        }
+        return "\(name(1)) ... \(name(frames)) (\(frames) files)"
     }
 }

@@ -37,11 +37,69 @@ final class SessionHandle {
 
     /// Animates a file and copies the result out of the library.
     func animate(path: String) throws -> AnimationResult {
+        try AnimationResult(animateHandle(path: path).pointer)
+    }
+
+    /// Animates a file, keeping the library's animation (for kmt_animation_save).
+    func animateHandle(path: String) throws -> AnimationHandle {
         var animation: OpaquePointer?
         let status = kmt_animate_file(pointer, path, &animation)
         guard status == KMT_OK, let animation else { throw libraryError(status) }
-        defer { kmt_animation_free(animation) }
-        return try AnimationResult(animation)
+        return AnimationHandle(animation)
+    }
+}
+
+/// Owns a `kmt_animation` handle.
+final class AnimationHandle {
+    let pointer: OpaquePointer
+
+    init(_ pointer: OpaquePointer) { self.pointer = pointer }
+
+    deinit { kmt_animation_free(pointer) }
+
+    var frameCount: Int { kmt_animation_frame_count(pointer) }
+    var channelCount: Int { kmt_animation_channel_count(pointer) }
+    var fps: Double { Double(kmt_animation_fps(pointer)) }
+
+    /// Writes the animation to `path` with the library's exporter (atomically).
+    func save(to path: String, rig: RigHandle?, format: kmt_export_format) throws {
+        let status = kmt_animation_save(pointer, rig?.pointer, path, format)
+        guard status == KMT_OK else { throw libraryError(status) }
+    }
+
+    /// The bytes the library's exporter writes for a single-file format.
+    func encoded(rig: RigHandle?, format: kmt_export_format) throws -> [UInt8] {
+        var size = 0
+        var status = kmt_animation_save_to_memory(pointer, rig?.pointer, format, nil, 0, &size)
+        guard status == KMT_OK || status == KMT_ERR_BUFFER_TOO_SMALL else { throw libraryError(status) }
+        var bytes = [UInt8](repeating: 0, count: size)
+        status = kmt_animation_save_to_memory(pointer, rig?.pointer, format, &bytes, bytes.count, &size)
+        guard status == KMT_OK else { throw libraryError(status) }
+        return bytes
+    }
+}
+
+/// Owns a `kmt_rig` handle.
+final class RigHandle {
+    let pointer: OpaquePointer
+
+    init(path: String) throws {
+        var rig: OpaquePointer?
+        let status = kmt_rig_load_file(path, &rig)
+        guard status == KMT_OK, let rig else { throw libraryError(status) }
+        pointer = rig
+    }
+
+    deinit { kmt_rig_free(pointer) }
+
+    var vertexCount: Int { kmt_rig_vertex_count(pointer) }
+    var shapeCount: Int { kmt_rig_shape_count(pointer) }
+
+    /// How many of the rig's shapes `animation`'s channels drive.
+    func drivenShapes(by animation: AnimationHandle) -> Int {
+        var unmatched = 0
+        _ = kmt_rig_unmatched_shapes(pointer, animation.pointer, nil, 0, &unmatched)
+        return shapeCount - unmatched
     }
 }
 
