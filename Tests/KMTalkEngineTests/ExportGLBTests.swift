@@ -196,4 +196,18 @@ import Testing
         #expect(glb.json["animations"] == nil)
         #expect(try glb.array("meshes")[0]["extras"] == nil)
     }
+
+    @Test func theRigImporterReadsTheExportBack() throws {
+        // Round trip through the engine's independent glTF reader (Import/GLTFImporter).
+        let (builder, rig) = try ExportFixtures.rig(vertexCount: 9, normals: true)
+        let bytes = try AnimationExporter.encode(ExportFixtures.animation(frames: 4), rig: rig, format: .glb)
+        let imported = try GLTFImporter.importRig(bytes: bytes, source: "export.glb").rig
+        #expect(imported.units == .meters)
+        #expect(imported.shapeNames == ExportFixtures.shapeNames)
+        #expect(imported.faces == builder.faces)
+        #expect(maxAbsDifference(imported.vertices, builder.vertices.map { $0 * 0.01 }) == 0)
+        #expect(maxAbsDifference(imported.deltas, builder.deltas.map { $0 * 0.01 }) == 0)
+        #expect(maxAbsDifference(try need(imported.uvs), try need(builder.uvs)) < 1e-6, "v flipped twice")
+        #expect(imported.normals == builder.normals)
+    }
 }
