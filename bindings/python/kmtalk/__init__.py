@@ -39,14 +39,17 @@ __all__ = [
     "UnsupportedFormatError",
     "InvalidAudioError",
     "CorruptModelError",
+    "CorruptRigError",
     "IncompatibleModelError",
     "OutOfMemoryError",
     "BufferTooSmallError",
     "InternalError",
     "MetadataKeyError",
     "LibraryNotFoundError",
+    "ExportFormat",
     "LogLevel",
     "Model",
+    "Rig",
     "Session",
     "Status",
     "animate",
@@ -78,6 +81,7 @@ class Status(enum.IntEnum):
     OUT_OF_MEMORY = _lib.KMT_ERR_OUT_OF_MEMORY
     BUFFER_TOO_SMALL = _lib.KMT_ERR_BUFFER_TOO_SMALL
     INTERNAL = _lib.KMT_ERR_INTERNAL
+    CORRUPT_RIG = _lib.KMT_ERR_CORRUPT_RIG
 
     @property
     def c_name(self) -> str:
@@ -92,6 +96,35 @@ class LogLevel(enum.IntEnum):
     INFO = _lib.KMT_LOG_INFO
     WARNING = _lib.KMT_LOG_WARNING
     ERROR = _lib.KMT_LOG_ERROR
+
+
+class ExportFormat(enum.IntEnum):
+    """kmt_export_format values: the file formats of :meth:`Animation.save`."""
+
+    AUTO = _lib.KMT_EXPORT_AUTO
+    JSON = _lib.KMT_EXPORT_JSON
+    CSV = _lib.KMT_EXPORT_CSV
+    LIVE_LINK_CSV = _lib.KMT_EXPORT_LIVE_LINK_CSV
+    NPY = _lib.KMT_EXPORT_NPY
+    GLB = _lib.KMT_EXPORT_GLB
+    OBJ = _lib.KMT_EXPORT_OBJ
+    PLY = _lib.KMT_EXPORT_PLY
+
+    @classmethod
+    def parse(cls, value: Union["ExportFormat", int, str]) -> "ExportFormat":
+        """An ExportFormat from itself, its int value or a name ("glb", "livelink",
+        "live_link_csv", any case)."""
+        if isinstance(value, str):
+            key = value.strip().lower().replace("-", "_")
+            aliases = {"livelink": "live_link_csv", "live_link": "live_link_csv", "gltf": "glb"}
+            key = aliases.get(key, key)
+            try:
+                return cls[key.upper()]
+            except KeyError:
+                raise InvalidArgumentError(
+                    _lib.KMT_ERR_INVALID_ARGUMENT,
+                    f"unknown export format {value!r} (one of {', '.join(m.name.lower() for m in cls)})") from None
+        return cls(int(value))
 
 
 class KMTalkError(Exception):
@@ -169,8 +202,12 @@ class InternalError(KMTalkError):
     STATUS = Status.INTERNAL
 
 
+class CorruptRigError(KMTalkError):
+    STATUS = Status.CORRUPT_RIG
+
+
 class MetadataKeyError(InvalidArgumentError, KeyError):
-    """The model has no metadata under the requested key."""
+    """The model (or rig) has no metadata under the requested key."""
 
     def __str__(self) -> str:  # KeyError.__str__ would repr() the args
         return KMTalkError.__str__(self)
@@ -188,6 +225,7 @@ _ERROR_CLASSES: Dict[int, type] = {
         OutOfMemoryError,
         BufferTooSmallError,
         InternalError,
+        CorruptRigError,
     )
 }
 
@@ -575,6 +613,59 @@ class Animation(_Handle):
             raise KeyError(name) from None
         return self.weights[:, index]
 
+    def vertices(self, rig: "Rig", first_frame: int = 0, frame_count: Optional[int] = None,
+                 offsets: bool = False) -> np.ndarray:
+        """Poses frames [first_frame, first_frame + frame_count) (all remaining
+        when frame_count is None) on `rig`: a new float32 array frames x V x 3
+        of positions, or of offsets from the neutral mesh when `offsets`.
+        Channels drive the rig's shapes by name (see :meth:`Rig.shape_channels`)."""
+        if not isinstance(rig, Rig):
+            raise TypeError(f"rig must be a kmtalk.Rig, not {type(rig).__name__}")
+        handle, rig_handle = self._ptr(), rig._ptr()
+        total = _lib.kmt_animation_frame_count(handle)
+        if first_frame < 0 or (frame_count is not None and frame_count < 0):
+            raise InvalidArgumentError(_lib.KMT_ERR_INVALID_ARGUMENT,
+                                       f"negative frame range ({first_frame}, {frame_count})")
+        if frame_count is None:
+            frame_count = max(total - first_frame, 0)
+        if first_frame + frame_count > total:
+            raise InvalidArgumentError(
+                _lib.KMT_ERR_INVALID_ARGUMENT,
+                f"frames [{first_frame}, {first_frame + frame_count}) lie outside the animation's {total} frames")
+        out = np.empty((frame_count, _lib.kmt_rig_vertex_count(rig_handle), 3), dtype=np.float32)
+        mode = _lib.KMT_VERTICES_OFFSETS if offsets else _lib.KMT_VERTICES_ABSOLUTE
+        written = ctypes.c_size_t()
+        _check(_lib.kmt_animation_vertices(
+            handle, rig_handle, first_frame, frame_count, mode, out.ctypes.data_as(ctypes.POINTER(ctypes.c_float)),
+            out.size, ctypes.byref(written)))
+        return out
+
+    def save(self, path: PathLike, rig: Optional["Rig"] = None,
+             format: Union[ExportFormat, int, str] = ExportFormat.AUTO) -> None:
+        """Writes the animation to `path` (atomically) with kmt_animation_save.
+        `format`: an :class:`ExportFormat` or its name ("json", "csv",
+        "livelink", "npy", "glb", "obj", "ply"); AUTO picks it from the
+        extension. GLB, OBJ and PLY need a `rig`; with one, NPY holds vertices.
+        OBJ and PLY write one file per frame (name_000001.obj, ...)."""
+        chosen = ExportFormat.parse(format)
+        rig_handle = None if rig is None else rig._ptr()
+        _check(_lib.kmt_animation_save(self._ptr(), rig_handle, _fspath(path), int(chosen)))
+
+    def to_bytes(self, format: Union[ExportFormat, int, str], rig: Optional["Rig"] = None) -> bytes:
+        """The bytes :meth:`save` would write for a single-file format (JSON,
+        CSV, Live Link CSV, NPY, GLB), via kmt_animation_save_to_memory."""
+        chosen = ExportFormat.parse(format)
+        handle = self._ptr()
+        rig_handle = None if rig is None else rig._ptr()
+        size = ctypes.c_size_t()
+        status = _lib.kmt_animation_save_to_memory(handle, rig_handle, int(chosen), None, 0, ctypes.byref(size))
+        if status not in (_lib.KMT_OK, _lib.KMT_ERR_BUFFER_TOO_SMALL):
+            _check(status)
+        buffer = ctypes.create_string_buffer(max(size.value, 1))
+        _check(_lib.kmt_animation_save_to_memory(handle, rig_handle, int(chosen), buffer, size.value,
+                                                 ctypes.byref(size)))
+        return buffer.raw[: size.value]
+
     def to_dict(self) -> Dict[str, Any]:
         """A JSON-serialisable dict: fps, channel_names, frame_count, weights
         (a list of per-frame lists of floats)."""
@@ -589,6 +680,116 @@ class Animation(_Handle):
         if self.closed:
             return "<kmtalk.Animation (closed)>"
         return f"<kmtalk.Animation {self.frame_count} frames x {self.channel_count} channels at {self.fps:g} fps>"
+
+
+# --------------------------------------------------------------------------
+# Rig
+# --------------------------------------------------------------------------
+
+
+def _buffer_argument(source: Any) -> Tuple[Any, int]:
+    """(data, size) for passing bytes-like `source` to a C `const void *`."""
+    if isinstance(source, bytes):
+        return source, len(source)
+    view = memoryview(source)
+    if view.readonly or not view.c_contiguous or view.nbytes == 0:
+        data = view.tobytes()
+        return data, len(data)
+    view = view.cast("B")
+    return (ctypes.c_ubyte * view.nbytes).from_buffer(view), view.nbytes
+
+
+class Rig(_Handle):
+    """A character rig (neutral mesh plus named blendshapes, docs/rig.md);
+    immutable, shareable across threads.
+
+    ``source`` is a kmtalk-rig safetensors file path (str or PathLike) or the
+    file's bytes.
+    """
+
+    def __init__(self, source: Union[PathLike, bytes, bytearray, memoryview]):
+        _lib.load()
+        out = _lib.kmt_rig_p()
+        if isinstance(source, (str, os.PathLike)):
+            self.path: Optional[str] = os.fsdecode(os.fspath(source))
+            _check(_lib.kmt_rig_load_file(_fspath(source), ctypes.byref(out)))
+        else:
+            self.path = None
+            data, size = _buffer_argument(source)
+            _check(_lib.kmt_rig_load_memory(data, size, ctypes.byref(out)))
+        self._adopt(out.value, _lib.kmt_rig_free)
+
+    @property
+    def vertex_count(self) -> int:
+        return int(_lib.kmt_rig_vertex_count(self._ptr()))
+
+    @property
+    def face_count(self) -> int:
+        return int(_lib.kmt_rig_face_count(self._ptr()))
+
+    @property
+    def shape_count(self) -> int:
+        return int(_lib.kmt_rig_shape_count(self._ptr()))
+
+    @property
+    def shape_names(self) -> Tuple[str, ...]:
+        handle = self._ptr()
+        count = _lib.kmt_rig_shape_count(handle)
+        return tuple(_decode(_lib.kmt_rig_shape_name(handle, i)) for i in range(count))
+
+    _MISSING = object()
+
+    def metadata(self, key: str, default: Any = _MISSING) -> Any:
+        """The rig's ``__metadata__`` value for `key` ("units", "description",
+        ...). A missing key raises MetadataKeyError, or returns `default`."""
+        handle = self._ptr()
+        encoded = key.encode("utf-8")
+        length = ctypes.c_size_t()
+        status = _lib.kmt_rig_metadata(handle, encoded, None, 0, ctypes.byref(length))
+        if status == _lib.KMT_ERR_INVALID_ARGUMENT:
+            message = _decode(_lib.kmt_last_error())
+            if default is not Rig._MISSING:
+                return default
+            raise MetadataKeyError(status, message)
+        if status not in (_lib.KMT_OK, _lib.KMT_ERR_BUFFER_TOO_SMALL):
+            _check(status)
+        buffer = ctypes.create_string_buffer(length.value + 1)
+        _check(_lib.kmt_rig_metadata(handle, encoded, buffer, len(buffer), ctypes.byref(length)))
+        return buffer.raw[: length.value].decode("utf-8", errors="replace")
+
+    @property
+    def units(self) -> str:
+        """The length unit of the positions: "m", "cm" or "mm"."""
+        return self.metadata("units")
+
+    @property
+    def vertices(self) -> np.ndarray:
+        """The neutral positions, a new float32 array V x 3."""
+        out = np.empty((self.vertex_count, 3), dtype=np.float32)
+        _check(_lib.kmt_rig_read_vertices(self._ptr(), out.ctypes.data_as(ctypes.POINTER(ctypes.c_float)),
+                                          out.size, None))
+        return out
+
+    @property
+    def faces(self) -> np.ndarray:
+        """The triangles, a new int32 array F x 3 of vertex indices."""
+        out = np.empty((self.face_count, 3), dtype=np.int32)
+        _check(_lib.kmt_rig_read_faces(self._ptr(), out.ctypes.data_as(ctypes.POINTER(ctypes.c_int32)),
+                                       out.size, None))
+        return out
+
+    def shape_channels(self, animation: Animation) -> np.ndarray:
+        """For each rig shape, the index of the animation channel that drives
+        it, or -1 (int32 array of shape_count)."""
+        out = np.empty(self.shape_count, dtype=np.int32)
+        _check(_lib.kmt_rig_shape_channels(self._ptr(), animation._ptr(),
+                                           out.ctypes.data_as(ctypes.POINTER(ctypes.c_int32)), out.size, None))
+        return out
+
+    def __repr__(self) -> str:
+        if self.closed:
+            return "<kmtalk.Rig (closed)>"
+        return f"<kmtalk.Rig {self.vertex_count} vertices {self.face_count} faces {self.shape_count} shapes>"
 
 
 # --------------------------------------------------------------------------

@@ -70,6 +70,7 @@ KMT_ERR_INCOMPATIBLE_MODEL = 6
 KMT_ERR_OUT_OF_MEMORY = 7
 KMT_ERR_BUFFER_TOO_SMALL = 8
 KMT_ERR_INTERNAL = 9
+KMT_ERR_CORRUPT_RIG = 10
 
 # typedef enum kmt_log_level { ... } kmt_log_level;
 kmt_log_level = c_int
@@ -83,6 +84,22 @@ kmt_nonfinite_policy = c_int
 KMT_NONFINITE_REJECT = 0
 KMT_NONFINITE_ZERO = 1
 
+# typedef enum kmt_vertex_mode { ... } kmt_vertex_mode;
+kmt_vertex_mode = c_int
+KMT_VERTICES_ABSOLUTE = 0
+KMT_VERTICES_OFFSETS = 1
+
+# typedef enum kmt_export_format { ... } kmt_export_format;
+kmt_export_format = c_int
+KMT_EXPORT_AUTO = 0
+KMT_EXPORT_JSON = 1
+KMT_EXPORT_CSV = 2
+KMT_EXPORT_LIVE_LINK_CSV = 3
+KMT_EXPORT_NPY = 4
+KMT_EXPORT_GLB = 5
+KMT_EXPORT_OBJ = 6
+KMT_EXPORT_PLY = 7
+
 # --------------------------------------------------------------------------
 # Handles (opaque pointers) and callback type
 # --------------------------------------------------------------------------
@@ -93,7 +110,7 @@ kmt_model_p = c_void_p
 kmt_session_p = c_void_p
 # typedef struct kmt_animation kmt_animation;
 kmt_animation_p = c_void_p
-# typedef struct kmt_rig kmt_rig;  (reserved, no functions yet)
+# typedef struct kmt_rig kmt_rig;
 kmt_rig_p = c_void_p
 
 # typedef void (*kmt_log_callback)(kmt_log_level level, const char *message,
@@ -469,6 +486,139 @@ def kmt_animation_channel_name(animation: Any, index: int) -> Optional[bytes]:
 def kmt_animation_read_frames(animation: Any, first_frame: int, frame_count: int, buffer: Any,
                               buffer_length: int, out_written: Any) -> int:
     """Copies frames [first_frame, first_frame + frame_count) into `buffer`."""
+
+
+# --------------------------------------------------------------------------
+# Rigs
+# --------------------------------------------------------------------------
+
+# kmt_status kmt_rig_load_file(const char *path, kmt_rig **out_rig);
+@_c("kmt_rig_load_file", [c_char_p, POINTER(kmt_rig_p)], kmt_status)
+def kmt_rig_load_file(path: bytes, out_rig: Any) -> int:
+    """Loads a rig from a kmtalk-rig safetensors file."""
+
+
+# kmt_status kmt_rig_load_memory(const void *data, size_t size, kmt_rig **out_rig);
+@_c("kmt_rig_load_memory", [c_void_p, c_size_t, POINTER(kmt_rig_p)], kmt_status)
+def kmt_rig_load_memory(data: Any, size: int, out_rig: Any) -> int:
+    """Loads a rig from `size` bytes at `data` (copied)."""
+
+
+# void kmt_rig_free(kmt_rig *rig);
+@_c("kmt_rig_free", [kmt_rig_p], None)
+def kmt_rig_free(rig: Any) -> None:
+    """Releases a rig. Accepts NULL."""
+
+
+# size_t kmt_rig_vertex_count(const kmt_rig *rig);
+@_c("kmt_rig_vertex_count", [kmt_rig_p], c_size_t)
+def kmt_rig_vertex_count(rig: Any) -> int:
+    """Number of vertices V of the neutral mesh; 0 for NULL."""
+
+
+# size_t kmt_rig_face_count(const kmt_rig *rig);
+@_c("kmt_rig_face_count", [kmt_rig_p], c_size_t)
+def kmt_rig_face_count(rig: Any) -> int:
+    """Number of triangles F; 0 for NULL."""
+
+
+# size_t kmt_rig_shape_count(const kmt_rig *rig);
+@_c("kmt_rig_shape_count", [kmt_rig_p], c_size_t)
+def kmt_rig_shape_count(rig: Any) -> int:
+    """Number of blendshapes S; 0 for NULL."""
+
+
+# const char *kmt_rig_shape_name(const kmt_rig *rig, size_t index);
+@_c("kmt_rig_shape_name", [kmt_rig_p, c_size_t], c_char_p)
+def kmt_rig_shape_name(rig: Any, index: int) -> Optional[bytes]:
+    """Name of blendshape `index`, or None when out of range."""
+
+
+# kmt_status kmt_rig_metadata(const kmt_rig *rig, const char *key, char *buffer,
+#                             size_t buffer_size, size_t *out_length);
+@_c("kmt_rig_metadata", [kmt_rig_p, c_char_p, c_char_p, c_size_t, POINTER(c_size_t)], kmt_status)
+def kmt_rig_metadata(rig: Any, key: bytes, buffer: Any, buffer_size: int, out_length: Any) -> int:
+    """Copies the rig's metadata value under `key` into `buffer` (NUL-terminated)."""
+
+
+# kmt_status kmt_rig_read_vertices(const kmt_rig *rig, float *buffer,
+#                                  size_t buffer_length, size_t *out_written);
+@_c("kmt_rig_read_vertices", [kmt_rig_p, POINTER(c_float), c_size_t, POINTER(c_size_t)], kmt_status)
+def kmt_rig_read_vertices(rig: Any, buffer: Any, buffer_length: int, out_written: Any) -> int:
+    """Copies the neutral positions (V x 3 floats) into `buffer`."""
+
+
+# kmt_status kmt_rig_read_faces(const kmt_rig *rig, int32_t *buffer,
+#                               size_t buffer_length, size_t *out_written);
+@_c("kmt_rig_read_faces", [kmt_rig_p, POINTER(c_int32), c_size_t, POINTER(c_size_t)], kmt_status)
+def kmt_rig_read_faces(rig: Any, buffer: Any, buffer_length: int, out_written: Any) -> int:
+    """Copies the triangles (F x 3 int32 indices) into `buffer`."""
+
+
+# kmt_status kmt_animation_vertices(const kmt_animation *animation,
+#                                   const kmt_rig *rig, size_t first_frame,
+#                                   size_t frame_count, kmt_vertex_mode mode,
+#                                   float *buffer, size_t buffer_length,
+#                                   size_t *out_written);
+@_c("kmt_animation_vertices",
+    [kmt_animation_p, kmt_rig_p, c_size_t, c_size_t, kmt_vertex_mode, POINTER(c_float), c_size_t,
+     POINTER(c_size_t)], kmt_status)
+def kmt_animation_vertices(animation: Any, rig: Any, first_frame: int, frame_count: int, mode: int,
+                           buffer: Any, buffer_length: int, out_written: Any) -> int:
+    """Poses frames of `animation` on `rig` (frame_count x V x 3 floats)."""
+
+
+# kmt_status kmt_rig_unmatched_channels(const kmt_rig *rig,
+#                                       const kmt_animation *animation,
+#                                       size_t *buffer, size_t buffer_length,
+#                                       size_t *out_count);
+@_c("kmt_rig_unmatched_channels", [kmt_rig_p, kmt_animation_p, POINTER(c_size_t), c_size_t, POINTER(c_size_t)],
+    kmt_status)
+def kmt_rig_unmatched_channels(rig: Any, animation: Any, buffer: Any, buffer_length: int, out_count: Any) -> int:
+    """Indices of the animation channels that drive no shape of `rig`."""
+
+
+# kmt_status kmt_rig_unmatched_shapes(const kmt_rig *rig,
+#                                     const kmt_animation *animation,
+#                                     size_t *buffer, size_t buffer_length,
+#                                     size_t *out_count);
+@_c("kmt_rig_unmatched_shapes", [kmt_rig_p, kmt_animation_p, POINTER(c_size_t), c_size_t, POINTER(c_size_t)],
+    kmt_status)
+def kmt_rig_unmatched_shapes(rig: Any, animation: Any, buffer: Any, buffer_length: int, out_count: Any) -> int:
+    """Indices of the rig shapes that no channel of `animation` drives."""
+
+
+# kmt_status kmt_rig_shape_channels(const kmt_rig *rig,
+#                                   const kmt_animation *animation,
+#                                   int32_t *buffer, size_t buffer_length,
+#                                   size_t *out_written);
+@_c("kmt_rig_shape_channels", [kmt_rig_p, kmt_animation_p, POINTER(c_int32), c_size_t, POINTER(c_size_t)],
+    kmt_status)
+def kmt_rig_shape_channels(rig: Any, animation: Any, buffer: Any, buffer_length: int, out_written: Any) -> int:
+    """Per rig shape, the index of the channel driving it, or -1."""
+
+
+# --------------------------------------------------------------------------
+# Export
+# --------------------------------------------------------------------------
+
+# kmt_status kmt_animation_save(const kmt_animation *animation,
+#                               const kmt_rig *rig, const char *path,
+#                               kmt_export_format format);
+@_c("kmt_animation_save", [kmt_animation_p, kmt_rig_p, c_char_p, kmt_export_format], kmt_status)
+def kmt_animation_save(animation: Any, rig: Any, path: bytes, format: int) -> int:
+    """Saves `animation` to `path` in `format` (atomically; `rig` may be NULL for weight formats)."""
+
+
+# kmt_status kmt_animation_save_to_memory(const kmt_animation *animation,
+#                                         const kmt_rig *rig,
+#                                         kmt_export_format format, void *buffer,
+#                                         size_t buffer_size, size_t *out_size);
+@_c("kmt_animation_save_to_memory",
+    [kmt_animation_p, kmt_rig_p, kmt_export_format, c_void_p, c_size_t, POINTER(c_size_t)], kmt_status)
+def kmt_animation_save_to_memory(animation: Any, rig: Any, format: int, buffer: Any, buffer_size: int,
+                                 out_size: Any) -> int:
+    """Encodes `animation` in a single-file `format` into the caller's `buffer`."""
 
 
 #: Every C function this module declares, in header order.

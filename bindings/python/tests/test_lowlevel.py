@@ -24,7 +24,7 @@ def test_every_header_function_is_declared():
     if not HEADER.is_file():
         pytest.skip(f"header not found at {HEADER}")
     declared = header_functions()
-    assert len(declared) == 27
+    assert len(declared) == 43
     assert sorted(declared) == sorted(_lib.FUNCTIONS)
     for name in declared:
         assert callable(getattr(_lib, name)), name
@@ -40,7 +40,7 @@ def test_status_constants_match_header():
     if not HEADER.is_file():
         pytest.skip(f"header not found at {HEADER}")
     text = HEADER.read_text()
-    for name, value in re.findall(r"\b(KMT_(?:OK|ERR_[A-Z_]+|LOG_[A-Z]+|NONFINITE_[A-Z]+))\s*=\s*(\d+)", text):
+    for name, value in re.findall(r"\b(KMT_(?:OK|ERR_[A-Z_]+|LOG_[A-Z]+|NONFINITE_[A-Z]+|VERTICES_[A-Z]+|EXPORT_[A-Z_]+))\s*=\s*(\d+)", text):
         assert getattr(_lib, name) == int(value), name
     assert _lib.KMT_VERSION_STRING == re.search(r'KMT_VERSION_STRING "([^"]+)"', text).group(1)
 

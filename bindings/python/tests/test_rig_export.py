@@ -1,0 +1,221 @@
+"""Rigs and exports: Rig, Animation.vertices, Animation.save / to_bytes, and a GLB
+written by the CLI read back with pygltflib."""
+
+from __future__ import annotations
+
+import json
+import os
+import struct
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import kmtalk
+from kmtalk import _lib
+
+from conftest import REPO_ROOT
+
+SHAPES = ["jawOpen", "eyeBlink_L", "eyeBlink_R", "browInnerUp_L", "browInnerUp_R", "mouthSmileLeft", "cheekRaiser_L"]
+
+
+def rig_bytes(names=SHAPES, vertex_count: int = 9, units: str = "cm", seed: int = 4) -> tuple:
+    """A kmtalk-rig safetensors file (docs/rig.md) as bytes, plus its arrays."""
+    rng = np.random.default_rng(seed)
+    vertices = rng.uniform(-10, 10, (vertex_count, 3)).astype("<f4")
+    faces = np.array([[i, i + 1, i + 2] for i in range(vertex_count - 2)], dtype="<i4")
+    deltas = rng.uniform(-1, 1, (len(names), vertex_count, 3)).astype("<f4")
+    uvs = rng.uniform(0, 1, (vertex_count, 2)).astype("<f4")
+    tensors = [("vertices", "F32", vertices), ("faces", "I32", faces), ("deltas", "F32", deltas), ("uvs", "F32", uvs)]
+    header = {"__metadata__": {
+        "format": "kmtalk-rig", "format_version": "1", "channels": json.dumps(names), "units": units,
+        "up_axis": "+y", "forward_axis": "+z", "description": "python test rig"}}
+    offset, blobs = 0, []
+    for name, dtype, array in tensors:
+        blob = array.tobytes()
+        header[name] = {"dtype": dtype, "shape": list(array.shape), "data_offsets": [offset, offset + len(blob)]}
+        offset += len(blob)
+        blobs.append(blob)
+    text = json.dumps(header).encode()
+    text += b" " * ((8 - len(text) % 8) % 8)
+    data = struct.pack("<Q", len(text)) + text + b"".join(blobs)
+    return data, {"vertices": vertices, "faces": faces, "deltas": deltas, "uvs": uvs}
+
+
+@pytest.fixture(scope="module")
+def rig_file(tmp_path_factory, lib):
+    data, arrays = rig_bytes()
+    path = tmp_path_factory.mktemp("rig") / "test.rig.safetensors"
+    path.write_bytes(data)
+    return path, arrays
+
+
+@pytest.fixture(scope="module")
+def animation(session, audio):
+    with session.animate_file(audio["mono_path"]) as result:
+        yield result
+
+
+def test_rig_loads_from_file_and_memory(rig_file):
+    path, arrays = rig_file
+    with kmtalk.Rig(path) as rig, kmtalk.Rig(path.read_bytes()) as from_memory:
+        for loaded in (rig, from_memory):
+            assert (loaded.vertex_count, loaded.face_count, loaded.shape_count) == (9, 7, len(SHAPES))
+            assert loaded.shape_names == tuple(SHAPES)
+            assert loaded.units == "cm"
+            assert loaded.metadata("description") == "python test rig"
+            assert loaded.metadata("nope", None) is None
+            np.testing.assert_array_equal(loaded.vertices, arrays["vertices"])
+            np.testing.assert_array_equal(loaded.faces, arrays["faces"])
+        assert "9 vertices" in repr(rig)
+    assert rig.closed
+
+
+def test_corrupt_rig_status(lib):
+    data, _ = rig_bytes()
+    broken = data.replace(b'"units": "cm"', b'"units": "ft"')
+    with pytest.raises(kmtalk.CorruptRigError) as info:
+        kmtalk.Rig(broken)
+    assert info.value.status == kmtalk.Status.CORRUPT_RIG == 10
+    assert "units" in info.value.message
+
+
+def test_vertices_follow_the_matched_channels(rig_file, animation):
+    path, arrays = rig_file
+    with kmtalk.Rig(path) as rig:
+        drivers = rig.shape_channels(animation)
+        names = animation.channel_names
+        assert [names[i] if i >= 0 else None for i in drivers] == [
+            "jawOpen", "eyeBlinkLeft", "eyeBlinkRight", "browInnerUp", "browInnerUp", "mouthSmileLeft", None]
+        posed = animation.vertices(rig, 2, 5)
+        assert posed.shape == (5, 9, 3) and posed.dtype == np.float32
+        weights = animation.weights[2:7]
+        shape_weights = np.where(drivers >= 0, weights[:, np.maximum(drivers, 0)], 0.0)
+        expected = arrays["vertices"][None] + np.einsum("fs,svc->fvc", shape_weights, arrays["deltas"])
+        np.testing.assert_allclose(posed, expected, atol=1e-4)
+        offsets = animation.vertices(rig, offsets=True)
+        assert offsets.shape == (animation.frame_count, 9, 3)
+        np.testing.assert_allclose(offsets[2:7] + arrays["vertices"], posed, atol=1e-4)
+
+
+def test_save_and_to_bytes_agree(rig_file, animation, tmp_path):
+    path, _ = rig_file
+    with kmtalk.Rig(path) as rig:
+        for name, fmt, with_rig in [("a.json", "auto", False), ("b.csv", "csv", False), ("c.csv", "livelink", False),
+                                    ("d.npy", kmtalk.ExportFormat.NPY, True), ("e.glb", "glb", True)]:
+            target = tmp_path / name
+            animation.save(target, rig if with_rig else None, fmt)
+            chosen = kmtalk.ExportFormat.parse(fmt if fmt != "auto" else name.split(".")[1])
+            assert target.read_bytes() == animation.to_bytes(chosen, rig if with_rig else None), name
+        exported = json.loads((tmp_path / "a.json").read_text())
+        np.testing.assert_allclose(np.array(exported["frames"]), animation.weights, atol=1e-6)
+        assert exported["channels"] == list(animation.channel_names)
+        assert (tmp_path / "c.csv").read_text().startswith("Timecode,BlendShapeCount,EyeBlinkLeft,")
+        vertices = np.load(tmp_path / "d.npy")
+        np.testing.assert_array_equal(vertices, animation.vertices(rig))
+        (tmp_path / "seq").mkdir()
+        animation.save(tmp_path / "seq" / "face.obj", rig)
+        files = sorted(p.name for p in (tmp_path / "seq").iterdir())
+        assert len(files) == animation.frame_count and files[0] == "face_000001.obj"
+
+
+def test_export_errors(animation, tmp_path):
+    with pytest.raises(kmtalk.InvalidArgumentError, match="GLB export needs a rig"):
+        animation.save(tmp_path / "x.glb")
+    with pytest.raises(kmtalk.InvalidArgumentError, match="OBJ export needs a rig"):
+        animation.save(tmp_path / "x.obj", None, "obj")
+    with pytest.raises(kmtalk.InvalidArgumentError, match="cannot tell the export format"):
+        animation.save(tmp_path / "x.txt")
+    with pytest.raises(kmtalk.InvalidArgumentError, match="unknown export format"):
+        animation.save(tmp_path / "x.json", None, "fbx")
+    with pytest.raises(kmtalk.FileIOError, match="no-such-dir"):
+        animation.save(tmp_path / "no-such-dir" / "x.json")
+    assert list(tmp_path.iterdir()) == []
+    # The raw layer: NULL arguments and an unknown enum value give statuses, never a crash.
+    assert _lib.kmt_animation_save(None, None, b"x.json", _lib.KMT_EXPORT_JSON) == _lib.KMT_ERR_INVALID_ARGUMENT
+    assert _lib.kmt_animation_save(animation._ptr(), None, None, _lib.KMT_EXPORT_JSON) == _lib.KMT_ERR_INVALID_ARGUMENT
+    assert _lib.kmt_animation_save(animation._ptr(), None, b"x.json", 42) == _lib.KMT_ERR_INVALID_ARGUMENT
+    assert b"format 42" in _lib.kmt_last_error()
+
+
+# --------------------------------------------------------------------------
+# A GLB written by the CLI, read with pygltflib
+# --------------------------------------------------------------------------
+
+
+def find_cli() -> Path:
+    env = os.environ.get("KMTALK_CLI")
+    if env:
+        return Path(env)
+    library = Path(_lib.library_path())
+    beside = library.parent / "kmtalk"
+    return beside if beside.is_file() else REPO_ROOT / ".build" / "debug" / "kmtalk"
+
+
+def accessor_array(gltf, blob: bytes, index: int) -> np.ndarray:
+    """An accessor's elements as a float32 / uint array (rows x components)."""
+    accessor = gltf.accessors[index]
+    view = gltf.bufferViews[accessor.bufferView]
+    components = {"SCALAR": 1, "VEC2": 2, "VEC3": 3, "VEC4": 4}[accessor.type]
+    dtype = {5126: "<f4", 5125: "<u4", 5123: "<u2"}[accessor.componentType]
+    size = np.dtype(dtype).itemsize * components
+    stride = view.byteStride or size
+    start = (view.byteOffset or 0) + (accessor.byteOffset or 0)
+    assert start % np.dtype(dtype).itemsize == 0
+    assert (accessor.byteOffset or 0) + stride * (accessor.count - 1) + size <= view.byteLength
+    rows = [np.frombuffer(blob, dtype=dtype, count=components, offset=start + i * stride) for i in range(accessor.count)]
+    return np.array(rows)
+
+
+def test_cli_glb_loads_in_pygltflib(rig_file, model_path, tmp_path):
+    pygltflib = pytest.importorskip("pygltflib")
+    cli = find_cli()
+    if not cli.is_file():
+        pytest.skip(f"kmtalk CLI not built at {cli} (swift build, or set KMTALK_CLI)")
+    rig_path, arrays = rig_file
+    wav = REPO_ROOT / "examples" / "audio" / "hello.wav"
+    glb, as_json = tmp_path / "hello.glb", tmp_path / "hello.json"
+    for output in (glb, as_json):
+        run = subprocess.run([str(cli), "animate", str(wav), "--model", str(model_path), "--rig", str(rig_path),
+                              "--fps", "60", "-o", str(output)], capture_output=True, text=True, timeout=300)
+        assert run.returncode == 0, run.stderr
+    weights = json.loads(as_json.read_text())
+    frames = weights["frame_count"]
+
+    gltf = pygltflib.GLTF2().load(str(glb))
+    blob = gltf.binary_blob()
+    assert gltf.asset.version == "2.0" and gltf.asset.generator.startswith("KMTalk ")
+    assert gltf.buffers[0].byteLength <= len(blob)
+    mesh = gltf.meshes[0]
+    primitive = mesh.primitives[0]
+    assert len(primitive.targets) == len(SHAPES)
+    assert mesh.extras["targetNames"] == SHAPES
+    assert mesh.weights == [0] * len(SHAPES)
+
+    # Accessor bounds: POSITION and every morph target, in metres (the rig is in cm).
+    positions = accessor_array(gltf, blob, primitive.attributes.POSITION)
+    np.testing.assert_array_equal(positions, arrays["vertices"] * np.float32(0.01))
+    position = gltf.accessors[primitive.attributes.POSITION]
+    assert position.min == positions.min(axis=0).tolist() and position.max == positions.max(axis=0).tolist()
+    for shape, target in enumerate(primitive.targets):
+        deltas = accessor_array(gltf, blob, target["POSITION"])
+        np.testing.assert_array_equal(deltas, arrays["deltas"][shape] * np.float32(0.01))
+        accessor = gltf.accessors[target["POSITION"]]
+        assert accessor.min == deltas.min(axis=0).tolist() and accessor.max == deltas.max(axis=0).tolist()
+
+    # The animation: sampler input = one time per frame, output = frames x shapes.
+    assert len(gltf.animations) == 1
+    sampler = gltf.animations[0].samplers[0]
+    channel = gltf.animations[0].channels[0]
+    assert channel.target.path == "weights" and channel.target.node == 0
+    assert sampler.interpolation == "LINEAR"
+    times = accessor_array(gltf, blob, sampler.input)[:, 0]
+    assert gltf.accessors[sampler.input].count == frames
+    assert gltf.accessors[sampler.input].min == [0.0] and gltf.accessors[sampler.input].max == [times[-1]]
+    np.testing.assert_allclose(times, np.arange(frames) / 60.0, atol=1e-6)
+    output = accessor_array(gltf, blob, sampler.output)[:, 0].reshape(frames, len(SHAPES))
+    assert gltf.accessors[sampler.output].count == frames * len(SHAPES)
+    jaw = weights["channels"].index("jawOpen")
+    np.testing.assert_allclose(output[:, 0], np.array(weights["frames"])[:, jaw], atol=1e-6)
+    np.testing.assert_array_equal(output[:, -1], 0)  # cheekRaiser_L: no channel drives it
