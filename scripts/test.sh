@@ -26,6 +26,9 @@ KMTALK_LIB_DIR="$(pwd)/.build/debug" scripts/test-c.sh
 section "Python bindings"
 KMTALK_LIBRARY="$(pwd)/.build/debug/libKMTalk.so" scripts/test-python.sh
 
+section "Blender imports the CLI's GLB (skipped without Blender)"
+scripts/check-blender.sh
+
 section "NumPy reference and fixtures"
 scripts/test-training.sh
 

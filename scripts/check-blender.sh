@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Imports a GLB written by the CLI into Blender (headless) and checks the shape keys, the
+# animation's frame range and shape key values against the JSON export of the same
+# animation (scripts/blender_check_glb.py). Skips (exit 0) when Blender is not installed:
+# `apt-get install blender python3-numpy` (Debian bookworm: Blender 3.4; its glTF importer
+# needs NumPy, which the package does not pull in), or KMTALK_TEST_TOOLS=1
+# scripts/install-deps.sh.
+#
+#   scripts/check-blender.sh [RIG]     (default: models/kmtalk-head.rig.safetensors)
+#
+# Environment: KMTALK_CLI (default .build/debug/kmtalk), BLENDER (default blender).
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+BLENDER="${BLENDER:-blender}"
+CLI="${KMTALK_CLI:-.build/debug/kmtalk}"
+RIG="${1:-models/kmtalk-head.rig.safetensors}"
+AUDIO="examples/audio/hello.wav"
+FPS=30
+
+if ! command -v "$BLENDER" >/dev/null; then
+    echo "SKIP check-blender: $BLENDER not installed"
+    exit 0
+fi
+[[ -x "$CLI" ]] || { echo "FAIL check-blender: $CLI not built (swift build)"; exit 1; }
+[[ -f "$RIG" ]] || { echo "FAIL check-blender: rig $RIG not found"; exit 1; }
+
+WORK="$(mktemp -d "${TMPDIR:-/tmp}/kmtalk-blender.XXXXXX")"
+trap 'rm -rf "$WORK"' EXIT
+
+"$CLI" animate "$AUDIO" --rig "$RIG" --fps "$FPS" -o "$WORK/hello.glb"
+"$CLI" animate "$AUDIO" --fps "$FPS" -o "$WORK/hello.json"
+echo "check-blender: $("$BLENDER" --version 2>/dev/null | head -1), GLB $(stat -c %s "$WORK/hello.glb") bytes"
+
+set +e
+"$BLENDER" --background --factory-startup --python-exit-code 3 \
+    --python scripts/blender_check_glb.py -- "$WORK/hello.glb" "$WORK/hello.json" >"$WORK/blender.log" 2>&1
+status=$?
+set -e
+grep -E "^(PASS|FAIL)|^    frame|Error|Traceback" "$WORK/blender.log" || true
+if [[ $status -eq 0 ]] && ! grep -q "^FAIL" "$WORK/blender.log"; then
+    echo "PASS check-blender: Blender imports the CLI's GLB with matching shape keys and animation"
+else
+    echo "FAIL check-blender (blender exit $status); log:"
+    tail -30 "$WORK/blender.log" | sed 's/^/    | /'
+    exit 1
+fi
