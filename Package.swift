@@ -29,6 +29,9 @@ let package = Package(
         .systemLibrary(
             name: "CSoxr", pkgConfig: "soxr",
             providers: [.apt(["libsoxr-dev"])]),
+        .systemLibrary(
+            name: "CZlib", pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]),
         .target(name: "CKMTalk"),
         .target(
             name: "KMTalkEngine",
@@ -41,13 +44,16 @@ let package = Package(
         .executableTarget(
             name: "kmtalk",
             dependencies: [
-                "KMTalkEngine", "CKMTalk",
+                "KMTalkEngine", "CKMTalk", "CZlib",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .testTarget(
             name: "KMTalkEngineTests",
             dependencies: ["KMTalkEngine", "CKMTalk", "CSndFile"],
             exclude: ["Fixtures"]),
+        .testTarget(
+            name: "KMTalkCLITests",
+            dependencies: ["kmtalk", "KMTalkEngine", "CKMTalk", "CZlib"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -6,7 +6,7 @@
 #   KMTALK_CORPUS=1      also the speech engines, voices, texts and recorded prompts the
 #                        training corpus is built from (training/README.md)
 set -euo pipefail
-packages=(libopenblas-dev libsndfile1-dev libsoxr-dev pkg-config python3-venv)
+packages=(libopenblas-dev libsndfile1-dev libsoxr-dev zlib1g-dev pkg-config python3-venv)
 [ "${KMTALK_TEST_TOOLS:-0}" = 1 ] && packages+=(valgrind blender python3-numpy)
 if [ "${KMTALK_CORPUS:-0}" = 1 ]; then
   packages+=(

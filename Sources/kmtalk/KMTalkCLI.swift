@@ -11,6 +11,6 @@ struct KMTalkCLI: ParsableCommand {
             binary or in the source checkout it was built from.
             """,
         version: "0.1.0",
-        subcommands: [Animate.self, Info.self, Features.self, Bench.self, RigCommand.self],
+        subcommands: [Animate.self, Info.self, Features.self, Bench.self, RigCommand.self, PreviewCommand.self],
         defaultSubcommand: nil)
 }

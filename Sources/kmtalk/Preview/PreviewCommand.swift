@@ -1,0 +1,126 @@
+import ArgumentParser
+import CKMTalk
+import Foundation
+import KMTalkEngine
+
+/// `kmtalk preview AUDIO -o out.mp4|DIR [--rig RIG] [--size 512] [--fps 30] [--model M]`
+struct PreviewCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "preview",
+        abstract: "Animate an audio file on a rig and render it (MP4 via ffmpeg, or PNG frames).",
+        discussion: """
+            The rig is found from --rig, then $KMTALK_RIG, then \(Animate.defaultRigName) in the \
+            models/ folder beside the binary or the checkout. Frames are rendered in software \
+            (front orthographic camera, Lambert shading, darkened cavities). An output ending in \
+            .mp4 is encoded by ffmpeg with the audio when ffmpeg is on PATH; otherwise numbered \
+            PNGs are written into the folder (for name.mp4: the folder name/).
+            """)
+
+    @Argument(help: "Audio file.")
+    var audio: String
+
+    @Option(name: .shortAndLong, help: "Output: a .mp4 file, or a folder for PNG frames.")
+    var output: String
+
+    @Option(help: "Rig file (default: $KMTALK_RIG or models/\(Animate.defaultRigName)).")
+    var rig: String?
+
+    @Option(help: "Image width and height in pixels (even, 16-4096).")
+    var size: Int = 512
+
+    @Option(help: "Frames per second, 1-240.")
+    var fps: Double = 30
+
+    @Option(help: "Framing: full (the whole mesh) or mouth (the lower face).")
+    var crop: String = "full"
+
+    @Option(help: "Only frames FIRST-LAST (inclusive, 0-based), as PNGs: for stills.")
+    var frames: String?
+
+    @Option(help: "Model file (default: $KMTALK_MODEL or the shipped model).")
+    var model: String?
+
+    @Option(help: "OpenBLAS threads (0 = all cores).")
+    var threads: Int = 0
+
+    func validate() throws {
+        guard size >= 16, size <= 4096, size % 2 == 0 else { throw ValidationError("--size must be even and within 16-4096") }
+        guard fps >= 1, fps <= 240 else { throw ValidationError("--fps must be within 1-240") }
+        guard PreviewCrop(rawValue: crop) != nil else {
+            throw ValidationError("--crop must be one of: \(PreviewCrop.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        if frames != nil {
+            guard try frameRange() != nil else { throw ValidationError("--frames must be FIRST-LAST or N (0-based)") }
+            guard !output.lowercased().hasSuffix(".mp4") else { throw ValidationError("--frames writes PNG stills; give a folder as -o") }
+        }
+    }
+
+    /// The --frames range, or nil when malformed.
+    func frameRange() throws -> ClosedRange<Int>? {
+        guard let frames else { return nil }
+        let parts = frames.split(separator: "-", omittingEmptySubsequences: false).map { Int($0) }
+        guard let first = parts.first ?? nil, first >= 0 else { return nil }
+        if parts.count == 1 { return first...first }
+        guard parts.count == 2, let last = parts[1], last >= first else { return nil }
+        return first...last
+    }
+
+    func run() throws {
+        let rigPath = try Animate.resolveRig(rig)
+        let modelPath = try ModelLocator.resolve(model)
+        let loadedRig: Rig
+        do {
+            loadedRig = try Rig(path: rigPath)
+        } catch let error as KMTError {
+            throw CLIError(error.message)
+        }
+        let started = Date()
+        let modelHandle = try ModelHandle(path: modelPath)
+        let session = try SessionHandle(model: modelHandle, threads: threads, fps: fps)
+        let animation = try Self.animate(session, path: audio)
+        let animateSeconds = Date().timeIntervalSince(started)
+
+        let mapping = loadedRig.matcher.match(animation.channels)
+        let driven = mapping.drivers.compactMap { $0 }.count
+        RigFileOutput.standardError("\(rigPath): \(loadedRig.vertexCount) vertices, \(driven) of \(loadedRig.shapeCount) shapes driven by the model's \(animation.channels.count) channels")
+
+        var sink: any FrameSink
+        if output.lowercased().hasSuffix(".mp4") {
+            if let ffmpeg = FFmpegSink.locate() {
+                sink = try FFmpegSink(ffmpeg: ffmpeg, output: output, audio: audio, width: size, height: size, fps: animation.fps)
+            } else {
+                let folder = String(output.dropLast(4))
+                RigFileOutput.standardError("note: ffmpeg is not on PATH; writing PNG frames into \(folder)/ instead of \(output)")
+                sink = try PNGDirectorySink(directory: folder, width: size, height: size)
+            }
+        } else {
+            sink = try PNGDirectorySink(directory: output, width: size, height: size)
+        }
+        let renderer = PreviewRenderer(rig: loadedRig, size: size, crop: PreviewCrop(rawValue: crop)!)
+        var range: Range<Int>?
+        if let selected = try frameRange() {
+            guard selected.lowerBound < animation.frameCount else {
+                throw CLIError("--frames \(frames ?? ""): the animation has \(animation.frameCount) frames")
+            }
+            range = selected.lowerBound..<min(selected.upperBound + 1, animation.frameCount)
+        }
+        let timings = try renderer.render(animation, frames: range, into: &sink)
+        try sink.finish()
+        let frames = max(1, timings.frames)
+        RigFileOutput.standardError(String(
+            format: "%@: %d frames at %g fps; model %.2f s, posing %.2f ms/frame, rendering %.1f ms/frame (%dx%d), output %.1f ms/frame -> %@",
+            audio, timings.frames, animation.fps, animateSeconds, timings.posing * 1000 / Double(frames),
+            timings.rendering * 1000 / Double(frames), size, size, timings.output * 1000 / Double(frames), sink.summary))
+    }
+}
+
+extension PreviewCommand {
+    /// Animates `path` and copies the weights out of the library.
+    static func animate(_ session: SessionHandle, path: String) throws -> AnimationResult {
+        var animation: OpaquePointer?
+        let status = kmt_animate_file(session.pointer, path, &animation)
+        guard status == KMT_OK, let animation else { throw libraryError(status) }
+        defer { kmt_animation_free(animation) }
+        return try AnimationResult(animation)
+    }
+}
