@@ -150,6 +150,21 @@ import Testing
         #expect(throws: KMTError.self) { try GLTFImporter.importRig(bytes: builder.glb(json: json), source: "a.glb", mesh: "body") }
     }
 
+    @Test func theEnginesGLBExportImportsBackToTheSameRig() throws {
+        var builder = RigBuilder(shapeNames: ["jawOpen", "mouthSmileLeft", "custom"], vertexCount: 8, seed: 11)
+        builder.setMetadata("units", "m")
+        let rig = try builder.load()
+        let animation = Animation(
+            values: Tensor(shape: [3, 2], data: [0, 0, 0.5, 0.25, 1, 0]), fps: 30, channelNames: ["jawOpen", "mouthSmileLeft"])
+        let glb = try AnimationExporter.encode(animation, rig: rig, format: .glb)
+        let imported = try GLTFImporter.importRig(bytes: glb, source: "export.glb").rig
+        #expect(imported.shapeNames == rig.shapeNames)
+        #expect(imported.vertices == rig.vertices)
+        #expect(imported.faces == rig.faces)
+        #expect(imported.deltas == rig.deltas.data)
+        Self.expectClose(try #require(imported.uvs), try #require(rig.uvs), "uvs flipped twice")
+    }
+
     // MARK: - Malformed files
 
     static func expectError(_ bytes: [UInt8], _ status: kmt_status, _ fragment: String, sourceLocation: SourceLocation = #_sourceLocation) {
