@@ -9,7 +9,7 @@ enum PNGEncoder {
 
     /// A PNG of `width` x `height` pixels from `rgb` (3 bytes per pixel, rows top to
     /// bottom). nil when the sizes disagree or zlib fails.
-    static func encode(rgb: [UInt8], width: Int, height: Int, level: Int32 = 6) -> [UInt8]? {
+    static func encode(rgb: [UInt8], width: Int, height: Int, level: Int32 = 3) -> [UInt8]? {
         guard width > 0, height > 0, rgb.count == width * height * 3 else { return nil }
         let filtered = filterRows(rgb, width: width, height: height)
         var compressedSize = compressBound(uLong(filtered.count))
