@@ -37,7 +37,10 @@ final class SessionHandle {
 
     /// Animates a file and copies the result out of the library.
     func animate(path: String) throws -> AnimationResult {
-        try AnimationResult(animateHandle(path: path).pointer)
+        // Keep the handle alive while copying: a temporary may be released before its
+        // pointer is used.
+        let handle = try animateHandle(path: path)
+        return try withExtendedLifetime(handle) { try AnimationResult(handle.pointer) }
     }
 
     /// Animates a file, keeping the library's animation (for kmt_animation_save).
