@@ -1,5 +1,6 @@
-"""Scores exported models on a corpus split, per language: the training metrics (phone
-accuracy, boundary F1 within 20 ms, motion and velocity error) plus lip-sync checks on the
+"""Scores exported models on a corpus split, per language: the training metrics (phone and
+articulatory-feature frame accuracy, boundary F1 within 20 ms, motion error overall and per
+channel group (jaw, lips, rest: metrics.GROUPS), velocity error) plus lip-sync checks on the
 predicted motion (bilabials closed, rounded vowels rounded, long pauses at rest). Rows:
 `all`, each language, and `recorded`: the real recorded prompts of the split (Asterisk's
 English prompts, aligned by PocketSphinx; their sentences are held out like the rest).
@@ -52,9 +53,21 @@ def score(model_path: str, corpus: str, split: str, limit=None, log=print) -> Di
         result = training_metrics(model, group, config, torch.device("cpu"))
         checks = {"bilabial_closed_pct": [], "rounded_vowel_pct": [], "pause_rest_pct": []}
         counts = {"bilabials": 0, "rounded_vowels": 0, "pauses": 0}
+        group_abs = {name: 0.0 for name in metrics.GROUPS}
+        feature_hits = feature_count = frames = 0
         with torch.no_grad():
             for item in group:
-                motion = model(torch.from_numpy(item.mel))["motion"].numpy()
+                out = model(torch.from_numpy(item.mel))
+                motion = out["motion"].numpy()
+                n = min(len(motion), item.frames)
+                errors = metrics.motion_errors(motion[:n], item.motion[:n])
+                for name in metrics.GROUPS:
+                    group_abs[name] += errors[f"mae_{name}"] * n
+                frames += n
+                if "feature_prob" in out and item.features is not None:
+                    agree = (out["feature_prob"].numpy()[:n] >= 0.5) == (item.features[:n] >= 0.5)
+                    feature_hits += int(agree.sum())
+                    feature_count += agree.size
                 c = metrics.lip_sync_checks(motion, fps, segments_from_labels(item.labels, fps), phones.features)
                 for key, n_key in (("bilabial_closed_pct", "bilabials"), ("rounded_vowel_pct", "rounded_vowels"),
                                    ("pause_rest_pct", "pauses")):
@@ -64,14 +77,18 @@ def score(model_path: str, corpus: str, split: str, limit=None, log=print) -> Di
         for key, n_key in (("bilabial_closed_pct", "bilabials"), ("rounded_vowel_pct", "rounded_vowels"),
                            ("pause_rest_pct", "pauses")):
             result[key] = 100 * sum(checks[key]) / counts[n_key] if counts[n_key] else float("nan")
+        for name in metrics.GROUPS:
+            result[f"mae_{name}"] = group_abs[name] / max(frames, 1)
+        result["feature_accuracy"] = feature_hits / feature_count if feature_count else float("nan")
         result["utterances"] = len(group)
         result["hours"] = sum(i.frames for i in group) / fps / 3600
         results[language] = result
     return results
 
 
-COLUMNS = [("utterances", "{:.0f}"), ("hours", "{:.2f}"), ("phone_accuracy", "{:.3f}"), ("boundary_f1", "{:.3f}"),
-           ("motion_mae", "{:.4f}"), ("velocity_mae", "{:.5f}"), ("bilabial_closed_pct", "{:.1f}"),
+COLUMNS = [("utterances", "{:.0f}"), ("hours", "{:.2f}"), ("phone_accuracy", "{:.3f}"), ("feature_accuracy", "{:.3f}"),
+           ("boundary_f1", "{:.3f}"), ("motion_mae", "{:.4f}"), ("mae_jaw", "{:.4f}"), ("mae_lips", "{:.4f}"),
+           ("mae_rest", "{:.4f}"), ("velocity_mae", "{:.5f}"), ("bilabial_closed_pct", "{:.1f}"),
            ("rounded_vowel_pct", "{:.1f}"), ("pause_rest_pct", "{:.1f}")]
 
 
