@@ -15,6 +15,8 @@ Outputs:
   Tests/KMTalkEngineTests/Fixtures/kmtalk_golden.safetensors  its intermediates: features, encoder, posteriors, key frames, motion
   Tests/KMTalkEngineTests/Fixtures/kmtalk-nokeys.safetensors  the direct-regression variant (CMC without key tokens)
   Tests/KMTalkEngineTests/Fixtures/nokeys_golden.safetensors  its golden outputs
+  Tests/KMTalkEngineTests/Fixtures/kmtalk-vertices.safetensors tiny vertices-space `kmtalk` model with its template (cm)
+  Tests/KMTalkEngineTests/Fixtures/vertices_golden.safetensors its golden outputs, motion (offsets) and posed vertices
   models/kmtalk-tiny-random.safetensors                       random-weight model for tests and demos
 """
 import argparse
@@ -126,8 +128,29 @@ def locator_margin(boundary, threshold):
     return min(gaps)
 
 
-def kmtalk_fixture(fixtures, rng, use_keys, model_name, golden_name, seconds):
+def face_patch_template(columns=6, rows=8):
+    """A small curved patch standing in for a face, in centimetres: a grid of
+    `columns` x `rows` vertices over x in [-5, 5], y in [-7, 7], bulging towards +z,
+    triangulated counter-clockwise seen from +z (the side the face looks to)."""
+    x = np.linspace(-5.0, 5.0, columns)
+    y = np.linspace(7.0, -7.0, rows)
+    vertices = np.array([[xi, yi, 3.0 * np.cos(xi / 7.0) * np.cos(yi / 10.0)] for yi in y for xi in x])
+    faces = []
+    for r in range(rows - 1):
+        for c in range(columns - 1):
+            top_left, top_right = r * columns + c, r * columns + c + 1
+            bottom_left, bottom_right = top_left + columns, top_right + columns
+            faces += [[bottom_left, bottom_right, top_right], [bottom_left, top_right, top_left]]
+    return f32(vertices), np.array(faces, dtype=np.int32)
+
+
+def kmtalk_fixture(fixtures, rng, use_keys, model_name, golden_name, seconds, template=None):
+    """A tiny `kmtalk` model and its golden outputs. With `template` ((vertices [V, 3],
+    faces [F, 3]) in cm) the model is vertices-space: 3V offset channels, identity
+    activation, and the template stored as `motion.template` / `motion.faces`."""
     config = kmtalk_model.tiny_config(phones.INVENTORY, use_keys=use_keys)
+    if template is not None:
+        config["motion"] = kmtalk_model.vertices_motion(len(template[0]), config["motion"]["fps"], units="cm")
     samples = test_signal(rng, seconds)
     for seed in range(100, 200):  # the first seed whose locator decisions are robust
         weights = kmtalk_model.random_weights(config, seed)
@@ -135,14 +158,20 @@ def kmtalk_fixture(fixtures, rng, use_keys, model_name, golden_name, seconds):
         if not use_keys or (locator_margin(result["boundary"], config["lkma"]["key_threshold"]) > 2e-3
                             and len(result["key_frames"]) >= 5):
             break
+    dtypes = None
+    if template is not None:
+        weights.update(kmtalk_model.template_tensors(*template))
+        dtypes = {"motion.faces": "I32"}
     write(os.path.join(fixtures, model_name), weights,
-          kmtalk_model.metadata(config, description="test model, random weights", seed=str(seed)))
+          kmtalk_model.metadata(config, description="test model, random weights", seed=str(seed)), dtypes)
     golden = {"samples": samples, "features": result["features"], "encoded": f32(result["encoded"]),
               "motion": f32(result["motion"])}
     if use_keys:
         golden.update({"phone_post": f32(result["phone_post"]), "feature_prob": f32(result["feature_prob"]),
                        "boundary": f32(result["boundary"]), "key_frames": f32(result["key_frames"]),
                        "key_poses": f32(result["key_poses"])})
+    if template is not None:
+        golden["vertices"] = f32(kmtalk_model.posed_vertices(result["motion"], template[0]))
     write(os.path.join(fixtures, golden_name), golden)
 
 
@@ -179,6 +208,8 @@ def main():
 
     kmtalk_fixture(fixtures, rng, True, "kmtalk-tiny.safetensors", "kmtalk_golden.safetensors", 2.3)
     kmtalk_fixture(fixtures, rng, False, "kmtalk-nokeys.safetensors", "nokeys_golden.safetensors", 1.1)
+    kmtalk_fixture(fixtures, rng, True, "kmtalk-vertices.safetensors", "vertices_golden.safetensors", 1.7,
+                   template=face_patch_template())
 
 
 if __name__ == "__main__":

@@ -23,6 +23,35 @@ def tiny_config(phones, use_keys=True, width=32, cmc_width=24, n_mels=40):
     return config
 
 
+def vertex_channels(vertex_count):
+    """The channels of a vertices-space model: v0.x, v0.y, v0.z, v1.x, ... (docs/model.md)."""
+    return [f"v{i}.{axis}" for i in range(vertex_count) for axis in "xyz"]
+
+
+def vertices_motion(vertex_count, fps, units="m"):
+    """`config.motion` of a vertices-space model: 3V offset channels, identity activation."""
+    motion = {"space": "vertices", "channels": vertex_channels(vertex_count), "fps": fps, "activation": "identity"}
+    if units != "m":
+        motion["units"] = units
+    return motion
+
+
+def template_tensors(vertices, faces=None):
+    """The tensors a vertices-space model stores its template in: `motion.template` F32
+    [V, 3] and optionally `motion.faces` I32 [F, 3] (write them with dtype I32)."""
+    tensors = {"motion.template": np.asarray(vertices, dtype=np.float32)}
+    if faces is not None:
+        tensors["motion.faces"] = np.asarray(faces, dtype=np.int32)
+    return tensors
+
+
+def posed_vertices(motion, template):
+    """Positions of a vertices-space model's output: template [V, 3] + offsets [T, 3V],
+    as [T, V, 3]."""
+    template = np.asarray(template, dtype=np.float64)
+    return template[None] + np.asarray(motion, dtype=np.float64).reshape(len(motion), -1, 3)
+
+
 def metadata(config, **extra):
     meta = {"format": "kmtalk", "format_version": "1", "architecture": "kmtalk",
             "config": json.dumps(config, separators=(",", ":"), ensure_ascii=False)}

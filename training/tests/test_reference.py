@@ -17,7 +17,8 @@ from kmtalk_ref import direct_model, frontend, ops, safetensors_io  # noqa: E402
 FIXTURES = ["Tests/KMTalkEngineTests/Fixtures/" + name for name in (
     "ops_golden.safetensors", "logmel_golden.safetensors", "model_golden.safetensors",
     "learned-direct.safetensors", "learned_golden.safetensors", "kmtalk-tiny.safetensors", "kmtalk_golden.safetensors",
-    "kmtalk-nokeys.safetensors", "nokeys_golden.safetensors")] + ["models/kmtalk-tiny-random.safetensors"]
+    "kmtalk-nokeys.safetensors", "nokeys_golden.safetensors", "kmtalk-vertices.safetensors",
+    "vertices_golden.safetensors")] + ["models/kmtalk-tiny-random.safetensors"]
 
 
 @pytest.fixture(scope="module")
@@ -121,3 +122,24 @@ def test_arkit_names_match_the_engine():
     swift = open(os.path.join(ROOT, "Sources", "KMTalkEngine", "Motion", "ARKitChannels.swift")).read()
     names = re.findall(r'"([A-Za-z]+)"', swift[swift.index("names"):])
     assert names == ARKIT_52 and len(names) == 52
+
+
+def test_vertices_space_fixture_template_and_outputs():
+    """The vertices-space test model: channels v<i>.x/y/z, an identity head, its template
+    (faces counter-clockwise seen from +z, indices in range) and golden vertices equal to
+    template + offsets."""
+    from kmtalk_ref import kmtalk_model
+    fixtures = os.path.join(ROOT, "Tests", "KMTalkEngineTests", "Fixtures")
+    tensors, meta = safetensors_io.load(os.path.join(fixtures, "kmtalk-vertices.safetensors"))
+    import json
+    motion = json.loads(meta["config"])["motion"]
+    template, faces = tensors["motion.template"], tensors["motion.faces"].astype(np.int64)
+    assert motion["space"] == "vertices" and motion["activation"] == "identity" and motion["units"] == "cm"
+    assert motion["channels"] == kmtalk_model.vertex_channels(len(template)) and len(motion["channels"]) == 3 * len(template)
+    assert motion["channels"][:4] == ["v0.x", "v0.y", "v0.z", "v1.x"]
+    assert faces.min() >= 0 and faces.max() < len(template)
+    a, b, c = template[faces[:, 0]], template[faces[:, 1]], template[faces[:, 2]]
+    assert np.all(np.cross(b - a, c - a)[:, 2] > 0), "faces turn counter-clockwise seen from +z"
+    golden, _ = safetensors_io.load(os.path.join(fixtures, "vertices_golden.safetensors"))
+    frames = len(golden["motion"])
+    np.testing.assert_allclose(golden["vertices"], template[None] + golden["motion"].reshape(frames, -1, 3), atol=1e-5)

@@ -22,6 +22,9 @@ public final class KMTalkModel: Sendable {
         case kmtalk(KMTalkNetwork)
     }
     let network: Network
+    /// The template mesh of a vertices-space model (its animations pose without a rig);
+    /// nil for the weight spaces.
+    public let template: VertexTemplate?
     let channelNames: CStringTable
     let architectureName: CStringTable
 
@@ -36,6 +39,14 @@ public final class KMTalkModel: Sendable {
             network = .direct(
                 weight: try weights.require("head.weight", shape: [config.motion.channels.count, config.encoder.width]),
                 bias: try weights.require("head.bias", shape: [config.motion.channels.count]))
+        }
+        if config.motion.space == "vertices" {
+            template = try VertexTemplate(weights: &weights, motion: config.motion, source: source)
+        } else {
+            template = nil
+            for name in [VertexTemplate.verticesTensor, VertexTemplate.facesTensor] where file.storedTypes[name] != nil {
+                throw KMTError.corruptModel("\(source): tensor '\(name)' belongs to motion.space 'vertices', this model's space is '\(config.motion.space)'")
+            }
         }
         try weights.checkAllUsed()
         self.config = config

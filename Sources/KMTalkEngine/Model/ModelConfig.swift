@@ -41,6 +41,13 @@ public struct MotionConfig: Sendable, Equatable {
     public var fps: Double
     /// Activation applied to the head's output ("sigmoid" for weights in 0..1).
     public var activation: Activation
+    /// The length unit of a vertices-space model's template and offsets
+    /// (`config.motion.units`, default metres); metres for the other spaces.
+    public var units: RigUnits = .meters
+
+    /// Number of template vertices V of a vertices-space model (channels / 3); nil for the
+    /// weight spaces.
+    public var vertexCount: Int? { space == "vertices" ? channels.count / 3 : nil }
 }
 
 /// Linguistic key motion acquisition (`config.lkma`, architecture `kmtalk`).
@@ -186,6 +193,18 @@ public struct ModelConfig: Sendable {
         if space == "arkit", Set(channels) != Set(ARKitChannels.names) {
             throw corrupt("motion.space 'arkit' needs exactly the 52 ARKit channel names")
         }
+        var units = RigUnits.meters
+        if space == "vertices" {
+            if let problem = VertexTemplate.channelNameProblem(channels) { throw corrupt(problem) }
+            if let unitsValue = config["motion"]?["units"] {
+                guard let text = unitsValue.stringValue, let parsed = RigUnits(rawValue: text) else {
+                    throw corrupt("motion.units must be \"m\", \"cm\" or \"mm\"")
+                }
+                units = parsed
+            }
+        } else if config["motion"]?["units"] != nil {
+            throw corrupt("motion.units belongs to motion.space 'vertices' only (this model's space is '\(space)')")
+        }
         guard let motionActivation = Activation(rawValue: try reader.string("motion", "activation")) else {
             throw corrupt("motion.activation must be sigmoid or identity")
         }
@@ -198,7 +217,7 @@ public struct ModelConfig: Sendable {
         self.architecture = architecture
         self.frontend = frontend
         self.encoder = encoder
-        self.motion = MotionConfig(space: space, channels: channels, fps: fps, activation: motionActivation)
+        self.motion = MotionConfig(space: space, channels: channels, fps: fps, activation: motionActivation, units: units)
         guard architecture == "kmtalk" else { return }
 
         let cmc = CMCConfig(

@@ -30,6 +30,30 @@ struct WeightStore {
         return tensor
     }
 
+    /// The tensor `name`, which must be stored as F32 (data, not weights: no rounding
+    /// allowed) with exactly `shape` and finite values; `why` explains in the error for
+    /// a missing tensor what needs it.
+    mutating func requireFloat32(_ name: String, shape: [Int], why: String) throws -> Tensor {
+        guard let dtype = file.storedTypes[name] else {
+            throw KMTError.corruptModel("\(source): missing tensor '\(name)' \(shape): \(why)")
+        }
+        guard dtype == .f32 else {
+            throw KMTError.corruptModel("\(source): tensor '\(name)' is \(dtype.rawValue), expected F32")
+        }
+        return try require(name, shape: shape)
+    }
+
+    /// The integer tensor `name` stored as `dtype`, or nil when the file has no such
+    /// tensor. Errors: KMT_ERR_CORRUPT_MODEL for another dtype.
+    mutating func optionalIntegers(_ name: String, dtype: SafeTensorsDType) throws -> IntegerTensor? {
+        guard let stored = file.storedTypes[name] else { return nil }
+        guard stored == dtype, let tensor = file.integerTensors[name] else {
+            throw KMTError.corruptModel("\(source): tensor '\(name)' is \(stored.rawValue), expected \(dtype.rawValue)")
+        }
+        used.insert(name)
+        return tensor
+    }
+
     /// Throws when the file holds tensors the architecture never asked for (a sign of a
     /// mismatched export).
     func checkAllUsed() throws {

@@ -1,5 +1,9 @@
 /// An immutable animation result: `frames x channels` weights at `fps`, with channel
 /// names. What `kmt_animation` points to.
+///
+/// An animation of a vertices-space model (docs/model.md) holds per-frame vertex offsets
+/// (channels `v0.x, v0.y, v0.z, ...`) and carries the model's `template`, so it poses
+/// into geometry without a rig (`AnimationMesh`).
 public final class Animation: Sendable {
     /// Row-major [frames, channels].
     public let values: Tensor
@@ -10,6 +14,9 @@ public final class Animation: Sendable {
     /// The model that produced the animation: its file path or "model buffer"; nil when
     /// unknown.
     public let model: String?
+    /// The template mesh the values are offsets from (vertices-space models); nil when the
+    /// values are blendshape weights.
+    public let template: VertexTemplate?
     let names: CStringTable
 
     public init(values: Tensor, fps: Double, channelNames: [String], source: String? = nil, model: String? = nil) {
@@ -18,7 +25,23 @@ public final class Animation: Sendable {
         self.fps = fps
         self.source = source
         self.model = model
+        self.template = nil
         self.names = CStringTable(channelNames)
+    }
+
+    /// An animation of vertex offsets from `template`: `values` [frames, 3V], channels
+    /// named `v0.x, v0.y, v0.z, ...`. Errors: KMT_ERR_INVALID_ARGUMENT when `values` is
+    /// not [frames, 3V] for the template's V.
+    public init(values: Tensor, fps: Double, template: VertexTemplate, source: String? = nil, model: String? = nil) throws {
+        guard values.shape.count == 2, values.shape[1] == template.vertexCount * 3 else {
+            throw KMTError.invalidArgument("vertex offsets of shape \(values.shape) do not fit a template of \(template.vertexCount) vertices ([frames, \(template.vertexCount * 3)] expected)")
+        }
+        self.values = values
+        self.fps = fps
+        self.source = source
+        self.model = model
+        self.template = template
+        self.names = CStringTable(VertexTemplate.channelNames(vertexCount: template.vertexCount))
     }
 
     public var frameCount: Int { values.shape[0] }

@@ -1,0 +1,99 @@
+import CKMTalk
+
+/// The template mesh of a vertices-space model (docs/model.md, "Vertices space"): the
+/// neutral positions the model's per-frame offsets are added to, and optionally the
+/// triangles that make them a surface. Loaded and validated with the model; every
+/// animation of such a model carries it, so it poses without a rig. Immutable.
+public struct VertexTemplate: Sendable {
+    /// Tensor holding the neutral positions, F32 [V, 3].
+    static let verticesTensor = "motion.template"
+    /// Tensor holding the triangles, I32 [F, 3] (optional).
+    static let facesTensor = "motion.faces"
+    /// Axis suffixes of a vertex's three channels, in channel order.
+    static let axes = ["x", "y", "z"]
+
+    /// Number of vertices V (at least 1).
+    public let vertexCount: Int
+    /// Neutral positions, V x 3 floats, in `units`.
+    public let vertices: [Float]
+    /// Triangles, F x 3 vertex indices in 0..<V (counter-clockwise seen from outside);
+    /// empty when the model has none (the template is then a point set).
+    public let faces: [Int32]
+    /// The length unit of `vertices` and of the model's offsets.
+    public let units: RigUnits
+
+    /// Number of triangles F (0 for a point set).
+    public var faceCount: Int { faces.count / 3 }
+
+    /// A template from its parts. Errors: KMT_ERR_INVALID_ARGUMENT when `vertices` is not
+    /// V x 3 finite floats with V >= 1, or `faces` not triangles of indices in 0..<V.
+    public init(vertices: [Float], faces: [Int32] = [], units: RigUnits = .meters) throws {
+        guard !vertices.isEmpty, vertices.count % 3 == 0 else {
+            throw KMTError.invalidArgument("a template needs V x 3 floats (V >= 1), got \(vertices.count)")
+        }
+        if let bad = vertices.firstIndex(where: { !$0.isFinite }) {
+            throw KMTError.invalidArgument("template element \(bad) is not finite")
+        }
+        let vertexCount = vertices.count / 3
+        guard faces.count % 3 == 0 else {
+            throw KMTError.invalidArgument("template faces need F x 3 indices, got \(faces.count)")
+        }
+        if let bad = faces.firstIndex(where: { $0 < 0 || Int($0) >= vertexCount }) {
+            throw KMTError.invalidArgument("template face \(bad / 3) refers to vertex \(faces[bad]), outside 0..<\(vertexCount)")
+        }
+        self.vertexCount = vertexCount
+        self.vertices = vertices
+        self.faces = faces
+        self.units = units
+    }
+
+    /// The template of a vertices-space model, taken from its weights (`motion.template`
+    /// F32 [V, 3], finite; `motion.faces` I32 [F, 3] with F >= 1 and indices in 0..<V,
+    /// optional). Errors: KMT_ERR_CORRUPT_MODEL naming `source` and the tensor.
+    init(weights: inout WeightStore, motion: MotionConfig, source: String) throws {
+        func corrupt(_ detail: String) -> KMTError { .corruptModel("\(source): \(detail)") }
+        let vertexCount = motion.channels.count / 3
+        let vertices = try weights.requireFloat32(
+            Self.verticesTensor, shape: [vertexCount, 3],
+            why: "motion.space 'vertices' with \(motion.channels.count) channels needs its template")
+        var faces: [Int32] = []
+        if let indices = try weights.optionalIntegers(Self.facesTensor, dtype: .i32) {
+            guard indices.shape.count == 2, indices.shape[1] == 3, indices.shape[0] >= 1 else {
+                throw corrupt("tensor '\(Self.facesTensor)' has shape \(indices.shape), expected [F, 3] with F >= 1")
+            }
+            if let bad = indices.data.firstIndex(where: { $0 < 0 || $0 >= vertexCount }) {
+                throw corrupt("tensor '\(Self.facesTensor)': face \(bad / 3) refers to vertex \(indices.data[bad]), outside 0..<\(vertexCount)")
+            }
+            faces = indices.data.map { Int32(truncatingIfNeeded: $0) }
+        }
+        self.vertexCount = vertexCount
+        self.vertices = vertices.data
+        self.faces = faces
+        self.units = motion.units
+    }
+
+    /// The channel names of a V-vertex template: `v0.x, v0.y, v0.z, v1.x, ...`.
+    public static func channelNames(vertexCount: Int) -> [String] {
+        var names: [String] = []
+        names.reserveCapacity(vertexCount * 3)
+        for vertex in 0..<vertexCount {
+            for axis in axes { names.append("v\(vertex).\(axis)") }
+        }
+        return names
+    }
+
+    /// Why `channels` cannot be the channels of a vertices-space model, or nil when they
+    /// are exactly `v0.x, v0.y, v0.z, ..., v<V-1>.z` for some V >= 1.
+    static func channelNameProblem(_ channels: [String]) -> String? {
+        guard channels.count % 3 == 0 else {
+            return "motion.space 'vertices' needs 3 channels per vertex, got \(channels.count)"
+        }
+        for (index, name) in channels.enumerated() {
+            let expected = "v\(index / 3).\(axes[index % 3])"
+            if name != expected {
+                return "motion.space 'vertices': channel \(index) is '\(name)', expected '\(expected)' (channels are v<i>.x, v<i>.y, v<i>.z per vertex, in vertex order)"
+            }
+        }
+        return nil
+    }
+}
