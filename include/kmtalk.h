@@ -443,22 +443,47 @@ kmt_status kmt_rig_read_faces(const kmt_rig *rig, int32_t *buffer,
                               size_t buffer_length, size_t *out_written);
 
 /**
- * Poses frames [first_frame, first_frame + frame_count) of `animation` on
- * `rig`: matches the animation's channels to the rig's shapes by name (see
- * above; shapes no channel drives keep weight 0), then writes frame_count x
- * V x 3 floats into `buffer`, frame by frame, vertex by vertex: positions
- * (KMT_VERTICES_ABSOLUTE) or offsets from the neutral mesh
- * (KMT_VERTICES_OFFSETS). `buffer_length` is the buffer's capacity in
- * floats; *out_written (may be NULL) receives the number of floats needed,
- * which are written unless the buffer is too small (KMT_ERR_BUFFER_TOO_SMALL).
- * A range past the end, an unknown mode or a NULL animation or rig is
- * KMT_ERR_INVALID_ARGUMENT.
+ * Poses frames [first_frame, first_frame + frame_count) of `animation` and
+ * writes frame_count x V x 3 floats into `buffer`, frame by frame, vertex by
+ * vertex: positions (KMT_VERTICES_ABSOLUTE) or offsets from the neutral mesh
+ * (KMT_VERTICES_OFFSETS).
+ * - An animation of blendshape weights (models of space "arkit" or "rig")
+ *   poses `rig`: its channels are matched to the rig's shapes by name (see
+ *   above; shapes no channel drives keep weight 0); V is the rig's.
+ * - An animation of a vertices-space model carries the model's template
+ *   mesh (kmt_animation_vertex_count() > 0) and poses without a rig: pass
+ *   `rig` = NULL; positions are template + offsets, in the model's units
+ *   (config.motion.units, "m" unless the model says otherwise).
+ * `buffer_length` is the buffer's capacity in floats; *out_written (may be
+ * NULL) receives the number of floats needed, which are written unless the
+ * buffer is too small (KMT_ERR_BUFFER_TOO_SMALL).
+ * KMT_ERR_INVALID_ARGUMENT: a range past the end, an unknown mode, a NULL
+ * animation, a NULL rig for an animation of weights ("needs a rig"), or a
+ * rig given for a vertices-space animation.
  */
 kmt_status kmt_animation_vertices(const kmt_animation *animation,
                                   const kmt_rig *rig, size_t first_frame,
                                   size_t frame_count, kmt_vertex_mode mode,
                                   float *buffer, size_t buffer_length,
                                   size_t *out_written);
+
+/**
+ * Number of vertices V of the template mesh an animation of a vertices-space
+ * model carries (its channels are the 3V offsets "v0.x", "v0.y", "v0.z",
+ * "v1.x", ...); 0 for an animation of blendshape weights and for NULL.
+ */
+size_t kmt_animation_vertex_count(const kmt_animation *animation);
+
+/**
+ * Copies the triangles of a vertices-space animation's template into
+ * `buffer`: F x 3 vertex indices (0-based, counter-clockwise seen from
+ * outside). F is 0 when the model has no faces (the template is a point
+ * set). Sizes as kmt_rig_read_vertices(), in int32_t elements. An animation
+ * of blendshape weights (or NULL) is KMT_ERR_INVALID_ARGUMENT.
+ */
+kmt_status kmt_animation_read_faces(const kmt_animation *animation,
+                                    int32_t *buffer, size_t buffer_length,
+                                    size_t *out_written);
 
 /**
  * Lists the animation channels that drive no shape of `rig`: their indices
@@ -503,6 +528,9 @@ kmt_status kmt_rig_shape_channels(const kmt_rig *rig,
  * formats (GLB, OBJ, PLY, NPY with a rig) pose a rig, matching the
  * animation's channels to its shapes by name as kmt_animation_vertices()
  * does (shapes no channel drives keep weight 0).
+ * An animation of a vertices-space model carries its own template mesh:
+ * NPY, OBJ and PLY pose it with `rig` = NULL (a rig is refused), JSON and
+ * CSV write its offsets as channels, GLB and Live Link Face CSV refuse it.
  */
 
 /** File formats of kmt_animation_save(). Values are stable; new ones are
@@ -532,37 +560,46 @@ typedef enum kmt_export_format {
     KMT_EXPORT_LIVE_LINK_CSV = 3,
     /** NumPy .npy (format 1.0, little-endian float32 '<f4', C order): without
         a rig the weights, shape (frames, channels); with a rig the posed
-        vertex positions, shape (frames, V, 3), in the rig's units. */
+        vertex positions, shape (frames, V, 3), in the rig's units. For a
+        vertices-space animation (no rig) the positions template + offsets,
+        shape (frames, V, 3), in the model's units. */
     KMT_EXPORT_NPY = 4,
     /** glTF 2.0 binary (needs a rig): the rig's neutral mesh (POSITION,
         NORMAL, TEXCOORD_0 when the rig has texture coordinates, indices), one
         morph target per rig shape named in mesh.extras.targetNames, and one
         animation "speech" driving the morph weights (LINEAR, keyframes at
-        i / fps seconds). Lengths are converted to metres. */
+        i / fps seconds). Lengths are converted to metres. Vertices-space
+        animations are refused (use OBJ, PLY or NPY). */
     KMT_EXPORT_GLB = 5,
-    /** One Wavefront OBJ per frame (needs a rig): the posed vertices in the
-        rig's units, texture coordinates when the rig has them, the rig's
-        triangles. `path` names the sequence: "dir/face.obj" writes
-        dir/face_000001.obj, dir/face_000002.obj, ... (at least 6 digits). */
+    /** One Wavefront OBJ per frame (needs a rig, or a vertices-space
+        animation): the posed vertices in the rig's (model's) units, texture
+        coordinates when the rig has them, the triangles (a vertices-space
+        model without faces gives vertices only). `path` names the sequence:
+        "dir/face.obj" writes dir/face_000001.obj, dir/face_000002.obj, ...
+        (at least 6 digits). */
     KMT_EXPORT_OBJ = 6,
-    /** One binary little-endian PLY per frame (needs a rig), named as for
-        KMT_EXPORT_OBJ: float x y z (and s t texture coordinates when the rig
-        has them) per vertex, the rig's triangles. */
+    /** One binary little-endian PLY per frame (needs a rig, or a
+        vertices-space animation), named as for KMT_EXPORT_OBJ: float x y z
+        (and s t texture coordinates when the rig has them) per vertex, the
+        triangles (no face element for a vertices-space model without
+        faces). */
     KMT_EXPORT_PLY = 7
 } kmt_export_format;
 
 /**
  * Saves `animation` to `path` in `format`. `rig` may be NULL for the weight
  * formats (JSON, CSV, Live Link CSV, NPY of weights); GLB, OBJ and PLY need
- * one. The write is atomic: the data goes to a temporary file beside the
+ * one, except for vertices-space animations, which take none. The write is atomic: the data goes to a temporary file beside the
  * target, renamed into place only when complete (for OBJ and PLY, once every
  * frame's file is complete), so a failed call leaves no partial file and
  * existing files untouched. Files are created with the usual permissions
  * (0666 less the umask); an existing file is replaced.
  * Errors: KMT_ERR_INVALID_ARGUMENT (NULL animation or path, an unknown
  * format, an extension KMT_EXPORT_AUTO does not know, a geometry format
- * without a rig: "GLB export needs a rig", a Live Link CSV at a fractional
- * frame rate, GLB/OBJ/PLY of an animation without frames, a GLB over 4 GiB),
+ * without a rig: "GLB export needs a rig", a rig with a vertices-space
+ * animation, GLB or Live Link CSV of a vertices-space animation, a Live
+ * Link CSV at a fractional frame rate, GLB/OBJ/PLY of an animation without
+ * frames, a GLB over 4 GiB),
  * KMT_ERR_IO (the directory does not exist or is not writable, a directory
  * in the way, a full disk; kmt_last_error() names the path).
  * Thread safety: reads the animation and the rig only; any thread may save

@@ -42,7 +42,8 @@ import Testing
             let line = try need(header.first { $0.hasPrefix("element \(element) ") })
             return try need(Int(line.split(separator: " ")[2]))
         }
-        let vertexCount = try count("vertex"), faceCount = try count("face")
+        let vertexCount = try count("vertex")
+        let faceCount = header.contains { $0.hasPrefix("element face ") } ? try count("face") : 0
         let withUVs = header.contains("property float s")
         let reader = ByteReader(bytes: bytes)
         var offset = end + marker.count

@@ -199,7 +199,7 @@ import Testing
         #expect(lastError == "animation is NULL")
         #expect(written == 0)
         #expect(kmt_animation_vertices(animation, nil, 0, 1, KMT_VERTICES_ABSOLUTE, &buffer, 100, &written) == KMT_ERR_INVALID_ARGUMENT)
-        #expect(lastError == "rig is NULL")
+        #expect(lastError.hasPrefix("posing this animation needs a rig"), "\(lastError)")
         var indices = [Int](repeating: 0, count: 4)
         var drivers = [Int32](repeating: 0, count: 6)
         #expect(kmt_rig_unmatched_channels(nil, animation, &indices, 4, nil) == KMT_ERR_INVALID_ARGUMENT)

@@ -123,6 +123,9 @@ int header_check(void) {
     kmt_status (*p_animation_vertices)(const kmt_animation *, const kmt_rig *, size_t, size_t,
                                        kmt_vertex_mode, float *, size_t, size_t *) =
         kmt_animation_vertices;
+    size_t (*p_animation_vertex_count)(const kmt_animation *) = kmt_animation_vertex_count;
+    kmt_status (*p_animation_read_faces)(const kmt_animation *, int32_t *, size_t, size_t *) =
+        kmt_animation_read_faces;
     kmt_status (*p_rig_unmatched_channels)(const kmt_rig *, const kmt_animation *, size_t *, size_t,
                                            size_t *) = kmt_rig_unmatched_channels;
     kmt_status (*p_rig_unmatched_shapes)(const kmt_rig *, const kmt_animation *, size_t *, size_t,
@@ -169,6 +172,7 @@ int header_check(void) {
     (void)p_rig_load_file; (void)p_rig_load_memory; (void)p_rig_free; (void)p_rig_vertex_count;
     (void)p_rig_face_count; (void)p_rig_shape_count; (void)p_rig_shape_name; (void)p_rig_metadata;
     (void)p_rig_read_vertices; (void)p_rig_read_faces; (void)p_animation_vertices;
+    (void)p_animation_vertex_count; (void)p_animation_read_faces;
     (void)p_rig_unmatched_channels; (void)p_rig_unmatched_shapes; (void)p_rig_shape_channels;
     (void)p_animation_save; (void)p_animation_save_to_memory;
     (void)mode; (void)tagged_mode; (void)formats; (void)tagged_format;

@@ -97,6 +97,8 @@ CHECK_FN(kmt_rig_read_vertices, kmt_status (*)(const kmt_rig *, float *, size_t,
 CHECK_FN(kmt_rig_read_faces, kmt_status (*)(const kmt_rig *, int32_t *, size_t, size_t *));
 CHECK_FN(kmt_animation_vertices, kmt_status (*)(const kmt_animation *, const kmt_rig *, size_t, size_t,
                                                 kmt_vertex_mode, float *, size_t, size_t *));
+CHECK_FN(kmt_animation_vertex_count, size_t (*)(const kmt_animation *));
+CHECK_FN(kmt_animation_read_faces, kmt_status (*)(const kmt_animation *, int32_t *, size_t, size_t *));
 CHECK_FN(kmt_rig_unmatched_channels,
          kmt_status (*)(const kmt_rig *, const kmt_animation *, size_t *, size_t, size_t *));
 CHECK_FN(kmt_rig_unmatched_shapes,

@@ -130,7 +130,7 @@ public func kmt_animation_vertices(
     outWritten?.pointee = 0
     return apiCall {
         let animation = try requireAnimation(animationHandle)
-        let rig = try requireRig(rigHandle)
+        let mesh = try AnimationMesh(animation: animation, rig: rig(rigHandle))
         let vertexMode: VertexMode
         switch mode {
         case KMT_VERTICES_ABSOLUTE: vertexMode = .absolute
@@ -142,18 +142,17 @@ public func kmt_animation_vertices(
         guard firstFrame >= 0, frameCount >= 0, !overflow, end <= animation.frameCount else {
             throw KMTError.invalidArgument("frames [\(UInt(bitPattern: firstFrame)), +\(UInt(bitPattern: frameCount))) lie outside the animation's \(animation.frameCount) frames")
         }
-        let solver = VertexSolver(rig: rig, channelNames: animation.channelNames)
-        let (needed, tooLarge) = frameCount.multipliedReportingOverflow(by: solver.floatsPerFrame)
+        let (needed, tooLarge) = frameCount.multipliedReportingOverflow(by: mesh.floatsPerFrame)
         guard !tooLarge else {
-            throw KMTError(KMT_ERR_OUT_OF_MEMORY, "\(frameCount) frames of \(rig.vertexCount) vertices overflow a size")
+            throw KMTError(KMT_ERR_OUT_OF_MEMORY, "\(frameCount) frames of \(mesh.vertexCount) vertices overflow a size")
         }
         outWritten?.pointee = needed
         guard bufferLength < 0 || bufferLength >= needed else {
-            throw KMTError(KMT_ERR_BUFFER_TOO_SMALL, "buffer holds \(bufferLength) floats, \(needed) needed (\(frameCount) frames x \(rig.vertexCount) vertices x 3)")
+            throw KMTError(KMT_ERR_BUFFER_TOO_SMALL, "buffer holds \(bufferLength) floats, \(needed) needed (\(frameCount) frames x \(mesh.vertexCount) vertices x 3)")
         }
         guard needed > 0 else { return }
         guard let buffer else { throw KMTError.invalidArgument("buffer is NULL") }
-        try solver.vertices(
+        try mesh.vertices(
             of: animation, frames: firstFrame..<end, mode: vertexMode,
             into: UnsafeMutableBufferPointer(start: buffer, count: needed))
     }

@@ -17,27 +17,51 @@ public enum AnimationExporter {
         return inferred
     }
 
-    /// Checks that `format` gets the rig it needs.
-    static func checkRig(_ rig: Rig?, for format: ExportFormat) throws {
-        if format.needsRig, rig == nil {
+    /// Checks that `format` can write `animation` with `rig`: geometry formats need a rig
+    /// unless the animation carries its own mesh (vertices-space models), and refuse a
+    /// rig when it does; GLB and Live Link CSV refuse vertices-space animations.
+    static func check(_ animation: Animation, rig: Rig?, for format: ExportFormat) throws {
+        if let template = animation.template {
+            switch format {
+            case .glb:
+                throw KMTError.invalidArgument("GLB export of a vertices-space animation is not supported: glTF would need one morph target per frame (\(template.vertexCount) vertices each); export OBJ, PLY or NPY instead")
+            case .liveLinkCSV:
+                throw KMTError.invalidArgument("Live Link Face CSV holds ARKit blendshape weights; this animation holds vertex offsets (a vertices-space model): export OBJ, PLY or NPY instead")
+            case .npy, .obj, .ply:
+                if rig != nil {
+                    throw KMTError.invalidArgument("\(format.displayName) export: the animation comes from a vertices-space model and carries its own \(template.vertexCount)-vertex template; pass no rig")
+                }
+            case .json, .csv:
+                break
+            }
+        } else if format.needsRig, rig == nil {
             throw KMTError.invalidArgument("\(format.displayName) export needs a rig")
         }
+    }
+
+    /// The mesh a geometry export poses, or nil when `format` writes weights (NPY without
+    /// a rig for an animation of weights).
+    static func mesh(_ animation: Animation, rig: Rig?, for format: ExportFormat) throws -> AnimationMesh? {
+        guard format.writesGeometry, rig != nil || animation.template != nil else { return nil }
+        return try AnimationMesh(animation: animation, rig: rig)
     }
 
     /// Writes `animation` to `path` in `format` (nil: by extension), atomically: on any
     /// error no file is left half written, and existing files are untouched. The
     /// sequence formats (OBJ, PLY) write one file per frame, `name_000001.ext` and so on
     /// beside `path` (see `SequencePaths`). `rig` is needed for GLB, OBJ and PLY, turns NPY
-    /// into vertices, and is ignored by the weight formats. Returns the paths written.
+    /// into vertices, and is ignored by the weight formats. An animation of a
+    /// vertices-space model carries its own mesh: NPY, OBJ and PLY pose it without a rig
+    /// (and refuse one); GLB and Live Link CSV refuse it. Returns the paths written.
     @discardableResult
     public static func save(_ animation: Animation, rig: Rig?, path: String, format: ExportFormat?) throws -> [String] {
         guard !path.isEmpty else { throw KMTError.invalidArgument("path is empty") }
         let format = try resolve(format, path: path)
-        try checkRig(rig, for: format)
+        try check(animation, rig: rig, for: format)
         var files = AtomicFileSet()
         do {
-            if format.isSequence, let rig {
-                try stageSequence(animation, rig: rig, pattern: path, format: format, into: &files)
+            if format.isSequence, let mesh = try mesh(animation, rig: rig, for: format) {
+                try stageSequence(animation, mesh: mesh, pattern: path, format: format, into: &files)
             } else {
                 try files.stage(encode(animation, rig: rig, format: format), at: path)
             }
@@ -51,15 +75,15 @@ public enum AnimationExporter {
     }
 
     /// The bytes of a single-file export (JSON, CSV, Live Link CSV, NPY, GLB). Errors:
-    /// KMT_ERR_INVALID_ARGUMENT for OBJ and PLY (one file per frame) and for a geometry
-    /// format without a rig.
+    /// KMT_ERR_INVALID_ARGUMENT for OBJ and PLY (one file per frame) and for the
+    /// mismatches `save` refuses (a geometry format without a rig, ...).
     public static func encode(_ animation: Animation, rig: Rig?, format: ExportFormat) throws -> [UInt8] {
-        try checkRig(rig, for: format)
+        try check(animation, rig: rig, for: format)
         switch format {
         case .json: return JSONExporter.encode(animation)
         case .csv: return CSVExporter.encode(animation)
         case .liveLinkCSV: return try LiveLinkCSVExporter.encode(animation)
-        case .npy: return try NPYExporter.encode(animation, rig: rig)
+        case .npy: return try NPYExporter.encode(animation, mesh: mesh(animation, rig: rig, for: format))
         case .glb:
             guard let rig else { throw KMTError.invalidArgument("GLB export needs a rig") }
             return try GLBExporter.encode(animation, rig: rig)
@@ -70,24 +94,23 @@ public enum AnimationExporter {
 
     /// Poses every frame and stages one OBJ or PLY file per frame.
     private static func stageSequence(
-        _ animation: Animation, rig: Rig, pattern: String, format: ExportFormat, into files: inout AtomicFileSet
+        _ animation: Animation, mesh: AnimationMesh, pattern: String, format: ExportFormat, into files: inout AtomicFileSet
     ) throws {
         let frameCount = animation.frameCount
         guard frameCount > 0 else { throw KMTError.invalidArgument("\(format.displayName) export: the animation has no frames") }
         let paths = SequencePaths(pattern: pattern, count: frameCount)
-        let solver = VertexSolver(rig: rig, channelNames: animation.channelNames)
         let encodeFrame: (UnsafeBufferPointer<Float>, Int, Double) -> [UInt8]
         if format == .obj {
-            let writer = OBJSequenceExporter(rig: rig)
+            let writer = OBJSequenceExporter(mesh: mesh)
             encodeFrame = { writer.encode(vertices: $0, frame: $1, frameCount: frameCount, time: $2) }
         } else {
-            let writer = PLYSequenceExporter(rig: rig)
+            let writer = PLYSequenceExporter(mesh: mesh)
             encodeFrame = { writer.encode(vertices: $0, frame: $1, frameCount: frameCount, time: $2) }
         }
-        let width = solver.floatsPerFrame
+        let width = mesh.floatsPerFrame
         for start in stride(from: 0, to: frameCount, by: framesPerBatch) {
             let end = min(start + framesPerBatch, frameCount)
-            let posed = try solver.vertices(of: animation, frames: start..<end, mode: .absolute)
+            let posed = try mesh.vertices(of: animation, frames: start..<end, mode: .absolute)
             try posed.withUnsafeBufferPointer { all in
                 for frame in start..<end {
                     let vertices = UnsafeBufferPointer(rebasing: all[((frame - start) * width)..<((frame - start + 1) * width)])

@@ -6,15 +6,17 @@ public enum ExportFormat: String, Sendable, CaseIterable {
     case csv
     /// The iPhone Live Link Face app's CSV: 61 fixed columns (`LiveLinkCSVExporter`).
     case liveLinkCSV = "livelink"
-    /// NumPy `.npy`: weights [frames, channels], or vertices [frames, V, 3] with a rig
-    /// (`NPYExporter`).
+    /// NumPy `.npy`: weights [frames, channels], or vertices [frames, V, 3] with a rig or
+    /// for a vertices-space animation (`NPYExporter`).
     case npy
     /// glTF 2.0 binary: the rig's mesh, one morph target per shape and a weights
-    /// animation (`GLBExporter`). Needs a rig.
+    /// animation (`GLBExporter`). Needs a rig; refuses vertices-space animations.
     case glb
-    /// One Wavefront OBJ per frame (`OBJSequenceExporter`). Needs a rig.
+    /// One Wavefront OBJ per frame (`OBJSequenceExporter`). Needs a rig, unless the
+    /// animation is of a vertices-space model.
     case obj
-    /// One binary PLY per frame (`PLYSequenceExporter`). Needs a rig.
+    /// One binary PLY per frame (`PLYSequenceExporter`). Needs a rig, unless the
+    /// animation is of a vertices-space model.
     case ply
 
     /// The format a file name's extension stands for (case-insensitive): `.json`, `.csv`
@@ -34,14 +36,18 @@ public enum ExportFormat: String, Sendable, CaseIterable {
         }
     }
 
-    /// Whether the format needs a rig (it writes geometry). `.npy` writes vertices when
-    /// given one and weights otherwise.
+    /// Whether the format needs a rig (it writes geometry) for an animation of blendshape
+    /// weights. `.npy` writes vertices when given one and weights otherwise. Animations
+    /// of vertices-space models carry their own mesh and take no rig.
     public var needsRig: Bool {
         switch self {
         case .glb, .obj, .ply: return true
         case .json, .csv, .liveLinkCSV, .npy: return false
         }
     }
+
+    /// Whether the format can write posed vertices: the geometry formats and NPY.
+    public var writesGeometry: Bool { needsRig || self == .npy }
 
     /// Whether the format writes one file per frame rather than one file.
     public var isSequence: Bool { self == .obj || self == .ply }

@@ -5,28 +5,28 @@ import CKMTalk
 /// a line break so that the data starts at a multiple of 64 bytes, then the array as
 /// little-endian float32 (`<f4`) in C order.
 ///
-/// Without a rig the array is the weights, shape (frames, channels); with one it is the
-/// posed vertex positions, shape (frames, V, 3), in the rig's units.
+/// Without a mesh the array is the weights, shape (frames, channels); with one (a rig, or
+/// the template of a vertices-space animation; see `AnimationMesh`) it is the posed vertex
+/// positions, shape (frames, V, 3), in the mesh's units.
 enum NPYExporter {
     /// Frames posed per sgemm when writing vertices (bounds the scratch memory).
     static let framesPerBatch = 64
 
-    /// The `.npy` bytes for `animation`, posed on `rig` when one is given.
-    static func encode(_ animation: Animation, rig: Rig?) throws -> [UInt8] {
-        guard let rig else {
+    /// The `.npy` bytes for `animation`, posed on `mesh` when one is given.
+    static func encode(_ animation: Animation, mesh: AnimationMesh?) throws -> [UInt8] {
+        guard let mesh else {
             var out = header(shape: [animation.frameCount, animation.channelCount], reserving: animation.values.data.count * 4)
             out.append(floats: animation.values.data)
             return out.bytes
         }
-        let solver = VertexSolver(rig: rig, channelNames: animation.channelNames)
-        let (total, overflow) = animation.frameCount.multipliedReportingOverflow(by: solver.floatsPerFrame * 4)
+        let (total, overflow) = animation.frameCount.multipliedReportingOverflow(by: mesh.floatsPerFrame * 4)
         guard !overflow, total < Int.max / 2 else {
-            throw KMTError(KMT_ERR_OUT_OF_MEMORY, "\(animation.frameCount) frames of \(rig.vertexCount) vertices are too large for one array")
+            throw KMTError(KMT_ERR_OUT_OF_MEMORY, "\(animation.frameCount) frames of \(mesh.vertexCount) vertices are too large for one array")
         }
-        var out = header(shape: [animation.frameCount, rig.vertexCount, 3], reserving: total)
+        var out = header(shape: [animation.frameCount, mesh.vertexCount, 3], reserving: total)
         for start in stride(from: 0, to: animation.frameCount, by: framesPerBatch) {
             let end = min(start + framesPerBatch, animation.frameCount)
-            out.append(floats: try solver.vertices(of: animation, frames: start..<end, mode: .absolute))
+            out.append(floats: try mesh.vertices(of: animation, frames: start..<end, mode: .absolute))
         }
         return out.bytes
     }

@@ -613,15 +613,40 @@ class Animation(_Handle):
             raise KeyError(name) from None
         return self.weights[:, index]
 
-    def vertices(self, rig: "Rig", first_frame: int = 0, frame_count: Optional[int] = None,
+    @property
+    def vertex_count(self) -> int:
+        """V of the template mesh an animation of a vertices-space model
+        carries (its channels are the offsets v0.x, v0.y, v0.z, ...); 0 for an
+        animation of blendshape weights."""
+        return int(_lib.kmt_animation_vertex_count(self._ptr()))
+
+    def faces(self) -> np.ndarray:
+        """The triangles of a vertices-space animation's template, a new int32
+        array F x 3 (F = 0 when the model has none). Animations of weights
+        raise InvalidArgumentError (a rig's faces: :meth:`Rig.faces`)."""
+        handle = self._ptr()
+        needed = ctypes.c_size_t()
+        status = _lib.kmt_animation_read_faces(handle, None, 0, ctypes.byref(needed))
+        if status != _lib.KMT_ERR_BUFFER_TOO_SMALL:
+            _check(status)
+        out = np.empty((needed.value // 3, 3), dtype=np.int32)
+        _check(_lib.kmt_animation_read_faces(handle, out.ctypes.data_as(ctypes.POINTER(ctypes.c_int32)),
+                                             out.size, None))
+        return out
+
+    def vertices(self, rig: Optional["Rig"] = None, first_frame: int = 0, frame_count: Optional[int] = None,
                  offsets: bool = False) -> np.ndarray:
         """Poses frames [first_frame, first_frame + frame_count) (all remaining
         when frame_count is None) on `rig`: a new float32 array frames x V x 3
         of positions, or of offsets from the neutral mesh when `offsets`.
-        Channels drive the rig's shapes by name (see :meth:`Rig.shape_channels`)."""
-        if not isinstance(rig, Rig):
-            raise TypeError(f"rig must be a kmtalk.Rig, not {type(rig).__name__}")
-        handle, rig_handle = self._ptr(), rig._ptr()
+        Channels drive the rig's shapes by name (see :meth:`Rig.shape_channels`).
+        An animation of a vertices-space model poses its own template: leave
+        `rig` None (a rig is refused); animations of weights need one."""
+        if rig is not None and not isinstance(rig, Rig):
+            raise TypeError(f"rig must be a kmtalk.Rig or None, not {type(rig).__name__}")
+        handle = self._ptr()
+        rig_handle = None if rig is None else rig._ptr()
+        vertex_count = _lib.kmt_rig_vertex_count(rig_handle) if rig is not None else self.vertex_count
         total = _lib.kmt_animation_frame_count(handle)
         if first_frame < 0 or (frame_count is not None and frame_count < 0):
             raise InvalidArgumentError(_lib.KMT_ERR_INVALID_ARGUMENT,
@@ -632,7 +657,7 @@ class Animation(_Handle):
             raise InvalidArgumentError(
                 _lib.KMT_ERR_INVALID_ARGUMENT,
                 f"frames [{first_frame}, {first_frame + frame_count}) lie outside the animation's {total} frames")
-        out = np.empty((frame_count, _lib.kmt_rig_vertex_count(rig_handle), 3), dtype=np.float32)
+        out = np.empty((frame_count, vertex_count, 3), dtype=np.float32)
         mode = _lib.KMT_VERTICES_OFFSETS if offsets else _lib.KMT_VERTICES_ABSOLUTE
         written = ctypes.c_size_t()
         _check(_lib.kmt_animation_vertices(
@@ -646,7 +671,9 @@ class Animation(_Handle):
         `format`: an :class:`ExportFormat` or its name ("json", "csv",
         "livelink", "npy", "glb", "obj", "ply"); AUTO picks it from the
         extension. GLB, OBJ and PLY need a `rig`; with one, NPY holds vertices.
-        OBJ and PLY write one file per frame (name_000001.obj, ...)."""
+        Animations of vertices-space models take no rig: NPY, OBJ and PLY pose
+        their own template, GLB refuses them. OBJ and PLY write one file per
+        frame (name_000001.obj, ...)."""
         chosen = ExportFormat.parse(format)
         rig_handle = None if rig is None else rig._ptr()
         _check(_lib.kmt_animation_save(self._ptr(), rig_handle, _fspath(path), int(chosen)))

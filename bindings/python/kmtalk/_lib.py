@@ -565,7 +565,22 @@ def kmt_rig_read_faces(rig: Any, buffer: Any, buffer_length: int, out_written: A
      POINTER(c_size_t)], kmt_status)
 def kmt_animation_vertices(animation: Any, rig: Any, first_frame: int, frame_count: int, mode: int,
                            buffer: Any, buffer_length: int, out_written: Any) -> int:
-    """Poses frames of `animation` on `rig` (frame_count x V x 3 floats)."""
+    """Poses frames of `animation` on `rig`, or on its own template for a
+    vertices-space animation with rig None (frame_count x V x 3 floats)."""
+
+
+# size_t kmt_animation_vertex_count(const kmt_animation *animation);
+@_c("kmt_animation_vertex_count", [kmt_animation_p], c_size_t)
+def kmt_animation_vertex_count(animation: Any) -> int:
+    """V of a vertices-space animation's template; 0 for weights and NULL."""
+
+
+# kmt_status kmt_animation_read_faces(const kmt_animation *animation,
+#                                     int32_t *buffer, size_t buffer_length,
+#                                     size_t *out_written);
+@_c("kmt_animation_read_faces", [kmt_animation_p, POINTER(c_int32), c_size_t, POINTER(c_size_t)], kmt_status)
+def kmt_animation_read_faces(animation: Any, buffer: Any, buffer_length: int, out_written: Any) -> int:
+    """Copies a vertices-space animation's template triangles (F x 3 int32)."""
 
 
 # kmt_status kmt_rig_unmatched_channels(const kmt_rig *rig,

@@ -219,3 +219,37 @@ def test_cli_glb_loads_in_pygltflib(rig_file, model_path, tmp_path):
     jaw = weights["channels"].index("jawOpen")
     np.testing.assert_allclose(output[:, 0], np.array(weights["frames"])[:, jaw], atol=1e-6)
     np.testing.assert_array_equal(output[:, -1], 0)  # cheekRaiser_L: no channel drives it
+
+
+def test_vertices_space_animation_poses_its_own_template(lib, rig_file, tmp_path):
+    """A vertices-space model (the engine's test fixture) carries its template: vertices()
+    without a rig are template + offsets, faces() its triangles, NPY / OBJ / PLY need no rig
+    and a rig or GLB is refused."""
+    fixture = REPO_ROOT / "Tests" / "KMTalkEngineTests" / "Fixtures" / "kmtalk-vertices.safetensors"
+    if not fixture.is_file():
+        pytest.skip("engine fixtures absent")
+    t = np.arange(16000) / 16000.0
+    with kmtalk.Model(fixture) as model, kmtalk.Session(model, threads=1) as session:
+        animation = session.animate_pcm((0.3 * np.sin(2 * np.pi * 220 * t)).astype(np.float32), 16000)
+    assert animation.vertex_count == 48 and animation.channel_count == 144
+    assert animation.channel_names[:4] == ("v0.x", "v0.y", "v0.z", "v1.x")
+    faces = animation.faces()
+    assert faces.shape == (70, 3) and faces.dtype == np.int32 and faces.max() == 47
+    offsets = animation.vertices(offsets=True)
+    np.testing.assert_array_equal(offsets, animation.weights.reshape(-1, 48, 3))
+    posed = animation.vertices()
+    template = posed - offsets
+    np.testing.assert_allclose(template, np.broadcast_to(template[0], template.shape), atol=1e-5)
+    np.testing.assert_allclose(animation.vertices(first_frame=3, frame_count=2), posed[3:5])
+    animation.save(tmp_path / "v.npy")
+    np.testing.assert_array_equal(np.load(tmp_path / "v.npy"), posed)
+    animation.save(tmp_path / "v.ply")
+    assert (tmp_path / "v_000001.ply").read_bytes().startswith(b"ply\n")
+    path, _ = rig_file
+    with kmtalk.Rig(path) as rig:
+        with pytest.raises(kmtalk.InvalidArgumentError, match="vertices-space"):
+            animation.vertices(rig)
+        with pytest.raises(kmtalk.InvalidArgumentError, match="pass no rig"):
+            animation.save(tmp_path / "r.npy", rig)
+    with pytest.raises(kmtalk.InvalidArgumentError, match="OBJ, PLY or NPY"):
+        animation.to_bytes("glb")
