@@ -7,6 +7,11 @@ Metadata: `format` = "kmtalk", `format_version` = "1", `architecture` = "kmtalk"
 `config` = the config JSON (frontend, encoder, lkma, cmc, motion), plus `metadata_extra`.
 Tensors are F32 (or F16 / BF16 with `dtype=`), named exactly as the spec. Written with
 the NumPy writer in kmtalk_ref/safetensors_io.py (no extra dependency).
+
+A vertices-space model (`config.motion.space` = "vertices", docs/model.md) carries its
+template mesh: pass `template` [V, 3] (and optionally `faces` [F, 3]) to `export`; they
+are stored as `motion.template` (always F32) and `motion.faces` (I32). `load` gives them
+back as `model.motion_template` / `model.motion_faces` (None otherwise).
 """
 from __future__ import annotations
 
@@ -72,13 +77,54 @@ def expected_shapes(config: dict) -> Dict[str, Tuple[int, ...]]:
     return shapes
 
 
-def export(model, config: Optional[dict], path: str, metadata_extra: Optional[dict] = None, dtype: str = "F32") -> dict:
+TEMPLATE = "motion.template"
+FACES = "motion.faces"
+
+
+def template_tensors(config: dict, template=None, faces=None) -> Dict[str, np.ndarray]:
+    """The template tensors of a vertices-space model, validated against `config`
+    (docs/model.md): `template` [V, 3] finite with 3V = len(motion.channels) and channels
+    v0.x, v0.y, v0.z, ...; `faces` [F, 3] indices in 0..V-1 or None. Other spaces take
+    none (an empty dict)."""
+    motion = config["motion"]
+    if motion["space"] != "vertices":
+        if template is not None or faces is not None:
+            raise ValueError(f"a template belongs to motion.space 'vertices', not '{motion['space']}'")
+        return {}
+    if template is None:
+        raise ValueError("motion.space 'vertices' needs its template ([V, 3] neutral positions)")
+    vertices = np.asarray(template, dtype=np.float64)
+    count = len(motion["channels"]) // 3
+    if vertices.shape != (count, 3) or 3 * count != len(motion["channels"]):
+        raise ValueError(f"template has shape {vertices.shape}, {len(motion['channels'])} channels need ({count}, 3)")
+    expected = [f"v{i}.{axis}" for i in range(count) for axis in "xyz"]
+    if list(motion["channels"]) != expected:
+        raise ValueError("vertices-space channels must be v0.x, v0.y, v0.z, v1.x, ... in vertex order")
+    if not np.all(np.isfinite(vertices)):
+        raise ValueError("template has non-finite values")
+    if motion.get("units", "m") not in ("m", "cm", "mm"):
+        raise ValueError("motion.units must be m, cm or mm")
+    tensors = {TEMPLATE: vertices.astype(np.float32)}
+    if faces is not None:
+        indices = np.asarray(faces)
+        if indices.ndim != 2 or indices.shape[1] != 3 or len(indices) < 1:
+            raise ValueError(f"faces have shape {indices.shape}, expected (F, 3) with F >= 1")
+        if not np.issubdtype(indices.dtype, np.integer) or indices.min() < 0 or indices.max() >= count:
+            raise ValueError(f"faces must be integer vertex indices in 0..{count - 1}")
+        tensors[FACES] = indices.astype(np.int32)
+    return tensors
+
+
+def export(model, config: Optional[dict], path: str, metadata_extra: Optional[dict] = None, dtype: str = "F32",
+           template=None, faces=None) -> dict:
     """Writes `model`'s weights with `config` (default: model.config) to `path`. `dtype`:
-    "F32", "F16" or "BF16". Checks names and shapes against the spec first. Returns the
-    metadata written."""
+    "F32", "F16" or "BF16". Checks names and shapes against the spec first. A
+    vertices-space config needs `template` [V, 3] (and takes optional `faces` [F, 3]);
+    they are written as F32 / I32 whatever `dtype`. Returns the metadata written."""
     config = config if config is not None else model.config
     if dtype not in ("F32", "F16", "BF16"):
         raise ValueError("dtype must be F32, F16 or BF16")
+    motion_tensors = template_tensors(config, template, faces)
     tensors = {name: value.detach().cpu().float().numpy() for name, value in model.state_dict().items()}
     expected = expected_shapes(config)
     missing = sorted(set(expected) - set(tensors))
@@ -96,12 +142,17 @@ def export(model, config: Optional[dict], path: str, metadata_extra: Optional[di
     os.makedirs(directory, exist_ok=True)
     # Ordered like the spec listing (stable files).
     ordered = {name: tensors[name] for name in expected}
-    safetensors_io.save(path, ordered, meta, {name: dtype for name in ordered})
+    dtypes = {name: dtype for name in ordered}
+    ordered.update(motion_tensors)
+    dtypes.update({TEMPLATE: "F32", FACES: "I32"})
+    safetensors_io.save(path, ordered, meta, {name: dtypes[name] for name in ordered})
     return meta
 
 
 def load(path: str):
-    """(KMTalkModel with the file's weights, config, metadata)."""
+    """(KMTalkModel with the file's weights, config, metadata). A vertices-space model's
+    template comes back as `model.motion_template` (float32 [V, 3]) and
+    `model.motion_faces` (int32 [F, 3] or None); both are None for other spaces."""
     import torch
 
     from .model import KMTalkModel
@@ -109,6 +160,12 @@ def load(path: str):
     if meta.get("format") != "kmtalk" or meta.get("architecture") != ARCHITECTURE:
         raise ValueError(f"{path}: not a kmtalk-architecture model ({meta.get('architecture')})")
     config = json.loads(meta["config"])
+    template = tensors.pop(TEMPLATE, None)
+    faces = tensors.pop(FACES, None)
     model = KMTalkModel(config)
     model.load_state_dict({k: torch.from_numpy(np.array(v)) for k, v in tensors.items()})
+    model.motion_template = None if template is None else np.asarray(template, dtype=np.float32)
+    model.motion_faces = None if faces is None else np.asarray(faces).astype(np.int32)
+    if config["motion"]["space"] == "vertices":
+        template_tensors(config, model.motion_template, model.motion_faces)  # validates
     return model, config, meta

@@ -368,8 +368,62 @@ def test_export_refuses_a_mismatched_config(tmp_path):
         export_module.export(model, tiny_config(use_keys=False), str(tmp_path / "x.safetensors"))
 
 
+def vertices_config(vertex_count=5, units="cm"):
+    config = tiny_config()
+    config["motion"] = {"space": "vertices", "channels": [f"v{i}.{a}" for i in range(vertex_count) for a in "xyz"],
+                        "fps": config["motion"]["fps"], "activation": "identity", "units": units}
+    return config
+
+
+def test_export_vertices_space_carries_the_template(tmp_path):
+    config = vertices_config()
+    model = sharp_model(config, seed=8)
+    template = np.arange(15, dtype=np.float32).reshape(5, 3) / 7
+    faces = np.array([[0, 1, 2], [2, 3, 4]])
+    path = tmp_path / "vertices.safetensors"
+    export_module.export(model, config, str(path), dtype="F16", template=template, faces=faces)
+    raw = open(path, "rb").read()
+    header = json.loads(raw[8:8 + int.from_bytes(raw[:8], "little")])
+    assert header["motion.template"]["dtype"] == "F32" and header["motion.template"]["shape"] == [5, 3]
+    assert header["motion.faces"]["dtype"] == "I32" and header["motion.faces"]["shape"] == [2, 3]
+    assert header["cmc.head.weight"]["dtype"] == "F16" and header["cmc.head.weight"]["shape"] == [15, 24]
+    loaded, loaded_config, _ = export_module.load(str(path))
+    assert loaded_config == config
+    np.testing.assert_array_equal(loaded.motion_template, template)
+    np.testing.assert_array_equal(loaded.motion_faces, faces)
+    assert loaded.motion_faces.dtype == np.int32
+    # Without faces the template alone; other spaces carry none.
+    export_module.export(model, config, str(tmp_path / "points.safetensors"), template=template)
+    points, _, _ = export_module.load(str(tmp_path / "points.safetensors"))
+    assert points.motion_faces is None and points.motion_template.shape == (5, 3)
+    plain = tmp_path / "arkit.safetensors"
+    export_module.export(sharp_model(tiny_config(), seed=1), None, str(plain))
+    arkit, _, _ = export_module.load(str(plain))
+    assert arkit.motion_template is None and arkit.motion_faces is None
+
+
+def test_export_refuses_a_bad_template(tmp_path):
+    config = vertices_config()
+    model = sharp_model(config, seed=9)
+    out = str(tmp_path / "x.safetensors")
+    template = np.zeros((5, 3))
+    for kwargs in (dict(), dict(template=np.zeros((4, 3))), dict(template=np.full((5, 3), np.nan)),
+                   dict(template=template, faces=np.array([[0, 1, 5]])),
+                   dict(template=template, faces=np.array([[0, 1]])),
+                   dict(template=template, faces=np.array([[0.0, 1.0, 2.0]]))):
+        with pytest.raises(ValueError):
+            export_module.export(model, config, out, **kwargs)
+    renamed = vertices_config()
+    renamed["motion"]["channels"][0] = "x0"
+    with pytest.raises(ValueError):
+        export_module.export(model, renamed, out, template=template)
+    with pytest.raises(ValueError):  # a template belongs to vertices space only
+        export_module.export(sharp_model(tiny_config()), None, out, template=template)
+
+
 @pytest.mark.parametrize("model_name, golden_name", [("kmtalk-tiny.safetensors", "kmtalk_golden.safetensors"),
-                                                     ("kmtalk-nokeys.safetensors", "nokeys_golden.safetensors")])
+                                                     ("kmtalk-nokeys.safetensors", "nokeys_golden.safetensors"),
+                                                     ("kmtalk-vertices.safetensors", "vertices_golden.safetensors")])
 def test_engine_fixtures_load_and_match_their_goldens(model_name, golden_name):
     """The Swift tests' model files load into PyTorch and reproduce the goldens."""
     fixtures = os.path.join(os.path.dirname(TRAINING), "Tests", "KMTalkEngineTests", "Fixtures")
@@ -384,3 +438,7 @@ def test_engine_fixtures_load_and_match_their_goldens(model_name, golden_name):
             assert np.abs(got[key].numpy() - golden[key]).max() < TOL, key
     if "key_frames" in golden:
         assert got["key_frames"] == golden["key_frames"].astype(int).tolist()
+    if "vertices" in golden:
+        posed = model.motion_template[None] + got["motion"].numpy().reshape(len(got["motion"]), -1, 3)
+        assert np.abs(posed - golden["vertices"]).max() < TOL
+        assert model.motion_faces is not None and model.motion_faces.shape[1] == 3
