@@ -55,7 +55,9 @@ struct Animate: ParsableCommand {
                         the animation
               obj, ply  a mesh per frame: out.obj -> out_000001.obj, ...
             glb, obj and ply pose a rig: --rig, else $KMTALK_RIG, else \(Animate.defaultRigName) \
-            in the models/ folder beside the binary or the checkout. Files are written atomically.
+            in the models/ folder beside the binary or the checkout. A vertices-space model \
+            carries its own template: npy, obj and ply write it posed without a rig (glb \
+            is refused). Files are written atomically.
             """)
 
     @Argument(help: "Audio file (WAV, FLAC, OGG/Opus, MP3, AIFF, ...; any rate 8-192 kHz, any channels).")
@@ -101,15 +103,21 @@ struct Animate: ParsableCommand {
         if output == "-", chosen.isSequence {
             throw ValidationError("\(chosen.rawValue) writes one file per frame and cannot go to stdout")
         }
+        let modelPath = try ModelLocator.resolve(model)
+        let start = Date()
+        let modelHandle = try ModelHandle(path: modelPath)
+        // A vertices-space model's animation carries its own mesh: no rig (the library
+        // refuses one for geometry); npy, obj and ply write the model's template + offsets.
+        let ownMesh = modelHandle.motionSpace == "vertices"
+        if ownMesh, let rig, chosen.needsRig || chosen == .npy {
+            throw CLIError("\(modelPath) is a vertices-space model: its animation poses the model's own template, drop --rig \(rig)")
+        }
         // A rig only where it is used: geometry formats always, NPY when asked for.
-        let rigPath: String? = chosen.needsRig ? try Self.resolveRig(rig) : (chosen == .npy ? rig : nil)
+        let rigPath: String? = ownMesh ? nil : chosen.needsRig ? try Self.resolveRig(rig) : (chosen == .npy ? rig : nil)
         if let rig, rigPath == nil {
             FileHandle.standardError.write(Data("note: --rig \(rig) is ignored by \(chosen.rawValue) output (weights only)\n".utf8))
         }
-        let modelPath = try ModelLocator.resolve(model)
-        let start = Date()
         let rigHandle = try rigPath.map { try RigHandle(path: $0) }
-        let modelHandle = try ModelHandle(path: modelPath)
         let session = try SessionHandle(model: modelHandle, threads: threads, fps: fps)
         let animation = try session.animateHandle(path: audio)
         let animated = Date()
@@ -127,6 +135,9 @@ struct Animate: ParsableCommand {
         var message = String(
             format: "%@: %d frames x %d channels at %g fps (%.2f s of audio) in %.3f s",
             audio, animation.frameCount, animation.channelCount, animation.fps, seconds, animated.timeIntervalSince(start))
+        if ownMesh, animation.vertexCount > 0 {
+            message += "; the model's template: \(animation.vertexCount) vertices"
+        }
         if let rigHandle, let rigPath {
             message += String(
                 format: "; rig %@: %d vertices, %d of %d shapes driven", rigPath, rigHandle.vertexCount,

@@ -1,4 +1,5 @@
 import CKMTalk
+import Foundation
 
 /// The C API's last error as a Swift error.
 func libraryError(_ status: kmt_status) -> CLIError {
@@ -17,6 +18,23 @@ final class ModelHandle {
     }
 
     deinit { kmt_model_free(pointer) }
+
+    /// The model's `config.motion.space` ("arkit", "rig" or "vertices"), nil when the
+    /// config cannot be read.
+    var motionSpace: String? {
+        var length = 0
+        guard kmt_model_metadata(pointer, "config", nil, 0, &length) == KMT_ERR_BUFFER_TOO_SMALL else { return nil }
+        var buffer = [UInt8](repeating: 0, count: length + 1)
+        let status = buffer.withUnsafeMutableBufferPointer { bytes in
+            bytes.withMemoryRebound(to: CChar.self) { kmt_model_metadata(pointer, "config", $0.baseAddress, $0.count, &length) }
+        }
+        guard status == KMT_OK,
+            let data = String(decoding: buffer.prefix(length), as: UTF8.self).data(using: .utf8),
+            let config = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+            let motion = config["motion"] as? [String: Any]
+        else { return nil }
+        return motion["space"] as? String
+    }
 }
 
 /// Owns a `kmt_session` handle.
@@ -63,6 +81,8 @@ final class AnimationHandle {
     var frameCount: Int { kmt_animation_frame_count(pointer) }
     var channelCount: Int { kmt_animation_channel_count(pointer) }
     var fps: Double { Double(kmt_animation_fps(pointer)) }
+    /// V of the template a vertices-space animation carries; 0 for weights.
+    var vertexCount: Int { kmt_animation_vertex_count(pointer) }
 
     /// Writes the animation to `path` with the library's exporter (atomically).
     func save(to path: String, rig: RigHandle?, format: kmt_export_format) throws {

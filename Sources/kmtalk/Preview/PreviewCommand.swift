@@ -76,6 +76,9 @@ struct PreviewCommand: ParsableCommand {
         }
         let started = Date()
         let modelHandle = try ModelHandle(path: modelPath)
+        if modelHandle.motionSpace == "vertices" {
+            throw CLIError("\(modelPath) is a vertices-space model (it predicts its own template's vertices, not rig weights); preview renders rigs: write OBJ, PLY or NPY with `kmtalk animate` instead")
+        }
         let session = try SessionHandle(model: modelHandle, threads: threads, fps: fps)
         let animation = try Self.animate(session, path: audio)
         let animateSeconds = Date().timeIntervalSince(started)
