@@ -2,10 +2,11 @@ import ArgumentParser
 import Foundation
 import KMTalkEngine
 
-/// `kmtalk bench`: sgemm throughput, model load time, real-time factor, peak memory.
+/// `kmtalk bench`: sgemm throughput, model load time, real-time factor, peak memory, and
+/// with `--rig` the cost of posing a minute of 60 fps animation on a rig.
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Measure sgemm GFLOP/s, model load time, real-time factor by stage and peak memory.")
+        abstract: "Measure sgemm GFLOP/s, model load time, real-time factor by stage and peak memory; with --rig, posing on a rig.")
 
     @Option(help: "Model file (default: $KMTALK_MODEL or the shipped model).")
     var model: String?
@@ -22,11 +23,20 @@ struct Bench: ParsableCommand {
     @Option(help: "Repetitions of each animation measurement (the best is reported).")
     var repeats: Int = 3
 
+    @Option(help: "Rig file: also time posing 1 minute of 60 fps animation (3600 frames) on it, in one call and in chunks.")
+    var rig: String?
+
+    @Option(help: "Frames per call for the chunked rig posing.")
+    var rigChunk: Int = 60
+
     func run() throws {
         let threadCounts = threads.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
         let sizes = sgemmSizes.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }.filter { $0 > 0 }
         guard !threadCounts.isEmpty, threadCounts.allSatisfy({ $0 >= 0 }) else { throw ValidationError("--threads needs counts like 1,2") }
         guard seconds > 0, seconds <= 3600 else { throw ValidationError("--seconds must be in (0, 3600]") }
+        guard (1...RigPoseBenchmark.frameCount).contains(rigChunk) else {
+            throw ValidationError("--rig-chunk must be in 1...\(RigPoseBenchmark.frameCount)")
+        }
         print("kmtalk bench: \(ProcessInfo.processInfo.activeProcessorCount) CPUs, \(cpuModel())")
 
         if !sizes.isEmpty {
@@ -78,6 +88,11 @@ struct Bench: ParsableCommand {
                 let stages = bestStages.map { String(format: "%@ %.1f ms", $0.stage, $0.seconds * 1000) }.joined(separator: ", ")
                 print(String(format: "  %d thread(s): %.3f s, real-time factor %.5f (%.0fx faster than real time), %d frames", count, best, best / seconds, seconds / best, frames))
                 print("      stages: \(stages)")
+            }
+            if let rig {
+                let minute = seconds >= RigPoseBenchmark.seconds ? samples : speechLikeSignal(seconds: RigPoseBenchmark.seconds, rate: rate)
+                try RigPoseBenchmark(rigPath: rig, chunk: rigChunk, threadCounts: threadCounts, repeats: repeats)
+                    .run(model: model, audio: minute)
             }
         } catch let error as KMTError {
             throw CLIError(error.message)
