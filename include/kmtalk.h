@@ -524,20 +524,23 @@ kmt_status kmt_rig_shape_channels(const kmt_rig *rig,
 
 /*
  * An animation can be saved in the formats below. Weight formats (JSON, CSV,
- * Live Link Face CSV, NPY without a rig) need only the animation; geometry
+ * Live Link Face CSV, NPY without a rig) and mouth cues for 2D characters
+ * (Rhubarb Lip Sync's TSV and JSON) need only the animation; geometry
  * formats (GLB, OBJ, PLY, NPY with a rig) pose a rig, matching the
  * animation's channels to its shapes by name as kmt_animation_vertices()
  * does (shapes no channel drives keep weight 0).
  * An animation of a vertices-space model carries its own template mesh:
  * NPY, OBJ and PLY pose it with `rig` = NULL (a rig is refused), JSON and
- * CSV write its offsets as channels, GLB and Live Link Face CSV refuse it.
+ * CSV write its offsets as channels, GLB, Live Link Face CSV and the mouth
+ * cues refuse it.
  */
 
 /** File formats of kmt_animation_save(). Values are stable; new ones are
     appended. */
 typedef enum kmt_export_format {
     /** By the path's extension (any case): .json, .csv (plain CSV), .npy,
-        .glb, .obj, .ply. Live Link Face CSV is only chosen explicitly. */
+        .glb, .obj, .ply, .tsv (mouth cues). Live Link Face CSV and mouth-cue
+        JSON are only chosen explicitly. */
     KMT_EXPORT_AUTO = 0,
     /** JSON text: {"fps", "frame_count", "source" (the audio file; absent for
         PCM input), "model" (the model file), "channels": [names], "frames":
@@ -583,23 +586,42 @@ typedef enum kmt_export_format {
         (and s t texture coordinates when the rig has them) per vertex, the
         triangles (no face element for a vertices-space model without
         faces). */
-    KMT_EXPORT_PLY = 7
+    KMT_EXPORT_PLY = 7,
+    /** Mouth cues for 2D characters as Rhubarb Lip Sync writes them in TSV:
+        one line "<start seconds>\t<shape>" per cue (two decimals), then a
+        last line with the end of the animation and X. Shapes are Rhubarb's
+        letters: A closed (P B M), B slightly open with clenched teeth (most
+        consonants, EE), C open (EH AE), D wide open (AA), E slightly rounded
+        (AO ER), F puckered (UW OW W), G upper teeth on the lower lip (F V), H
+        tongue raised (L), X at rest. They are read from the ARKit mouth
+        weights frame by frame (docs/export.md gives the rules), runs shorter
+        than 40 ms are merged into a neighbour except closures (A), times are
+        frame boundaries rounded to 0.01 s. Needs the channel jawOpen; the rig
+        is ignored. */
+    KMT_EXPORT_MOUTH_CUES_TSV = 8,
+    /** The same mouth cues as Rhubarb Lip Sync's JSON: {"metadata":
+        {"soundFile": the audio file ("" for PCM input), "duration": seconds},
+        "mouthCues": [{"start": s, "end": s, "value": "A"}, ...]}. Only
+        chosen explicitly (a .json path means KMT_EXPORT_JSON). */
+    KMT_EXPORT_MOUTH_CUES_JSON = 9
 } kmt_export_format;
 
 /**
  * Saves `animation` to `path` in `format`. `rig` may be NULL for the weight
- * formats (JSON, CSV, Live Link CSV, NPY of weights); GLB, OBJ and PLY need
- * one, except for vertices-space animations, which take none. The write is atomic: the data goes to a temporary file beside the
- * target, renamed into place only when complete (for OBJ and PLY, once every
- * frame's file is complete), so a failed call leaves no partial file and
- * existing files untouched. Files are created with the usual permissions
+ * and mouth-cue formats (JSON, CSV, Live Link CSV, NPY of weights, mouth
+ * cues); GLB, OBJ and PLY need one, except for vertices-space animations,
+ * which take none. The write is atomic: the data goes to a temporary file
+ * beside the target, renamed into place only when complete (for OBJ and PLY,
+ * once every frame's file is complete), so a failed call leaves no partial
+ * file and existing files untouched. Files are created with the usual permissions
  * (0666 less the umask); an existing file is replaced.
  * Errors: KMT_ERR_INVALID_ARGUMENT (NULL animation or path, an unknown
  * format, an extension KMT_EXPORT_AUTO does not know, a geometry format
  * without a rig: "GLB export needs a rig", a rig with a vertices-space
  * animation, GLB or Live Link CSV of a vertices-space animation, a Live
  * Link CSV at a fractional frame rate, GLB/OBJ/PLY of an animation without
- * frames, a GLB over 4 GiB),
+ * frames, a GLB over 4 GiB, mouth cues of an animation without a jawOpen
+ * channel),
  * KMT_ERR_IO (the directory does not exist or is not writable, a directory
  * in the way, a full disk; kmt_last_error() names the path).
  * Thread safety: reads the animation and the rig only; any thread may save
@@ -612,7 +634,7 @@ kmt_status kmt_animation_save(const kmt_animation *animation,
 
 /**
  * Encodes `animation` in a single-file `format` (JSON, CSV, Live Link CSV,
- * NPY or GLB; not AUTO, OBJ or PLY) into the caller's `buffer` of
+ * NPY, GLB or mouth cues; not AUTO, OBJ or PLY) into the caller's `buffer` of
  * `buffer_size` bytes, exactly the bytes kmt_animation_save() would write.
  * `rig` as for kmt_animation_save(). *out_size (may be NULL) receives the
  * number of bytes needed, which are written unless the buffer is too small

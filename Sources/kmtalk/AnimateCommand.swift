@@ -5,8 +5,11 @@ import Foundation
 /// The output formats of `kmtalk animate`, as `--format` names them.
 enum AnimationFormat: String, CaseIterable {
     case json, csv, livelink, npy, glb, obj, ply
+    case cuesTSV = "cues-tsv"
+    case cuesJSON = "cues-json"
 
-    /// The format a file extension implies (`.csv` is plain CSV), or nil.
+    /// The format a file extension implies (`.csv` is plain CSV, `.tsv` mouth cues; cue
+    /// JSON only by --format), or nil.
     init?(path: String) {
         switch URL(fileURLWithPath: path).pathExtension.lowercased() {
         case "json": self = .json
@@ -15,6 +18,7 @@ enum AnimationFormat: String, CaseIterable {
         case "glb": self = .glb
         case "obj": self = .obj
         case "ply": self = .ply
+        case "tsv": self = .cuesTSV
         default: return nil
         }
     }
@@ -29,6 +33,8 @@ enum AnimationFormat: String, CaseIterable {
         case .glb: return KMT_EXPORT_GLB
         case .obj: return KMT_EXPORT_OBJ
         case .ply: return KMT_EXPORT_PLY
+        case .cuesTSV: return KMT_EXPORT_MOUTH_CUES_TSV
+        case .cuesJSON: return KMT_EXPORT_MOUTH_CUES_JSON
         }
     }
 
@@ -38,9 +44,12 @@ enum AnimationFormat: String, CaseIterable {
 
     /// Whether the format writes one file per frame.
     var isSequence: Bool { self == .obj || self == .ply }
+
+    /// Whether the format writes mouth cues rather than the animation itself.
+    var isCues: Bool { self == .cuesTSV || self == .cuesJSON }
 }
 
-/// `kmtalk animate AUDIO -o OUT.{json,csv,npy,glb,obj,ply}`
+/// `kmtalk animate AUDIO -o OUT.{json,csv,npy,glb,obj,ply,tsv}`
 struct Animate: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Animate an audio file and write the animation (weights, or a rig's mesh).",
@@ -54,6 +63,9 @@ struct Animate: ParsableCommand {
               glb       glTF 2.0: the rig's mesh, a morph target per shape and
                         the animation
               obj, ply  a mesh per frame: out.obj -> out_000001.obj, ...
+              cues-tsv  mouth cues for 2D characters (Rhubarb Lip Sync's shapes
+                        A-H and X): "<seconds>\t<shape>" per cue (.tsv)
+              cues-json the same cues as Rhubarb's JSON (only by --format)
             glb, obj and ply pose a rig: --rig, else $KMTALK_RIG, else \(Animate.defaultRigName) \
             in the models/ folder beside the binary or the checkout. A vertices-space model \
             carries its own template: npy, obj and ply write it posed without a rig (glb \
@@ -63,7 +75,7 @@ struct Animate: ParsableCommand {
     @Argument(help: "Audio file (WAV, FLAC, OGG/Opus, MP3, AIFF, ...; any rate 8-192 kHz, any channels).")
     var audio: String
 
-    @Option(name: .shortAndLong, help: "Output file (.json, .csv, .npy, .glb, .obj, .ply), or '-' for stdout.")
+    @Option(name: .shortAndLong, help: "Output file (.json, .csv, .npy, .glb, .obj, .ply, .tsv), or '-' for stdout.")
     var output: String
 
     @Option(help: "Output format, overriding the extension: \(AnimationFormat.allCases.map(\.rawValue).joined(separator: ", ")).")
@@ -85,7 +97,10 @@ struct Animate: ParsableCommand {
     func chosenFormat() throws -> AnimationFormat {
         if let format {
             let key = format.lowercased().replacingOccurrences(of: "-", with: "").replacingOccurrences(of: "_", with: "")
-            let aliases: [String: AnimationFormat] = ["livelinkcsv": .livelink, "livelinkface": .livelink, "gltf": .glb]
+            let aliases: [String: AnimationFormat] = [
+                "livelinkcsv": .livelink, "livelinkface": .livelink, "gltf": .glb,
+                "cuestsv": .cuesTSV, "tsv": .cuesTSV, "cuesjson": .cuesJSON, "rhubarb": .cuesTSV, "rhubarbjson": .cuesJSON,
+            ]
             guard let parsed = AnimationFormat(rawValue: key) ?? aliases[key] else {
                 throw ValidationError("--format must be one of: \(AnimationFormat.allCases.map(\.rawValue).joined(separator: ", "))")
             }
@@ -93,7 +108,7 @@ struct Animate: ParsableCommand {
         }
         if output == "-" { return .json }
         guard let inferred = AnimationFormat(path: output) else {
-            throw ValidationError("cannot tell the format from '\(output)'; use a .json, .csv, .npy, .glb, .obj or .ply name, or --format")
+            throw ValidationError("cannot tell the format from '\(output)'; use a .json, .csv, .npy, .glb, .obj, .ply or .tsv name, or --format")
         }
         return inferred
     }
@@ -115,7 +130,7 @@ struct Animate: ParsableCommand {
         // A rig only where it is used: geometry formats always, NPY when asked for.
         let rigPath: String? = ownMesh ? nil : chosen.needsRig ? try Self.resolveRig(rig) : (chosen == .npy ? rig : nil)
         if let rig, rigPath == nil {
-            FileHandle.standardError.write(Data("note: --rig \(rig) is ignored by \(chosen.rawValue) output (weights only)\n".utf8))
+            FileHandle.standardError.write(Data("note: --rig \(rig) is ignored by \(chosen.rawValue) output (\(chosen.isCues ? "mouth cues" : "weights only"))\n".utf8))
         }
         let rigHandle = try rigPath.map { try RigHandle(path: $0) }
         let session = try SessionHandle(model: modelHandle, threads: threads, fps: fps)

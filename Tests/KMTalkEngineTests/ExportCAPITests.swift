@@ -118,7 +118,7 @@ import Testing
         expect(kmt_animation_save_to_memory(animation, nil, KMT_EXPORT_AUTO, nil, 0, &size), KMT_ERR_INVALID_ARGUMENT, "KMT_EXPORT_AUTO")
         expect(kmt_animation_save_to_memory(animation, rig, KMT_EXPORT_OBJ, nil, 0, &size), KMT_ERR_INVALID_ARGUMENT, "one file per frame")
         expect(kmt_animation_save_to_memory(animation, nil, KMT_EXPORT_GLB, nil, 0, &size), KMT_ERR_INVALID_ARGUMENT, "GLB export needs a rig")
-        expect(kmt_animation_save_to_memory(animation, nil, kmt_export_format(rawValue: 8), nil, 0, &size), KMT_ERR_INVALID_ARGUMENT, "format 8")
+        expect(kmt_animation_save_to_memory(animation, nil, kmt_export_format(rawValue: 10), nil, 0, &size), KMT_ERR_INVALID_ARGUMENT, "format 10")
         expect(kmt_animation_save_to_memory(animation, nil, KMT_EXPORT_CSV, &byte, 1, &size), KMT_ERR_BUFFER_TOO_SMALL, "needed")
         #expect(size > 1)
         expect(kmt_animation_save_to_memory(animation, nil, KMT_EXPORT_CSV, nil, 1 << 20, nil), KMT_ERR_INVALID_ARGUMENT, "buffer is NULL")

@@ -152,7 +152,8 @@ int header_check(void) {
     enum kmt_vertex_mode tagged_mode = KMT_VERTICES_ABSOLUTE;
     kmt_export_format formats[] = {KMT_EXPORT_AUTO, KMT_EXPORT_JSON, KMT_EXPORT_CSV,
                                    KMT_EXPORT_LIVE_LINK_CSV, KMT_EXPORT_NPY, KMT_EXPORT_GLB,
-                                   KMT_EXPORT_OBJ, KMT_EXPORT_PLY};
+                                   KMT_EXPORT_OBJ, KMT_EXPORT_PLY, KMT_EXPORT_MOUTH_CUES_TSV,
+                                   KMT_EXPORT_MOUTH_CUES_JSON};
     enum kmt_export_format tagged_format = KMT_EXPORT_GLB;
     kmt_model_params model_params = {sizeof(kmt_model_params), 0, 0};
     kmt_session_params session_params = {sizeof(kmt_session_params), 1, 60.0f, KMT_NONFINITE_REJECT, 0};

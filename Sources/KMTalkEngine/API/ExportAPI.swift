@@ -12,6 +12,8 @@ private func exportFormat(_ format: kmt_export_format) throws -> ExportFormat? {
     case KMT_EXPORT_GLB: return .glb
     case KMT_EXPORT_OBJ: return .obj
     case KMT_EXPORT_PLY: return .ply
+    case KMT_EXPORT_MOUTH_CUES_TSV: return .mouthCuesTSV
+    case KMT_EXPORT_MOUTH_CUES_JSON: return .mouthCuesJSON
     default: throw KMTError.invalidArgument("format \(format.rawValue) is not a kmt_export_format")
     }
 }

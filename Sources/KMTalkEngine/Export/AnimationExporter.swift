@@ -12,14 +12,14 @@ public enum AnimationExporter {
     public static func resolve(_ format: ExportFormat?, path: String) throws -> ExportFormat {
         if let format { return format }
         guard let inferred = ExportFormat(path: path) else {
-            throw KMTError.invalidArgument("\(path): cannot tell the export format from the extension (use .json, .csv, .npy, .glb, .obj or .ply, or name the format)")
+            throw KMTError.invalidArgument("\(path): cannot tell the export format from the extension (use .json, .csv, .npy, .glb, .obj, .ply or .tsv, or name the format)")
         }
         return inferred
     }
 
     /// Checks that `format` can write `animation` with `rig`: geometry formats need a rig
     /// unless the animation carries its own mesh (vertices-space models), and refuse a
-    /// rig when it does; GLB and Live Link CSV refuse vertices-space animations.
+    /// rig when it does; GLB, Live Link CSV and mouth cues refuse vertices-space animations.
     static func check(_ animation: Animation, rig: Rig?, for format: ExportFormat) throws {
         if let template = animation.template {
             switch format {
@@ -31,6 +31,8 @@ public enum AnimationExporter {
                 if rig != nil {
                     throw KMTError.invalidArgument("\(format.displayName) export: the animation comes from a vertices-space model and carries its own \(template.vertexCount)-vertex template; pass no rig")
                 }
+            case .mouthCuesTSV, .mouthCuesJSON:
+                throw KMTError.invalidArgument("mouth cues are read from ARKit mouth weights; this animation holds vertex offsets (a vertices-space model)")
             case .json, .csv:
                 break
             }
@@ -50,9 +52,9 @@ public enum AnimationExporter {
     /// error no file is left half written, and existing files are untouched. The
     /// sequence formats (OBJ, PLY) write one file per frame, `name_000001.ext` and so on
     /// beside `path` (see `SequencePaths`). `rig` is needed for GLB, OBJ and PLY, turns NPY
-    /// into vertices, and is ignored by the weight formats. An animation of a
+    /// into vertices, and is ignored by the weight and mouth-cue formats. An animation of a
     /// vertices-space model carries its own mesh: NPY, OBJ and PLY pose it without a rig
-    /// (and refuse one); GLB and Live Link CSV refuse it. Returns the paths written.
+    /// (and refuse one); GLB, Live Link CSV and mouth cues refuse it. Returns the paths written.
     @discardableResult
     public static func save(_ animation: Animation, rig: Rig?, path: String, format: ExportFormat?) throws -> [String] {
         guard !path.isEmpty else { throw KMTError.invalidArgument("path is empty") }
@@ -74,9 +76,10 @@ public enum AnimationExporter {
         }
     }
 
-    /// The bytes of a single-file export (JSON, CSV, Live Link CSV, NPY, GLB). Errors:
-    /// KMT_ERR_INVALID_ARGUMENT for OBJ and PLY (one file per frame) and for the
-    /// mismatches `save` refuses (a geometry format without a rig, ...).
+    /// The bytes of a single-file export (JSON, CSV, Live Link CSV, NPY, GLB, mouth cues).
+    /// Errors: KMT_ERR_INVALID_ARGUMENT for OBJ and PLY (one file per frame), for the
+    /// mismatches `save` refuses (a geometry format without a rig, ...), and for mouth
+    /// cues of an animation without ARKit mouth weights.
     public static func encode(_ animation: Animation, rig: Rig?, format: ExportFormat) throws -> [UInt8] {
         try check(animation, rig: rig, for: format)
         switch format {
@@ -87,6 +90,8 @@ public enum AnimationExporter {
         case .glb:
             guard let rig else { throw KMTError.invalidArgument("GLB export needs a rig") }
             return try GLBExporter.encode(animation, rig: rig)
+        case .mouthCuesTSV: return try MouthCuesTSVExporter.encode(animation)
+        case .mouthCuesJSON: return try MouthCuesJSONExporter.encode(animation)
         case .obj, .ply:
             throw KMTError.invalidArgument("\(format.displayName) export writes one file per frame and cannot be encoded into one buffer; save it to a path")
         }

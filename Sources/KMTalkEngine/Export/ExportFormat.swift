@@ -18,10 +18,16 @@ public enum ExportFormat: String, Sendable, CaseIterable {
     /// One binary PLY per frame (`PLYSequenceExporter`). Needs a rig, unless the
     /// animation is of a vertices-space model.
     case ply
+    /// Rhubarb Lip Sync's TSV of mouth cues for 2D characters (`MouthCuesTSVExporter`).
+    case mouthCuesTSV = "cues-tsv"
+    /// Rhubarb Lip Sync's JSON of mouth cues (`MouthCuesJSONExporter`); only ever chosen
+    /// explicitly (`.json` is the weights).
+    case mouthCuesJSON = "cues-json"
 
     /// The format a file name's extension stands for (case-insensitive): `.json`, `.csv`
     /// (plain CSV; Live Link CSV is only ever chosen explicitly), `.npy`, `.glb`, `.obj`,
-    /// `.ply`; nil for anything else.
+    /// `.ply`, `.tsv` (mouth cues; their JSON is only ever chosen explicitly); nil for
+    /// anything else.
     public init?(path: String) {
         let name = path.split(separator: "/", omittingEmptySubsequences: false).last ?? ""
         guard let dot = name.lastIndex(of: "."), dot != name.startIndex else { return nil }
@@ -32,6 +38,7 @@ public enum ExportFormat: String, Sendable, CaseIterable {
         case "glb": self = .glb
         case "obj": self = .obj
         case "ply": self = .ply
+        case "tsv": self = .mouthCuesTSV
         default: return nil
         }
     }
@@ -42,7 +49,7 @@ public enum ExportFormat: String, Sendable, CaseIterable {
     public var needsRig: Bool {
         switch self {
         case .glb, .obj, .ply: return true
-        case .json, .csv, .liveLinkCSV, .npy: return false
+        case .json, .csv, .liveLinkCSV, .npy, .mouthCuesTSV, .mouthCuesJSON: return false
         }
     }
 
@@ -62,6 +69,8 @@ public enum ExportFormat: String, Sendable, CaseIterable {
         case .glb: return "GLB"
         case .obj: return "OBJ"
         case .ply: return "PLY"
+        case .mouthCuesTSV: return "mouth cues TSV"
+        case .mouthCuesJSON: return "mouth cues JSON"
         }
     }
 }

@@ -109,14 +109,20 @@ class ExportFormat(enum.IntEnum):
     GLB = _lib.KMT_EXPORT_GLB
     OBJ = _lib.KMT_EXPORT_OBJ
     PLY = _lib.KMT_EXPORT_PLY
+    #: Mouth cues for 2D characters, as Rhubarb Lip Sync's TSV (AUTO for .tsv).
+    MOUTH_CUES_TSV = _lib.KMT_EXPORT_MOUTH_CUES_TSV
+    #: The same mouth cues as Rhubarb Lip Sync's JSON (only chosen explicitly).
+    MOUTH_CUES_JSON = _lib.KMT_EXPORT_MOUTH_CUES_JSON
 
     @classmethod
     def parse(cls, value: Union["ExportFormat", int, str]) -> "ExportFormat":
         """An ExportFormat from itself, its int value or a name ("glb", "livelink",
-        "live_link_csv", any case)."""
+        "live_link_csv", "cues-tsv", "cues-json", "mouth_cues_json", any case)."""
         if isinstance(value, str):
             key = value.strip().lower().replace("-", "_")
-            aliases = {"livelink": "live_link_csv", "live_link": "live_link_csv", "gltf": "glb"}
+            aliases = {"livelink": "live_link_csv", "live_link": "live_link_csv", "gltf": "glb",
+                       "cues_tsv": "mouth_cues_tsv", "tsv": "mouth_cues_tsv",
+                       "cues_json": "mouth_cues_json"}
             key = aliases.get(key, key)
             try:
                 return cls[key.upper()]
@@ -669,18 +675,22 @@ class Animation(_Handle):
              format: Union[ExportFormat, int, str] = ExportFormat.AUTO) -> None:
         """Writes the animation to `path` (atomically) with kmt_animation_save.
         `format`: an :class:`ExportFormat` or its name ("json", "csv",
-        "livelink", "npy", "glb", "obj", "ply"); AUTO picks it from the
-        extension. GLB, OBJ and PLY need a `rig`; with one, NPY holds vertices.
-        Animations of vertices-space models take no rig: NPY, OBJ and PLY pose
-        their own template, GLB refuses them. OBJ and PLY write one file per
-        frame (name_000001.obj, ...)."""
+        "livelink", "npy", "glb", "obj", "ply", "cues-tsv", "cues-json");
+        AUTO picks it from the extension (.tsv: mouth cues). GLB, OBJ and PLY
+        need a `rig`; with one, NPY holds vertices. Animations of
+        vertices-space models take no rig: NPY, OBJ and PLY pose their own
+        template, GLB refuses them. OBJ and PLY write one file per frame
+        (name_000001.obj, ...). The mouth-cue formats write Rhubarb Lip Sync's
+        TSV or JSON (shapes A-H and X for 2D characters, read from the ARKit
+        mouth weights)."""
         chosen = ExportFormat.parse(format)
         rig_handle = None if rig is None else rig._ptr()
         _check(_lib.kmt_animation_save(self._ptr(), rig_handle, _fspath(path), int(chosen)))
 
     def to_bytes(self, format: Union[ExportFormat, int, str], rig: Optional["Rig"] = None) -> bytes:
         """The bytes :meth:`save` would write for a single-file format (JSON,
-        CSV, Live Link CSV, NPY, GLB), via kmt_animation_save_to_memory."""
+        CSV, Live Link CSV, NPY, GLB, mouth cues), via
+        kmt_animation_save_to_memory."""
         chosen = ExportFormat.parse(format)
         handle = self._ptr()
         rig_handle = None if rig is None else rig._ptr()

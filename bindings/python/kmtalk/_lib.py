@@ -99,6 +99,8 @@ KMT_EXPORT_NPY = 4
 KMT_EXPORT_GLB = 5
 KMT_EXPORT_OBJ = 6
 KMT_EXPORT_PLY = 7
+KMT_EXPORT_MOUTH_CUES_TSV = 8
+KMT_EXPORT_MOUTH_CUES_JSON = 9
 
 # --------------------------------------------------------------------------
 # Handles (opaque pointers) and callback type

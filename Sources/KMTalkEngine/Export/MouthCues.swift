@@ -1,0 +1,188 @@
+/// One mouth cue: `shape` from frame `startFrame` up to (not including) `endFrame`, and the
+/// same span in whole centiseconds, the resolution Rhubarb Lip Sync's files use.
+public struct MouthCue: Sendable, Equatable {
+    public let shape: MouthShape
+    /// First frame of the cue.
+    public let startFrame: Int
+    /// The frame after the cue's last one.
+    public let endFrame: Int
+    /// Start time in centiseconds (0.01 s), as written.
+    public let startCentiseconds: Int
+    /// End time in centiseconds; the next cue's start.
+    public let endCentiseconds: Int
+
+    /// Start time in seconds, as written (a multiple of 0.01).
+    public var start: Double { Double(startCentiseconds) / 100 }
+    /// End time in seconds, as written.
+    public var end: Double { Double(endCentiseconds) / 100 }
+}
+
+/// A mouth-cue track for 2D characters (Rhubarb Lip Sync's shapes and file formats): which
+/// `MouthShape` to show from when to when, covering the animation from 0 to its end
+/// without gaps. Frame i holds from i / fps until the next frame, so the track lasts
+/// `frameCount / fps` seconds.
+public struct MouthCueTrack: Sendable {
+    /// The cues in time order; each ends where the next starts, and neighbours differ in
+    /// shape.
+    public let cues: [MouthCue]
+    /// The whole track's length in centiseconds (the last cue's end).
+    public let durationCentiseconds: Int
+    /// The audio file the animation came from; nil for PCM input.
+    public let source: String?
+
+    /// The track's length in seconds, as written.
+    public var duration: Double { Double(durationCentiseconds) / 100 }
+}
+
+/// Derives mouth cues from an animation's ARKit weights (`MouthShapeClassifier`): one shape
+/// per frame, runs of equal shapes joined, then runs shorter than the minimum duration
+/// merged into a neighbour, except closures.
+public enum MouthCues {
+    /// The shortest cue kept (two frames at 50 fps): shorter runs are blips that a drawn
+    /// mouth would only flicker through.
+    public static let minimumDuration = 0.04
+
+    /// The cue track of `animation`. Short runs (under `minimumDuration`) are merged,
+    /// shortest and earliest first, into the neighbour that is not a closure (A), else the
+    /// longer one, else the earlier one; a closure (A) is never merged away however short,
+    /// since a missed closure is the most visible lip-sync error. Errors:
+    /// KMT_ERR_INVALID_ARGUMENT when the animation has no ARKit `jawOpen` channel, or for a
+    /// negative or non-finite `minimumDuration`.
+    public static func track(for animation: Animation, minimumDuration: Double = minimumDuration) throws -> MouthCueTrack {
+        guard minimumDuration.isFinite, minimumDuration >= 0 else {
+            throw KMTError.invalidArgument("minimum cue duration \(minimumDuration) s is not a finite number >= 0")
+        }
+        let classifier = try MouthShapeClassifier(channelNames: animation.channelNames)
+        let width = animation.channelCount
+        var shapes: [MouthShape] = []
+        shapes.reserveCapacity(animation.frameCount)
+        animation.values.data.withUnsafeBufferPointer { values in
+            for frame in 0..<animation.frameCount {
+                shapes.append(classifier.shape(UnsafeBufferPointer(rebasing: values[(frame * width)..<((frame + 1) * width)])))
+            }
+        }
+        let minimumFrames = minimumDuration * animation.fps - 1e-9
+        let runs = mergeShortRuns(runs(of: shapes), minimumFrames: minimumFrames)
+        return timed(runs, frameCount: animation.frameCount, fps: animation.fps, source: animation.source)
+    }
+
+    /// A run of frames with one shape: [start, end).
+    struct Run: Equatable {
+        var shape: MouthShape
+        var start: Int
+        var end: Int
+        var length: Int { end - start }
+    }
+
+    /// Runs of equal shapes in `shapes`.
+    static func runs(of shapes: [MouthShape]) -> [Run] {
+        var runs: [Run] = []
+        for (frame, shape) in shapes.enumerated() {
+            if let last = runs.last, last.shape == shape {
+                runs[runs.count - 1].end = frame + 1
+            } else {
+                runs.append(Run(shape: shape, start: frame, end: frame + 1))
+            }
+        }
+        return runs
+    }
+
+    /// Merges runs shorter than `minimumFrames` (other than A) into a neighbour, the
+    /// shortest and earliest first, joining the grown run with a neighbour of the same
+    /// shape, until none is left. Works on a linked list, one pass per short length, so
+    /// the cost is frames x minimum length at worst.
+    static func mergeShortRuns(_ input: [Run], minimumFrames: Double) -> [Run] {
+        var runs = input
+        let none = -1
+        var previous = runs.indices.map { $0 - 1 }
+        var next = runs.indices.map { $0 + 1 < runs.count ? $0 + 1 : none }
+        var head = runs.isEmpty ? none : 0
+        var alive = runs.count
+        /// Takes run `index` out of the list (its frames already belong to a neighbour).
+        func unlink(_ index: Int) {
+            let before = previous[index], after = next[index]
+            if before != none { next[before] = after } else { head = after }
+            if after != none { previous[after] = before }
+            alive -= 1
+        }
+        let frameCount = runs.last?.end ?? 0
+        var length = 1
+        while Double(length) < minimumFrames, length <= frameCount {
+            // Merging only lengthens runs, so one left-to-right pass per length visits the
+            // short runs shortest and earliest first.
+            var cursor = head
+            while cursor != none, alive > 1 {
+                let run = runs[cursor]
+                guard run.shape != .a, run.length == length else {
+                    cursor = next[cursor]
+                    continue
+                }
+                let before = previous[cursor], after = next[cursor]
+                let target: Int
+                if before != none, after != none {
+                    let beforeIsA = runs[before].shape == .a, afterIsA = runs[after].shape == .a
+                    if beforeIsA != afterIsA {
+                        target = beforeIsA ? after : before
+                    } else {
+                        target = runs[after].length > runs[before].length ? after : before
+                    }
+                } else {
+                    target = before != none ? before : after
+                }
+                if target == before { runs[target].end = run.end } else { runs[target].start = run.start }
+                unlink(cursor)
+                var survivor = target
+                let earlier = previous[survivor]
+                if earlier != none, runs[earlier].shape == runs[survivor].shape {
+                    runs[earlier].end = runs[survivor].end
+                    unlink(survivor)
+                    survivor = earlier
+                }
+                let later = next[survivor]
+                if later != none, runs[later].shape == runs[survivor].shape {
+                    runs[survivor].end = runs[later].end
+                    unlink(later)
+                }
+                cursor = next[survivor]
+            }
+            length += 1
+        }
+        var merged: [Run] = []
+        var cursor = head
+        while cursor != none {
+            merged.append(runs[cursor])
+            cursor = next[cursor]
+        }
+        return merged
+    }
+
+    /// `centiseconds` as Rhubarb writes times: seconds with two decimals ("0.05", "12.30").
+    static func secondsText(_ centiseconds: Int) -> String {
+        let magnitude = centiseconds.magnitude
+        let fraction = magnitude % 100
+        return (centiseconds < 0 ? "-" : "") + "\(magnitude / 100)." + (fraction < 10 ? "0" : "") + "\(fraction)"
+    }
+
+    /// The cues of `runs` with times in centiseconds (frame boundaries rounded to the
+    /// nearest 0.01 s). A closure that would round to nothing (under 5 ms, at high frame
+    /// rates) is kept one centisecond long at its neighbour's expense.
+    static func timed(_ runs: [Run], frameCount: Int, fps: Double, source: String?) -> MouthCueTrack {
+        func centiseconds(_ frame: Int) -> Int { Int((Double(frame) * 100 / fps).rounded()) }
+        var bounds = runs.map { (centiseconds($0.start), centiseconds($0.end)) }
+        for index in bounds.indices where bounds[index].1 <= bounds[index].0 {
+            if index + 1 < bounds.count, bounds[index + 1].1 > bounds[index].0 + 1 {
+                bounds[index].1 = bounds[index].0 + 1
+                bounds[index + 1].0 = bounds[index].1
+            } else if index > 0, bounds[index - 1].0 < bounds[index].1 - 1 {
+                bounds[index].0 = bounds[index].1 - 1
+                bounds[index - 1].1 = bounds[index].0
+            }
+        }
+        let cues = zip(runs, bounds).map { run, bound in
+            MouthCue(
+                shape: run.shape, startFrame: run.start, endFrame: run.end,
+                startCentiseconds: bound.0, endCentiseconds: bound.1)
+        }
+        return MouthCueTrack(cues: cues, durationCentiseconds: bounds.last?.1 ?? centiseconds(frameCount), source: source)
+    }
+}

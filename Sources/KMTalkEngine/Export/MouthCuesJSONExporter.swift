@@ -1,0 +1,44 @@
+/// Writes a mouth-cue track as Rhubarb Lip Sync's JSON:
+///
+///     {
+///       "metadata": {
+///         "soundFile": "examples/audio/hello.wav",
+///         "duration": 4.86
+///       },
+///       "mouthCues": [
+///         { "start": 0.00, "end": 0.06, "value": "X" },
+///         { "start": 0.06, "end": 0.24, "value": "C" },
+///         ...
+///       ]
+///     }
+///
+/// Times in seconds with two decimals; each cue ends where the next starts. `soundFile` is
+/// the audio file as given to the animate call (Rhubarb writes an absolute path), "" for
+/// PCM input. A track without cues (an animation without frames) gets one zero-length X
+/// cue, as Rhubarb writes for empty recordings.
+enum MouthCuesJSONExporter {
+    /// The JSON text of `animation`'s cue track (`MouthCues`). Errors as
+    /// `MouthCues.track(for:)`.
+    static func encode(_ animation: Animation) throws -> [UInt8] {
+        encode(try MouthCues.track(for: animation))
+    }
+
+    /// The JSON text of `track`.
+    static func encode(_ track: MouthCueTrack) -> [UInt8] {
+        let cues = track.cues.isEmpty
+            ? [MouthCue(shape: .x, startFrame: 0, endFrame: 0, startCentiseconds: 0, endCentiseconds: 0)]
+            : track.cues
+        var out = ByteBuffer(capacity: 128 + 48 * cues.count)
+        out.append("{\n  \"metadata\": {\n")
+        out.append("    \"soundFile\": \(JSONText.quoted(track.source ?? "")),\n")
+        out.append("    \"duration\": \(MouthCues.secondsText(track.durationCentiseconds))\n")
+        out.append("  },\n  \"mouthCues\": [\n")
+        for (index, cue) in cues.enumerated() {
+            out.append(
+                "    { \"start\": \(MouthCues.secondsText(cue.startCentiseconds)), \"end\": \(MouthCues.secondsText(cue.endCentiseconds)), \"value\": \"\(cue.shape.rawValue)\" }"
+                    + (index + 1 < cues.count ? ",\n" : "\n"))
+        }
+        out.append("  ]\n}\n")
+        return out.bytes
+    }
+}

@@ -1,0 +1,129 @@
+/// Picks one Rhubarb mouth shape (`MouthShape`) per frame from ARKit blendshape weights, so
+/// any model with ARKit mouth channels yields a cue track for 2D characters.
+///
+/// Measures of one frame (a channel the animation lacks reads as 0; `press` is the larger of
+/// `mouthPressLeft/Right`, `spread` the largest of `mouthStretch*` and `mouthSmile*`):
+///
+/// - `rest`: the largest `jaw*` / `mouth*` weight;
+/// - `aperture = jawOpen - mouthClose`: the gap the jaw leaves between the lips (ARKit's
+///   `mouthClose` closes the lips over an open jaw);
+/// - `rounding = mouthPucker + mouthFunnel`;
+/// - `opening = max(aperture, 0) + mean(mouthLowerDownLeft/Right, mouthUpperUpLeft/Right)`.
+///
+/// Rules, the first that holds wins (thresholds are the static constants below):
+///
+/// 1. **X** when `rest <= 0.1`: every mouth and jaw weight small (the evaluation's "at rest",
+///    training/kmtalk_train/metrics.py);
+/// 2. **A** when `aperture <= 0.05` and the lips touch: `press >= 0.1`, `mouthClose >= 0.1`,
+///    or both lips rolled in (`mouthRollLower` and `mouthRollUpper >= 0.2`);
+/// 3. **G** when the lower lip alone is tucked: `mouthRollLower >= 0.2` and at least 0.1 above
+///    `mouthRollUpper` (upper teeth on the lower lip);
+/// 4. **H** when `tongueOut >= 0.2`;
+/// 5. **F** when `rounding >= 0.35` and `jawOpen <= 0.75 * rounding` (lips lead the jaw);
+/// 6. **E** when `rounding >= 0.22` (rounded with the jaw open: "AO", "ER");
+/// 7. **D** when `opening >= 0.4`, **C** when `opening >= 0.2`;
+/// 8. **B** when `opening >= 0.1` or `spread >= 0.1` (teeth near together, lips parted or
+///    spread);
+/// 9. **X** otherwise: a nearly closed, unshaped mouth is at rest.
+///
+/// The thresholds fit the shipped model's output on speech (its weights stay well below 1:
+/// jawOpen peaks near 0.4 on open vowels) and still separate full-range ARKit capture.
+struct MouthShapeClassifier: Sendable {
+    /// Largest mouth/jaw weight of a mouth at rest.
+    static let restMax: Float = 0.1
+    /// Largest `jawOpen - mouthClose` of closed lips (metrics.py `CLOSED_APERTURE`).
+    static let closedAperture: Float = 0.05
+    /// Smallest `mouthPress*` or `mouthClose` that shows the lips touching.
+    static let contactMin: Float = 0.1
+    /// Smallest roll of a lip rolled in (both for A, the lower one for G).
+    static let rolledMin: Float = 0.2
+    /// How much more the lower lip must roll than the upper one for G.
+    static let tuckMargin: Float = 0.1
+    /// Smallest `tongueOut` of H.
+    static let tongueMin: Float = 0.2
+    /// Smallest rounding of F.
+    static let puckerMin: Float = 0.35
+    /// Largest `jawOpen / rounding` of F (above it the rounded mouth is E).
+    static let puckerJawRatio: Float = 0.75
+    /// Smallest rounding of E.
+    static let roundedMin: Float = 0.22
+    /// Smallest opening of D.
+    static let wideOpenMin: Float = 0.4
+    /// Smallest opening of C.
+    static let openMin: Float = 0.2
+    /// Smallest opening or spread of B.
+    static let partedMin: Float = 0.1
+
+    /// The ARKit channels the rules read.
+    enum Channel: String, CaseIterable {
+        case jawOpen, mouthClose, mouthPucker, mouthFunnel, mouthPressLeft, mouthPressRight
+        case mouthRollLower, mouthRollUpper, mouthLowerDownLeft, mouthLowerDownRight
+        case mouthUpperUpLeft, mouthUpperUpRight, mouthStretchLeft, mouthStretchRight
+        case mouthSmileLeft, mouthSmileRight, tongueOut
+    }
+
+    /// The column of each `Channel` the animation has.
+    private let columns: [Channel: Int]
+    /// The columns of every jaw and mouth channel (for the rest test).
+    private let mouthColumns: [Int]
+
+    /// Finds the channels among `channelNames` by name, in any naming style the rig matcher
+    /// accepts (`jawOpen`, `JawOpen`, `jaw_open`). Errors: KMT_ERR_INVALID_ARGUMENT when
+    /// there is no `jawOpen` (vertex offsets, or weights of another rig convention).
+    init(channelNames: [String]) throws {
+        let mapping = ChannelMatcher(shapeNames: ARKitChannels.names).match(channelNames)
+        func column(_ name: String) -> Int? {
+            ARKitChannels.names.firstIndex(of: name).flatMap { mapping.drivers[$0]?.source }
+        }
+        var columns: [Channel: Int] = [:]
+        for channel in Channel.allCases { columns[channel] = column(channel.rawValue) }
+        guard columns[.jawOpen] != nil else {
+            let shown = channelNames.prefix(4).joined(separator: ", ") + (channelNames.count > 4 ? ", ..." : "")
+            throw KMTError.invalidArgument("mouth cues are read from ARKit mouth weights, and the animation has no jawOpen channel (its channels: \(shown.isEmpty ? "none" : shown))")
+        }
+        var mouth: [Int] = []
+        for name in ARKitChannels.names where name.hasPrefix("jaw") || name.hasPrefix("mouth") {
+            if let index = column(name), !mouth.contains(index) { mouth.append(index) }
+        }
+        self.columns = columns
+        mouthColumns = mouth
+    }
+
+    /// The shape of one frame: `frame` holds its weights in the animation's channel order.
+    func shape(_ frame: UnsafeBufferPointer<Float>) -> MouthShape {
+        func value(_ channel: Channel) -> Float {
+            guard let column = columns[channel], column < frame.count else { return 0 }
+            let weight = frame[column]
+            return weight.isFinite ? weight : 0
+        }
+        var rest: Float = 0
+        for column in mouthColumns where column < frame.count && frame[column].isFinite {
+            rest = max(rest, frame[column])
+        }
+        if rest <= Self.restMax { return .x }
+
+        let jaw = value(.jawOpen), close = value(.mouthClose)
+        let aperture = jaw - close
+        let press = max(value(.mouthPressLeft), value(.mouthPressRight))
+        let rollLower = value(.mouthRollLower), rollUpper = value(.mouthRollUpper)
+        let lipsTouch = press >= Self.contactMin || close >= Self.contactMin
+            || min(rollLower, rollUpper) >= Self.rolledMin
+        if aperture <= Self.closedAperture, lipsTouch { return .a }
+        if rollLower >= Self.rolledMin, rollLower - rollUpper >= Self.tuckMargin { return .g }
+        if value(.tongueOut) >= Self.tongueMin { return .h }
+
+        let rounding = value(.mouthPucker) + value(.mouthFunnel)
+        if rounding >= Self.puckerMin, jaw <= Self.puckerJawRatio * rounding { return .f }
+        if rounding >= Self.roundedMin { return .e }
+
+        let lips = (value(.mouthLowerDownLeft) + value(.mouthLowerDownRight)
+            + value(.mouthUpperUpLeft) + value(.mouthUpperUpRight)) / 4
+        let opening = max(aperture, 0) + lips
+        if opening >= Self.wideOpenMin { return .d }
+        if opening >= Self.openMin { return .c }
+        let spread = max(
+            value(.mouthStretchLeft), value(.mouthStretchRight), value(.mouthSmileLeft), value(.mouthSmileRight))
+        if opening >= Self.partedMin || spread >= Self.partedMin { return .b }
+        return .x
+    }
+}

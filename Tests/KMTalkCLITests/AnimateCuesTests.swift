@@ -1,0 +1,38 @@
+import Foundation
+import Testing
+
+@testable import kmtalk
+
+/// `kmtalk animate -o cues.tsv` and `--format cues-tsv|cues-json`: the format choice and
+/// the files written.
+@Suite struct AnimateCuesTests {
+    @Test func formatFromExtensionAndOption() throws {
+        #expect(try Animate.parse(["a.wav", "-o", "cues.tsv"]).chosenFormat() == .cuesTSV)
+        #expect(try Animate.parse(["a.wav", "-o", "cues.json"]).chosenFormat() == .json, ".json stays the weights")
+        #expect(try Animate.parse(["a.wav", "-o", "out.json", "--format", "cues-json"]).chosenFormat() == .cuesJSON)
+        #expect(try Animate.parse(["a.wav", "-o", "-", "--format", "cues-tsv"]).chosenFormat() == .cuesTSV)
+        #expect(try Animate.parse(["a.wav", "-o", "x.txt", "--format", "CUES_TSV"]).chosenFormat() == .cuesTSV)
+        #expect(throws: (any Error).self) { try Animate.parse(["a.wav", "-o", "x.txt", "--format", "cues-xml"]).chosenFormat() }
+    }
+
+    @Test func writesRhubarbFiles() throws {
+        let directory = try PreviewTests.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let audio = directory.appendingPathComponent("speech.wav").path
+        try PreviewTests.writeSpeechLikeWAV(audio, seconds: 1)
+        let tsv = directory.appendingPathComponent("cues.tsv").path
+        let json = directory.appendingPathComponent("cues.json").path
+        try Animate.parse([audio, "-o", tsv, "--model", PreviewTests.tinyModel]).run()
+        try Animate.parse([audio, "-o", json, "--format", "cues-json", "--model", PreviewTests.tinyModel]).run()
+        let lines = try String(contentsOfFile: tsv, encoding: .utf8).split(separator: "\n")
+        #expect(lines.first?.hasPrefix("0.00\t") == true)
+        let end = try #require(lines.last?.split(separator: "\t"))
+        #expect(end.count == 2 && end[1] == "X", "the last line: the end of the track and X")
+        #expect(abs((Double(end[0]) ?? 0) - 1) <= 0.04, "the track lasts the second of audio: \(end[0])")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: json))) as? [String: Any])
+        let metadata = try #require(object["metadata"] as? [String: Any])
+        #expect(metadata["soundFile"] as? String == audio)
+        let cues = try #require(object["mouthCues"] as? [[String: Any]])
+        #expect(cues.count == lines.count - 1)
+    }
+}
