@@ -4,8 +4,12 @@
 #   2. examples/c/animate builds against the library with -Wall -Wextra -Werror;
 #   3. animate runs on a generated WAV and prints what it should;
 #   4. animate fails cleanly (exit 1, message naming the path) on a missing file;
-#   5. with KMTALK_VALGRIND=1 and valgrind installed: no memory errors or
-#      definite leaks in the C example.
+#   5. animate -r RIG poses the shipped head (vertex count, lip-region
+#      displacement) and -o saves GLB, JSON, CSV and mouth-cue TSV through
+#      kmt_animation_save; a GLB without a rig, a missing rig and a bare -r fail
+#      cleanly;
+#   6. with KMTALK_VALGRIND=1 and valgrind installed: no memory errors or
+#      definite leaks in the C example (with and without a rig).
 #
 # Environment: KMTALK_LIB_DIR (default .build/debug), CC, CXX, KMTALK_VALGRIND.
 set -euo pipefail
@@ -172,10 +176,76 @@ else
     fail "missing model: exit $status"; show "$WORK/nomodel.err"
 fi
 
-# 5. Valgrind (opt-in: slow).
+# 5. A rig and exports.
+RIG="models/kmtalk-head.rig.safetensors"
+RIG_VERTICES=$(python3 -c "import json, struct, sys; f = open(sys.argv[1], 'rb'); n = struct.unpack('<Q', f.read(8))[0]; print(json.loads(f.read(n))['vertices']['shape'][0])" "$RIG" 2>/dev/null || echo "[0-9]*")
+set +e
+"$ANIMATE" "$MODEL" "$WAV" "$FPS" -r "$RIG" -o "$WORK/out.glb" >"$WORK/rig.out" 2>"$WORK/rig.err"
+status=$?
+set -e
+if [[ $status -eq 0 ]] && grep -qx "vertices: $RIG_VERTICES" "$WORK/rig.out"; then
+    pass "animate -r $RIG poses the rig: $(grep '^vertices:' "$WORK/rig.out")"
+else
+    fail "animate -r $RIG: exit $status"; show "$WORK/rig.out"; show "$WORK/rig.err"
+fi
+region=$(sed -n 's/^lip region: \([0-9][0-9]*\) vertices .*/\1/p' "$WORK/rig.out")
+lip_max=$(sed -n 's/^first frame: lip-region displacement max \([0-9.]*\) mm (vertex [0-9]*)$/\1/p' "$WORK/rig.out")
+if [[ -n "$region" && "$region" -gt 0 && -n "$lip_max" ]] && python3 -c "import sys; sys.exit(0 if float('$lip_max') > 0 else 1)"; then
+    pass "lip region of $region vertices, first-frame displacement max $lip_max mm"
+else
+    fail "lip-region lines missing or zero"; show "$WORK/rig.out"
+fi
+if [[ "$(head -c 4 "$WORK/out.glb" 2>/dev/null)" == "glTF" ]] && grep -qx "saved: $WORK/out.glb" "$WORK/rig.out"; then
+    pass "-o out.glb with the rig writes a GLB ($(wc -c <"$WORK/out.glb") bytes)"
+else
+    fail "-o out.glb did not write a GLB"; show "$WORK/rig.out"
+fi
+for ext in json csv tsv; do
+    set +e
+    "$ANIMATE" "$MODEL" "$WAV" -o "$WORK/out.$ext" >"$WORK/save.out" 2>&1
+    status=$?
+    set -e
+    ok=0
+    case "$ext" in
+        json) python3 -c "import json, sys; d = json.load(open(sys.argv[1])); sys.exit(0 if d['frames'] and d['channels'] else 1)" "$WORK/out.json" && ok=1 ;;
+        csv) head -1 "$WORK/out.csv" | grep -q '^time,eyeBlinkLeft,' && ok=1 ;;
+        tsv) head -1 "$WORK/out.tsv" | grep -qE $'^0\\.00\t[A-HX]$' &&
+                tail -1 "$WORK/out.tsv" | grep -qE $'^[0-9]+\\.[0-9]{2}\tX$' && ok=1 ;;
+    esac
+    if [[ $status -eq 0 && $ok -eq 1 ]]; then
+        pass "-o out.$ext without a rig writes the $ext export"
+    else
+        fail "-o out.$ext: exit $status"; show "$WORK/save.out"; [[ -f "$WORK/out.$ext" ]] && head -3 "$WORK/out.$ext" | sed 's/^/    | /'
+    fi
+done
+set +e
+"$ANIMATE" "$MODEL" "$WAV" -o "$WORK/norig.glb" >"$WORK/norig.out" 2>&1
+norig_status=$?
+"$ANIMATE" "$MODEL" "$WAV" -r "$WORK/no-such.rig.safetensors" >"$WORK/badrig.out" 2>&1
+badrig_status=$?
+"$ANIMATE" "$MODEL" "$WAV" -r >"$WORK/bare.out" 2>&1
+bare_status=$?
+set -e
+if [[ $norig_status -eq 1 ]] && grep -q "kmt_animation_save failed (.*): GLB export needs a rig" "$WORK/norig.out" && [[ ! -e "$WORK/norig.glb" ]]; then
+    pass "-o .glb without a rig: exit 1, $(grep -o 'GLB export needs a rig' "$WORK/norig.out"), no file"
+else
+    fail "-o .glb without a rig: exit $norig_status"; show "$WORK/norig.out"
+fi
+if [[ $badrig_status -eq 1 ]] && grep -qF "no-such.rig.safetensors" "$WORK/badrig.out"; then
+    pass "a missing rig exits 1 naming the path"
+else
+    fail "missing rig: exit $badrig_status"; show "$WORK/badrig.out"
+fi
+if [[ $bare_status -eq 2 ]] && grep -q "^usage:" "$WORK/bare.out"; then
+    pass "-r without a value: usage, exit 2"
+else
+    fail "-r without a value: exit $bare_status"; show "$WORK/bare.out"
+fi
+
+# 6. Valgrind (opt-in: slow).
 if [[ "${KMTALK_VALGRIND:-0}" == "1" ]]; then
     if command -v valgrind >/dev/null; then
-        for args in "$MODEL $WAV $FPS" "$MODEL $MISSING"; do
+        for args in "$MODEL $WAV $FPS" "$MODEL $MISSING" "$MODEL $WAV $FPS -r $RIG -o $WORK/vg.glb" "$MODEL $WAV -o $WORK/vg.tsv"; do
             set +e
             # shellcheck disable=SC2086
             valgrind --error-exitcode=3 --leak-check=full --errors-for-leak-kinds=definite \
