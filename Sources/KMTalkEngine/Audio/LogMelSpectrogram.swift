@@ -127,8 +127,18 @@ public final class LogMelSpectrogram: Sendable {
 
     /// The log-mel spectrogram of `samples` (at `config.sampleRate`), shape [frames, n_mels].
     public func callAsFunction(_ samples: [Float]) -> Tensor {
+        samples.withUnsafeBufferPointer { signal in
+            frames(0..<config.frameCount(sampleCount: samples.count), signal: signal, signalStart: 0)
+        }
+    }
+
+    /// Log-mel frames `range` (absolute frame indices) of a signal of which `signal` holds
+    /// the samples from absolute index `signalStart` on; samples before index 0 or past the
+    /// end of `signal` read as zero (the caller keeps every sample the frames cover).
+    /// Shared by the offline path and streaming, so both compute identical frames.
+    func frames(_ range: Range<Int>, signal: UnsafeBufferPointer<Float>, signalStart: Int) -> Tensor {
         let n = config.fftSize, hop = config.hopLength, bins = binCount, mels = config.melCount
-        let frames = config.frameCount(sampleCount: samples.count)
+        let frames = range.count
         let block = min(spectrum.maximumFrames, frames)
         var output = [Float](repeating: 0, count: frames * mels)
         var framed = [Double](repeating: 0, count: block * n)
@@ -137,7 +147,7 @@ public final class LogMelSpectrogram: Sendable {
         let half = n / 2
         let floor = Double(config.logFloor)
 
-        samples.withUnsafeBufferPointer { signal in
+        do {
             window.withUnsafeBufferPointer { w in
                 framed.withUnsafeMutableBufferPointer { framedPointer in
                     power.withUnsafeMutableBufferPointer { powerPointer in
@@ -147,7 +157,7 @@ public final class LogMelSpectrogram: Sendable {
                                 let rows = min(block, frames - first)
                                 for r in 0..<rows {
                                     let destination = framedPointer.baseAddress! + r * n
-                                    let start = (first + r) * hop - half
+                                    let start = (range.lowerBound + first + r) * hop - half - signalStart
                                     if start >= 0, start + n <= signal.count {
                                         for i in 0..<n { destination[i] = Double(signal[start + i]) * w[i] }
                                     } else {

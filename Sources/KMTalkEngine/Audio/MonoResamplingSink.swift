@@ -76,7 +76,15 @@ final class MonoResamplingSink {
         }
     }
 
-    /// Ends the stream and returns the model-rate mono signal.
+    /// Returns the model-rate samples produced so far and forgets them (streaming: the
+    /// sink then holds only the current block, whatever the stream's duration).
+    func takeOutput() -> [Float] {
+        defer { output.removeAll(keepingCapacity: true) }
+        return output
+    }
+
+    /// Ends the stream and returns the model-rate mono signal (what `takeOutput` has not
+    /// returned yet).
     func finish() throws -> [Float] {
         try resampler?.flush(into: &output)
         if replacedSamples > 0 {

@@ -1,0 +1,151 @@
+import CKMTalk
+
+/// Real-time animation of one utterance at a time: push PCM blocks of any size, pull the
+/// motion frames that have become final, flush at the end, reset for the next utterance.
+///
+/// The concatenated frames equal the offline result for the same audio (same count;
+/// values within float rounding) because every stage runs the offline computation on the
+/// window each frame depends on (see `StreamingNetwork`). A frame becomes final
+/// `latencyMs` after its time, once the audio reaching that far has been pushed.
+///
+/// Not thread-safe: one thread at a time per instance; the model may be shared.
+public final class StreamingSession {
+    public let model: KMTalkModel
+    public let options: SessionOptions
+    let network: StreamingNetwork
+    private var frameRate: StreamingFrameRate
+    private var sink: MonoResamplingSink?
+    /// True after `flush` until `reset`.
+    public private(set) var flushed = false
+    /// Final frames not pulled yet (row-major, `channelCount` floats each).
+    private var pending: [Float] = []
+    /// Index of the first pending frame in the utterance.
+    private var pendingFirst = 0
+
+    /// Throws KMT_ERR_INCOMPATIBLE_MODEL for a model that cannot stream (full attention).
+    public init(model: KMTalkModel, options: SessionOptions) throws {
+        self.model = model
+        self.options = options
+        network = try StreamingNetwork(model: model)
+        frameRate = StreamingFrameRate(
+            inputFps: model.config.motion.fps, outputFps: options.outputFps ?? model.config.motion.fps,
+            channels: model.config.motion.channels.count)
+    }
+
+    /// Motion channels per frame.
+    public var channelCount: Int { model.config.motion.channels.count }
+    /// Frames per second of the pulled frames.
+    public var outputFps: Double { frameRate.outputFps }
+    /// Final frames waiting to be pulled.
+    public var pendingFrames: Int { pending.count / channelCount }
+
+    /// The algorithmic latency in milliseconds: how long after a frame's time the audio
+    /// must reach before that frame is final (the look-ahead of the STFT window, the
+    /// convolutions, the encoder and CMC attention bands and the key-frame locator, plus
+    /// one native frame when the output fps differs from the native rate). The
+    /// resampler's own delay for input not at the model rate comes on top.
+    public var latencyMs: Double {
+        var ms = Double(network.latencySamples) * 1000 / Double(model.config.frontend.sampleRate)
+        if frameRate.inputFps != frameRate.outputFps { ms += 1000 / frameRate.inputFps }
+        return ms
+    }
+
+    /// Sizes of the internal buffers (model-rate samples, key tokens, native frames kept
+    /// for interpolation), for tests that check memory stays bounded.
+    public var bufferSizes: (samples: Int, keyTokens: Int, nativeFloats: Int) {
+        (network.samples.count, network.keyTokens.count, frameRate.native.count)
+    }
+
+    /// Pushes `frameCount` interleaved float frames. The first push after creation or
+    /// `reset` fixes the sample rate and channel count of the utterance.
+    public func push(_ pcm: UnsafePointer<Float>, frameCount: Int, sampleRate: Int, channels: Int) throws {
+        guard !flushed else {
+            throw KMTError.invalidArgument("the stream was flushed; call kmt_session_reset before pushing the next utterance")
+        }
+        if let sink {
+            guard sink.inputRate == sampleRate, sink.channels == channels else {
+                throw KMTError.invalidArgument(
+                    "this utterance is \(sink.inputRate) Hz / \(sink.channels) channels (fixed by its first push); got \(sampleRate) Hz / \(channels) channels; call kmt_session_reset to change")
+            }
+        } else {
+            sink = try MonoResamplingSink(
+                inputRate: sampleRate, channels: channels, outputRate: model.config.frontend.sampleRate,
+                nonfinitePolicy: options.nonfinitePolicy, source: "PCM stream")
+        }
+        guard frameCount > 0, let sink else { return }
+        BLAS.setThreads(options.threads)
+        var offset = 0
+        while offset < frameCount {
+            let count = min(AudioDecoder.blockFrames, frameCount - offset)
+            try sink.consume(pcm + offset * channels, frameCount: count)
+            offset += count
+            network.append(sink.takeOutput())
+            try advance(ended: false)
+        }
+    }
+
+    /// Pushes `frameCount` interleaved 16-bit frames (scaled by 1/32768, as libsndfile
+    /// reads 16-bit files).
+    public func push(_ pcm: UnsafePointer<Int16>, frameCount: Int, sampleRate: Int, channels: Int) throws {
+        var converted = [Float](repeating: 0, count: min(frameCount, AudioDecoder.blockFrames) * max(channels, 1))
+        var offset = 0
+        repeat {
+            let count = min(AudioDecoder.blockFrames, frameCount - offset)
+            for i in 0..<(count * channels) { converted[i] = Float(pcm[offset * channels + i]) / 32_768 }
+            try converted.withUnsafeBufferPointer {
+                try push($0.baseAddress!, frameCount: count, sampleRate: sampleRate, channels: channels)
+            }
+            offset += count
+        } while offset < frameCount
+    }
+
+    /// Ends the utterance: every remaining frame becomes final.
+    public func flush() throws {
+        guard !flushed else { return }
+        flushed = true
+        guard let sink else { return }
+        BLAS.setThreads(options.threads)
+        network.append(try sink.finish())
+        try advance(ended: true)
+        pending.append(contentsOf: frameRate.finish())
+    }
+
+    /// Starts a new utterance with the same settings (pending frames are discarded).
+    public func reset() {
+        network.reset()
+        frameRate = StreamingFrameRate(inputFps: frameRate.inputFps, outputFps: frameRate.outputFps, channels: channelCount)
+        sink = nil
+        flushed = false
+        pending = []
+        pendingFirst = 0
+    }
+
+    /// Moves up to `maximumFrames` final frames into `buffer`; returns how many and the
+    /// time in seconds of the first one.
+    public func pull(into buffer: UnsafeMutablePointer<Float>, maximumFrames: Int) -> (frames: Int, firstTime: Double) {
+        let count = min(maximumFrames, pendingFrames)
+        let time = Double(pendingFirst) / outputFps
+        guard count > 0 else { return (0, time) }
+        pending.withUnsafeBufferPointer { buffer.update(from: $0.baseAddress!, count: count * channelCount) }
+        pending.removeFirst(count * channelCount)
+        pendingFirst += count
+        return (count, time)
+    }
+
+    /// Pulls every pending frame as [frames, channels].
+    public func pullAll() -> Tensor {
+        let frames = pendingFrames
+        let result = Tensor(shape: [frames, channelCount], data: pending)
+        pending = []
+        pendingFirst += frames
+        return result
+    }
+
+    private func advance(ended: Bool) throws {
+        guard let motion = try network.advance(ended: ended) else { return }
+        guard motion.data.allSatisfy({ $0.isFinite }) else {
+            throw KMTError(KMT_ERR_INTERNAL, "the network produced non-finite values (please report this with the input)")
+        }
+        pending.append(contentsOf: frameRate.append(motion))
+    }
+}
