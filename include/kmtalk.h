@@ -327,6 +327,100 @@ kmt_status kmt_animate_pcm(kmt_session *session, const float *samples,
                            int32_t channels, kmt_animation **out_animation);
 
 /* ------------------------------------------------------------------------ */
+/* Streaming                                                                 */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * Real-time animation of one utterance at a time on a session: push PCM as it
+ * arrives, pull the frames that have become final, flush at the end of the
+ * utterance, reset before the next one.
+ *
+ *     kmt_session_push_s16(session, mic, 160, 16000, 1);   // 10 ms
+ *     size_t n; double t0;
+ *     kmt_session_pull(session, frames, capacity, &n, &t0); // n frames from t0 s
+ *     ...
+ *     kmt_session_flush(session);                           // end of utterance
+ *     kmt_session_pull(session, frames, capacity, &n, &t0); // the last frames
+ *     kmt_session_reset(session);                           // next utterance
+ *
+ * - Equivalence: the concatenated pulled frames equal what kmt_animate_pcm
+ *   returns for the same audio (same frame count, values within 1e-3, in
+ *   practice ~1e-6), whatever the chunk sizes.
+ * - Latency: a frame becomes final kmt_session_latency_ms() after its time,
+ *   once the audio reaching that far has been pushed (the model's look-ahead;
+ *   fixed in this version). Input not at the model's rate adds the
+ *   resampler's delay.
+ * - Memory is bounded: the session keeps a window of recent audio and state
+ *   whatever the stream's duration; unpulled frames accumulate until pulled.
+ * - Threads: as every session call, one thread at a time per session; many
+ *   sessions on one shared model may stream on many threads at once.
+ * - Models with full attention (encoder.band_back null) cannot stream: the
+ *   streaming calls fail with KMT_ERR_INCOMPATIBLE_MODEL.
+ * - A NULL session is KMT_ERR_INVALID_ARGUMENT.
+ */
+
+/**
+ * Pushes `frames` frames of interleaved float PCM (`channels` samples per
+ * frame, nominal range -1..1) at `sample_rate` Hz (8000..192000). The first
+ * push after kmt_session_create or kmt_session_reset fixes the utterance's
+ * rate and channel count; a push with another is KMT_ERR_INVALID_ARGUMENT, as
+ * is a push after kmt_session_flush without a reset. `frames` may be 0 (then
+ * `pcm` may be NULL). Non-finite samples follow the session's
+ * nonfinite_policy (with KMT_NONFINITE_REJECT the whole chunk is dropped and
+ * KMT_ERR_INVALID_AUDIO returned; the stream may continue). The caller keeps
+ * ownership of `pcm`, which is not retained after the call.
+ */
+kmt_status kmt_session_push_f32(kmt_session *session, const float *pcm,
+                                size_t frames, int32_t sample_rate,
+                                int32_t channels);
+
+/** As kmt_session_push_f32 for 16-bit PCM (scaled by 1/32768). */
+kmt_status kmt_session_push_s16(kmt_session *session, const int16_t *pcm,
+                                size_t frames, int32_t sample_rate,
+                                int32_t channels);
+
+/**
+ * Moves as many final frames as fit in `buffer` (`buffer_length` floats; a
+ * frame is kmt_model_channel_count floats) into it, in order; *out_frames
+ * receives how many (0 when none is final yet, also before any push), and
+ * *out_first_time (may be NULL) the time in seconds of the first one (frame
+ * i of the utterance is at i / kmt_session_output_fps). `buffer` may be NULL
+ * only when `buffer_length` is 0. The caller owns `buffer`.
+ */
+kmt_status kmt_session_pull(kmt_session *session, float *buffer,
+                            size_t buffer_length, size_t *out_frames,
+                            double *out_first_time);
+
+/**
+ * Ends the utterance: the remaining frames become final (pull them). Further
+ * pushes fail until kmt_session_reset. Flushing twice, or without any push,
+ * is allowed and adds nothing.
+ */
+kmt_status kmt_session_flush(kmt_session *session);
+
+/**
+ * Starts a new utterance with the same settings: discards the audio, state
+ * and unpulled frames of the current one. The next push may use a new rate
+ * and channel count.
+ */
+kmt_status kmt_session_reset(kmt_session *session);
+
+/** Number of final frames waiting to be pulled into *out_frames. */
+kmt_status kmt_session_pending_frames(kmt_session *session,
+                                      size_t *out_frames);
+
+/**
+ * The streaming latency in milliseconds: the look-ahead of every stage (STFT
+ * half window, convolutions, attention bands, key-frame locator; one native
+ * frame more when output_fps differs from the model's rate). -1 for a NULL
+ * session or a model that cannot stream.
+ */
+double kmt_session_latency_ms(const kmt_session *session);
+
+/** Frames per second of the session's output (output_fps or the model's native rate); -1 for NULL. */
+double kmt_session_output_fps(const kmt_session *session);
+
+/* ------------------------------------------------------------------------ */
 /* Animations                                                                */
 /* ------------------------------------------------------------------------ */
 

@@ -29,6 +29,19 @@ public final class Session {
         self.options = options
     }
 
+    /// The streaming state (`kmt_session_push_*` / `pull` / `flush` / `reset`), created by
+    /// the first streaming call.
+    var streaming: StreamingSession?
+
+    /// The session's streaming state, created on first use (throws for a model that
+    /// cannot stream).
+    public func stream() throws -> StreamingSession {
+        if let streaming { return streaming }
+        let created = try StreamingSession(model: model, options: options)
+        streaming = created
+        return created
+    }
+
     /// Timings of the last call, in seconds, by stage.
     public private(set) var lastTimings: [(stage: String, seconds: Double)] = []
 

@@ -1,0 +1,119 @@
+import CKMTalk
+
+/// The streaming state of a session handle (created on first use).
+private func streamingSession(_ handle: OpaquePointer?) throws -> StreamingSession {
+    guard let handle else { throw KMTError.invalidArgument("session is NULL") }
+    return try Handle.borrow(handle, as: Session.self).stream()
+}
+
+/// Validates the PCM arguments shared by the push functions.
+private func checkPush(_ pcm: UnsafeRawPointer?, _ frames: Int, _ sampleRate: Int32, _ channels: Int32) throws {
+    guard channels >= 1, channels <= 1024 else { throw KMTError.invalidArgument("channels must be 1..1024, got \(channels)") }
+    guard (8_000...192_000).contains(Int(sampleRate)) else {
+        throw KMTError.invalidAudio("PCM stream: sample rate \(sampleRate) Hz is outside the supported 8000..192000 Hz")
+    }
+    // size_t arrives as Int: counts above Int.max show up negative.
+    guard frames >= 0, !frames.multipliedReportingOverflow(by: Int(channels)).overflow else {
+        throw KMTError(KMT_ERR_OUT_OF_MEMORY, "PCM stream: frames \(UInt(bitPattern: frames)) is too large")
+    }
+    guard frames == 0 || pcm != nil else { throw KMTError.invalidArgument("pcm is NULL") }
+}
+
+/// Implements `kmt_session_push_f32` from include/kmtalk.h, which documents it.
+@c @implementation
+public func kmt_session_push_f32(
+    _ session: OpaquePointer?, _ pcm: UnsafePointer<Float>?, _ frames: Int, _ sampleRate: Int32, _ channels: Int32
+) -> kmt_status {
+    apiCall {
+        let stream = try streamingSession(session)
+        try checkPush(pcm, frames, sampleRate, channels)
+        if let pcm {
+            try stream.push(pcm, frameCount: frames, sampleRate: Int(sampleRate), channels: Int(channels))
+        } else {
+            var empty: Float = 0
+            try stream.push(&empty, frameCount: 0, sampleRate: Int(sampleRate), channels: Int(channels))
+        }
+    }
+}
+
+/// Implements `kmt_session_push_s16` from include/kmtalk.h, which documents it.
+@c @implementation
+public func kmt_session_push_s16(
+    _ session: OpaquePointer?, _ pcm: UnsafePointer<Int16>?, _ frames: Int, _ sampleRate: Int32, _ channels: Int32
+) -> kmt_status {
+    apiCall {
+        let stream = try streamingSession(session)
+        try checkPush(pcm, frames, sampleRate, channels)
+        if let pcm {
+            try stream.push(pcm, frameCount: frames, sampleRate: Int(sampleRate), channels: Int(channels))
+        } else {
+            var empty: Float = 0
+            try stream.push(&empty, frameCount: 0, sampleRate: Int(sampleRate), channels: Int(channels))
+        }
+    }
+}
+
+/// Implements `kmt_session_pull` from include/kmtalk.h, which documents it.
+@c @implementation
+public func kmt_session_pull(
+    _ session: OpaquePointer?, _ buffer: UnsafeMutablePointer<Float>?, _ bufferLength: Int,
+    _ outFrames: UnsafeMutablePointer<Int>?, _ outFirstTime: UnsafeMutablePointer<Double>?
+) -> kmt_status {
+    outFrames?.pointee = 0
+    outFirstTime?.pointee = 0
+    return apiCall {
+        let stream = try streamingSession(session)
+        let frames = try requireOut(outFrames, "out_frames")
+        // A size_t above Int.max arrives negative: more room than any stream needs.
+        let capacity = bufferLength < 0 ? Int.max : bufferLength
+        let fit = capacity / stream.channelCount
+        guard buffer != nil || fit == 0 else { throw KMTError.invalidArgument("buffer is NULL but buffer_length is \(UInt(bitPattern: bufferLength))") }
+        if let buffer, fit > 0 {
+            let (count, time) = stream.pull(into: buffer, maximumFrames: fit)
+            frames.pointee = count
+            outFirstTime?.pointee = time
+        } else {
+            frames.pointee = 0
+        }
+    }
+}
+
+/// Implements `kmt_session_flush` from include/kmtalk.h, which documents it.
+@c @implementation
+public func kmt_session_flush(_ session: OpaquePointer?) -> kmt_status {
+    apiCall { try streamingSession(session).flush() }
+}
+
+/// Implements `kmt_session_reset` from include/kmtalk.h, which documents it.
+@c @implementation
+public func kmt_session_reset(_ session: OpaquePointer?) -> kmt_status {
+    apiCall { try streamingSession(session).reset() }
+}
+
+/// Implements `kmt_session_pending_frames` from include/kmtalk.h, which documents it.
+@c @implementation
+public func kmt_session_pending_frames(_ session: OpaquePointer?, _ outFrames: UnsafeMutablePointer<Int>?) -> kmt_status {
+    outFrames?.pointee = 0
+    return apiCall {
+        let stream = try streamingSession(session)
+        try requireOut(outFrames, "out_frames").pointee = stream.pendingFrames
+    }
+}
+
+/// Implements `kmt_session_latency_ms` from include/kmtalk.h, which documents it.
+@c @implementation
+public func kmt_session_latency_ms(_ session: OpaquePointer?) -> Double {
+    guard let session else { return -1 }
+    let owner = Handle.borrow(session, as: Session.self)
+    // Without streaming state yet, a throwaway one answers (it holds no audio).
+    guard let stream = owner.streaming ?? (try? StreamingSession(model: owner.model, options: owner.options)) else { return -1 }
+    return stream.latencyMs
+}
+
+/// Implements `kmt_session_output_fps` from include/kmtalk.h, which documents it.
+@c @implementation
+public func kmt_session_output_fps(_ session: OpaquePointer?) -> Double {
+    guard let session else { return -1 }
+    let owner = Handle.borrow(session, as: Session.self)
+    return owner.options.outputFps ?? owner.model.config.motion.fps
+}
