@@ -20,7 +20,7 @@ fi
 
 # C host, linked against the copied library with an rpath, run with an empty environment.
 cc -std=c99 -Wall -Wextra -Werror -I"$tmp/kmtalk/include" "$root/examples/c/animate.c" \
-   -L"$tmp/kmtalk/lib" -lKMTalk -Wl,-rpath,"$tmp/kmtalk/lib" -o "$tmp/animate"
+   -L"$tmp/kmtalk/lib" -lKMTalk -lm -Wl,-rpath,"$tmp/kmtalk/lib" -o "$tmp/animate"
 out=$(cd "$tmp" && env -i ./animate "$model" hello.wav 60)
 echo "$out" | grep -q "jawOpen" || { echo "FAIL test-dist: C host output unexpected:"; echo "$out"; exit 1; }
 echo "PASS test-dist: C host under env -i"
