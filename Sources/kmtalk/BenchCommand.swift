@@ -29,6 +29,9 @@ struct Bench: ParsableCommand {
     @Option(help: "Frames per call for the chunked rig posing.")
     var rigChunk: Int = 60
 
+    @Flag(help: "Also stream the audio in 10 ms chunks at 1 thread: compute time per chunk (p50/p99/max), latency, difference from offline.")
+    var stream = false
+
     func run() throws {
         let threadCounts = threads.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
         let sizes = sgemmSizes.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }.filter { $0 > 0 }
@@ -88,6 +91,9 @@ struct Bench: ParsableCommand {
                 let stages = bestStages.map { String(format: "%@ %.1f ms", $0.stage, $0.seconds * 1000) }.joined(separator: ", ")
                 print(String(format: "  %d thread(s): %.3f s, real-time factor %.5f (%.0fx faster than real time), %d frames", count, best, best / seconds, seconds / best, frames))
                 print("      stages: \(stages)")
+            }
+            if stream {
+                try StreamBenchmark().run(model: model, audio: samples)
             }
             if let rig {
                 let minute = seconds >= RigPoseBenchmark.seconds ? samples : speechLikeSignal(seconds: RigPoseBenchmark.seconds, rate: rate)
