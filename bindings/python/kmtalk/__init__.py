@@ -521,6 +521,74 @@ class Session(_Handle):
                                         ctypes.byref(out)))
         return Animation._from_handle(out.value)
 
+    # -- streaming ---------------------------------------------------------
+
+    @property
+    def latency_ms(self) -> float:
+        """Streaming latency in milliseconds (the model's look-ahead)."""
+        return float(_lib.kmt_session_latency_ms(self._ptr()))
+
+    def push(self, samples: Any, sample_rate: int) -> None:
+        """Pushes a chunk of PCM to the stream: 1-D (mono) or 2-D (frames x
+        channels); int16 arrays go through kmt_session_push_s16, anything
+        else is converted to float32."""
+        array = np.asarray(samples)
+        if array.ndim not in (1, 2):
+            raise InvalidArgumentError(
+                _lib.KMT_ERR_INVALID_ARGUMENT,
+                f"samples must be 1-D (mono) or 2-D (frames x channels), got shape {array.shape}")
+        channels = 1 if array.ndim == 1 else array.shape[1]
+        with self._lock:
+            if array.dtype == np.int16:
+                array = np.ascontiguousarray(array)
+                pointer = array.ctypes.data_as(ctypes.POINTER(ctypes.c_int16))
+                _check(_lib.kmt_session_push_s16(self._ptr(), pointer, array.shape[0], int(sample_rate), channels))
+            else:
+                array = np.ascontiguousarray(array, dtype=np.float32)
+                pointer = array.ctypes.data_as(ctypes.POINTER(ctypes.c_float))
+                _check(_lib.kmt_session_push_f32(self._ptr(), pointer, array.shape[0], int(sample_rate), channels))
+
+    def pull(self) -> Tuple[np.ndarray, float]:
+        """The frames that became final, (frames x channels float32, time in
+        seconds of the first one)."""
+        channels = self.model.channel_count
+        with self._lock:
+            pending = ctypes.c_size_t()
+            _check(_lib.kmt_session_pending_frames(self._ptr(), ctypes.byref(pending)))
+            out = np.zeros((pending.value, channels), dtype=np.float32)
+            frames, first = ctypes.c_size_t(), ctypes.c_double()
+            if pending.value:
+                _check(_lib.kmt_session_pull(self._ptr(), out.ctypes.data_as(ctypes.POINTER(ctypes.c_float)),
+                                             out.size, ctypes.byref(frames), ctypes.byref(first)))
+        return out[:frames.value], first.value
+
+    def flush(self) -> None:
+        """Ends the utterance: the remaining frames become final (pull them)."""
+        with self._lock:
+            _check(_lib.kmt_session_flush(self._ptr()))
+
+    def reset(self) -> None:
+        """Starts a new utterance (any rate and channel count)."""
+        with self._lock:
+            _check(_lib.kmt_session_reset(self._ptr()))
+
+    def stream(self, chunks: Any, sample_rate: int):
+        """Generator: pushes each chunk of `chunks` (arrays as for `push`) and
+        yields (frames, first_time) whenever frames became final; flushes at
+        the end and resets the session for the next utterance. The
+        concatenated frames equal `animate_pcm` on the whole audio."""
+        self.reset()
+        for chunk in chunks:
+            self.push(chunk, sample_rate)
+            frames, first = self.pull()
+            if len(frames):
+                yield frames, first
+        self.flush()
+        frames, first = self.pull()
+        if len(frames):
+            yield frames, first
+        self.reset()
+
     def __repr__(self) -> str:
         state = " (closed)" if self.closed else ""
         return f"<kmtalk.Session fps={self.fps:g} threads={self.threads} nonfinite={self.nonfinite}{state}>"

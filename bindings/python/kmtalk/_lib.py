@@ -33,8 +33,10 @@ from ctypes import (
     POINTER,
     Structure,
     c_char_p,
+    c_double,
     c_float,
     c_int,
+    c_int16,
     c_int32,
     c_size_t,
     c_uint32,
@@ -442,6 +444,62 @@ def kmt_animate_file(session: Any, path: bytes, out_animation: Any) -> int:
 def kmt_animate_pcm(session: Any, samples: Any, frame_count: int, sample_rate: int, channels: int,
                     out_animation: Any) -> int:
     """Animates `frame_count` frames of interleaved float PCM."""
+
+
+# --------------------------------------------------------------------------
+# Streaming
+# --------------------------------------------------------------------------
+
+# kmt_status kmt_session_push_f32(kmt_session *session, const float *pcm,
+#                                 size_t frames, int32_t sample_rate, int32_t channels);
+@_c("kmt_session_push_f32", [kmt_session_p, POINTER(c_float), c_size_t, c_int32, c_int32], kmt_status)
+def kmt_session_push_f32(session: Any, pcm: Any, frames: int, sample_rate: int, channels: int) -> int:
+    """Pushes interleaved float PCM to the session's stream."""
+
+
+# kmt_status kmt_session_push_s16(kmt_session *session, const int16_t *pcm,
+#                                 size_t frames, int32_t sample_rate, int32_t channels);
+@_c("kmt_session_push_s16", [kmt_session_p, POINTER(c_int16), c_size_t, c_int32, c_int32], kmt_status)
+def kmt_session_push_s16(session: Any, pcm: Any, frames: int, sample_rate: int, channels: int) -> int:
+    """Pushes interleaved 16-bit PCM to the session's stream."""
+
+
+# kmt_status kmt_session_pull(kmt_session *session, float *buffer, size_t buffer_length,
+#                             size_t *out_frames, double *out_first_time);
+@_c("kmt_session_pull", [kmt_session_p, POINTER(c_float), c_size_t, POINTER(c_size_t), POINTER(c_double)],
+    kmt_status)
+def kmt_session_pull(session: Any, buffer: Any, buffer_length: int, out_frames: Any, out_first_time: Any) -> int:
+    """Moves the final frames that fit into `buffer`."""
+
+
+# kmt_status kmt_session_flush(kmt_session *session);
+@_c("kmt_session_flush", [kmt_session_p], kmt_status)
+def kmt_session_flush(session: Any) -> int:
+    """Ends the utterance: the remaining frames become final."""
+
+
+# kmt_status kmt_session_reset(kmt_session *session);
+@_c("kmt_session_reset", [kmt_session_p], kmt_status)
+def kmt_session_reset(session: Any) -> int:
+    """Starts a new utterance with the same settings."""
+
+
+# kmt_status kmt_session_pending_frames(kmt_session *session, size_t *out_frames);
+@_c("kmt_session_pending_frames", [kmt_session_p, POINTER(c_size_t)], kmt_status)
+def kmt_session_pending_frames(session: Any, out_frames: Any) -> int:
+    """Number of final frames waiting to be pulled."""
+
+
+# double kmt_session_latency_ms(const kmt_session *session);
+@_c("kmt_session_latency_ms", [kmt_session_p], c_double)
+def kmt_session_latency_ms(session: Any) -> float:
+    """The streaming latency in milliseconds (-1 for NULL or a model that cannot stream)."""
+
+
+# double kmt_session_output_fps(const kmt_session *session);
+@_c("kmt_session_output_fps", [kmt_session_p], c_double)
+def kmt_session_output_fps(session: Any) -> float:
+    """Frames per second of the session's output."""
 
 
 # --------------------------------------------------------------------------
