@@ -4,13 +4,14 @@ import CKMTalk
 /// it is final: equal (up to float rounding) to what the offline path computes for the
 /// whole utterance.
 ///
-/// Every stage is local in time (convolutions, band attention, the locator's one frame of
-/// look-ahead), so a frame depends only on a bounded window of the signal. Each step
-/// recomputes the stages over the window the new frames need (its left margin covers the
-/// band look-back of every transformer layer, so no row is computed from a truncated past)
-/// with absolute positions; the sequential key-frame scan keeps its state (`last`, the
-/// decided prefix, the tokens of recent key frames). Samples and key tokens older than
-/// the next window are dropped, so memory does not grow with the stream's duration.
+/// Every stage is local in time, so each computes only its new rows, as soon as the rows
+/// they depend on exist: log-mel frame `m` once samples reach `m * hop + n_fft / 2`; a conv
+/// output once its kernel window has arrived; transformer rows through
+/// `IncrementalTransformer` (band look-ahead); the key-frame locator's sequential scan at
+/// `t` once `b[t + 1]` is known, with its state (`last`) kept; key poses once `post[k + 1]`
+/// is; CMC rows likewise. At the end of the stream the remaining rows follow with the
+/// offline zero padding and lengths. Every stage drops the rows no later row can see, so
+/// memory does not grow with the stream's duration.
 final class StreamingNetwork {
     let model: KMTalkModel
     let encoderBand: AttentionBand
@@ -33,6 +34,28 @@ final class StreamingNetwork {
     private var lastKey = 0
     /// Projected key-pose tokens of the key frames the next window can still use.
     private(set) var keyTokens: [Int: [Float]] = [:]
+    /// Log-mel frames computed.
+    private var melDone = 0
+    /// Per conv layer: its kept input rows (from absolute row `convBases`) and outputs done.
+    private var convInputs: [[Float]] = []
+    private var convBases: [Int] = []
+    private var convDone: [Int] = []
+    private var encoderStack: IncrementalTransformer
+    private var cmcStack: IncrementalTransformer?
+    /// Encoder output rows (after the final norm) produced, and the kept ones with their
+    /// phone posteriors, from absolute row `rowBase`.
+    private var encodedCount = 0
+    private var encodedRows: [Float] = []
+    private var posteriorRows: [Float] = []
+    private var rowBase = 0
+    /// CMC input rows pushed.
+    private var cmcDone = 0
+
+    /// Rows held by the conv, encoder, LKMA and CMC stages (bounded by the bands).
+    var heldRows: Int {
+        convInputs.reduce(0) { $0 + $1.count } / max(1, model.config.frontend.melCount)
+            + encoderStack.heldRows + (cmcStack?.heldRows ?? 0) + encodedRows.count / model.config.encoder.width
+    }
 
     /// Throws KMT_ERR_INCOMPATIBLE_MODEL for a model with full (unbanded) attention.
     init(model: KMTalkModel) throws {
@@ -56,6 +79,8 @@ final class StreamingNetwork {
             cmcBand = net.cmcConfig.band
             cmcLayers = net.layers.layers.count
         }
+        encoderStack = IncrementalTransformer(stack: model.encoder.layers, band: band, width: model.config.encoder.width)
+        clearStages()
     }
 
     /// Forgets the utterance (same model and settings).
@@ -67,6 +92,23 @@ final class StreamingNetwork {
         decided = 0
         lastKey = 0
         keyTokens = [:]
+        clearStages()
+    }
+
+    /// Empties the per-stage buffers.
+    private func clearStages() {
+        let convs = model.config.encoder.convolutions.count
+        melDone = 0
+        convInputs = Array(repeating: [], count: convs)
+        convBases = Array(repeating: 0, count: convs)
+        convDone = Array(repeating: 0, count: convs)
+        encoderStack = IncrementalTransformer(stack: model.encoder.layers, band: encoderBand, width: model.config.encoder.width)
+        cmcStack = network.map { IncrementalTransformer(stack: $0.layers, band: cmcBand, width: $0.cmcConfig.width) }
+        encodedCount = 0
+        encodedRows = []
+        posteriorRows = []
+        rowBase = 0
+        cmcDone = 0
     }
 
     /// Appends model-rate samples.
@@ -99,39 +141,6 @@ final class StreamingNetwork {
         return result
     }
 
-    /// Final counts of encoder rows, decided frames and motion frames for `lengths`.
-    private func counts(_ lengths: [Int], ended: Bool) -> (encoded: Int, decided: Int, motion: Int) {
-        let c = lengths.last!
-        if ended { return (c, c, c) }
-        let h = max(0, c - encoderLayers * encoderBand.ahead)
-        guard network != nil else { return (h, h, h) }
-        let d = keyed ? max(0, h - 1) : h
-        return (h, d, max(0, d - cmcLayers * cmcBand.ahead))
-    }
-
-    /// First encoder (H) row a step starting at `emitted` / `decided` needs.
-    private func firstEncodedRow(emitted: Int, decided: Int) -> (h: Int, u: Int) {
-        guard network != nil else { return (emitted, emitted) }
-        let u = max(0, emitted - cmcLayers * cmcBand.back)
-        return (keyed ? max(0, min(u, decided - 2)) : u, u)
-    }
-
-    /// Input range of a conv layer for outputs `range`, clipped to the input's `length`.
-    private func convInput(_ range: Range<Int>, conv: ConvLayerConfig, length: Int) -> Range<Int> {
-        let padding = conv.kernel / 2
-        let start = max(0, range.lowerBound * conv.stride - padding)
-        let end = min(length, (range.upperBound - 1) * conv.stride - padding + conv.kernel)
-        return start..<max(start, end)
-    }
-
-    /// The first sample the next step can need; everything before it is dropped.
-    private func firstNeededSample() -> Int {
-        let h = firstEncodedRow(emitted: emitted, decided: decided).h
-        var start = max(0, h - encoderLayers * encoderBand.back)
-        for conv in convolutions.reversed() { start = max(0, start * conv.stride - conv.kernel / 2) }
-        return max(0, start * hop - half)
-    }
-
     /// Algorithmic latency in model-rate samples: how far past a native frame's time the
     /// signal must reach before the frame is final.
     var latencySamples: Int {
@@ -146,98 +155,137 @@ final class StreamingNetwork {
 
     /// Computes the native frames that became final ([new frames, channels]), or nil.
     /// With `ended`, the signal is complete and every remaining frame is returned.
+    /// Each stage computes only its new rows: log-mel frames and conv outputs once their
+    /// window has arrived, transformer rows through `IncrementalTransformer`.
     func advance(ended: Bool) throws -> Tensor? {
         let lengths = lengths(samples: sampleCount, ended: ended)
         if ended, lengths.last! < 1 {
             return try shortUtterance()
         }
-        let (encodedCount, decidedCount, motionCount) = counts(lengths, ended: ended)
-        guard motionCount > emitted else { return nil }
-        let total = lengths.last!
-        let (hStart, uStart) = firstEncodedRow(emitted: emitted, decided: decided)
-        let hEnd = ended ? total : (network == nil ? motionCount : (keyed ? decidedCount + 1 : decidedCount))
-        precondition(hEnd <= encodedCount || ended, "streaming: window past the final rows")
-        let cStart = max(0, hStart - encoderLayers * encoderBand.back)
-        let cEnd = ended ? total : min(total, hEnd + encoderLayers * encoderBand.ahead)
-
-        // Conv ranges, last layer first.
-        var ranges = [cStart..<cEnd]
-        for (index, conv) in convolutions.enumerated().reversed() {
-            ranges.insert(convInput(ranges[0], conv: conv, length: lengths[index]), at: 0)
-        }
-        let melRange = ranges[0]
-        let firstSample = max(0, melRange.lowerBound * hop - half)
-        guard firstSample >= sampleBase else {
-            throw KMTError(KMT_ERR_INTERNAL, "streaming: sample \(firstSample) was already dropped (kept from \(sampleBase))")
-        }
-        var x = samples.withUnsafeBufferPointer {
-            model.frontend.frames(melRange, signal: $0, signalStart: sampleBase)
-        }
-        let encoder = model.encoder
-        for (index, conv) in convolutions.enumerated() {
-            x = convolve(
-                x, inputStart: ranges[index].lowerBound, inputLength: lengths[index], weights: encoder.convWeights[index],
-                conv: conv, outputs: ranges[index + 1])
-            model.config.encoder.activation.apply(&x.data)
-        }
-        if let table = encoder.positionTable {
-            guard cEnd <= table.shape[0] else {
-                throw KMTError.invalidAudio("stream too long for this model: the learned positions cover \(table.shape[0]) frames")
+        // Log-mel frames.
+        if lengths[0] > melDone {
+            let frames = samples.withUnsafeBufferPointer {
+                model.frontend.frames(melDone..<lengths[0], signal: $0, signalStart: sampleBase)
             }
-            x = addPositions(x, table: table, offset: cStart)
-        } else {
-            x = addPositions(x, table: sinusoidalPositions(length: x.shape[0], width: model.config.encoder.width, offset: cStart))
+            convInputs[0].append(contentsOf: frames.data)
+            melDone = lengths[0]
+            if encodedCount > 0 {
+                let drop = min(samples.count, max(0, melDone * hop - half) - sampleBase)
+                if drop > 0 {
+                    samples.removeFirst(drop)
+                    sampleBase += drop
+                }
+            }
         }
-        let encoded = layerNorm(encoder.layers(x), gamma: encoder.normWeight, beta: encoder.normBias, epsilon: model.config.encoder.layerNormEpsilon)
-        let hRows = rows(encoded, hStart - cStart..<hEnd - cStart)
+        // Convolutions.
+        let encoder = model.encoder
+        var encoderInput = Tensor(zeros: [0, model.config.encoder.width])
+        var encoderStart = 0
+        for (index, conv) in convolutions.enumerated() {
+            let end = lengths[index + 1], done = convDone[index]
+            guard end > done else { break }
+            let channels = index == 0 ? model.config.frontend.melCount : convolutions[index - 1].channels
+            let input = Tensor(shape: [convInputs[index].count / channels, channels], data: convInputs[index])
+            var y = convolve(
+                input, inputStart: convBases[index], inputLength: lengths[index], weights: encoder.convWeights[index],
+                conv: conv, outputs: done..<end)
+            model.config.encoder.activation.apply(&y.data)
+            convDone[index] = end
+            let keep = max(convBases[index], end * conv.stride - conv.kernel / 2)
+            if keep > convBases[index] {
+                convInputs[index].removeFirst(min(convInputs[index].count, (keep - convBases[index]) * channels))
+                convBases[index] = keep
+            }
+            if index + 1 < convolutions.count {
+                convInputs[index + 1].append(contentsOf: y.data)
+            } else {
+                encoderInput = y
+                encoderStart = done
+            }
+        }
+        // Encoder.
+        if encoderInput.shape[0] > 0 {
+            if let table = encoder.positionTable {
+                guard encoderStart + encoderInput.shape[0] <= table.shape[0] else {
+                    throw KMTError.invalidAudio("stream too long for this model: the learned positions cover \(table.shape[0]) frames")
+                }
+                encoderInput = addPositions(encoderInput, table: table, offset: encoderStart)
+            } else {
+                encoderInput = addPositions(
+                    encoderInput, table: sinusoidalPositions(length: encoderInput.shape[0], width: model.config.encoder.width, offset: encoderStart))
+            }
+        }
+        let newEncoded = encoderStack.push(encoderInput, ended: ended)
+        let hStart = encodedCount
+        var h = newEncoded
+        if h.shape[0] > 0 {
+            h = layerNorm(h, gamma: encoder.normWeight, beta: encoder.normBias, epsilon: model.config.encoder.layerNormEpsilon)
+            encodedCount += h.shape[0]
+        }
+        let total = ended ? encodedCount : nil
 
-        let motion: Tensor
         switch model.network {
         case let .direct(weight, bias):
-            var m = linear(hRows, weight: weight, bias: bias)
+            guard h.shape[0] > 0 else { return nil }
+            var m = linear(h, weight: weight, bias: bias)
             model.config.motion.activation.apply(&m.data)
-            motion = rows(m, emitted - hStart..<motionCount - hStart)
+            emitted += m.shape[0]
+            return m
         case let .kmtalk(net):
-            if keyed {
-                try decide(net, encoded: hRows, start: hStart, until: ended ? total : decidedCount, total: ended ? total : nil)
+            if h.shape[0] > 0 {
+                encodedRows.append(contentsOf: h.data)
+                if let phoneHead = net.phoneHead {
+                    posteriorRows.append(contentsOf: softmax(linear(h, weight: phoneHead.weight, bias: phoneHead.bias)).data)
+                }
             }
-            let uEnd = ended ? total : decidedCount
-            let u0 = rows(hRows, uStart - hStart..<uEnd - hStart)
-            let c = net.cmcConfig.width
-            var tokens = [Float](repeating: 0, count: u0.shape[0] * c)
-            for r in 0..<u0.shape[0] {
-                let token = keyTokens[uStart + r] ?? net.maskToken.data
-                for j in 0..<c { tokens[r * c + j] = token[j] }
+            _ = hStart
+            let ready = ended ? encodedCount : (keyed ? max(0, encodedCount - 1) : encodedCount)
+            if keyed { try decide(net, until: ready, total: total) }
+            var cmcInput = Tensor(zeros: [0, net.cmcConfig.width])
+            if ready > cmcDone {
+                let d = model.config.encoder.width, c = net.cmcConfig.width
+                let u0 = Tensor(shape: [ready - cmcDone, d], data: Array(encodedRows[((cmcDone - rowBase) * d)..<((ready - rowBase) * d)]))
+                var tokens = [Float](repeating: 0, count: u0.shape[0] * c)
+                for r in 0..<u0.shape[0] {
+                    let token = keyTokens[cmcDone + r] ?? net.maskToken.data
+                    for j in 0..<c { tokens[r * c + j] = token[j] }
+                }
+                var u = linear(u0, weight: net.audioProjection.weight, bias: net.audioProjection.bias)
+                u = add(u, Tensor(shape: [u0.shape[0], c], data: tokens))
+                cmcInput = addPositions(u, table: sinusoidalPositions(length: u0.shape[0], width: c, offset: cmcDone))
+                cmcDone = ready
+                keyTokens = keyTokens.filter { $0.key >= cmcDone }
+                // Rows the scan (b[t-1] needs post[t-2]) and the CMC input no longer need.
+                let keep = max(rowBase, min(cmcDone, decided - 2))
+                if keep > rowBase {
+                    encodedRows.removeFirst((keep - rowBase) * d)
+                    if keyed { posteriorRows.removeFirst((keep - rowBase) * (net.phoneHead?.weight.shape[0] ?? 0)) }
+                    rowBase = keep
+                }
             }
-            var u = linear(u0, weight: net.audioProjection.weight, bias: net.audioProjection.bias)
-            u = add(u, Tensor(shape: [u0.shape[0], c], data: tokens))
-            u = addPositions(u, table: sinusoidalPositions(length: u0.shape[0], width: c, offset: uStart))
-            u = layerNorm(net.layers(u), gamma: net.norm.weight, beta: net.norm.bias, epsilon: net.epsilon)
-            var m = linear(rows(u, emitted - uStart..<motionCount - uStart), weight: net.head.weight, bias: net.head.bias)
+            let out = cmcStack?.push(cmcInput, ended: ended) ?? Tensor(zeros: [0, net.cmcConfig.width])
+            guard out.shape[0] > 0 else { return nil }
+            let normed = layerNorm(out, gamma: net.norm.weight, beta: net.norm.bias, epsilon: net.epsilon)
+            var m = linear(normed, weight: net.head.weight, bias: net.head.bias)
             net.motionActivation.apply(&m.data)
-            motion = m
+            emitted += m.shape[0]
+            return m
         }
-        emitted = motionCount
-        let keep = max(0, emitted - cmcLayers * cmcBand.back)
-        keyTokens = keyTokens.filter { $0.key >= keep }
-        let drop = firstNeededSample() - sampleBase
-        if drop > 0 {
-            let count = min(drop, samples.count)
-            samples.removeFirst(count)
-            sampleBase += count
-        }
-        return motion
     }
 
     /// The key-frame scan over frames `decided ..< until` and the key poses of the new key
-    /// frames; `encoded` holds H rows from `start`; `total` is the frame count once known.
-    private func decide(_ net: KMTalkNetwork, encoded: Tensor, start: Int, until: Int, total: Int?) throws {
-        guard let locator = net.locator, let phoneHead = net.phoneHead, let phoneEmbedding = net.phoneEmbedding,
+    /// frames, from the kept H and posterior rows; `total` is the frame count once known.
+    private func decide(_ net: KMTalkNetwork, until: Int, total: Int?) throws {
+        guard let locator = net.locator, let phoneEmbedding = net.phoneEmbedding,
             let keyFC1 = net.keyFC1, let keyFC2 = net.keyFC2, let keyProjection = net.keyProjection
         else { return }
         guard until > decided else { return }
-        let posteriors = softmax(linear(encoded, weight: phoneHead.weight, bias: phoneHead.bias))
-        let p = posteriors.shape[1], available = encoded.shape[0]
+        let d = model.config.encoder.width
+        let p = net.phoneHead?.weight.shape[0] ?? 1
+        let start = rowBase
+        let posteriors = Tensor(shape: [posteriorRows.count / p, p], data: posteriorRows)
+        let encoded = Tensor(shape: [encodedRows.count / d, d], data: encodedRows)
+        let available = encoded.shape[0]
         func score(_ t: Int) -> Float {
             if t == 0 { return 0 }
             let a = (t - start) * p, b = (t - 1 - start) * p
@@ -263,8 +311,10 @@ final class StreamingNetwork {
         decided = max(decided, until)
         guard !keys.isEmpty else { return }
         let last = (total ?? Int.max) - 1
-        precondition(keys.allSatisfy { min($0 + 1, last) - start < available }, "streaming: key pose past the window")
-        let d = encoded.shape[1], e = phoneEmbedding.shape[1]
+        guard keys.allSatisfy({ min($0 + 1, last) - start < available && max($0 - 1, 0) >= start }) else {
+            throw KMTError(KMT_ERR_INTERNAL, "streaming: a key pose needs rows outside the kept window")
+        }
+        let e = phoneEmbedding.shape[1]
         let embedding = Tensor(shape: [p, e], data: phoneEmbedding.data)
         let left = matmul(rows(posteriors, keys.map { max($0 - 1, 0) - start }), embedding)
         let right = matmul(rows(posteriors, keys.map { min($0 + 1, last) - start }), embedding)

@@ -4,8 +4,8 @@ import CKMTalk
 /// motion frames that have become final, flush at the end, reset for the next utterance.
 ///
 /// The concatenated frames equal the offline result for the same audio (same count;
-/// values within float rounding) because every stage runs the offline computation on the
-/// window each frame depends on (see `StreamingNetwork`). A frame becomes final
+/// values within float rounding) because every stage computes its rows incrementally with
+/// the offline rules (see `StreamingNetwork`). A frame becomes final
 /// `latencyMs` after its time, once the audio reaching that far has been pushed.
 ///
 /// Not thread-safe: one thread at a time per instance; the model may be shared.
@@ -50,10 +50,11 @@ public final class StreamingSession {
         return ms
     }
 
-    /// Sizes of the internal buffers (model-rate samples, key tokens, native frames kept
-    /// for interpolation), for tests that check memory stays bounded.
-    public var bufferSizes: (samples: Int, keyTokens: Int, nativeFloats: Int) {
-        (network.samples.count, network.keyTokens.count, frameRate.native.count)
+    /// Sizes of the internal buffers (model-rate samples, rows held by the network's
+    /// stages, key tokens, native frames kept for interpolation), for tests that check
+    /// memory stays bounded.
+    public var bufferSizes: (samples: Int, rows: Int, keyTokens: Int, nativeFloats: Int) {
+        (network.samples.count, network.heldRows, network.keyTokens.count, frameRate.native.count)
     }
 
     /// Pushes `frameCount` interleaved float frames. The first push after creation or
