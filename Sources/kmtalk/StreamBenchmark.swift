@@ -2,17 +2,31 @@ import Foundation
 import KMTalkEngine
 
 /// `kmtalk bench --stream`: streams speech-like audio in 10 ms chunks at one OpenBLAS
-/// thread, timing each push + pull; reports p50 / p99 / max compute time per chunk, the
-/// session's latency, and the largest difference from the offline result on the same
-/// audio.
+/// thread, timing each push + pull, at the full look-ahead (exact) and at lower latency
+/// settings; reports p50 / p99 / max compute time per chunk and the largest and mean
+/// difference from the offline result on the same audio (quality versus latency).
 struct StreamBenchmark {
     let chunkMilliseconds = 10
 
     func run(model: KMTalkModel, audio: [Float]) throws {
         let rate = model.config.frontend.sampleRate
-        let chunk = rate * chunkMilliseconds / 1000
         let options = SessionOptions(threads: 1)
-        let session = try StreamingSession(model: model, options: options)
+        let offline = try audio.withUnsafeBufferPointer {
+            try Session(model: model, options: options).animate(pcm: $0.baseAddress!, frameCount: audio.count, sampleRate: rate, channels: 1)
+        }
+        let full = try StreamingSession(model: model, options: options).fullLatencyMs
+        print(String(format: "\nstream %.0f s in %d ms chunks at 1 thread; full look-ahead %.0f ms (exact):", Double(audio.count) / Double(rate), chunkMilliseconds, full))
+        print("  latency ms | compute per chunk p50 / p99 / max ms | max abs diff vs offline | mean abs diff")
+        for latency in [full, 200, 150, 100, 60] where latency <= full {
+            try measure(model: model, audio: audio, offline: offline.values, latency: latency)
+        }
+    }
+
+    private func measure(model: KMTalkModel, audio: [Float], offline: Tensor, latency: Double) throws {
+        let rate = model.config.frontend.sampleRate
+        let chunk = rate * chunkMilliseconds / 1000
+        let session = try StreamingSession(model: model, options: SessionOptions(threads: 1))
+        try session.setLatency(ms: latency)
         var times: [Double] = []
         var frames: [Float] = []
         var offset = 0
@@ -29,16 +43,18 @@ struct StreamBenchmark {
         }
         try session.flush()
         frames += session.pullAll().data
-        let offline = try audio.withUnsafeBufferPointer {
-            try Session(model: model, options: options).animate(pcm: $0.baseAddress!, frameCount: audio.count, sampleRate: rate, channels: 1)
+        var worst: Float = frames.count == offline.data.count ? 0 : .infinity
+        var sum: Float = 0
+        if worst == 0 {
+            for (a, b) in zip(frames, offline.data) {
+                worst = max(worst, abs(a - b))
+                sum += abs(a - b)
+            }
         }
-        var worst: Float = frames.count == offline.values.data.count ? 0 : .infinity
-        if worst == 0 { for (a, b) in zip(frames, offline.values.data) { worst = max(worst, abs(a - b)) } }
         let sorted = times.sorted()
         func percentile(_ p: Double) -> Double { sorted[min(sorted.count - 1, Int(Double(sorted.count - 1) * p))] }
-        print(String(format: "\nstream %.0f s in %d ms chunks at 1 thread (%d chunks):", Double(audio.count) / Double(rate), chunkMilliseconds, times.count))
-        print(String(format: "  compute per chunk: p50 %.3f ms, p99 %.3f ms, max %.3f ms", percentile(0.5), percentile(0.99), sorted.last ?? 0))
-        print(String(format: "  latency %.0f ms (the model's look-ahead; the only setting in this version)", session.latencyMs))
-        print(String(format: "  max abs difference from offline: %.2g over %d frames", Double(worst), frames.count / session.channelCount))
+        print(String(format: "  %10.0f | %10.3f / %6.3f / %6.3f | %23.2g | %.2g",
+                     session.latencyMs, percentile(0.5), percentile(0.99), sorted.last ?? 0, Double(worst),
+                     Double(sum / Float(max(1, frames.count)))))
     }
 }

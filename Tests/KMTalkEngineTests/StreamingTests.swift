@@ -276,6 +276,13 @@ import Testing
         #expect(kmt_session_output_fps(session) == 50)
         let latency = kmt_session_latency_ms(session)
         #expect(latency > 0 && latency < 400)
+        #expect(kmt_session_set_latency_ms(nil, 100) == KMT_ERR_INVALID_ARGUMENT)
+        #expect(kmt_session_set_latency_ms(session, 1) == KMT_ERR_INVALID_ARGUMENT)
+        #expect(kmt_session_set_latency_ms(session, .nan) == KMT_ERR_INVALID_ARGUMENT)
+        #expect(kmt_session_set_latency_ms(session, 120) == KMT_OK)
+        #expect(kmt_session_latency_ms(session) == 120)
+        #expect(kmt_session_set_latency_ms(session, 10_000) == KMT_OK)
+        #expect(kmt_session_latency_ms(session) == latency)
         // Pull before any push: nothing final yet, not an error.
         #expect(kmt_session_pull(session, &buffer, buffer.count, &frames, &time) == KMT_OK)
         #expect(frames == 0)
@@ -286,6 +293,7 @@ import Testing
         }
         #expect(kmt_session_push_f32(session, &pcm, 160, 48_000, 1) == KMT_ERR_INVALID_ARGUMENT)
         #expect(String(cString: kmt_last_error()).contains("fixed by its first push"))
+        #expect(kmt_session_set_latency_ms(session, 100) == KMT_ERR_INVALID_ARGUMENT)
         var pending = 0
         #expect(kmt_session_pending_frames(session, &pending) == KMT_OK)
         #expect(pending > 30)
@@ -303,5 +311,44 @@ import Testing
         #expect(kmt_session_reset(session) == KMT_OK)
         var s16 = [Int16](repeating: 0, count: 882)
         #expect(kmt_session_push_s16(session, &s16, 441, 44_100, 2) == KMT_OK)
+    }
+
+    /// Below the full look-ahead, frames come out `latency` after their time (computed as if
+    /// the audio ended there): same count as offline, bounded error, on time.
+    @Test(.enabled(if: FileManager.default.fileExists(atPath: basePath)))
+    func reducedLatencyEmitsOnTime() throws {
+        let (samples, rate) = try Self.hello()
+        let model = try KMTalkModel(path: Self.basePath)
+        let expected = try Self.offline(model, samples, rate: rate)
+        let session = try StreamingSession(model: model, options: SessionOptions(threads: 1))
+        #expect(abs(session.latencyMs - 296) < 1e-9)
+        try session.setLatency(ms: 1_000)
+        #expect(session.requestedLatencyMs == nil)
+        #expect(throws: KMTError.self) { try session.setLatency(ms: 5) }
+        for latency in [200.0, 150, 100, 60] {
+            session.reset()
+            try session.setLatency(ms: latency)
+            #expect(session.latencyMs == latency)
+            var frames: [Float] = []
+            for start in stride(from: 0, to: samples.count, by: 160) {
+                let count = min(160, samples.count - start)
+                try samples.withUnsafeBufferPointer { try session.push($0.baseAddress! + start, frameCount: count, sampleRate: rate, channels: 1) }
+                frames += session.pullAll().data
+                let heard = start + count - Int(latency * 16)
+                let due = heard >= 0 ? heard / 320 + 1 : 0
+                #expect(frames.count / session.channelCount >= min(due, expected.shape[0]), "latency \(latency) at sample \(start + count)")
+            }
+            #expect(throws: KMTError.self) { try session.setLatency(ms: 100) }
+            try session.flush()
+            frames += session.pullAll().data
+            let streamed = Tensor(shape: [frames.count / session.channelCount, session.channelCount], data: frames)
+            #expect(streamed.shape == expected.shape)
+            let error = maxAbsError(streamed, expected)
+            var sum: Float = 0
+            for (a, b) in zip(streamed.data, expected.data) { sum += abs(a - b) }
+            print("streaming latency \(latency) ms: max diff \(error), mean \(sum / Float(max(1, expected.count)))")
+            #expect(error < 1, "latency \(latency)")
+            #expect(streamed.data.allSatisfy { $0.isFinite })
+        }
     }
 }

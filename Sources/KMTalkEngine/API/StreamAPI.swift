@@ -117,3 +117,9 @@ public func kmt_session_output_fps(_ session: OpaquePointer?) -> Double {
     let owner = Handle.borrow(session, as: Session.self)
     return owner.options.outputFps ?? owner.model.config.motion.fps
 }
+
+/// Implements `kmt_session_set_latency_ms` from include/kmtalk.h, which documents it.
+@c @implementation
+public func kmt_session_set_latency_ms(_ session: OpaquePointer?, _ latencyMs: Double) -> kmt_status {
+    apiCall { try streamingSession(session).setLatency(ms: latencyMs) }
+}

@@ -31,6 +31,18 @@ final class IncrementalTransformer {
         emitted = Array(repeating: 0, count: count)
     }
 
+    /// An independent copy of the state (for speculative look-ahead).
+    func copy() -> IncrementalTransformer {
+        let other = IncrementalTransformer(stack: stack, band: band, width: width)
+        other.inputs = inputs
+        other.keys = keys
+        other.values = values
+        other.bases = bases
+        other.received = received
+        other.emitted = emitted
+        return other
+    }
+
     /// Rows held, for memory checks.
     var heldRows: Int { inputs.reduce(0) { $0 + $1.count } / max(width, 1) }
 

@@ -83,6 +83,31 @@ final class StreamingNetwork {
         clearStages()
     }
 
+    /// An independent copy of the state: running it to the end (`advance(ended: true)`)
+    /// gives the frames as if the stream stopped here, without touching this one.
+    func copy() throws -> StreamingNetwork {
+        let other = try StreamingNetwork(model: model)
+        other.samples = samples
+        other.sampleBase = sampleBase
+        other.sampleCount = sampleCount
+        other.emitted = emitted
+        other.decided = decided
+        other.lastKey = lastKey
+        other.keyTokens = keyTokens
+        other.melDone = melDone
+        other.convInputs = convInputs
+        other.convBases = convBases
+        other.convDone = convDone
+        other.encoderStack = encoderStack.copy()
+        other.cmcStack = cmcStack?.copy()
+        other.encodedCount = encodedCount
+        other.encodedRows = encodedRows
+        other.posteriorRows = posteriorRows
+        other.rowBase = rowBase
+        other.cmcDone = cmcDone
+        return other
+    }
+
     /// Forgets the utterance (same model and settings).
     func reset() {
         samples = []

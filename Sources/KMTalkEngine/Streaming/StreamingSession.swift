@@ -39,16 +39,43 @@ public final class StreamingSession {
     /// Final frames waiting to be pulled.
     public var pendingFrames: Int { pending.count / channelCount }
 
-    /// The algorithmic latency in milliseconds: how long after a frame's time the audio
-    /// must reach before that frame is final (the look-ahead of the STFT window, the
+    /// The model's full look-ahead in milliseconds: how long after a frame's time the
+    /// audio must reach before that frame is exact (the STFT half window, the
     /// convolutions, the encoder and CMC attention bands and the key-frame locator, plus
     /// one native frame when the output fps differs from the native rate). The
     /// resampler's own delay for input not at the model rate comes on top.
-    public var latencyMs: Double {
+    public var fullLatencyMs: Double {
         var ms = Double(network.latencySamples) * 1000 / Double(model.config.frontend.sampleRate)
         if frameRate.inputFps != frameRate.outputFps { ms += 1000 / frameRate.inputFps }
         return ms
     }
+
+    /// A lower latency than `fullLatencyMs` chosen with `setLatency`, or nil (exact).
+    public private(set) var requestedLatencyMs: Double?
+
+    /// The session's latency in milliseconds (the requested one, or the full look-ahead).
+    public var latencyMs: Double { requestedLatencyMs ?? fullLatencyMs }
+
+    /// The lowest latency accepted by `setLatency`.
+    public static let minimumLatencyMs = 20.0
+
+    /// Chooses the latency for the next utterances (before the first push after creation
+    /// or `reset`). At or above `fullLatencyMs` the frames are exact; below it, each frame
+    /// is emitted `ms` after its time, computed as if the audio ended there (the part of
+    /// the look-ahead not yet heard counts as the end of the stream), so it may differ
+    /// from the offline result (`kmtalk bench --stream` measures by how much).
+    public func setLatency(ms: Double) throws {
+        guard sink == nil else {
+            throw KMTError.invalidArgument("the latency can only change before the first push of an utterance (call kmt_session_reset first)")
+        }
+        guard ms.isFinite, ms >= Self.minimumLatencyMs else {
+            throw KMTError.invalidArgument("latency \(ms) ms is below the minimum \(Self.minimumLatencyMs) ms")
+        }
+        requestedLatencyMs = ms >= fullLatencyMs ? nil : ms
+    }
+
+    /// Native frames handed to the frame-rate stage (exact or speculative).
+    private var delivered = 0
 
     /// Sizes of the internal buffers (model-rate samples, rows held by the network's
     /// stages, key tokens, native frames kept for interpolation), for tests that check
@@ -116,6 +143,7 @@ public final class StreamingSession {
         network.reset()
         frameRate = StreamingFrameRate(inputFps: frameRate.inputFps, outputFps: frameRate.outputFps, channels: channelCount)
         sink = nil
+        delivered = 0
         flushed = false
         pending = []
         pendingFirst = 0
@@ -143,10 +171,42 @@ public final class StreamingSession {
     }
 
     private func advance(ended: Bool) throws {
-        guard let motion = try network.advance(ended: ended) else { return }
+        let first = network.emitted
+        if let motion = try network.advance(ended: ended) {
+            deliver(try checked(motion), first: first, until: network.emitted)
+        }
+        if !ended, let requested = requestedLatencyMs { try speculate(latencyMs: requested) }
+    }
+
+    /// Emits the frames the requested latency has reached but the exact path has not,
+    /// from a copy of the network run to the end as if the audio stopped here.
+    private func speculate(latencyMs: Double) throws {
+        let rate = Double(model.config.frontend.sampleRate)
+        let frameSamples = model.config.encoder.totalStride * model.config.frontend.hopLength
+        var reach = Int(latencyMs * rate / 1000)
+        if frameRate.inputFps != frameRate.outputFps { reach -= frameSamples }
+        let heard = network.sampleCount - max(0, reach)
+        let target = heard >= 0 ? heard / frameSamples + 1 : 0
+        guard target > delivered, network.sampleCount > 0 else { return }
+        let copy = try network.copy()
+        let first = copy.emitted
+        guard let motion = try copy.advance(ended: true) else { return }
+        deliver(try checked(motion), first: first, until: min(target, copy.emitted))
+    }
+
+    /// Hands native rows `delivered ..< until` of `motion` (which starts at native frame
+    /// `first`) to the frame-rate stage; rows already delivered are skipped.
+    private func deliver(_ motion: Tensor, first: Int, until: Int) {
+        let start = max(delivered, first)
+        guard until > start else { return }
+        pending.append(contentsOf: frameRate.append(rows(motion, (start - first)..<(until - first))))
+        delivered = until
+    }
+
+    private func checked(_ motion: Tensor) throws -> Tensor {
         guard motion.data.allSatisfy({ $0.isFinite }) else {
             throw KMTError(KMT_ERR_INTERNAL, "the network produced non-finite values (please report this with the input)")
         }
-        pending.append(contentsOf: frameRate.append(motion))
+        return motion
     }
 }

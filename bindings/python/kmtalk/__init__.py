@@ -525,8 +525,16 @@ class Session(_Handle):
 
     @property
     def latency_ms(self) -> float:
-        """Streaming latency in milliseconds (the model's look-ahead)."""
+        """Streaming latency in milliseconds (default: the model's full
+        look-ahead, exact). Setting a lower one (>= 20, before the first push
+        of an utterance) emits frames sooner, computed as if the audio ended
+        there."""
         return float(_lib.kmt_session_latency_ms(self._ptr()))
+
+    @latency_ms.setter
+    def latency_ms(self, value: float) -> None:
+        with self._lock:
+            _check(_lib.kmt_session_set_latency_ms(self._ptr(), float(value)))
 
     def push(self, samples: Any, sample_rate: int) -> None:
         """Pushes a chunk of PCM to the stream: 1-D (mono) or 2-D (frames x

@@ -44,3 +44,19 @@ def test_stream_int16_stereo_44k_and_misuse(model):
         session.push(stereo[:441], rate)
     session.reset()
     session.push(stereo[:441], rate)
+
+
+def test_stream_lower_latency(model):
+    session = kmtalk.Session(model, threads=1)
+    full = session.latency_ms
+    session.latency_ms = 100
+    assert session.latency_ms == 100
+    rate = 16000
+    audio = signal(np.arange(2 * rate) / rate).astype(np.float32)
+    offline = session.animate_pcm(audio, rate).weights
+    streamed = np.concatenate([f for f, _ in session.stream([audio[i:i + 160] for i in range(0, len(audio), 160)], rate)])
+    assert streamed.shape == offline.shape
+    assert np.isfinite(streamed).all()
+    session.push(audio[:160], rate)
+    with pytest.raises(kmtalk.InvalidArgumentError):
+        session.latency_ms = full
