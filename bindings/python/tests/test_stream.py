@@ -60,3 +60,22 @@ def test_stream_lower_latency(model):
     session.push(audio[:160], rate)
     with pytest.raises(kmtalk.InvalidArgumentError):
         session.latency_ms = full
+
+
+def test_stream_wav_example(model_path, tmp_path):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from conftest import write_wav
+
+    rate = 22050
+    wav = tmp_path / "speech.wav"
+    write_wav(wav, signal(np.arange(rate) / rate), rate)
+    example = Path(__file__).resolve().parents[1] / "examples" / "stream_wav.py"
+    env = dict(os.environ, PYTHONPATH=str(Path(kmtalk.__file__).resolve().parents[1]))
+    result = subprocess.run([sys.executable, str(example), str(model_path), str(wav), "--fast"],
+                            capture_output=True, text=True, env=env, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "compute per chunk: p50" in result.stdout

@@ -1,0 +1,65 @@
+"""Streams a WAV file through a KMTalk session in 10 ms chunks at real time,
+as a live microphone would, and prints each chunk's compute time and the
+frames that became final.
+
+    python stream_wav.py MODEL.safetensors SPEECH.wav [--latency MS] [--fast]
+
+--fast skips the real-time pacing (same output, no waiting).
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+import wave
+
+import numpy as np
+
+import kmtalk
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("model")
+    parser.add_argument("wav")
+    parser.add_argument("--latency", type=float, default=None, help="latency in ms (default: the model's full look-ahead)")
+    parser.add_argument("--fast", action="store_true", help="do not wait between chunks")
+    args = parser.parse_args()
+
+    with wave.open(args.wav, "rb") as w:
+        if w.getsampwidth() != 2:
+            raise SystemExit("this example reads 16-bit PCM WAV files")
+        rate, channels = w.getframerate(), w.getnchannels()
+        pcm = np.frombuffer(w.readframes(w.getnframes()), dtype=np.int16).reshape(-1, channels)
+
+    model = kmtalk.Model(args.model)
+    session = kmtalk.Session(model, threads=1)
+    if args.latency is not None:
+        session.latency_ms = args.latency
+    print(f"latency {session.latency_ms:.0f} ms, {session.fps:g} fps, {rate} Hz x {channels}")
+
+    step = rate // 100  # 10 ms
+    chunk_times = []
+    frames_total = 0
+    start = time.perf_counter()
+    for index, offset in enumerate(range(0, len(pcm), step)):
+        if not args.fast:  # pace the pushes like a live source
+            time.sleep(max(0.0, start + index * 0.01 - time.perf_counter()))
+        began = time.perf_counter()
+        session.push(pcm[offset:offset + step], rate)
+        frames, first = session.pull()
+        chunk_times.append((time.perf_counter() - began) * 1000)
+        if len(frames):
+            frames_total += len(frames)
+            print(f"chunk {index:4d}: {chunk_times[-1]:6.3f} ms, {len(frames)} frame(s) from {first:6.3f} s")
+    session.flush()
+    frames, first = session.pull()
+    frames_total += len(frames)
+    times = np.array(chunk_times)
+    print(f"flush: {len(frames)} frame(s) from {first:.3f} s; {frames_total} frames in all")
+    print(f"compute per chunk: p50 {np.percentile(times, 50):.3f} ms, p99 {np.percentile(times, 99):.3f} ms, "
+          f"max {times.max():.3f} ms")
+
+
+if __name__ == "__main__":
+    main()
