@@ -9,7 +9,8 @@
 #      kmt_animation_save; a GLB without a rig, a missing rig and a bare -r fail
 #      cleanly;
 #   6. with KMTALK_VALGRIND=1 and valgrind installed: no memory errors or
-#      definite leaks in the C example (with and without a rig).
+#      definite leaks in the C example (with and without a rig);
+#   7. examples/c/stream.c builds and streams the test WAV in 10 ms chunks.
 #
 # Environment: KMTALK_LIB_DIR (default .build/debug), CC, CXX, KMTALK_VALGRIND.
 set -euo pipefail
@@ -266,6 +267,21 @@ if [[ "${KMTALK_VALGRIND:-0}" == "1" ]]; then
     fi
 else
     echo "SKIP: valgrind (set KMTALK_VALGRIND=1 to run)"
+fi
+
+# 7. examples/c/stream.c: streams the test WAV in 10 ms chunks (push/pull/flush).
+if "$CC" -std=c99 -Wall -Wextra -Werror -O2 "$EXAMPLE/stream.c" -Iinclude -L"$LIB_DIR" -lKMTalk \
+        -Wl,-rpath,"$LIB_DIR" -o "$WORK/stream" >"$WORK/stream-build.log" 2>&1; then
+    pass "examples/c/stream.c builds (-std=c99 -Wall -Wextra -Werror)"
+    if [[ -f "$WAV" ]]; then
+        if "$WORK/stream" "$MODEL" "$WAV" --fast >"$WORK/stream.out" 2>&1 && grep -q "frames in all" "$WORK/stream.out"; then
+            pass "stream: $(tail -1 "$WORK/stream.out")"
+        else
+            fail "stream did not stream the test WAV"; show "$WORK/stream.out"
+        fi
+    fi
+else
+    fail "examples/c/stream.c does not build"; show "$WORK/stream-build.log"
 fi
 
 if [[ $failures -eq 0 ]]; then
