@@ -310,7 +310,10 @@ import Testing
         #expect(String(cString: kmt_last_error()).contains("kmt_session_reset"))
         #expect(kmt_session_reset(session) == KMT_OK)
         var s16 = [Int16](repeating: 0, count: 882)
+        #expect(kmt_session_push_s16(session, &s16, 0, 44_100, 2) == KMT_OK)
+        #expect(kmt_session_push_f32(session, &pcm, 0, 44_100, 2) == KMT_OK)
         #expect(kmt_session_push_s16(session, &s16, 441, 44_100, 2) == KMT_OK)
+        #expect(kmt_session_push_s16(session, &s16, 441, 44_100, 1) == KMT_ERR_INVALID_ARGUMENT)
     }
 
     /// Below the full look-ahead, frames come out `latency` after their time (computed as if

@@ -10,7 +10,9 @@ import CKMTalk
 ///
 /// Not thread-safe: one thread at a time per instance; the model may be shared.
 public final class StreamingSession {
+    /// The shared model.
     public let model: KMTalkModel
+    /// The session's options (threads, output fps, non-finite policy).
     public let options: SessionOptions
     let network: StreamingNetwork
     private var frameRate: StreamingFrameRate
@@ -115,6 +117,14 @@ public final class StreamingSession {
     /// Pushes `frameCount` interleaved 16-bit frames (scaled by 1/32768, as libsndfile
     /// reads 16-bit files).
     public func push(_ pcm: UnsafePointer<Int16>, frameCount: Int, sampleRate: Int, channels: Int) throws {
+        guard channels >= 1, channels <= 1_024 else {
+            throw KMTError.invalidAudio("PCM stream: channel count \(channels) is outside 1..1024")
+        }
+        guard frameCount > 0 else {
+            var none: Float = 0
+            try push(&none, frameCount: 0, sampleRate: sampleRate, channels: channels)
+            return
+        }
         var converted = [Float](repeating: 0, count: min(frameCount, AudioDecoder.blockFrames) * max(channels, 1))
         var offset = 0
         repeat {
