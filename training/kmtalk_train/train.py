@@ -467,10 +467,19 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--limit", type=int, default=None, help="at most this many utterances (debugging)")
     parser.add_argument("--device", default=None)
     parser.add_argument("--amp", action="store_true", help="bfloat16 autocast")
+    parser.add_argument("--band-ahead", type=int, default=None,
+                        help="encoder look-ahead per layer in native frames (default config: 2)")
+    parser.add_argument("--cmc-band-ahead", type=int, default=None,
+                        help="CMC look-ahead per layer in native frames (default config: 2); with --band-ahead "
+                             "this sets the streaming latency (docs/model.md section 4)")
     args = parser.parse_args(argv)
     if args.minutes is None and args.steps is None:
         parser.error("give --minutes or --steps")
     config = (tiny_config if args.size == "tiny" else default_config)(use_keys=not args.no_keys)
+    if args.band_ahead is not None:
+        config["encoder"]["band_ahead"] = args.band_ahead
+    if args.cmc_band_ahead is not None:
+        config["cmc"]["band_ahead"] = args.cmc_band_ahead
     summary = train(args.corpus, args.out, args.minutes, args.steps, config, args.seed, args.batch_size, args.lr,
                     args.weight_decay, args.max_seconds, args.val_every, args.val_limit, args.device, args.amp,
                     args.languages.split(",") if args.languages else None, args.limit)
