@@ -1,52 +1,29 @@
 import ArgumentParser
 import CKMTalk
 import Foundation
+import KMTalkEngine
 
-/// The output formats of `kmtalk animate`, as `--format` names them.
-enum AnimationFormat: String, CaseIterable {
-    case json, csv, livelink, npy, glb, obj, ply
-    case cuesTSV = "cues-tsv"
-    case cuesJSON = "cues-json"
-
-    /// The format a file extension implies (`.csv` is plain CSV, `.tsv` mouth cues; cue
-    /// JSON only by --format), or nil.
-    init?(path: String) {
-        switch URL(fileURLWithPath: path).pathExtension.lowercased() {
-        case "json": self = .json
-        case "csv": self = .csv
-        case "npy": self = .npy
-        case "glb": self = .glb
-        case "obj": self = .obj
-        case "ply": self = .ply
-        case "tsv": self = .cuesTSV
-        default: return nil
-        }
-    }
-
-    /// The library's name for the format.
+/// `kmtalk animate` writes the library's formats (`ExportFormat`: its raw values are the
+/// `--format` names, its `init(path:)` the extension rule); this adds the C enum value the
+/// CLI passes to `kmt_animation_save`.
+extension ExportFormat {
+    /// The library's C name for the format.
     var exportFormat: kmt_export_format {
         switch self {
         case .json: return KMT_EXPORT_JSON
         case .csv: return KMT_EXPORT_CSV
-        case .livelink: return KMT_EXPORT_LIVE_LINK_CSV
+        case .liveLinkCSV: return KMT_EXPORT_LIVE_LINK_CSV
         case .npy: return KMT_EXPORT_NPY
         case .glb: return KMT_EXPORT_GLB
         case .obj: return KMT_EXPORT_OBJ
         case .ply: return KMT_EXPORT_PLY
-        case .cuesTSV: return KMT_EXPORT_MOUTH_CUES_TSV
-        case .cuesJSON: return KMT_EXPORT_MOUTH_CUES_JSON
+        case .mouthCuesTSV: return KMT_EXPORT_MOUTH_CUES_TSV
+        case .mouthCuesJSON: return KMT_EXPORT_MOUTH_CUES_JSON
         }
     }
 
-    /// Whether the format writes geometry, so a rig is needed (the default head when none
-    /// is given).
-    var needsRig: Bool { self == .glb || self == .obj || self == .ply }
-
-    /// Whether the format writes one file per frame.
-    var isSequence: Bool { self == .obj || self == .ply }
-
     /// Whether the format writes mouth cues rather than the animation itself.
-    var isCues: Bool { self == .cuesTSV || self == .cuesJSON }
+    var isCues: Bool { self == .mouthCuesTSV || self == .mouthCuesJSON }
 }
 
 /// `kmtalk animate AUDIO -o OUT.{json,csv,npy,glb,obj,ply,tsv}`
@@ -78,7 +55,7 @@ struct Animate: ParsableCommand {
     @Option(name: .shortAndLong, help: "Output file (.json, .csv, .npy, .glb, .obj, .ply, .tsv), or '-' for stdout.")
     var output: String
 
-    @Option(help: "Output format, overriding the extension: \(AnimationFormat.allCases.map(\.rawValue).joined(separator: ", ")).")
+    @Option(help: "Output format, overriding the extension: \(ExportFormat.allCases.map(\.rawValue).joined(separator: ", ")).")
     var format: String?
 
     @Option(help: "Rig file for glb, obj, ply (and npy of vertices); default: $KMTALK_RIG or the shipped head.")
@@ -94,20 +71,21 @@ struct Animate: ParsableCommand {
     var threads: Int = 0
 
     /// The format from --format, else stdout's JSON, else the extension.
-    func chosenFormat() throws -> AnimationFormat {
+    func chosenFormat() throws -> ExportFormat {
         if let format {
             let key = format.lowercased().replacingOccurrences(of: "-", with: "").replacingOccurrences(of: "_", with: "")
-            let aliases: [String: AnimationFormat] = [
-                "livelinkcsv": .livelink, "livelinkface": .livelink, "gltf": .glb,
-                "cuestsv": .cuesTSV, "tsv": .cuesTSV, "cuesjson": .cuesJSON, "rhubarb": .cuesTSV, "rhubarbjson": .cuesJSON,
+            let aliases: [String: ExportFormat] = [
+                "livelinkcsv": .liveLinkCSV, "livelinkface": .liveLinkCSV, "gltf": .glb,
+                "cuestsv": .mouthCuesTSV, "tsv": .mouthCuesTSV, "cuesjson": .mouthCuesJSON, "rhubarb": .mouthCuesTSV,
+                "rhubarbjson": .mouthCuesJSON,
             ]
-            guard let parsed = AnimationFormat(rawValue: key) ?? aliases[key] else {
-                throw ValidationError("--format must be one of: \(AnimationFormat.allCases.map(\.rawValue).joined(separator: ", "))")
+            guard let parsed = ExportFormat(rawValue: key) ?? aliases[key] else {
+                throw ValidationError("--format must be one of: \(ExportFormat.allCases.map(\.rawValue).joined(separator: ", "))")
             }
             return parsed
         }
         if output == "-" { return .json }
-        guard let inferred = AnimationFormat(path: output) else {
+        guard let inferred = ExportFormat(path: output) else {
             throw ValidationError("cannot tell the format from '\(output)'; use a .json, .csv, .npy, .glb, .obj, .ply or .tsv name, or --format")
         }
         return inferred

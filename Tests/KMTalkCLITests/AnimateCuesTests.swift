@@ -7,11 +7,11 @@ import Testing
 /// the files written.
 @Suite struct AnimateCuesTests {
     @Test func formatFromExtensionAndOption() throws {
-        #expect(try Animate.parse(["a.wav", "-o", "cues.tsv"]).chosenFormat() == .cuesTSV)
+        #expect(try Animate.parse(["a.wav", "-o", "cues.tsv"]).chosenFormat() == .mouthCuesTSV)
         #expect(try Animate.parse(["a.wav", "-o", "cues.json"]).chosenFormat() == .json, ".json stays the weights")
-        #expect(try Animate.parse(["a.wav", "-o", "out.json", "--format", "cues-json"]).chosenFormat() == .cuesJSON)
-        #expect(try Animate.parse(["a.wav", "-o", "-", "--format", "cues-tsv"]).chosenFormat() == .cuesTSV)
-        #expect(try Animate.parse(["a.wav", "-o", "x.txt", "--format", "CUES_TSV"]).chosenFormat() == .cuesTSV)
+        #expect(try Animate.parse(["a.wav", "-o", "out.json", "--format", "cues-json"]).chosenFormat() == .mouthCuesJSON)
+        #expect(try Animate.parse(["a.wav", "-o", "-", "--format", "cues-tsv"]).chosenFormat() == .mouthCuesTSV)
+        #expect(try Animate.parse(["a.wav", "-o", "x.txt", "--format", "CUES_TSV"]).chosenFormat() == .mouthCuesTSV)
         #expect(throws: (any Error).self) { try Animate.parse(["a.wav", "-o", "x.txt", "--format", "cues-xml"]).chosenFormat() }
     }
 
