@@ -104,6 +104,9 @@ import Testing
         #expect(kmt_animation_read_frames(animation, -1, 2, &part, part.count, nil) == KMT_ERR_INVALID_ARGUMENT)
         #expect(kmt_animation_read_frames(animation, 0, -1, &part, part.count, nil) == KMT_ERR_INVALID_ARGUMENT)
         #expect(kmt_animation_read_frames(animation, 0, 0, nil, 0, &written) == KMT_OK)
+        // A buffer_length of SIZE_MAX (the caller vouches for the room) reads as any large one.
+        #expect(kmt_animation_read_frames(animation, 10, 2, &part, -1, nil) == KMT_OK)
+        #expect(Array(all[(10 * 52)..<(12 * 52)]) == part)
 
         // The same audio as PCM gives the same animation.
         var fromPCM: OpaquePointer?

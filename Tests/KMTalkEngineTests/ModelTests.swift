@@ -94,6 +94,18 @@ import Testing
         }
     }
 
+    @Test func rejectsDataBytesThatBelongToNoTensor() throws {
+        let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: Fixtures.tinyModelPath)))
+        _ = try bytes.withUnsafeBytes { try KMTalkModel(bytes: $0, source: "intact.safetensors") }
+        let padded = bytes + [0, 0, 0, 0]
+        #expect {
+            _ = try padded.withUnsafeBytes { try KMTalkModel(bytes: $0, source: "padded.safetensors") }
+        } throws: { error in
+            guard let error = error as? KMTError else { return false }
+            return error.status == KMT_ERR_CORRUPT_MODEL && error.message.contains("4 bytes of the data section belong to no tensor")
+        }
+    }
+
     @Test func rejectsBadMetadata() throws {
         func replace(_ key: String, _ value: String?) -> (inout [(key: String, value: String)]) -> Void {
             { metadata in

@@ -51,7 +51,8 @@ public func kmt_animation_read_frames(
         }
         let needed = frameCount * animation.channelCount
         outWritten?.pointee = needed
-        guard bufferLength >= needed else {
+        // A buffer_length above Int.max (negative here) is more room than any animation needs.
+        guard bufferLength < 0 || bufferLength >= needed else {
             throw KMTError(KMT_ERR_BUFFER_TOO_SMALL, "buffer holds \(bufferLength) floats, \(needed) needed")
         }
         guard needed > 0 else { return }

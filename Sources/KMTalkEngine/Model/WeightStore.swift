@@ -55,8 +55,11 @@ struct WeightStore {
     }
 
     /// Throws when the file holds tensors the architecture never asked for (a sign of a
-    /// mismatched export).
+    /// mismatched export) or data bytes that belong to no tensor (a damaged file).
     func checkAllUsed() throws {
+        guard file.unclaimedDataBytes == 0 else {
+            throw KMTError.corruptModel("\(source): \(file.unclaimedDataBytes) bytes of the data section belong to no tensor (size inconsistent with the header)")
+        }
         let unused = file.names.filter { !used.contains($0) }
         guard unused.isEmpty else {
             let list = unused.prefix(5).map { "'\($0)'" }.joined(separator: ", ")
