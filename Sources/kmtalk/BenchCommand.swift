@@ -32,6 +32,9 @@ struct Bench: ParsableCommand {
     @Flag(help: "Also stream the audio in 10 ms chunks at 1 thread: compute time per chunk (p50/p99/max), latency, difference from offline.")
     var stream = false
 
+    @Option(help: "Model to stream with --stream (default: --model when given, else the shipped low-latency model kmtalk-live).")
+    var streamModel: String?
+
     func run() throws {
         let threadCounts = threads.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
         let sizes = sgemmSizes.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }.filter { $0 > 0 }
@@ -93,7 +96,9 @@ struct Bench: ParsableCommand {
                 print("      stages: \(stages)")
             }
             if stream {
-                try StreamBenchmark().run(model: model, audio: samples)
+                let streamPath = try ModelLocator.resolve(streamModel ?? self.model, for: .streaming)
+                let streamed = streamPath == modelPath ? model : try KMTalkModel(path: streamPath)
+                try StreamBenchmark().run(model: streamed, path: streamPath, audio: samples)
             }
             if let rig {
                 let minute = seconds >= RigPoseBenchmark.seconds ? samples : speechLikeSignal(seconds: RigPoseBenchmark.seconds, rate: rate)

@@ -2,9 +2,10 @@
 as a live microphone would, and prints each chunk's compute time and the
 frames that became final.
 
-    python stream_wav.py MODEL.safetensors SPEECH.wav [--latency MS] [--fast]
+    python stream_wav.py SPEECH.wav [--model MODEL.safetensors] [--latency MS] [--fast]
 
---fast skips the real-time pacing (same output, no waiting).
+The model defaults to the shipped low-latency model (models/kmtalk-live.safetensors,
+136 ms). --fast skips the real-time pacing (same output, no waiting).
 """
 
 from __future__ import annotations
@@ -20,8 +21,8 @@ import kmtalk
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("model")
     parser.add_argument("wav")
+    parser.add_argument("--model", default=None, help="model file (default: kmtalk.default_model_path(streaming=True))")
     parser.add_argument("--latency", type=float, default=None, help="latency in ms (default: the model's full look-ahead)")
     parser.add_argument("--fast", action="store_true", help="do not wait between chunks")
     args = parser.parse_args()
@@ -32,7 +33,10 @@ def main() -> None:
         rate, channels = w.getframerate(), w.getnchannels()
         pcm = np.frombuffer(w.readframes(w.getnframes()), dtype=np.int16).reshape(-1, channels)
 
-    model = kmtalk.Model(args.model)
+    model_path = args.model or kmtalk.default_model_path(streaming=True)
+    if model_path is None:
+        raise SystemExit("no model found: pass --model or set KMTALK_MODEL")
+    model = kmtalk.Model(model_path)
     session = kmtalk.Session(model, threads=1)
     if args.latency is not None:
         session.latency_ms = args.latency

@@ -912,18 +912,22 @@ class Rig(_Handle):
 MODEL_ENV = "KMTALK_MODEL"
 # Preferred first: the trained default model, then the random-weight test model.
 _REPOSITORY_MODELS = (Path("models") / "kmtalk-base.safetensors", Path("models") / "kmtalk-tiny-random.safetensors")
+# For live streaming the low-latency model (136 ms look-ahead) comes first.
+_REPOSITORY_STREAMING_MODELS = (Path("models") / "kmtalk-live.safetensors", *_REPOSITORY_MODELS)
 
 
-def default_model_path() -> Optional[str]:
-    """$KMTALK_MODEL, else the repository's models/kmtalk-base.safetensors or
-    models/kmtalk-tiny-random.safetensors found by walking up from this package;
-    None when none exists."""
+def default_model_path(streaming: bool = False) -> Optional[str]:
+    """$KMTALK_MODEL, else the repository's shipped model found by walking up from
+    this package: models/kmtalk-base.safetensors (the most accurate, 296 ms
+    look-ahead) or, with `streaming=True`, models/kmtalk-live.safetensors (136 ms
+    look-ahead, for live input) first; the random-weight
+    models/kmtalk-tiny-random.safetensors last. None when none exists."""
     env = os.environ.get(MODEL_ENV)
     if env:
         return env
     here = Path(__file__).resolve().parent
     for directory in (here, *here.parents):
-        for relative in _REPOSITORY_MODELS:
+        for relative in _REPOSITORY_STREAMING_MODELS if streaming else _REPOSITORY_MODELS:
             candidate = directory / relative
             if candidate.is_file():
                 return str(candidate)

@@ -75,7 +75,26 @@ def test_stream_wav_example(model_path, tmp_path):
     write_wav(wav, signal(np.arange(rate) / rate), rate)
     example = Path(__file__).resolve().parents[1] / "examples" / "stream_wav.py"
     env = dict(os.environ, PYTHONPATH=str(Path(kmtalk.__file__).resolve().parents[1]))
-    result = subprocess.run([sys.executable, str(example), str(model_path), str(wav), "--fast"],
+    result = subprocess.run([sys.executable, str(example), str(wav), "--model", str(model_path), "--fast"],
                             capture_output=True, text=True, env=env, timeout=120)
     assert result.returncode == 0, result.stderr
     assert "compute per chunk: p50" in result.stdout
+
+
+def test_default_streaming_model(monkeypatch):
+    """Streaming prefers the shipped low-latency model; offline the most accurate one."""
+    from pathlib import Path
+
+    monkeypatch.delenv("KMTALK_MODEL", raising=False)
+    offline = kmtalk.default_model_path()
+    streaming = kmtalk.default_model_path(streaming=True)
+    assert offline is not None and streaming is not None
+    live = Path(__file__).resolve().parents[3] / "models" / "kmtalk-live.safetensors"
+    if not live.is_file():
+        pytest.skip("models/kmtalk-live.safetensors is not in this checkout")
+    assert Path(streaming) == live
+    assert Path(offline).name == "kmtalk-base.safetensors"
+    with kmtalk.Model(streaming) as model, kmtalk.Session(model) as session:
+        assert session.latency_ms <= 150  # the default streaming latency
+    monkeypatch.setenv("KMTALK_MODEL", "/somewhere/else.safetensors")
+    assert kmtalk.default_model_path(streaming=True) == "/somewhere/else.safetensors"
