@@ -32,7 +32,7 @@ struct Bench: ParsableCommand {
     @Flag(help: "Also stream the audio in 10 ms chunks at 1 thread: compute time per chunk (p50/p99/max), latency, difference from offline.")
     var stream = false
 
-    @Option(help: "Model to stream with --stream (default: --model when given, else the shipped low-latency model kmtalk-live).")
+    @Option(help: "Model to stream with --stream (default: the benchmarked model).")
     var streamModel: String?
 
     func run() throws {
@@ -96,7 +96,7 @@ struct Bench: ParsableCommand {
                 print("      stages: \(stages)")
             }
             if stream {
-                let streamPath = try ModelLocator.resolve(streamModel ?? self.model, for: .streaming)
+                let streamPath = try ModelLocator.resolve(streamModel ?? self.model)
                 let streamed = streamPath == modelPath ? model : try KMTalkModel(path: streamPath)
                 try StreamBenchmark().run(model: streamed, path: streamPath, audio: samples)
             }

@@ -24,6 +24,14 @@ import Testing
         }
     }
 
+    /// A session at the model's full look-ahead, where streaming equals the offline path.
+    static func exactSession(_ model: KMTalkModel, fps: Double? = nil) throws -> StreamingSession {
+        let session = try StreamingSession(model: model, options: SessionOptions(threads: 1, outputFps: fps))
+        try session.setLatency(ms: session.fullLatencyMs)
+        #expect(session.requestedLatencyMs == nil && session.latencyMs == session.fullLatencyMs)
+        return session
+    }
+
     /// Streams `pcm` in chunks of `chunk()` frames, pulling after every push.
     static func stream(
         _ session: StreamingSession, _ pcm: [Float], rate: Int, channels: Int = 1, chunk: () -> Int
@@ -51,7 +59,7 @@ import Testing
             let model = try KMTalkModel(path: path)
             let expected = try Self.offline(model, samples, rate: rate)
             var generator = SeededGenerator(seed: 7)
-            let session = try StreamingSession(model: model, options: SessionOptions(threads: 1))
+            let session = try Self.exactSession(model)
             let streamed = try Self.stream(session, samples, rate: rate) {
                 chunk > 0 ? chunk : Int(generator.next() % 2_000) + 1
             }
@@ -68,7 +76,7 @@ import Testing
         let excerpt = Array(samples[0..<24_000])
         let model = try KMTalkModel(path: Self.basePath)
         let expected = try Self.offline(model, excerpt, rate: rate)
-        let streamed = try Self.stream(try StreamingSession(model: model, options: SessionOptions(threads: 1)), excerpt, rate: rate) { 1 }
+        let streamed = try Self.stream(try Self.exactSession(model), excerpt, rate: rate) { 1 }
         let error = maxAbsError(streamed, expected)
         print("streaming 1-sample chunks: \(streamed.shape[0]) frames, max diff \(error)")
         #expect(streamed.shape == expected.shape)
@@ -81,7 +89,7 @@ import Testing
         let pcm = samples.map { Int16(max(-32_768, min(32_767, ($0 * 32_768).rounded()))) }
         let model = try KMTalkModel(path: Self.basePath)
         let expected = try Self.offline(model, pcm.map { Float($0) / 32_768 }, rate: rate)
-        let session = try StreamingSession(model: model, options: SessionOptions(threads: 1))
+        let session = try Self.exactSession(model)
         var frames: [Float] = []
         for start in stride(from: 0, to: pcm.count, by: 160) {
             try pcm.withUnsafeBufferPointer {
@@ -113,7 +121,7 @@ import Testing
         let model = try KMTalkModel(path: Self.basePath)
         let expected = try Self.offline(model, stereo, rate: rate, channels: 2)
         let streamed = try Self.stream(
-            try StreamingSession(model: model, options: SessionOptions(threads: 1)), stereo, rate: rate, channels: 2) { 441 }
+            try Self.exactSession(model), stereo, rate: rate, channels: 2) { 441 }
         let error = maxAbsError(streamed, expected)
         print("streaming 44.1 kHz stereo 10 ms: \(streamed.shape[0]) frames, max diff \(error)")
         #expect(streamed.shape == expected.shape)
@@ -125,7 +133,7 @@ import Testing
         let (samples, rate) = try Self.hello()
         let model = try KMTalkModel(path: Self.basePath)
         let expected = try Self.offline(model, samples, rate: rate, fps: 60)
-        let session = try StreamingSession(model: model, options: SessionOptions(threads: 1, outputFps: 60))
+        let session = try Self.exactSession(model, fps: 60)
         #expect(session.outputFps == 60)
         let streamed = try Self.stream(session, samples, rate: rate) { 592 }
         let error = maxAbsError(streamed, expected)
@@ -274,15 +282,16 @@ import Testing
         #expect(kmt_session_latency_ms(nil) == -1)
         #expect(kmt_session_output_fps(nil) == -1)
         #expect(kmt_session_output_fps(session) == 50)
-        let latency = kmt_session_latency_ms(session)
-        #expect(latency > 0 && latency < 400)
+        let latency = kmt_session_latency_ms(session), exact = kmt_session_exact_latency_ms(session)
+        #expect(kmt_session_exact_latency_ms(nil) == -1)
+        #expect(latency == min(150, exact), "default latency \(latency), exact \(exact)")
         #expect(kmt_session_set_latency_ms(nil, 100) == KMT_ERR_INVALID_ARGUMENT)
         #expect(kmt_session_set_latency_ms(session, 1) == KMT_ERR_INVALID_ARGUMENT)
         #expect(kmt_session_set_latency_ms(session, .nan) == KMT_ERR_INVALID_ARGUMENT)
         #expect(kmt_session_set_latency_ms(session, 120) == KMT_OK)
         #expect(kmt_session_latency_ms(session) == 120)
         #expect(kmt_session_set_latency_ms(session, 10_000) == KMT_OK)
-        #expect(kmt_session_latency_ms(session) == latency)
+        #expect(kmt_session_latency_ms(session) == exact)
         // Pull before any push: nothing final yet, not an error.
         #expect(kmt_session_pull(session, &buffer, buffer.count, &frames, &time) == KMT_OK)
         #expect(frames == 0)
@@ -324,9 +333,12 @@ import Testing
         let model = try KMTalkModel(path: Self.basePath)
         let expected = try Self.offline(model, samples, rate: rate)
         let session = try StreamingSession(model: model, options: SessionOptions(threads: 1))
-        #expect(abs(session.latencyMs - 296) < 1e-9)
+        #expect(session.latencyMs == 150)  // the default, below the full look-ahead
+        #expect(abs(session.fullLatencyMs - 296) < 1e-9)
+        let at60 = try StreamingSession(model: model, options: SessionOptions(threads: 1, outputFps: 60))
+        #expect(at60.latencyMs == 150 && abs(at60.fullLatencyMs - 316) < 1e-9)
         try session.setLatency(ms: 1_000)
-        #expect(session.requestedLatencyMs == nil)
+        #expect(session.requestedLatencyMs == nil && session.latencyMs == session.fullLatencyMs)
         #expect(throws: KMTError.self) { try session.setLatency(ms: 5) }
         for latency in [200.0, 150, 100, 60] {
             session.reset()
@@ -351,6 +363,9 @@ import Testing
             for (a, b) in zip(streamed.data, expected.data) { sum += abs(a - b) }
             print("streaming latency \(latency) ms: max diff \(error), mean \(sum / Float(max(1, expected.count)))")
             #expect(error < 1, "latency \(latency)")
+            if latency == StreamingSession.defaultLatencyMs {  // measured 0.004, mean ~1e-5
+                #expect(error < 0.05 && sum / Float(expected.count) < 1e-3, "default latency: max diff \(error)")
+            }
             #expect(streamed.data.allSatisfy { $0.isFinite })
         }
     }

@@ -4,8 +4,6 @@
  *
  *     stream MODEL WAV [--latency MS] [--fast]
  *
- * MODEL: models/kmtalk-live.safetensors, the low-latency model (136 ms
- * look-ahead), is the one made for live input; any model streams.
  * --fast skips the real-time pacing (same output, no waiting).
  * Build: cc -std=c99 -O2 stream.c -I../../include -L../../.build/debug -lKMTalk
  *        -Wl,-rpath,../../.build/debug -o stream

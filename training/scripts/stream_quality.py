@@ -3,7 +3,7 @@
 corpus split through the engine (the Python bindings over libKMTalk, 10 ms chunks, one
 thread) at each latency setting and scores the streamed frames like evaluate.py scores the
 offline ones: motion MAE overall and for the jaw and lip channels, lips closed on
-bilabials, mouth at rest in long pauses; plus the largest difference from the same
+bilabials, mouth at rest in long pauses, velocity error (jitter shows there); plus the largest and mean difference from the same
 model's offline result (0 up to float rounding at the model's full look-ahead).
 
     cd training && ../.venv-test/bin/python scripts/stream_quality.py CORPUS \\
@@ -76,8 +76,8 @@ def score(model_path: str, rows: List[dict], corpus: str, latencies: List[str], 
             continue
         session.latency_ms = latency
         started = time.time()
-        abs_sum = {"all": 0.0, "jaw": 0.0, "lips": 0.0}
-        frames = 0
+        abs_sum = {"all": 0.0, "jaw": 0.0, "lips": 0.0, "velocity": 0.0, "offline": 0.0}
+        frames = streamed_frames = 0
         worst = 0.0
         checks = {"bilabial_closed_pct": [0.0, 0], "pause_rest_pct": [0.0, 0]}
         for pcm, rate, teacher, segments, offline in clips:
@@ -85,12 +85,15 @@ def score(model_path: str, rows: List[dict], corpus: str, latencies: List[str], 
             parts = [f for f, _ in session.stream([pcm[i:i + step] for i in range(0, len(pcm), step)], rate)]
             streamed = np.concatenate(parts)[:, order]
             worst = max(worst, float(np.abs(streamed - offline).max()))
+            abs_sum["offline"] += float(np.abs(streamed - offline).mean()) * len(streamed)
             n = min(len(streamed), len(teacher))
             errors = metrics.motion_errors(streamed[:n], teacher[:n])
             abs_sum["all"] += errors["mae_all"] * n
             abs_sum["jaw"] += errors["mae_jaw"] * n
             abs_sum["lips"] += errors["mae_lips"] * n
+            abs_sum["velocity"] += errors["velocity_mae"] * n
             frames += n
+            streamed_frames += len(streamed)
             c = metrics.lip_sync_checks(streamed, model.fps, segments, phones.features)
             for key, count in (("bilabial_closed_pct", "bilabials"), ("pause_rest_pct", "pauses")):
                 if c[count]:
@@ -98,7 +101,8 @@ def score(model_path: str, rows: List[dict], corpus: str, latencies: List[str], 
                     checks[key][1] += c[count]
         result = {"model": os.path.basename(model_path), "latency_ms": latency, "exact": latency >= full,
                   "utterances": len(clips), "motion_mae": abs_sum["all"] / frames, "mae_jaw": abs_sum["jaw"] / frames,
-                  "mae_lips": abs_sum["lips"] / frames, "max_diff_offline": worst}
+                  "mae_lips": abs_sum["lips"] / frames, "velocity_mae": abs_sum["velocity"] / frames,
+                  "max_diff_offline": worst, "mean_diff_offline": abs_sum["offline"] / streamed_frames}
         for key, (hits, count) in checks.items():
             result[key] = 100 * hits / count if count else float("nan")
         log(f"{result['model']} {latency:.0f} ms: {json.dumps({k: round(v, 5) if isinstance(v, float) else v for k, v in result.items()})}"
@@ -110,13 +114,14 @@ def score(model_path: str, rows: List[dict], corpus: str, latencies: List[str], 
 
 
 def markdown(results: List[Dict[str, float]], split: str) -> str:
-    lines = [f"| model | latency | utterances ({split}) | motion MAE | jaw | lips | bilabials closed | pauses at rest | max diff vs offline |",
-             "|---|---|---|---|---|---|---|---|---|"]
+    lines = [f"| model | latency | utterances ({split}) | motion MAE | jaw | lips | velocity MAE | bilabials closed | "
+             "pauses at rest | max / mean diff vs offline |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
     for r in results:
         latency = f"{r['latency_ms']:.0f} ms" + (" (exact)" if r["exact"] else "")
         lines.append(f"| {r['model'].replace('.safetensors', '')} | {latency} | {r['utterances']} | {r['motion_mae']:.4f} | "
-                     f"{r['mae_jaw']:.4f} | {r['mae_lips']:.4f} | {r['bilabial_closed_pct']:.1f} % | "
-                     f"{r['pause_rest_pct']:.1f} % | {r['max_diff_offline']:.2g} |")
+                     f"{r['mae_jaw']:.4f} | {r['mae_lips']:.4f} | {r['velocity_mae']:.5f} | {r['bilabial_closed_pct']:.1f} % | "
+                     f"{r['pause_rest_pct']:.1f} % | {r['max_diff_offline']:.2g} / {r['mean_diff_offline']:.1g} |")
     return "\n".join(lines)
 
 

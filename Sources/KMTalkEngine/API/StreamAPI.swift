@@ -100,14 +100,24 @@ public func kmt_session_pending_frames(_ session: OpaquePointer?, _ outFrames: U
     }
 }
 
+/// The session's streaming state, or a throwaway one (it holds no audio) before the
+/// first streaming call; nil for NULL or a model that cannot stream.
+private func streamingState(_ session: OpaquePointer?) -> StreamingSession? {
+    guard let session else { return nil }
+    let owner = Handle.borrow(session, as: Session.self)
+    return owner.streaming ?? (try? StreamingSession(model: owner.model, options: owner.options))
+}
+
 /// Implements `kmt_session_latency_ms` from include/kmtalk.h, which documents it.
 @c @implementation
 public func kmt_session_latency_ms(_ session: OpaquePointer?) -> Double {
-    guard let session else { return -1 }
-    let owner = Handle.borrow(session, as: Session.self)
-    // Without streaming state yet, a throwaway one answers (it holds no audio).
-    guard let stream = owner.streaming ?? (try? StreamingSession(model: owner.model, options: owner.options)) else { return -1 }
-    return stream.latencyMs
+    streamingState(session)?.latencyMs ?? -1
+}
+
+/// Implements `kmt_session_exact_latency_ms` from include/kmtalk.h, which documents it.
+@c @implementation
+public func kmt_session_exact_latency_ms(_ session: OpaquePointer?) -> Double {
+    streamingState(session)?.fullLatencyMs ?? -1
 }
 
 /// Implements `kmt_session_output_fps` from include/kmtalk.h, which documents it.

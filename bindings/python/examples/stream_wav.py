@@ -4,8 +4,8 @@ frames that became final.
 
     python stream_wav.py SPEECH.wav [--model MODEL.safetensors] [--latency MS] [--fast]
 
-The model defaults to the shipped low-latency model (models/kmtalk-live.safetensors,
-136 ms). --fast skips the real-time pacing (same output, no waiting).
+The model defaults to kmtalk.default_model_path() (the shipped kmtalk-base).
+--fast skips the real-time pacing (same output, no waiting).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import kmtalk
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("wav")
-    parser.add_argument("--model", default=None, help="model file (default: kmtalk.default_model_path(streaming=True))")
+    parser.add_argument("--model", default=None, help="model file (default: kmtalk.default_model_path())")
     parser.add_argument("--latency", type=float, default=None, help="latency in ms (default: the model's full look-ahead)")
     parser.add_argument("--fast", action="store_true", help="do not wait between chunks")
     args = parser.parse_args()
@@ -33,7 +33,7 @@ def main() -> None:
         rate, channels = w.getframerate(), w.getnchannels()
         pcm = np.frombuffer(w.readframes(w.getnframes()), dtype=np.int16).reshape(-1, channels)
 
-    model_path = args.model or kmtalk.default_model_path(streaming=True)
+    model_path = args.model or kmtalk.default_model_path()
     if model_path is None:
         raise SystemExit("no model found: pass --model or set KMTALK_MODEL")
     model = kmtalk.Model(model_path)

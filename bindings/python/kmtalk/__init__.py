@@ -525,11 +525,19 @@ class Session(_Handle):
 
     @property
     def latency_ms(self) -> float:
-        """Streaming latency in milliseconds (default: the model's full
-        look-ahead, exact). Setting a lower one (>= 20, before the first push
-        of an utterance) emits frames sooner, computed as if the audio ended
-        there."""
+        """Streaming latency in milliseconds: how long after its time a frame
+        is final (default 150, or the model's full look-ahead when shorter).
+        Set it (>= 20, before the first push of an utterance) to trade delay
+        for fidelity: at :attr:`exact_latency_ms` or more the frames equal
+        ``animate_pcm``; below it each frame is computed as if the audio
+        ended there."""
         return float(_lib.kmt_session_latency_ms(self._ptr()))
+
+    @property
+    def exact_latency_ms(self) -> float:
+        """The model's full look-ahead in milliseconds (296 for kmtalk-base):
+        the smallest latency at which streamed frames equal ``animate_pcm``."""
+        return float(_lib.kmt_session_exact_latency_ms(self._ptr()))
 
     @latency_ms.setter
     def latency_ms(self, value: float) -> None:
@@ -912,22 +920,18 @@ class Rig(_Handle):
 MODEL_ENV = "KMTALK_MODEL"
 # Preferred first: the trained default model, then the random-weight test model.
 _REPOSITORY_MODELS = (Path("models") / "kmtalk-base.safetensors", Path("models") / "kmtalk-tiny-random.safetensors")
-# For live streaming the low-latency model (136 ms look-ahead) comes first.
-_REPOSITORY_STREAMING_MODELS = (Path("models") / "kmtalk-live.safetensors", *_REPOSITORY_MODELS)
 
 
-def default_model_path(streaming: bool = False) -> Optional[str]:
-    """$KMTALK_MODEL, else the repository's shipped model found by walking up from
-    this package: models/kmtalk-base.safetensors (the most accurate, 296 ms
-    look-ahead) or, with `streaming=True`, models/kmtalk-live.safetensors (136 ms
-    look-ahead, for live input) first; the random-weight
-    models/kmtalk-tiny-random.safetensors last. None when none exists."""
+def default_model_path() -> Optional[str]:
+    """$KMTALK_MODEL, else the repository's models/kmtalk-base.safetensors or
+    models/kmtalk-tiny-random.safetensors found by walking up from this package;
+    None when none exists."""
     env = os.environ.get(MODEL_ENV)
     if env:
         return env
     here = Path(__file__).resolve().parent
     for directory in (here, *here.parents):
-        for relative in _REPOSITORY_STREAMING_MODELS if streaming else _REPOSITORY_MODELS:
+        for relative in _REPOSITORY_MODELS:
             candidate = directory / relative
             if candidate.is_file():
                 return str(candidate)

@@ -496,6 +496,12 @@ def kmt_session_latency_ms(session: Any) -> float:
     """The streaming latency in milliseconds (-1 for NULL or a model that cannot stream)."""
 
 
+# double kmt_session_exact_latency_ms(const kmt_session *session);
+@_c("kmt_session_exact_latency_ms", [kmt_session_p], c_double)
+def kmt_session_exact_latency_ms(session: Any) -> float:
+    """The model's full look-ahead: the smallest latency with frames equal to animate_pcm."""
+
+
 # kmt_status kmt_session_set_latency_ms(kmt_session *session, double latency_ms);
 @_c("kmt_session_set_latency_ms", [kmt_session_p, c_double], kmt_status)
 def kmt_session_set_latency_ms(session: Any, latency_ms: float) -> int:
