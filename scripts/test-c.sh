@@ -10,7 +10,7 @@
 #      cleanly;
 #   6. with KMTALK_VALGRIND=1 and valgrind installed: no memory errors or
 #      definite leaks in the C example (with and without a rig);
-#   7. examples/c/stream.c builds and streams the test WAV in 10 ms chunks.
+#   7. examples/c/stream.c builds and streams the test WAV in 10 ms chunks (default and --exact).
 #
 # Environment: KMTALK_LIB_DIR (default .build/debug), CC, CXX, KMTALK_VALGRIND.
 set -euo pipefail
@@ -278,6 +278,13 @@ if "$CC" -std=c99 -Wall -Wextra -Werror -O2 "$EXAMPLE/stream.c" -Iinclude -L"$LI
             pass "stream: $(tail -1 "$WORK/stream.out")"
         else
             fail "stream did not stream the test WAV"; show "$WORK/stream.out"
+        fi
+        # --exact: the full look-ahead; the same frame count as at the default latency.
+        if "$WORK/stream" "$MODEL" "$WAV" --fast --exact >"$WORK/stream-exact.out" 2>&1 &&
+                [[ "$(grep -o '[0-9]* frames in all' "$WORK/stream-exact.out")" == "$(grep -o '[0-9]* frames in all' "$WORK/stream.out")" ]]; then
+            pass "stream --exact: $(head -1 "$WORK/stream-exact.out")"
+        else
+            fail "stream --exact differs in frame count"; show "$WORK/stream-exact.out"
         fi
     fi
 else

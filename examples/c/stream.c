@@ -2,8 +2,11 @@
  * Streams a 16-bit PCM WAV file through a KMTalk session in 10 ms chunks at
  * real time, as a live microphone would, and prints each chunk's compute time.
  *
- *     stream MODEL WAV [--latency MS] [--fast]
+ *     stream MODEL WAV [--latency MS | --exact] [--fast]
  *
+ * The default latency is 150 ms; --exact streams at the model's full
+ * look-ahead (kmt_session_exact_latency_ms), where the frames equal
+ * kmt_animate_pcm's.
  * --fast skips the real-time pacing (same output, no waiting).
  * Build: cc -std=c99 -O2 stream.c -I../../include -L../../.build/debug -lKMTalk
  *        -Wl,-rpath,../../.build/debug -o stream
@@ -66,15 +69,16 @@ done:
 int main(int argc, char **argv) {
     const char *model_path = NULL, *wav_path = NULL;
     double latency = 0;
-    int fast = 0;
+    int fast = 0, exact = 0;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--fast")) fast = 1;
+        else if (!strcmp(argv[i], "--exact")) exact = 1;
         else if (!strcmp(argv[i], "--latency") && i + 1 < argc) latency = atof(argv[++i]);
         else if (!model_path) model_path = argv[i];
         else if (!wav_path) wav_path = argv[i];
     }
     if (!model_path || !wav_path) {
-        fprintf(stderr, "usage: %s MODEL WAV [--latency MS] [--fast]\n", argv[0]);
+        fprintf(stderr, "usage: %s MODEL WAV [--latency MS | --exact] [--fast]\n", argv[0]);
         return 2;
     }
     int16_t *pcm = NULL;
@@ -89,6 +93,7 @@ int main(int argc, char **argv) {
     kmt_session *session = NULL;
     if (kmt_model_load_file(model_path, NULL, &model) != KMT_OK ||
         kmt_session_create(model, NULL, &session) != KMT_OK ||
+        (exact && kmt_session_set_latency_ms(session, kmt_session_exact_latency_ms(session)) != KMT_OK) ||
         (latency > 0 && kmt_session_set_latency_ms(session, latency) != KMT_OK)) {
         fprintf(stderr, "%s\n", kmt_last_error());
         kmt_session_free(session);
@@ -101,8 +106,8 @@ int main(int argc, char **argv) {
     size_t step = (size_t)rate / 100, chunks = (frames + step - 1) / step, total = 0, n = 0;
     double *times = malloc(chunks * sizeof *times), start = now_ms(), first = 0;
     int status = 0;
-    printf("latency %.0f ms, %g fps, %d Hz x %d\n", kmt_session_latency_ms(session),
-           kmt_session_output_fps(session), rate, channels);
+    printf("latency %.0f ms (exact from %.0f ms), %g fps, %d Hz x %d\n", kmt_session_latency_ms(session),
+           kmt_session_exact_latency_ms(session), kmt_session_output_fps(session), rate, channels);
     for (size_t i = 0; i < chunks && out && times; i++) {
         if (!fast) { /* pace the pushes like a live source */
             double wait = start + (double)i * 10 - now_ms();

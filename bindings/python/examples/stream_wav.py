@@ -2,7 +2,7 @@
 as a live microphone would, and prints each chunk's compute time and the
 frames that became final.
 
-    python stream_wav.py SPEECH.wav [--model MODEL.safetensors] [--latency MS] [--fast]
+    python stream_wav.py SPEECH.wav [--model MODEL.safetensors] [--latency MS | --exact] [--fast]
 
 The model defaults to kmtalk.default_model_path() (the shipped kmtalk-base).
 --fast skips the real-time pacing (same output, no waiting).
@@ -23,7 +23,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("wav")
     parser.add_argument("--model", default=None, help="model file (default: kmtalk.default_model_path())")
-    parser.add_argument("--latency", type=float, default=None, help="latency in ms (default: the model's full look-ahead)")
+    latency = parser.add_mutually_exclusive_group()
+    latency.add_argument("--latency", type=float, default=None, help="latency in ms (default 150)")
+    latency.add_argument("--exact", action="store_true",
+                         help="stream at the model's full look-ahead (frames equal animate_pcm's)")
     parser.add_argument("--fast", action="store_true", help="do not wait between chunks")
     args = parser.parse_args()
 
@@ -38,9 +41,12 @@ def main() -> None:
         raise SystemExit("no model found: pass --model or set KMTALK_MODEL")
     model = kmtalk.Model(model_path)
     session = kmtalk.Session(model, threads=1)
-    if args.latency is not None:
+    if args.exact:
+        session.latency_ms = session.exact_latency_ms
+    elif args.latency is not None:
         session.latency_ms = args.latency
-    print(f"latency {session.latency_ms:.0f} ms, {session.fps:g} fps, {rate} Hz x {channels}")
+    print(f"latency {session.latency_ms:.0f} ms (exact from {session.exact_latency_ms:.0f} ms), "
+          f"{session.fps:g} fps, {rate} Hz x {channels}")
 
     step = rate // 100  # 10 ms
     chunk_times = []
