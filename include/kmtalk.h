@@ -728,7 +728,13 @@ typedef enum kmt_export_format {
         {"soundFile": the audio file ("" for PCM input), "duration": seconds},
         "mouthCues": [{"start": s, "end": s, "value": "A"}, ...]}. Only
         chosen explicitly (a .json path means KMT_EXPORT_JSON). */
-    KMT_EXPORT_MOUTH_CUES_JSON = 9
+    KMT_EXPORT_MOUTH_CUES_JSON = 9,
+    /** KMT_EXPORT_GLB with sparse morph targets: each target lists only the
+        vertices its shape moves (glTF 2.0 sparse accessors; about 6x smaller
+        for the default head). Blender, three.js and Babylon.js read them;
+        prefer the dense KMT_EXPORT_GLB for importers without sparse support.
+        Only chosen explicitly (a .glb path means KMT_EXPORT_GLB). */
+    KMT_EXPORT_GLB_SPARSE = 10
 } kmt_export_format;
 
 /**

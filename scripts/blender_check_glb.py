@@ -1,14 +1,17 @@
 """Imports a GLB written by `kmtalk animate` into Blender and checks it against the JSON
 export of the same animation. Run by scripts/check-blender.sh:
 
-    blender --background --factory-startup --python scripts/blender_check_glb.py -- OUT.glb OUT.json
+    blender --background --factory-startup --python scripts/blender_check_glb.py -- OUT.glb OUT.json [DENSE.glb]
 
 Checks: one mesh object with the rig's shape keys (Basis + one per morph target, named
 from mesh.extras.targetNames); the imported weights action spans exactly the animation's
 frames at its rate (the scene's rate is set to the animation's before the import, since
 Blender's importer keys times x scene fps; the scene range is then set from the action,
 which the importer leaves alone); and shape key values at a few frames equal the JSON's
-weights within 1e-3. Prints one PASS/FAIL line per check; exits 1 on any failure.
+weights within 1e-3. With DENSE.glb (the same animation exported as a dense GLB, when
+OUT.glb has sparse morph targets), DENSE.glb is imported too and every shape key's vertex
+positions must equal OUT.glb's. Prints one PASS/FAIL line per check; exits 1 on any
+failure.
 """
 
 import json
@@ -28,7 +31,7 @@ if not hasattr(numpy, "bool"):
 TOLERANCE = 1e-3
 
 
-def main(glb_path: str, json_path: str) -> int:
+def main(glb_path: str, json_path: str, dense_path: str = None) -> int:
     with open(json_path, encoding="utf-8") as f:
         weights = json.load(f)
     fps = weights["fps"]
@@ -111,12 +114,37 @@ def main(glb_path: str, json_path: str) -> int:
             worst = max(worst, abs(value - expected))
             print(f"    frame {frame}: {name} = {value:.6f} (JSON {expected:.6f})")
     check(worst <= TOLERANCE, f"shape key values equal the JSON weights (worst difference {worst:.2e} <= {TOLERANCE:g})")
+
+    if dense_path:
+        # The same shapes from the dense export: identical shape key geometry.
+        before = set(bpy.data.objects)
+        bpy.ops.import_scene.gltf(filepath=dense_path)
+        dense = [o for o in bpy.data.objects if o not in before and o.type == "MESH"]
+        check(len(dense) == 1, "the dense GLB imports one mesh object too")
+        if len(dense) != 1:
+            return 1
+        dense_blocks = dense[0].data.shape_keys.key_blocks
+        check([b.name for b in dense_blocks] == [b.name for b in blocks], "same shape keys as the dense GLB")
+        count = len(obj.data.vertices)
+        largest = 0.0
+        moved = 0
+        for block in blocks:
+            mine = numpy.empty(count * 3, dtype=numpy.float32)
+            theirs = numpy.empty(count * 3, dtype=numpy.float32)
+            block.data.foreach_get("co", mine)
+            dense_blocks[block.name].data.foreach_get("co", theirs)
+            largest = max(largest, float(numpy.abs(mine - theirs).max()))
+            basis = numpy.empty(count * 3, dtype=numpy.float32)
+            blocks[0].data.foreach_get("co", basis)
+            moved += int((numpy.abs((mine - basis).reshape(-1, 3)).max(axis=1) > 0).sum())
+        check(largest <= 1e-6 and moved > 0,
+              f"every shape key equals the dense GLB's (largest difference {largest:.2e} m; {moved} moved vertex-shape pairs)")
     return 1 if failures else 0
 
 
 if __name__ == "__main__":
     arguments = sys.argv[sys.argv.index("--") + 1:] if "--" in sys.argv else []
-    if len(arguments) != 2:
-        print("usage: blender --background --factory-startup --python blender_check_glb.py -- OUT.glb OUT.json")
+    if len(arguments) not in (2, 3):
+        print("usage: blender --background --factory-startup --python blender_check_glb.py -- OUT.glb OUT.json [DENSE.glb]")
         sys.exit(2)
     sys.exit(main(*arguments))

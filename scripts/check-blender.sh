@@ -30,19 +30,28 @@ WORK="$(mktemp -d "${TMPDIR:-/tmp}/kmtalk-blender.XXXXXX")"
 trap 'rm -rf "$WORK"' EXIT
 
 "$CLI" animate "$AUDIO" --rig "$RIG" --fps "$FPS" -o "$WORK/hello.glb"
+"$CLI" animate "$AUDIO" --rig "$RIG" --fps "$FPS" -o "$WORK/hello-sparse.glb" --format glb-sparse
 "$CLI" animate "$AUDIO" --fps "$FPS" -o "$WORK/hello.json"
-echo "check-blender: $("$BLENDER" --version 2>/dev/null | head -1), GLB $(stat -c %s "$WORK/hello.glb") bytes"
+echo "check-blender: $("$BLENDER" --version 2>/dev/null | head -1), GLB $(stat -c %s "$WORK/hello.glb") bytes, sparse $(stat -c %s "$WORK/hello-sparse.glb") bytes"
 
-set +e
-"$BLENDER" --background --factory-startup --python-exit-code 3 \
-    --python scripts/blender_check_glb.py -- "$WORK/hello.glb" "$WORK/hello.json" >"$WORK/blender.log" 2>&1
-status=$?
-set -e
-grep -E "^(PASS|FAIL)|^    frame|Error|Traceback" "$WORK/blender.log" || true
-if [[ $status -eq 0 ]] && ! grep -q "^FAIL" "$WORK/blender.log"; then
-    echo "PASS check-blender: Blender imports the CLI's GLB with matching shape keys and animation"
-else
-    echo "FAIL check-blender (blender exit $status); log:"
-    tail -30 "$WORK/blender.log" | sed 's/^/    | /'
-    exit 1
-fi
+# The dense GLB against the JSON; the sparse one against the JSON and the dense one.
+failed=0
+for glb in hello.glb hello-sparse.glb; do
+    reference=()
+    [[ $glb == hello-sparse.glb ]] && reference=("$WORK/hello.glb")
+    set +e
+    "$BLENDER" --background --factory-startup --python-exit-code 3 \
+        --python scripts/blender_check_glb.py -- "$WORK/$glb" "$WORK/hello.json" "${reference[@]}" >"$WORK/blender.log" 2>&1
+    status=$?
+    set -e
+    echo "  $glb:"
+    grep -E "^(PASS|FAIL)|^    frame|Error|Traceback" "$WORK/blender.log" | sed 's/^/    /' || true
+    if [[ $status -eq 0 ]] && ! grep -q "^FAIL" "$WORK/blender.log"; then
+        echo "PASS check-blender: Blender imports the CLI's $glb with matching shape keys and animation"
+    else
+        echo "FAIL check-blender: $glb (blender exit $status); log:"
+        tail -30 "$WORK/blender.log" | sed 's/^/    | /'
+        failed=1
+    fi
+done
+exit $failed

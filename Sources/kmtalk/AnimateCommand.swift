@@ -19,6 +19,7 @@ extension ExportFormat {
         case .ply: return KMT_EXPORT_PLY
         case .mouthCuesTSV: return KMT_EXPORT_MOUTH_CUES_TSV
         case .mouthCuesJSON: return KMT_EXPORT_MOUTH_CUES_JSON
+        case .glbSparse: return KMT_EXPORT_GLB_SPARSE
         }
     }
 
@@ -39,11 +40,13 @@ struct Animate: ParsableCommand {
                         posed vertices (frames x V x 3)
               glb       glTF 2.0: the rig's mesh, a morph target per shape and
                         the animation
+              glb-sparse the same with sparse morph targets (only the vertices
+                        a shape moves; ~6x smaller; only by --format)
               obj, ply  a mesh per frame: out.obj -> out_000001.obj, ...
               cues-tsv  mouth cues for 2D characters (Rhubarb Lip Sync's shapes
                         A-H and X): "<seconds>\t<shape>" per cue (.tsv)
               cues-json the same cues as Rhubarb's JSON (only by --format)
-            glb, obj and ply pose a rig: --rig, else $KMTALK_RIG, else \(Animate.defaultRigName) \
+            glb, glb-sparse, obj and ply pose a rig: --rig, else $KMTALK_RIG, else \(Animate.defaultRigName) \
             in the models/ folder beside the binary or the checkout. A vertices-space model \
             carries its own template: npy, obj and ply write it posed without a rig (glb \
             is refused). Files are written atomically.
@@ -77,7 +80,7 @@ struct Animate: ParsableCommand {
             let aliases: [String: ExportFormat] = [
                 "livelinkcsv": .liveLinkCSV, "livelinkface": .liveLinkCSV, "gltf": .glb,
                 "cuestsv": .mouthCuesTSV, "tsv": .mouthCuesTSV, "cuesjson": .mouthCuesJSON, "rhubarb": .mouthCuesTSV,
-                "rhubarbjson": .mouthCuesJSON,
+                "rhubarbjson": .mouthCuesJSON, "glbsparse": .glbSparse, "gltfsparse": .glbSparse,
             ]
             guard let parsed = ExportFormat(rawValue: key) ?? aliases[key] else {
                 throw ValidationError("--format must be one of: \(ExportFormat.allCases.map(\.rawValue).joined(separator: ", "))")

@@ -45,6 +45,7 @@ import Testing
             ("a.json", KMT_EXPORT_AUTO, nil), ("b.csv", KMT_EXPORT_AUTO, nil), ("c.csv", KMT_EXPORT_LIVE_LINK_CSV, nil),
             ("d.npy", KMT_EXPORT_AUTO, nil), ("e.npy", KMT_EXPORT_NPY, rig), ("f.glb", KMT_EXPORT_AUTO, rig),
             ("g.data", KMT_EXPORT_JSON, rig), ("h.txt", KMT_EXPORT_CSV, nil), ("i.bin", KMT_EXPORT_GLB, rig),
+            ("j.glb", KMT_EXPORT_GLB_SPARSE, rig),
         ]
         let formats: [String: kmt_export_format] = ["json": KMT_EXPORT_JSON, "csv": KMT_EXPORT_CSV, "npy": KMT_EXPORT_NPY, "glb": KMT_EXPORT_GLB]
         for (name, format, rigArgument) in cases {
@@ -118,7 +119,8 @@ import Testing
         expect(kmt_animation_save_to_memory(animation, nil, KMT_EXPORT_AUTO, nil, 0, &size), KMT_ERR_INVALID_ARGUMENT, "KMT_EXPORT_AUTO")
         expect(kmt_animation_save_to_memory(animation, rig, KMT_EXPORT_OBJ, nil, 0, &size), KMT_ERR_INVALID_ARGUMENT, "one file per frame")
         expect(kmt_animation_save_to_memory(animation, nil, KMT_EXPORT_GLB, nil, 0, &size), KMT_ERR_INVALID_ARGUMENT, "GLB export needs a rig")
-        expect(kmt_animation_save_to_memory(animation, nil, kmt_export_format(rawValue: 10), nil, 0, &size), KMT_ERR_INVALID_ARGUMENT, "format 10")
+        expect(kmt_animation_save_to_memory(animation, nil, KMT_EXPORT_GLB_SPARSE, nil, 0, &size), KMT_ERR_INVALID_ARGUMENT, "GLB export needs a rig")
+        expect(kmt_animation_save_to_memory(animation, nil, kmt_export_format(rawValue: 11), nil, 0, &size), KMT_ERR_INVALID_ARGUMENT, "format 11")
         expect(kmt_animation_save_to_memory(animation, nil, KMT_EXPORT_CSV, &byte, 1, &size), KMT_ERR_BUFFER_TOO_SMALL, "needed")
         #expect(size > 1)
         expect(kmt_animation_save_to_memory(animation, nil, KMT_EXPORT_CSV, nil, 1 << 20, nil), KMT_ERR_INVALID_ARGUMENT, "buffer is NULL")

@@ -9,8 +9,8 @@ import Testing
 /// targets, and the animation's decoded weights.
 @Suite struct ExportGLBTests {
     /// Exports and parses.
-    func export(_ animation: Animation, _ rig: Rig) throws -> ParsedGLB {
-        try ParsedGLB(try AnimationExporter.encode(animation, rig: rig, format: .glb))
+    func export(_ animation: Animation, _ rig: Rig, format: ExportFormat = .glb) throws -> ParsedGLB {
+        try ParsedGLB(try AnimationExporter.encode(animation, rig: rig, format: format))
     }
 
     /// Checks every buffer view and accessor of `glb` against each other and the BIN chunk.
@@ -29,6 +29,10 @@ import Testing
             #expect(length > 0 && offset + length <= bufferLength, "view \(index) [\(offset), +\(length)) outside \(bufferLength)")
         }
         for (index, accessor) in try glb.array("accessors").enumerated() {
+            if let sparse = accessor["sparse"] as? [String: Any] {
+                try checkSparse(glb, accessor: accessor, sparse: sparse, views: views, index: index)
+                if accessor["bufferView"] == nil { continue }
+            }
             let view = views[try need(accessor["bufferView"] as? Int)]
             let componentType = try need(accessor["componentType"] as? Int)
             let componentSize = try need(ParsedGLB.componentSize(componentType))
@@ -43,6 +47,28 @@ import Testing
             let viewLength = try need(view["byteLength"] as? Int)
             #expect(offset + stride * (count - 1) + elementSize <= viewLength,
                     "accessor \(index): \(count) x \(elementSize) bytes at \(offset) overrun view of \(viewLength)")
+        }
+    }
+
+    /// A sparse accessor's indices (strictly increasing, inside the accessor) and values
+    /// (inside their view), both views without target or stride as the spec requires.
+    func checkSparse(_ glb: ParsedGLB, accessor: [String: Any], sparse: [String: Any], views: [[String: Any]], index: Int) throws {
+        let count = try need(accessor["count"] as? Int)
+        let sparseCount = try need(sparse["count"] as? Int)
+        #expect(sparseCount >= 1 && sparseCount <= count, "accessor \(index): sparse count \(sparseCount)")
+        let indices = try glb.sparseIndices(sparse)
+        #expect(zip(indices, indices.dropFirst()).allSatisfy { $0 < $1 }, "accessor \(index): indices not increasing")
+        #expect(indices.allSatisfy { $0 >= 0 && $0 < count })
+        for key in ["indices", "values"] {
+            let object = try need(sparse[key] as? [String: Any])
+            let view = views[try need(object["bufferView"] as? Int)]
+            #expect(view["target"] == nil && view["byteStride"] == nil, "accessor \(index): sparse \(key) view")
+            let offset = object["byteOffset"] as? Int ?? 0
+            let size = key == "values"
+                ? sparseCount * 4 * (try need(ParsedGLB.componentCount(try need(accessor["type"] as? String))))
+                : sparseCount * (object["componentType"] as? Int == 5123 ? 2 : 4)
+            #expect(offset % (key == "values" ? 4 : (object["componentType"] as? Int == 5123 ? 2 : 4)) == 0)
+            #expect(offset + size <= (try need(view["byteLength"] as? Int)), "accessor \(index): sparse \(key) overrun")
         }
     }
 
@@ -209,5 +235,55 @@ import Testing
         #expect(maxAbsDifference(imported.deltas, builder.deltas.map { $0 * 0.01 }) == 0)
         #expect(maxAbsDifference(try need(imported.uvs), try need(builder.uvs)) < 1e-6, "v flipped twice")
         #expect(imported.normals == builder.normals)
+    }
+
+    /// glb-sparse: the same asset with each morph target holding only the vertices its shape
+    /// moves; decoded, every target equals the dense one, with bounds that count the zeros.
+    @Test(arguments: [13, 70_000])
+    func sparseTargetsDecodeToTheDenseDeltas(vertexCount: Int) throws {
+        var builder = RigBuilder(shapeNames: ExportFixtures.shapeNames, vertexCount: vertexCount, seed: 5)
+        builder.normals = nil
+        // Localized shapes: shape s moves every (s + 2)-th vertex; the last moves nothing.
+        let shapes = ExportFixtures.shapeNames.count
+        for shape in 0..<shapes {
+            for vertex in 0..<vertexCount where shape == shapes - 1 || vertex % (shape + 2) != 0 {
+                for axis in 0..<3 { builder.deltas[(shape * vertexCount + vertex) * 3 + axis] = 0 }
+            }
+        }
+        let rig = try builder.load()
+        let animation = ExportFixtures.animation(frames: 5)
+        let dense = try export(animation, rig)
+        let sparse = try export(animation, rig, format: .glbSparse)
+        try checkLayout(sparse)
+        print("glb-sparse: \(vertexCount) vertices, dense \(dense.binary.count) bytes, sparse \(sparse.binary.count)")
+        #expect(sparse.binary.count < dense.binary.count)
+        let denseTargets = try need((try dense.array("meshes")[0]["primitives"] as? [[String: Any]])?.first?["targets"] as? [[String: Int]])
+        let sparseTargets = try need((try sparse.array("meshes")[0]["primitives"] as? [[String: Any]])?.first?["targets"] as? [[String: Int]])
+        #expect(sparseTargets.count == shapes)
+        let accessors = try sparse.array("accessors")
+        for shape in 0..<shapes {
+            let accessor = try need(sparseTargets[shape]["POSITION"])
+            #expect(accessors[accessor]["bufferView"] == nil)
+            let sparseObject = try need(accessors[accessor]["sparse"] as? [String: Any])
+            let moved = shape == shapes - 1 ? 1 : (vertexCount + shape + 1) / (shape + 2)
+            #expect(sparseObject["count"] as? Int == moved, "shape \(shape)")
+            let indexType = (sparseObject["indices"] as? [String: Any])?["componentType"] as? Int
+            #expect(indexType == (vertexCount <= 65_536 ? 5123 : 5125))
+            let decoded = try sparse.floats(accessor: accessor)
+            #expect(decoded == (try dense.floats(accessor: try need(denseTargets[shape]["POSITION"]))), "shape \(shape)")
+            let low = try need(jsonFloats(accessors[accessor]["min"])), high = try need(jsonFloats(accessors[accessor]["max"]))
+            for axis in 0..<3 {
+                let values = stride(from: axis, to: decoded.count, by: 3).map { decoded[$0] }
+                #expect(low[axis] == values.min() && high[axis] == values.max(), "shape \(shape) axis \(axis)")
+            }
+        }
+        // Everything but the targets is the dense export's.
+        #expect(try sparse.floats(accessor: 0) == (try dense.floats(accessor: 0)))
+        #expect((try sparse.array("animations")).count == 1)
+        // The engine's own glTF reader (sparse accessors supported) reads the same rig back.
+        let imported = try GLTFImporter.importRig(
+            bytes: try AnimationExporter.encode(animation, rig: rig, format: .glbSparse), source: "sparse.glb").rig
+        #expect(maxAbsDifference(imported.deltas, builder.deltas.map { $0 * 0.01 }) == 0)
+        #expect(ExportFormat(path: "face.glb") == .glb, "a .glb path stays dense")
     }
 }

@@ -113,23 +113,55 @@ struct ParsedGLB {
         ["SCALAR": 1, "VEC2": 2, "VEC3": 3, "VEC4": 4, "MAT4": 16][type]
     }
 
-    /// The float values of accessor `index` (FLOAT accessors only).
+    /// The float values of accessor `index` (FLOAT accessors only), sparse ones included:
+    /// the base (zeros without a bufferView), then the listed elements replaced.
     func floats(accessor index: Int) throws -> [Float] {
         let accessors = try array("accessors")
         try #require(index >= 0 && index < accessors.count)
         let accessor = accessors[index]
         #expect(accessor["componentType"] as? Int == 5126)
-        let view = try array("bufferViews")[try need(accessor["bufferView"] as? Int)]
         let components = try need(Self.componentCount(try need(accessor["type"] as? String)))
         let count = try need(accessor["count"] as? Int)
-        let start = (view["byteOffset"] as? Int ?? 0) + (accessor["byteOffset"] as? Int ?? 0)
-        let stride = view["byteStride"] as? Int ?? components * 4
         let reader = ByteReader(bytes: binary)
         var values: [Float] = []
-        for element in 0..<count {
-            values += try reader.floats(start + element * stride, count: components)
+        if let viewIndex = accessor["bufferView"] as? Int {
+            let view = try array("bufferViews")[viewIndex]
+            let start = (view["byteOffset"] as? Int ?? 0) + (accessor["byteOffset"] as? Int ?? 0)
+            let stride = view["byteStride"] as? Int ?? components * 4
+            for element in 0..<count {
+                values += try reader.floats(start + element * stride, count: components)
+            }
+        } else {
+            values = [Float](repeating: 0, count: count * components)
+        }
+        if let sparse = accessor["sparse"] as? [String: Any] {
+            let indices = try sparseIndices(sparse)
+            let valuesObject = try need(sparse["values"] as? [String: Any])
+            let view = try array("bufferViews")[try need(valuesObject["bufferView"] as? Int)]
+            let start = (view["byteOffset"] as? Int ?? 0) + (valuesObject["byteOffset"] as? Int ?? 0)
+            for (position, element) in indices.enumerated() {
+                try #require(element >= 0 && element < count, "sparse index \(element) outside \(count)")
+                let replaced = try reader.floats(start + position * components * 4, count: components)
+                values.replaceSubrange((element * components)..<((element + 1) * components), with: replaced)
+            }
         }
         return values
+    }
+
+    /// The element indices of a sparse accessor's `sparse` object.
+    func sparseIndices(_ sparse: [String: Any]) throws -> [Int] {
+        let count = try need(sparse["count"] as? Int)
+        let object = try need(sparse["indices"] as? [String: Any])
+        let view = try array("bufferViews")[try need(object["bufferView"] as? Int)]
+        let start = (view["byteOffset"] as? Int ?? 0) + (object["byteOffset"] as? Int ?? 0)
+        let reader = ByteReader(bytes: binary)
+        switch object["componentType"] as? Int {
+        case 5123: return try (0..<count).map { Int(try reader.uint16(start + $0 * 2)) }
+        case 5125: return try (0..<count).map { Int(try reader.uint32(start + $0 * 4)) }
+        default:
+            Issue.record("sparse indices of type \(String(describing: object["componentType"]))")
+            return []
+        }
     }
 
     /// The unsigned integer values of accessor `index`.

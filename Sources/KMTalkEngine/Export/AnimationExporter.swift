@@ -23,7 +23,7 @@ public enum AnimationExporter {
     static func check(_ animation: Animation, rig: Rig?, for format: ExportFormat) throws {
         if let template = animation.template {
             switch format {
-            case .glb:
+            case .glb, .glbSparse:
                 throw KMTError.invalidArgument("GLB export of a vertices-space animation is not supported: glTF would need one morph target per frame (\(template.vertexCount) vertices each); export OBJ, PLY or NPY instead")
             case .liveLinkCSV:
                 throw KMTError.invalidArgument("Live Link Face CSV holds ARKit blendshape weights; this animation holds vertex offsets (a vertices-space model): export OBJ, PLY or NPY instead")
@@ -87,9 +87,9 @@ public enum AnimationExporter {
         case .csv: return CSVExporter.encode(animation)
         case .liveLinkCSV: return try LiveLinkCSVExporter.encode(animation)
         case .npy: return try NPYExporter.encode(animation, mesh: mesh(animation, rig: rig, for: format))
-        case .glb:
+        case .glb, .glbSparse:
             guard let rig else { throw KMTError.invalidArgument("GLB export needs a rig") }
-            return try GLBExporter.encode(animation, rig: rig)
+            return try GLBExporter.encode(animation, rig: rig, sparseTargets: format == .glbSparse)
         case .mouthCuesTSV: return try MouthCuesTSVExporter.encode(animation)
         case .mouthCuesJSON: return try MouthCuesJSONExporter.encode(animation)
         case .obj, .ply:

@@ -23,6 +23,9 @@ public enum ExportFormat: String, Sendable, CaseIterable {
     /// Rhubarb Lip Sync's JSON of mouth cues (`MouthCuesJSONExporter`); only ever chosen
     /// explicitly (`.json` is the weights).
     case mouthCuesJSON = "cues-json"
+    /// The GLB with sparse morph targets: only the vertices each shape moves (`GLBExporter`
+    /// with `sparseTargets`); only ever chosen explicitly (`.glb` is the dense GLB).
+    case glbSparse = "glb-sparse"
 
     /// The format a file name's extension stands for (case-insensitive): `.json`, `.csv`
     /// (plain CSV; Live Link CSV is only ever chosen explicitly), `.npy`, `.glb`, `.obj`,
@@ -48,7 +51,7 @@ public enum ExportFormat: String, Sendable, CaseIterable {
     /// of vertices-space models carry their own mesh and take no rig.
     public var needsRig: Bool {
         switch self {
-        case .glb, .obj, .ply: return true
+        case .glb, .glbSparse, .obj, .ply: return true
         case .json, .csv, .liveLinkCSV, .npy, .mouthCuesTSV, .mouthCuesJSON: return false
         }
     }
@@ -67,6 +70,7 @@ public enum ExportFormat: String, Sendable, CaseIterable {
         case .liveLinkCSV: return "Live Link Face CSV"
         case .npy: return "NPY"
         case .glb: return "GLB"
+        case .glbSparse: return "GLB"
         case .obj: return "OBJ"
         case .ply: return "PLY"
         case .mouthCuesTSV: return "mouth cues TSV"

@@ -7,7 +7,10 @@
 ///   and the triangles (`indices`, unsigned short when V <= 65536, else unsigned int);
 /// - one morph target per rig shape, its `POSITION` deltas (with min/max), the shape names
 ///   in `mesh.extras.targetNames` (what Blender and three.js name the shape keys with),
-///   default `mesh.weights` 0;
+///   default `mesh.weights` 0. Dense by default (every vertex's delta, what every importer
+///   reads); with `sparseTargets` each target is a sparse accessor holding only the
+///   vertices the shape moves (about 6x smaller for the default head; glTF 2.0 core, read
+///   by Blender, three.js and Babylon.js);
 /// - one node with the mesh, in the default scene;
 /// - one animation, "speech": a `weights` channel on that node, its sampler's input the
 ///   frame times in seconds (with min/max), its output frames x shapes weights, LINEAR.
@@ -29,7 +32,7 @@ enum GLBExporter {
 
     /// The GLB bytes for `animation` on `rig`. Errors: KMT_ERR_INVALID_ARGUMENT for an
     /// animation without frames (a glTF sampler needs one keyframe) or a result over 4 GiB.
-    static func encode(_ animation: Animation, rig: Rig) throws -> [UInt8] {
+    static func encode(_ animation: Animation, rig: Rig, sparseTargets: Bool = false) throws -> [UInt8] {
         let frameCount = animation.frameCount
         guard frameCount > 0 else { throw KMTError.invalidArgument("GLB export: the animation has no frames") }
         let vertexCount = rig.vertexCount
@@ -74,21 +77,15 @@ enum GLBExporter {
         let indices = buffer.addAccessor(
             view: indexView, componentType: shortIndices ? .unsignedShort : .unsignedInt, count: rig.faces.count, type: .scalar)
 
-        // Morph targets: one view, one accessor per shape at its offset.
+        // Morph targets: one view, one accessor per shape at its offset (dense), or one view
+        // of indices and one of values shared by the shapes' sparse accessors.
         var targets: [String] = []
         if shapeCount > 0 {
             let deltas = rig.deltas.data.map { $0 * scale }
-            let deltaView = buffer.addView(target: .arrayBuffer, byteStride: 12) { $0.append(floats: deltas) }
-            deltas.withUnsafeBufferPointer { all in
-                for shape in 0..<shapeCount {
-                    let range = (shape * vertexCount * 3)..<((shape + 1) * vertexCount * 3)
-                    let bounds = GLTFBufferBuilder.bounds(UnsafeBufferPointer(rebasing: all[range]), components: 3)
-                    let accessor = buffer.addAccessor(
-                        view: deltaView, byteOffset: range.lowerBound * 4, componentType: .float, count: vertexCount,
-                        type: .vec3, bounds: bounds)
-                    targets.append("{\"POSITION\":\(accessor)}")
-                }
-            }
+            let accessors = sparseTargets
+                ? addSparseTargets(deltas, vertexCount: vertexCount, shapeCount: shapeCount, to: &buffer)
+                : addDenseTargets(deltas, vertexCount: vertexCount, shapeCount: shapeCount, to: &buffer)
+            targets = accessors.map { "{\"POSITION\":\($0)}" }
         }
 
         // The weights animation.
@@ -131,6 +128,72 @@ enum GLBExporter {
         json += ",\"accessors\":[" + buffer.accessors.joined(separator: ",") + "]"
         json += "}"
         return try GLBChunkWriter.encode(json: json, binary: buffer.binary.bytes)
+    }
+
+    /// One dense POSITION accessor per shape (V deltas each) in one strided view.
+    static func addDenseTargets(_ deltas: [Float], vertexCount: Int, shapeCount: Int, to buffer: inout GLTFBufferBuilder) -> [Int] {
+        let deltaView = buffer.addView(target: .arrayBuffer, byteStride: 12) { $0.append(floats: deltas) }
+        return deltas.withUnsafeBufferPointer { all in
+            (0..<shapeCount).map { shape in
+                let range = (shape * vertexCount * 3)..<((shape + 1) * vertexCount * 3)
+                let bounds = GLTFBufferBuilder.bounds(UnsafeBufferPointer(rebasing: all[range]), components: 3)
+                return buffer.addAccessor(
+                    view: deltaView, byteOffset: range.lowerBound * 4, componentType: .float, count: vertexCount,
+                    type: .vec3, bounds: bounds)
+            }
+        }
+    }
+
+    /// One sparse POSITION accessor per shape: the indices of the vertices whose delta is
+    /// not zero (increasing) and their deltas. A shape that moves nothing lists vertex 0
+    /// with a zero delta (a sparse accessor needs at least one entry).
+    static func addSparseTargets(_ deltas: [Float], vertexCount: Int, shapeCount: Int, to buffer: inout GLTFBufferBuilder) -> [Int] {
+        var moved: [[Int]] = []
+        deltas.withUnsafeBufferPointer { all in
+            for shape in 0..<shapeCount {
+                let base = shape * vertexCount * 3
+                let vertices = (0..<vertexCount).filter { v in
+                    all[base + 3 * v] != 0 || all[base + 3 * v + 1] != 0 || all[base + 3 * v + 2] != 0
+                }
+                moved.append(vertices.isEmpty ? [0] : vertices)
+            }
+        }
+        let indexType: GLTFBufferBuilder.ComponentType = vertexCount <= Int(UInt16.max) + 1 ? .unsignedShort : .unsignedInt
+        // Each shape's indices start at a multiple of 4 bytes, so either index type stays aligned.
+        var indexOffsets: [Int] = []
+        let indexView = buffer.addView(target: nil) { out in
+            let start = out.count
+            for vertices in moved {
+                out.padToMultiple(of: 4, with: 0)
+                indexOffsets.append(out.count - start)
+                for v in vertices {
+                    if indexType == .unsignedShort { out.append(uint16: UInt16(v)) } else { out.append(uint32: UInt32(v)) }
+                }
+            }
+        }
+        var valueOffsets: [Int] = []
+        var bounds: [(min: [Float], max: [Float])] = []
+        let valueView = buffer.addView(target: nil) { out in
+            let start = out.count
+            for (shape, vertices) in moved.enumerated() {
+                valueOffsets.append(out.count - start)
+                var values = [Float]()
+                values.reserveCapacity(vertices.count * 3)
+                for v in vertices { values += deltas[(shape * vertexCount + v) * 3 ..< (shape * vertexCount + v) * 3 + 3] }
+                var box = values.withUnsafeBufferPointer { GLTFBufferBuilder.bounds($0, components: 3) }
+                if vertices.count < vertexCount {  // the vertices left out are zero
+                    box = (box.min.map { Swift.min($0, 0) }, box.max.map { Swift.max($0, 0) })
+                }
+                bounds.append(box)
+                out.append(floats: values)
+            }
+        }
+        return moved.indices.map { shape in
+            buffer.addSparseAccessor(
+                componentType: .float, count: vertexCount, type: .vec3, bounds: bounds[shape], sparseCount: moved[shape].count,
+                indicesView: indexView, indicesOffset: indexOffsets[shape], indexType: indexType,
+                valuesView: valueView, valuesOffset: valueOffsets[shape])
+        }
     }
 
     /// The animation's weights mapped onto the rig's shapes, frames x S row-major: each

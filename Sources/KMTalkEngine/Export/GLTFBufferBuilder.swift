@@ -78,6 +78,24 @@ struct GLTFBufferBuilder {
         return accessors.count - 1
     }
 
+    /// Appends a sparse accessor of `count` elements that are zero except at the elements
+    /// listed at `indicesOffset` in view `indicesView` (`sparseCount` increasing indices of
+    /// `indexType`), whose values lie at `valuesOffset` in view `valuesView`; returns its
+    /// index. Neither view may have a target or a stride (the spec's rule for sparse data).
+    mutating func addSparseAccessor(
+        componentType: ComponentType, count: Int, type: ElementType, bounds: (min: [Float], max: [Float]),
+        sparseCount: Int, indicesView: Int, indicesOffset: Int, indexType: ComponentType, valuesView: Int, valuesOffset: Int
+    ) -> Int {
+        var json = "{\"componentType\":\(componentType.rawValue),\"count\":\(count),\"type\":\"\(type.rawValue)\""
+        json += ",\"min\":[" + bounds.min.map(NumberText.exact).joined(separator: ",") + "]"
+        json += ",\"max\":[" + bounds.max.map(NumberText.exact).joined(separator: ",") + "]"
+        json += ",\"sparse\":{\"count\":\(sparseCount)"
+        json += ",\"indices\":{\"bufferView\":\(indicesView),\"byteOffset\":\(indicesOffset),\"componentType\":\(indexType.rawValue)}"
+        json += ",\"values\":{\"bufferView\":\(valuesView),\"byteOffset\":\(valuesOffset)}}"
+        accessors.append(json + "}")
+        return accessors.count - 1
+    }
+
     /// Pads the buffer to a multiple of 4 bytes (the BIN chunk's length rule).
     mutating func finish() {
         binary.padToMultiple(of: 4, with: 0)

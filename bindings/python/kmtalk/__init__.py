@@ -113,16 +113,19 @@ class ExportFormat(enum.IntEnum):
     MOUTH_CUES_TSV = _lib.KMT_EXPORT_MOUTH_CUES_TSV
     #: The same mouth cues as Rhubarb Lip Sync's JSON (only chosen explicitly).
     MOUTH_CUES_JSON = _lib.KMT_EXPORT_MOUTH_CUES_JSON
+    #: GLB with sparse morph targets (only the vertices each shape moves; ~6x
+    #: smaller; only chosen explicitly).
+    GLB_SPARSE = _lib.KMT_EXPORT_GLB_SPARSE
 
     @classmethod
     def parse(cls, value: Union["ExportFormat", int, str]) -> "ExportFormat":
-        """An ExportFormat from itself, its int value or a name ("glb", "livelink",
-        "live_link_csv", "cues-tsv", "cues-json", "mouth_cues_json", any case)."""
+        """An ExportFormat from itself, its int value or a name ("glb", "glb-sparse",
+        "livelink", "live_link_csv", "cues-tsv", "cues-json", "mouth_cues_json", any case)."""
         if isinstance(value, str):
             key = value.strip().lower().replace("-", "_")
             aliases = {"livelink": "live_link_csv", "live_link": "live_link_csv", "gltf": "glb",
                        "cues_tsv": "mouth_cues_tsv", "tsv": "mouth_cues_tsv",
-                       "cues_json": "mouth_cues_json"}
+                       "cues_json": "mouth_cues_json", "gltf_sparse": "glb_sparse"}
             key = aliases.get(key, key)
             try:
                 return cls[key.upper()]
@@ -759,9 +762,9 @@ class Animation(_Handle):
              format: Union[ExportFormat, int, str] = ExportFormat.AUTO) -> None:
         """Writes the animation to `path` (atomically) with kmt_animation_save.
         `format`: an :class:`ExportFormat` or its name ("json", "csv",
-        "livelink", "npy", "glb", "obj", "ply", "cues-tsv", "cues-json");
-        AUTO picks it from the extension (.tsv: mouth cues). GLB, OBJ and PLY
-        need a `rig`; with one, NPY holds vertices. Animations of
+        "livelink", "npy", "glb", "glb-sparse", "obj", "ply", "cues-tsv",
+        "cues-json"); AUTO picks it from the extension (.tsv: mouth cues,
+        .glb: dense GLB). GLB, OBJ and PLY need a `rig`; with one, NPY holds vertices. Animations of
         vertices-space models take no rig: NPY, OBJ and PLY pose their own
         template, GLB refuses them. OBJ and PLY write one file per frame
         (name_000001.obj, ...). The mouth-cue formats write Rhubarb Lip Sync's

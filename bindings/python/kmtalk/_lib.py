@@ -103,6 +103,7 @@ KMT_EXPORT_OBJ = 6
 KMT_EXPORT_PLY = 7
 KMT_EXPORT_MOUTH_CUES_TSV = 8
 KMT_EXPORT_MOUTH_CUES_JSON = 9
+KMT_EXPORT_GLB_SPARSE = 10
 
 # --------------------------------------------------------------------------
 # Handles (opaque pointers) and callback type

@@ -221,6 +221,47 @@ def test_cli_glb_loads_in_pygltflib(rig_file, model_path, tmp_path):
     np.testing.assert_array_equal(output[:, -1], 0)  # cheekRaiser_L: no channel drives it
 
 
+def sparse_accessor_array(gltf, blob: bytes, index: int) -> np.ndarray:
+    """A sparse accessor without a bufferView: zeros, then the listed rows replaced."""
+    accessor = gltf.accessors[index]
+    assert accessor.bufferView is None and accessor.sparse is not None
+    sparse = accessor.sparse
+    components = {"SCALAR": 1, "VEC2": 2, "VEC3": 3}[accessor.type]
+    out = np.zeros((accessor.count, components), dtype=np.float32)
+    index_view, value_view = gltf.bufferViews[sparse.indices.bufferView], gltf.bufferViews[sparse.values.bufferView]
+    assert index_view.target is None and index_view.byteStride is None and value_view.byteStride is None
+    dtype = {5125: "<u4", 5123: "<u2", 5121: "u1"}[sparse.indices.componentType]
+    rows = np.frombuffer(blob, dtype=dtype, count=sparse.count,
+                         offset=(index_view.byteOffset or 0) + (sparse.indices.byteOffset or 0)).astype(np.int64)
+    assert (np.diff(rows) > 0).all() and rows.max() < accessor.count
+    values = np.frombuffer(blob, dtype="<f4", count=sparse.count * components,
+                           offset=(value_view.byteOffset or 0) + (sparse.values.byteOffset or 0))
+    out[rows] = values.reshape(-1, components)
+    return out
+
+
+def test_sparse_glb_in_pygltflib(rig_file, animation):
+    """ExportFormat.GLB_SPARSE: the same asset with sparse morph targets; pygltflib reads
+    it and the decoded targets equal the dense export's."""
+    pygltflib = pytest.importorskip("pygltflib")
+    rig_path, arrays = rig_file
+    with kmtalk.Rig(rig_path) as rig:
+        dense_bytes = animation.to_bytes("glb", rig)
+        sparse_bytes = animation.to_bytes("glb-sparse", rig)
+    assert kmtalk.ExportFormat.parse("glb-sparse") == kmtalk.ExportFormat.GLB_SPARSE
+    dense, sparse = (pygltflib.GLTF2.load_from_bytes(b) for b in (dense_bytes, sparse_bytes))
+    dense_targets = dense.meshes[0].primitives[0].targets
+    sparse_targets = sparse.meshes[0].primitives[0].targets
+    assert len(sparse_targets) == len(dense_targets) == len(SHAPES)
+    for shape, (a, b) in enumerate(zip(dense_targets, sparse_targets)):
+        expected = accessor_array(dense, dense.binary_blob(), a["POSITION"])
+        got = sparse_accessor_array(sparse, sparse.binary_blob(), b["POSITION"])
+        np.testing.assert_array_equal(got, expected)
+        np.testing.assert_array_equal(got, arrays["deltas"][shape] * np.float32(0.01))
+        accessor = sparse.accessors[b["POSITION"]]
+        assert accessor.min == got.min(axis=0).tolist() and accessor.max == got.max(axis=0).tolist()
+
+
 def test_vertices_space_animation_poses_its_own_template(lib, rig_file, tmp_path):
     """A vertices-space model (the engine's test fixture) carries its template: vertices()
     without a rig are template + offsets, faces() its triangles, NPY / OBJ / PLY need no rig
