@@ -39,6 +39,11 @@ struct Info: ParsableCommand {
         let band = e.band.map { "band \($0.back) back / \($0.ahead) ahead" } ?? "full attention"
         print("encoder:      \(e.convolutions.count) conv (stride \(e.totalStride)), \(e.layers) layers x width \(e.width), \(e.heads) heads, ffn \(e.feedForwardWidth), \(e.positions) positions, \(band)")
         print("motion:       \(config.motion.space), \(config.motion.channels.count) channels at \(config.motion.fps) fps (\(config.motion.activation.rawValue))")
+        if let stream = try? StreamingSession(model: loaded, options: SessionOptions(threads: 1)) {
+            print(String(format: "streaming:    exact at %.0f ms (the look-ahead), default latency %.0f ms", stream.fullLatencyMs, stream.latencyMs))
+        } else {
+            print("streaming:    no (full attention)")
+        }
         if let template = loaded.template {
             print("template:     \(template.vertexCount) vertices, \(template.faceCount) faces, units \(template.units.rawValue) (offsets v<i>.x/y/z)")
         }

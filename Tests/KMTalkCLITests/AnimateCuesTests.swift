@@ -1,4 +1,6 @@
+import CKMTalk
 import Foundation
+import KMTalkEngine
 import Testing
 
 @testable import kmtalk
@@ -13,6 +15,11 @@ import Testing
         #expect(try Animate.parse(["a.wav", "-o", "-", "--format", "cues-tsv"]).chosenFormat() == .mouthCuesTSV)
         #expect(try Animate.parse(["a.wav", "-o", "x.txt", "--format", "CUES_TSV"]).chosenFormat() == .mouthCuesTSV)
         #expect(throws: (any Error).self) { try Animate.parse(["a.wav", "-o", "x.txt", "--format", "cues-xml"]).chosenFormat() }
+        // The sparse GLB only by name; a .glb path stays dense.
+        #expect(try Animate.parse(["a.wav", "-o", "face.glb"]).chosenFormat() == .glb)
+        #expect(try Animate.parse(["a.wav", "-o", "face.glb", "--format", "glb-sparse"]).chosenFormat() == .glbSparse)
+        #expect(try Animate.parse(["a.wav", "-o", "face.bin", "--format", "GLB_SPARSE"]).chosenFormat() == .glbSparse)
+        #expect(ExportFormat.glbSparse.exportFormat == KMT_EXPORT_GLB_SPARSE && ExportFormat.glbSparse.needsRig)
     }
 
     @Test func writesRhubarbFiles() throws {
