@@ -734,7 +734,15 @@ typedef enum kmt_export_format {
         for the default head). Blender, three.js and Babylon.js read them;
         prefer the dense KMT_EXPORT_GLB for importers without sparse support.
         Only chosen explicitly (a .glb path means KMT_EXPORT_GLB). */
-    KMT_EXPORT_GLB_SPARSE = 10
+    KMT_EXPORT_GLB_SPARSE = 10,
+    /** The phones the model recognized (key-motion models with a phone head;
+        other animations are refused): UTF-8 tab-separated text, a header
+        "start\tend\tphone\tconfidence", then one line per segment of
+        frames with the same most likely phone: start and end in seconds (3
+        decimals), the phone (the model's inventory, IPA symbols, "_" for a
+        pause), its mean posterior (3 decimals). Segments are contiguous from
+        0. Only chosen explicitly (a .tsv path means the mouth cues). */
+    KMT_EXPORT_PHONES_TSV = 11
 } kmt_export_format;
 
 /**
@@ -752,7 +760,7 @@ typedef enum kmt_export_format {
  * animation, GLB or Live Link CSV of a vertices-space animation, a Live
  * Link CSV at a fractional frame rate, GLB/OBJ/PLY of an animation without
  * frames, a GLB over 4 GiB, mouth cues of an animation without a jawOpen
- * channel),
+ * channel, phones of an animation without a phone track),
  * KMT_ERR_IO (the directory does not exist or is not writable, a directory
  * in the way, a full disk; kmt_last_error() names the path).
  * Thread safety: reads the animation and the rig only; any thread may save
@@ -765,7 +773,7 @@ kmt_status kmt_animation_save(const kmt_animation *animation,
 
 /**
  * Encodes `animation` in a single-file `format` (JSON, CSV, Live Link CSV,
- * NPY, GLB or mouth cues; not AUTO, OBJ or PLY) into the caller's `buffer` of
+ * NPY, GLB, mouth cues or phones; not AUTO, OBJ or PLY) into the caller's `buffer` of
  * `buffer_size` bytes, exactly the bytes kmt_animation_save() would write.
  * `rig` as for kmt_animation_save(). *out_size (may be NULL) receives the
  * number of bytes needed, which are written unless the buffer is too small

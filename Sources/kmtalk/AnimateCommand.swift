@@ -20,6 +20,7 @@ extension ExportFormat {
         case .mouthCuesTSV: return KMT_EXPORT_MOUTH_CUES_TSV
         case .mouthCuesJSON: return KMT_EXPORT_MOUTH_CUES_JSON
         case .glbSparse: return KMT_EXPORT_GLB_SPARSE
+        case .phonesTSV: return KMT_EXPORT_PHONES_TSV
         }
     }
 
@@ -46,6 +47,8 @@ struct Animate: ParsableCommand {
               cues-tsv  mouth cues for 2D characters (Rhubarb Lip Sync's shapes
                         A-H and X): "<seconds>\t<shape>" per cue (.tsv)
               cues-json the same cues as Rhubarb's JSON (only by --format)
+              phones    the phones the model recognized: start, end, phone (IPA,
+                        _ = pause), confidence per line (only by --format)
             glb, glb-sparse, obj and ply pose a rig: --rig, else $KMTALK_RIG, else \(Animate.defaultRigName) \
             in the models/ folder beside the binary or the checkout. A vertices-space model \
             carries its own template: npy, obj and ply write it posed without a rig (glb \
@@ -81,6 +84,7 @@ struct Animate: ParsableCommand {
                 "livelinkcsv": .liveLinkCSV, "livelinkface": .liveLinkCSV, "gltf": .glb,
                 "cuestsv": .mouthCuesTSV, "tsv": .mouthCuesTSV, "cuesjson": .mouthCuesJSON, "rhubarb": .mouthCuesTSV,
                 "rhubarbjson": .mouthCuesJSON, "glbsparse": .glbSparse, "gltfsparse": .glbSparse,
+                "phonestsv": .phonesTSV, "phonemes": .phonesTSV,
             ]
             guard let parsed = ExportFormat(rawValue: key) ?? aliases[key] else {
                 throw ValidationError("--format must be one of: \(ExportFormat.allCases.map(\.rawValue).joined(separator: ", "))")

@@ -33,7 +33,7 @@ public enum AnimationExporter {
                 }
             case .mouthCuesTSV, .mouthCuesJSON:
                 throw KMTError.invalidArgument("mouth cues are read from ARKit mouth weights; this animation holds vertex offsets (a vertices-space model)")
-            case .json, .csv:
+            case .json, .csv, .phonesTSV:
                 break
             }
         } else if format.needsRig, rig == nil {
@@ -92,6 +92,7 @@ public enum AnimationExporter {
             return try GLBExporter.encode(animation, rig: rig, sparseTargets: format == .glbSparse)
         case .mouthCuesTSV: return try MouthCuesTSVExporter.encode(animation)
         case .mouthCuesJSON: return try MouthCuesJSONExporter.encode(animation)
+        case .phonesTSV: return try PhonesTSVExporter.encode(animation)
         case .obj, .ply:
             throw KMTError.invalidArgument("\(format.displayName) export writes one file per frame and cannot be encoded into one buffer; save it to a path")
         }

@@ -26,6 +26,9 @@ public enum ExportFormat: String, Sendable, CaseIterable {
     /// The GLB with sparse morph targets: only the vertices each shape moves (`GLBExporter`
     /// with `sparseTargets`); only ever chosen explicitly (`.glb` is the dense GLB).
     case glbSparse = "glb-sparse"
+    /// The phones a key-motion model recognized, as timed segments (`PhonesTSVExporter`);
+    /// only ever chosen explicitly (`.tsv` is the mouth cues).
+    case phonesTSV = "phones"
 
     /// The format a file name's extension stands for (case-insensitive): `.json`, `.csv`
     /// (plain CSV; Live Link CSV is only ever chosen explicitly), `.npy`, `.glb`, `.obj`,
@@ -52,7 +55,7 @@ public enum ExportFormat: String, Sendable, CaseIterable {
     public var needsRig: Bool {
         switch self {
         case .glb, .glbSparse, .obj, .ply: return true
-        case .json, .csv, .liveLinkCSV, .npy, .mouthCuesTSV, .mouthCuesJSON: return false
+        case .json, .csv, .liveLinkCSV, .npy, .mouthCuesTSV, .mouthCuesJSON, .phonesTSV: return false
         }
     }
 
@@ -71,6 +74,7 @@ public enum ExportFormat: String, Sendable, CaseIterable {
         case .npy: return "NPY"
         case .glb: return "GLB"
         case .glbSparse: return "GLB"
+        case .phonesTSV: return "phones TSV"
         case .obj: return "OBJ"
         case .ply: return "PLY"
         case .mouthCuesTSV: return "mouth cues TSV"

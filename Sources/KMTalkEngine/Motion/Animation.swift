@@ -17,22 +17,32 @@ public final class Animation: Sendable {
     /// The template mesh the values are offsets from (vertices-space models); nil when the
     /// values are blendshape weights.
     public let template: VertexTemplate?
+    /// The phones the model recognized (key-motion models with a phone head; nil
+    /// otherwise).
+    public let phones: PhoneTrack?
     let names: CStringTable
 
-    public init(values: Tensor, fps: Double, channelNames: [String], source: String? = nil, model: String? = nil) {
+    public init(
+        values: Tensor, fps: Double, channelNames: [String], source: String? = nil, model: String? = nil,
+        phones: PhoneTrack? = nil
+    ) {
         precondition(values.shape.count == 2 && values.shape[1] == channelNames.count)
         self.values = values
         self.fps = fps
         self.source = source
         self.model = model
         self.template = nil
+        self.phones = phones
         self.names = CStringTable(channelNames)
     }
 
     /// An animation of vertex offsets from `template`: `values` [frames, 3V], channels
     /// named `v0.x, v0.y, v0.z, ...`. Errors: KMT_ERR_INVALID_ARGUMENT when `values` is
     /// not [frames, 3V] for the template's V.
-    public init(values: Tensor, fps: Double, template: VertexTemplate, source: String? = nil, model: String? = nil) throws {
+    public init(
+        values: Tensor, fps: Double, template: VertexTemplate, source: String? = nil, model: String? = nil,
+        phones: PhoneTrack? = nil
+    ) throws {
         guard values.shape.count == 2, values.shape[1] == template.vertexCount * 3 else {
             throw KMTError.invalidArgument("vertex offsets of shape \(values.shape) do not fit a template of \(template.vertexCount) vertices ([frames, \(template.vertexCount * 3)] expected)")
         }
@@ -41,6 +51,7 @@ public final class Animation: Sendable {
         self.source = source
         self.model = model
         self.template = template
+        self.phones = phones
         self.names = CStringTable(VertexTemplate.channelNames(vertexCount: template.vertexCount))
     }
 

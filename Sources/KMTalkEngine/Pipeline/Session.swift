@@ -87,10 +87,15 @@ public final class Session {
         // The network's own split replaces its total (the remainder is bookkeeping).
         lastTimings = clock.stages.flatMap { $0.stage == "network" ? output.stageSeconds : [$0] }
         Log.debug("animated \(samples.count) samples into \(motion.shape[0]) frames at \(fps) fps")
+        var phones: PhoneTrack?
+        if let posteriors = output.phonePosteriors, let inventory = model.config.lkma?.phones, posteriors.shape.last == inventory.count {
+            phones = PhoneTrack(posteriors: posteriors, phones: inventory, fps: nativeFps)
+        }
         if let template = model.template {
-            return try Animation(values: motion, fps: fps, template: template, source: source, model: model.source)
+            return try Animation(values: motion, fps: fps, template: template, source: source, model: model.source, phones: phones)
         }
         return Animation(
-            values: motion, fps: fps, channelNames: model.config.motion.channels, source: source, model: model.source)
+            values: motion, fps: fps, channelNames: model.config.motion.channels, source: source, model: model.source,
+            phones: phones)
     }
 }

@@ -116,6 +116,9 @@ class ExportFormat(enum.IntEnum):
     #: GLB with sparse morph targets (only the vertices each shape moves; ~6x
     #: smaller; only chosen explicitly).
     GLB_SPARSE = _lib.KMT_EXPORT_GLB_SPARSE
+    #: The phones the model recognized: start, end, phone, confidence per line
+    #: (key-motion models; only chosen explicitly).
+    PHONES_TSV = _lib.KMT_EXPORT_PHONES_TSV
 
     @classmethod
     def parse(cls, value: Union["ExportFormat", int, str]) -> "ExportFormat":
@@ -125,7 +128,7 @@ class ExportFormat(enum.IntEnum):
             key = value.strip().lower().replace("-", "_")
             aliases = {"livelink": "live_link_csv", "live_link": "live_link_csv", "gltf": "glb",
                        "cues_tsv": "mouth_cues_tsv", "tsv": "mouth_cues_tsv",
-                       "cues_json": "mouth_cues_json", "gltf_sparse": "glb_sparse"}
+                       "cues_json": "mouth_cues_json", "gltf_sparse": "glb_sparse", "phones": "phones_tsv"}
             key = aliases.get(key, key)
             try:
                 return cls[key.upper()]
@@ -763,7 +766,7 @@ class Animation(_Handle):
         """Writes the animation to `path` (atomically) with kmt_animation_save.
         `format`: an :class:`ExportFormat` or its name ("json", "csv",
         "livelink", "npy", "glb", "glb-sparse", "obj", "ply", "cues-tsv",
-        "cues-json"); AUTO picks it from the extension (.tsv: mouth cues,
+        "cues-json", "phones"); AUTO picks it from the extension (.tsv: mouth cues,
         .glb: dense GLB). GLB, OBJ and PLY need a `rig`; with one, NPY holds vertices. Animations of
         vertices-space models take no rig: NPY, OBJ and PLY pose their own
         template, GLB refuses them. OBJ and PLY write one file per frame

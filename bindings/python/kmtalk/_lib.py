@@ -104,6 +104,7 @@ KMT_EXPORT_PLY = 7
 KMT_EXPORT_MOUTH_CUES_TSV = 8
 KMT_EXPORT_MOUTH_CUES_JSON = 9
 KMT_EXPORT_GLB_SPARSE = 10
+KMT_EXPORT_PHONES_TSV = 11
 
 # --------------------------------------------------------------------------
 # Handles (opaque pointers) and callback type
