@@ -35,7 +35,8 @@ public struct MouthCueTrack: Sendable {
 }
 
 /// Derives mouth cues from an animation's ARKit weights (`MouthShapeClassifier`): one shape
-/// per frame, runs of equal shapes joined, then runs shorter than the minimum duration
+/// per frame, refined by the recognized phones when the animation has them
+/// (`PhoneCueRefiner`: H for laterals, G for labiodentals), runs of equal shapes joined, then runs shorter than the minimum duration
 /// merged into a neighbour, except closures.
 public enum MouthCues {
     /// The shortest cue kept (two frames at 50 fps): shorter runs are blips that a drawn
@@ -60,6 +61,9 @@ public enum MouthCues {
             for frame in 0..<animation.frameCount {
                 shapes.append(classifier.shape(UnsafeBufferPointer(rebasing: values[(frame * width)..<((frame + 1) * width)])))
             }
+        }
+        if let phones = animation.phones {
+            shapes = PhoneCueRefiner(track: phones).refine(shapes, fps: animation.fps)
         }
         let minimumFrames = minimumDuration * animation.fps - 1e-9
         let runs = mergeShortRuns(runs(of: shapes), minimumFrames: minimumFrames)
