@@ -154,14 +154,7 @@ struct ParsedGLB {
         let object = try need(sparse["indices"] as? [String: Any])
         let view = try array("bufferViews")[try need(object["bufferView"] as? Int)]
         let start = (view["byteOffset"] as? Int ?? 0) + (object["byteOffset"] as? Int ?? 0)
-        let reader = ByteReader(bytes: binary)
-        switch object["componentType"] as? Int {
-        case 5123: return try (0..<count).map { Int(try reader.uint16(start + $0 * 2)) }
-        case 5125: return try (0..<count).map { Int(try reader.uint32(start + $0 * 4)) }
-        default:
-            Issue.record("sparse indices of type \(String(describing: object["componentType"]))")
-            return []
-        }
+        return try unsignedIntegers(at: start, count: count, componentType: object["componentType"] as? Int, what: "sparse indices")
     }
 
     /// The unsigned integer values of accessor `index`.
@@ -170,12 +163,17 @@ struct ParsedGLB {
         let view = try array("bufferViews")[try need(accessor["bufferView"] as? Int)]
         let count = try need(accessor["count"] as? Int)
         let start = (view["byteOffset"] as? Int ?? 0) + (accessor["byteOffset"] as? Int ?? 0)
+        return try unsignedIntegers(at: start, count: count, componentType: accessor["componentType"] as? Int, what: "index accessor")
+    }
+
+    /// `count` unsigned shorts (5123) or ints (5125) from byte `start` of the BIN chunk.
+    private func unsignedIntegers(at start: Int, count: Int, componentType: Int?, what: String) throws -> [Int] {
         let reader = ByteReader(bytes: binary)
-        switch accessor["componentType"] as? Int {
+        switch componentType {
         case 5123: return try (0..<count).map { Int(try reader.uint16(start + $0 * 2)) }
         case 5125: return try (0..<count).map { Int(try reader.uint32(start + $0 * 4)) }
         default:
-            Issue.record("index accessor of type \(String(describing: accessor["componentType"]))")
+            Issue.record("\(what) of type \(String(describing: componentType))")
             return []
         }
     }
