@@ -19,20 +19,32 @@ private func checkPush(_ pcm: UnsafeRawPointer?, _ frames: Int, _ sampleRate: In
     guard frames == 0 || pcm != nil else { throw KMTError.invalidArgument("pcm is NULL") }
 }
 
-/// Implements `kmt_session_push_f32` from include/kmtalk.h, which documents it.
-@c @implementation
-public func kmt_session_push_f32(
-    _ session: OpaquePointer?, _ pcm: UnsafePointer<Float>?, _ frames: Int, _ sampleRate: Int32, _ channels: Int32
+/// The push functions' common body: validates, then hands `pcm` to `pushSamples`, or for
+/// 0 frames without a buffer pushes nothing (which still fixes the utterance's rate and
+/// channel count).
+private func push<Sample>(
+    _ session: OpaquePointer?, _ pcm: UnsafePointer<Sample>?, _ frames: Int, _ sampleRate: Int32, _ channels: Int32,
+    _ pushSamples: (StreamingSession, UnsafePointer<Sample>) throws -> Void
 ) -> kmt_status {
     apiCall {
         let stream = try streamingSession(session)
         try checkPush(pcm, frames, sampleRate, channels)
         if let pcm {
-            try stream.push(pcm, frameCount: frames, sampleRate: Int(sampleRate), channels: Int(channels))
+            try pushSamples(stream, pcm)
         } else {
             var empty: Float = 0
             try stream.push(&empty, frameCount: 0, sampleRate: Int(sampleRate), channels: Int(channels))
         }
+    }
+}
+
+/// Implements `kmt_session_push_f32` from include/kmtalk.h, which documents it.
+@c @implementation
+public func kmt_session_push_f32(
+    _ session: OpaquePointer?, _ pcm: UnsafePointer<Float>?, _ frames: Int, _ sampleRate: Int32, _ channels: Int32
+) -> kmt_status {
+    push(session, pcm, frames, sampleRate, channels) {
+        try $0.push($1, frameCount: frames, sampleRate: Int(sampleRate), channels: Int(channels))
     }
 }
 
@@ -41,15 +53,8 @@ public func kmt_session_push_f32(
 public func kmt_session_push_s16(
     _ session: OpaquePointer?, _ pcm: UnsafePointer<Int16>?, _ frames: Int, _ sampleRate: Int32, _ channels: Int32
 ) -> kmt_status {
-    apiCall {
-        let stream = try streamingSession(session)
-        try checkPush(pcm, frames, sampleRate, channels)
-        if let pcm {
-            try stream.push(pcm, frameCount: frames, sampleRate: Int(sampleRate), channels: Int(channels))
-        } else {
-            var empty: Float = 0
-            try stream.push(&empty, frameCount: 0, sampleRate: Int(sampleRate), channels: Int(channels))
-        }
+    push(session, pcm, frames, sampleRate, channels) {
+        try $0.push($1, frameCount: frames, sampleRate: Int(sampleRate), channels: Int(channels))
     }
 }
 
