@@ -16,8 +16,10 @@ if [ "${KMTALK_CORPUS:-0}" = 1 ]; then
     libc-l10n gnupg-l10n libgtk2.0-common
     asterisk-core-sounds-en-wav asterisk-core-sounds-es-wav asterisk-core-sounds-fr-wav
     asterisk-core-sounds-it-wav asterisk-core-sounds-ru-wav asterisk-core-sounds-es asterisk-core-sounds-fr
-    asterisk-prompt-es-co asterisk-prompt-fr-armelle asterisk-prompt-it-menardi-wav
+    asterisk-prompt-it-menardi-wav
   )
+  # asterisk-prompt-es-co and -fr-armelle conflict with asterisk-core-sounds-es/-fr (both
+  # provide asterisk-prompt-es/-fr), whose transcripts the corpus needs: not installed.
 fi
 sudo=""
 [ "$(id -u)" -ne 0 ] && sudo="sudo"
