@@ -70,6 +70,7 @@ class Item:
     keys: List[int]                   # ground-truth key frames
     labels: List[str]                 # phone name per native frame
     engine: str = ""                  # manifest engine ("human" for recorded speech)
+    supervised: Optional[np.ndarray] = None  # bool [M]: channels the target really measures (None: all)
 
     @property
     def frames(self) -> int:
@@ -175,11 +176,33 @@ class Batch:
     phones: Optional[torch.Tensor]
     features: Optional[torch.Tensor]
     keys: List[List[int]]
+    channels: Optional[torch.Tensor] = None  # [B, M] 1 where the target is measured (None: all)
 
     def to(self, device) -> "Batch":
         move = lambda t: None if t is None else t.to(device, non_blocking=True)  # noqa: E731
         return Batch(move(self.mel), self.mel_lengths, move(self.lengths), move(self.mask), move(self.motion),
-                     move(self.phones), move(self.features), self.keys)
+                     move(self.phones), move(self.features), self.keys, move(self.channels))
+
+
+def stretched(item: Item, factor: float, config: dict) -> Item:
+    """The item at another tempo (mel_augment.stretch_item); phone ids and features follow
+    the nearest frame, key frames are recomputed from the stretched labels."""
+    from .mel_augment import stretch_item
+    count = lambda t_mel: int(native_lengths(torch.tensor([t_mel]), config)[0])  # noqa: E731
+    labels = list(range(item.frames)) if item.phones is not None else None
+    mel, motion, nearest = stretch_item(item.mel, item.motion, labels, factor, count)
+    phones = features = None
+    keys: List[int] = []
+    names: List[str] = []
+    if nearest is not None:
+        phones = item.phones[nearest]
+        features = item.features[nearest] if item.features is not None else None
+        names = [item.labels[i] for i in nearest] if item.labels else []
+        if "lkma" in config:
+            lk = config["lkma"]
+            keys = ground_truth_keys(list(phones), lk["min_gap"], lk["max_gap"])
+    return Item(item.id, item.split, item.language, mel, motion, phones, features, keys, names, item.engine,
+                item.supervised)
 
 
 def crop(item: Item, max_frames: int, rng: random.Random, config: dict, min_gap: int, max_gap: int):
@@ -192,14 +215,18 @@ def crop(item: Item, max_frames: int, rng: random.Random, config: dict, min_gap:
     mel = item.mel[start * stride:(start + max_frames) * stride]
     count = min(int(native_lengths(torch.tensor([mel.shape[0]]), config)[0]), item.frames - start)
     window = slice(start, start + count)
-    labels = item.labels[window]
-    keys = ground_truth_keys(labels, min_gap, max_gap) if item.phones is not None else []
+    keys = ground_truth_keys(list(item.phones[window]), min_gap, max_gap) if item.phones is not None else []
     return (mel, item.motion[window], None if item.phones is None else item.phones[window],
             None if item.features is None else item.features[window], keys)
 
 
-def collate(items: Sequence[Item], config: dict, max_frames: int, rng: random.Random) -> Batch:
+def collate(items: Sequence[Item], config: dict, max_frames: int, rng: random.Random,
+            stretch: Optional[Callable[[random.Random], Optional[float]]] = None) -> Batch:
+    """A padded batch of random crops. `stretch(rng)` gives a tempo factor per item (or
+    None for none): on-the-fly tempo augmentation before cropping."""
     lk = config.get("lkma", {})
+    if stretch is not None:
+        items = [item if (factor := stretch(rng)) is None else stretched(item, factor, config) for item in items]
     parts = [crop(item, max_frames, rng, config, lk.get("min_gap", 1), lk.get("max_gap", 1 << 30)) for item in items]
     mel_lengths = torch.tensor([p[0].shape[0] for p in parts])
     lengths = native_lengths(mel_lengths, config)
@@ -222,7 +249,12 @@ def collate(items: Sequence[Item], config: dict, max_frames: int, rng: random.Ra
             features[i, :n] = torch.from_numpy(fe[:n])
     mask = torch.arange(t)[None, :] < lengths[:, None]
     keys = [[k for k in p[4] if k < int(lengths[i])] for i, p in enumerate(parts)]
-    return Batch(mel, mel_lengths, lengths, mask, motion, phone_ids, features, keys)
+    channels = None
+    if any(item.supervised is not None for item in items):
+        m = len(config["motion"]["channels"])
+        channels = torch.stack([torch.ones(m) if item.supervised is None else torch.from_numpy(
+            item.supervised.astype(np.float32)) for item in items])
+    return Batch(mel, mel_lengths, lengths, mask, motion, phone_ids, features, keys, channels)
 
 
 def batches(items: List[Item], batch_size: int, rng: random.Random):
@@ -244,27 +276,61 @@ def batches(items: List[Item], batch_size: int, rng: random.Random):
 # Losses
 # --------------------------------------------------------------------------------------
 
+def dynamic_range_loss(motion: torch.Tensor, target: torch.Tensor, mask: torch.Tensor,
+                       channels: Optional[torch.Tensor] = None) -> torch.Tensor:
+    """Squared difference of the per-item, per-channel standard deviation over valid frames
+    (predicted vs target), averaged over measured channels: punishes damped, mushy curves
+    that a position loss alone rewards."""
+    weight = mask.float()[..., None]
+    count = weight.sum(1).clamp(min=1.0)
+    def std(x):
+        mean = (x * weight).sum(1) / count
+        return (((x - mean[:, None]) ** 2 * weight).sum(1) / count + 1e-8).sqrt()
+    difference = (std(motion) - std(target)).square()
+    if channels is None:
+        return difference.mean()
+    return (difference * channels).sum() / channels.sum().clamp(min=1.0)
+
+
 def losses(model: KMTalkModel, batch: Batch, predicted_keys: bool, weights: Dict[str, float] = LOSS_WEIGHTS):
-    """(total, {name: value}, model output)."""
-    out = model(batch.mel, key_frames=None if predicted_keys or not model.use_keys else batch.keys,
-                lengths=batch.mel_lengths)
+    """(total, {name: value}, model output). Items without phone labels (captured takes)
+    use the model's own key frames and no phone/feature loss; a batch's channel mask limits
+    the motion losses to the channels its targets measure."""
+    labelled = batch.phones is not None
+    use_truth = model.use_keys and labelled and not predicted_keys
+    out = model(batch.mel, key_frames=batch.keys if use_truth else None, lengths=batch.mel_lengths)
     mask = batch.mask
     parts: Dict[str, torch.Tensor] = {}
     target = batch.motion
     motion = out["motion"].float()
-    error = (motion - target).square().mean(-1)
-    parts["position"] = error[mask].mean()
+    channels = batch.channels
+    per_channel = channels[:, None, :] if channels is not None else None
+
+    def channel_mean(x: torch.Tensor) -> torch.Tensor:  # [B, T, M] -> [B, T]
+        if per_channel is None:
+            return x.mean(-1)
+        return (x * per_channel).sum(-1) / per_channel.sum(-1).clamp(min=1.0)
+
+    parts["position"] = channel_mean((motion - target).square())[mask].mean()
     velocity_mask = mask[:, 1:] & mask[:, :-1]
-    velocity = ((motion[:, 1:] - motion[:, :-1]) - (target[:, 1:] - target[:, :-1])).square().mean(-1)
+    velocity = channel_mean(((motion[:, 1:] - motion[:, :-1]) - (target[:, 1:] - target[:, :-1])).square())
     parts["velocity"] = velocity[velocity_mask].mean() if bool(velocity_mask.any()) else velocity.sum() * 0
+    if weights.get("range", 0.0):
+        parts["range"] = dynamic_range_loss(motion, target, mask, channels)
     if model.use_keys:
-        parts["phone"] = F.cross_entropy(out["phone_logits"][mask].float(), batch.phones[mask])
-        parts["feature"] = F.binary_cross_entropy_with_logits(out["feature_logits"][mask].float(), batch.features[mask])
-        key_target = target[out["key_batch"], out["key_index"]]
-        difference = out["key_poses_flat"].float() - key_target
-        parts["key_l1"] = difference.abs().mean()
-        parts["key_l2"] = difference.square().mean()
-    total = sum(weights[name] * value for name, value in parts.items())
+        if labelled:
+            parts["phone"] = F.cross_entropy(out["phone_logits"][mask].float(), batch.phones[mask])
+            parts["feature"] = F.binary_cross_entropy_with_logits(out["feature_logits"][mask].float(),
+                                                                  batch.features[mask])
+        if out["key_poses_flat"].shape[0]:
+            key_target = target[out["key_batch"], out["key_index"]]
+            difference = out["key_poses_flat"].float() - key_target
+            key_channels = channels[out["key_batch"]] if channels is not None else None
+            def key_mean(x):
+                return x.mean() if key_channels is None else (x * key_channels).sum() / key_channels.sum().clamp(min=1)
+            parts["key_l1"] = key_mean(difference.abs())
+            parts["key_l2"] = key_mean(difference.square())
+    total = sum(weights.get(name, 0.0) * value for name, value in parts.items())
     return total, {name: float(value.detach()) for name, value in parts.items()}, out
 
 
@@ -354,11 +420,27 @@ def train(corpus: str, out: Optional[str], minutes: Optional[float] = None, step
           weight_decay: float = 0.01, max_seconds: float = 8.0, val_every: int = 500, val_limit: int = 400,
           device: Optional[str] = None, amp: bool = False, languages: Optional[Sequence[str]] = None,
           limit: Optional[int] = None, data: Optional[Dict[str, List[Item]]] = None,
-          log: Callable = print) -> dict:
+          log: Callable = print, init: Optional[str] = None, capture: Optional[List[Item]] = None,
+          capture_fraction: float = 0.0, augment: bool = False,
+          loss_weights: Optional[Dict[str, float]] = None, select_best: bool = True) -> dict:
     """Trains and (when `out` is set) exports the best model. Returns a summary with the
-    loss history. `data` (from load_corpus) skips loading the corpus again."""
+    loss history. `data` (from load_corpus or pack.load) skips loading the corpus again.
+
+    `init`: start from this exported model's weights (its config replaces `config`).
+    `capture`: items of real captured motion (each with its `supervised` channel mask, no
+    phone labels); a step is a capture step with probability `capture_fraction` (the
+    model's own key frames, masked motion losses, no phone loss). `augment`: on-the-fly
+    mel-domain augmentation (mel_augment: gain, noise, reverb, band limits, VTLP, tempo)
+    of every batch. `select_best`: export the checkpoint with the best validation motion
+    MAE (else the last)."""
     if minutes is None and steps is None:
         raise ValueError("give minutes or steps")
+    weights = dict(LOSS_WEIGHTS, **(loss_weights or {}))
+    initial = None
+    if init:
+        from .export import load
+        initial, init_config, _ = load(init)
+        config = init_config
     config = copy.deepcopy(config or default_config())
     seed_everything(seed)
     device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
@@ -368,14 +450,26 @@ def train(corpus: str, out: Optional[str], minutes: Optional[float] = None, step
     if not train_items:
         raise ValueError(f"{corpus}: no training utterances")
     validation = data.get("validation", [])[:val_limit]
-    model = KMTalkModel(config).to(device)
-    log(f"model: {model.parameter_count():,} parameters, device {device}, batch {batch_size}, lr {lr}")
+    model = KMTalkModel(config)
+    if initial is not None:
+        model.load_state_dict(initial.state_dict())
+    model.to(device)
+    log(f"model: {model.parameter_count():,} parameters, device {device}, batch {batch_size}, lr {lr}"
+        + (f", from {init}" if init else "") + (f", {len(capture)} capture takes at {capture_fraction:.0%} of steps"
+                                               if capture else "") + (", on-the-fly augmentation" if augment else ""))
     decay = [p for n, p in model.named_parameters() if p.dim() >= 2 and "positions" not in n]
     no_decay = [p for n, p in model.named_parameters() if not (p.dim() >= 2 and "positions" not in n)]
     optimizer = torch.optim.AdamW([{"params": decay, "weight_decay": weight_decay},
                                    {"params": no_decay, "weight_decay": 0.0}], lr=lr, betas=(0.9, 0.98))
     rng = random.Random(seed)
     stream = batches(train_items, batch_size, rng)
+    capture_stream = batches(list(capture), batch_size, rng) if capture and capture_fraction > 0 else None
+    augmenter = stretch = None
+    if augment:
+        from .mel_augment import MelAugment
+        augmenter = MelAugment(config["frontend"], seed=seed)
+        settings = augmenter.settings
+        stretch = lambda r: r.uniform(*settings.stretch) if r.random() < settings.p_stretch else None  # noqa: E731
     max_frames = int(max_seconds * config["motion"]["fps"])
     seconds = minutes * 60 if minutes is not None else None
     history: List[dict] = []
@@ -392,38 +486,46 @@ def train(corpus: str, out: Optional[str], minutes: Optional[float] = None, step
             break
         for group in optimizer.param_groups:
             group["lr"] = learning_rate(lr, progress)
-        use_predicted = model.use_keys and rng.random() < predicted_key_probability(progress)
-        batch = collate(next(stream), config, max_frames, rng).to(device)
+        on_capture = capture_stream is not None and rng.random() < capture_fraction
+        use_predicted = model.use_keys and (on_capture or (init is not None) or
+                                            rng.random() < predicted_key_probability(progress))
+        batch = collate(next(capture_stream if on_capture else stream), config, max_frames, rng, stretch).to(device)
+        if augmenter is not None:
+            batch.mel = augmenter(batch.mel, batch.mel_lengths)
         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp):
-            total, parts, _ = losses(model, batch, use_predicted)
+            total, parts, _ = losses(model, batch, use_predicted, weights)
         optimizer.zero_grad(set_to_none=True)
         total.backward()
         grad_norm = float(torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0))
         optimizer.step()
         step += 1
         record = dict(parts, total=float(total.detach()), step=step, lr=optimizer.param_groups[0]["lr"],
-                      predicted_keys=use_predicted, grad_norm=grad_norm)
+                      predicted_keys=use_predicted, grad_norm=grad_norm, capture=on_capture)
         history.append(record)
         for name, value in dict(parts, total=float(total.detach())).items():
-            running[name] = running.get(name, 0.0) + value
+            running[("capture " if on_capture else "") + name] = running.get(
+                ("capture " if on_capture else "") + name, 0.0) + value
         report = max(1, min(100, val_every // 5 if val_every else 100))
         if step % report == 0:
+            counts = sum(1 for r in history[-report:] if r["capture"])
             log(f"step {step} {time.time() - started:.0f}s lr {record['lr']:.2e} p_pred "
-                f"{predicted_key_probability(progress):.2f} " + _fmt({k: v / report for k, v in running.items()}))
+                f"{predicted_key_probability(progress):.2f} " + _fmt(
+                    {k: v / (counts if k.startswith("capture") else report - counts or 1)
+                     for k, v in running.items()}))
             running = {}
         if validation and val_every and step % val_every == 0:
             scores = evaluate(model, validation, config, device, batch_size)
             scores["step"] = step
             validations.append(scores)
             log(f"validation step {step}: " + _fmt({k: v for k, v in scores.items() if k != "step"}))
-            if scores["motion_mae"] < best[0]:
+            if select_best and scores["motion_mae"] < best[0]:
                 best = (scores["motion_mae"], step, {k: v.detach().cpu().clone() for k, v in model.state_dict().items()})
     final = evaluate(model, validation, config, device, batch_size) if validation else {}
     if final:
         final["step"] = step
         validations.append(final)
         log(f"validation (final, step {step}): " + _fmt({k: v for k, v in final.items() if k != "step"}))
-        if final["motion_mae"] <= best[0]:
+        if final["motion_mae"] <= best[0] or not select_best:
             best = (final["motion_mae"], step, None)
     if best[2] is not None:
         model.load_state_dict(best[2])
@@ -433,10 +535,18 @@ def train(corpus: str, out: Optional[str], minutes: Optional[float] = None, step
                "parameters": model.parameter_count()}
     if out:
         from .export import export
-        meta = {"description": "kmtalk model trained by kmtalk_train.train on the generated corpus",
+        meta = {"description": "kmtalk model trained by kmtalk_train.train on the generated corpus"
+                + (" and real capture" if capture else ""),
                 "generator": "training/kmtalk_train/train.py", "corpus": os.path.abspath(corpus) if corpus else "",
                 "steps": str(step), "best_step": str(summary["best_step"]), "seed": str(seed),
                 "train_seconds": str(summary["seconds"])}
+        if init:
+            meta["init"] = os.path.basename(init)
+        if capture:
+            meta["capture_takes"] = ",".join(item.id for item in capture)
+        if augment:
+            meta["augment"] = "on-the-fly mel-domain (kmtalk_train.mel_augment)"
+        meta["loss_weights"] = json.dumps(weights)
         if validations:
             best_scores = next((v for v in validations if v["step"] == summary["best_step"]), validations[-1])
             meta["validation"] = json.dumps({k: round(v, 5) for k, v in best_scores.items()})
@@ -450,7 +560,7 @@ def train(corpus: str, out: Optional[str], minutes: Optional[float] = None, step
 def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m kmtalk_train.train", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("corpus", help="corpus directory (manifest.jsonl)")
+    parser.add_argument("corpus", help="corpus directory (manifest.jsonl), or a pack (.npz, kmtalk_train.pack)")
     parser.add_argument("--out", required=True, help="output .safetensors")
     parser.add_argument("--minutes", type=float, default=None, help="wall-clock training budget")
     parser.add_argument("--steps", type=int, default=None)
@@ -472,17 +582,42 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--cmc-band-ahead", type=int, default=None,
                         help="CMC look-ahead per layer in native frames (default config: 2); with --band-ahead "
                              "this sets the streaming latency (docs/model.md section 4)")
+    parser.add_argument("--init", help="start from this exported model (its architecture replaces --size)")
+    parser.add_argument("--capture-fraction", type=float, default=0.0,
+                        help="share of steps on the pack's real capture takes (masked losses)")
+    parser.add_argument("--exclude-take", action="append", default=[],
+                        help="leave this capture take out of training (a held-out fold); repeatable")
+    parser.add_argument("--augment", action="store_true", help="on-the-fly mel-domain augmentation")
+    parser.add_argument("--range-weight", type=float, default=0.0,
+                        help="weight of the dynamic-range loss (per-channel std, predicted vs target)")
+    parser.add_argument("--last", action="store_true",
+                        help="export the last step instead of the best validation MAE")
     args = parser.parse_args(argv)
     if args.minutes is None and args.steps is None:
         parser.error("give --minutes or --steps")
     config = (tiny_config if args.size == "tiny" else default_config)(use_keys=not args.no_keys)
+    if args.init:
+        from .export import load
+        config = load(args.init)[1]
     if args.band_ahead is not None:
         config["encoder"]["band_ahead"] = args.band_ahead
     if args.cmc_band_ahead is not None:
         config["cmc"]["band_ahead"] = args.cmc_band_ahead
+    data = capture = None
+    if args.corpus.endswith(".npz"):
+        from . import pack
+        data = pack.load(args.corpus, config)
+        capture = [item for item in data.pop("capture", []) if item.id not in args.exclude_take]
+        unknown = set(args.exclude_take) - {item.id for item in pack.load(args.corpus, config).get("capture", [])}
+        if unknown:
+            parser.error(f"--exclude-take: no such take in the pack: {', '.join(sorted(unknown))}")
+    elif args.capture_fraction:
+        parser.error("--capture-fraction needs a pack with capture takes")
     summary = train(args.corpus, args.out, args.minutes, args.steps, config, args.seed, args.batch_size, args.lr,
                     args.weight_decay, args.max_seconds, args.val_every, args.val_limit, args.device, args.amp,
-                    args.languages.split(",") if args.languages else None, args.limit)
+                    args.languages.split(",") if args.languages else None, args.limit, data=data,
+                    init=args.init, capture=capture, capture_fraction=args.capture_fraction, augment=args.augment,
+                    loss_weights={"range": args.range_weight}, select_best=not args.last)
     print(json.dumps({"steps": summary["steps"], "seconds": summary["seconds"], "best_step": summary["best_step"],
                       "validation": summary["validation"][-1] if summary["validation"] else None}, indent=2))
     return 0

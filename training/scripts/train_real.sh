@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Trains every model of the real-speech recipe (docs/results.md) from one pack
+# (python -m kmtalk_train.pack), all at once: one process per model, on the GPU when there
+# is one (they share it), else on the CPU (slow: give fewer minutes or run them one by one).
+#
+#   training/scripts/train_real.sh PACK OUT_DIR MINUTES [MODELS...]
+#
+# MODELS (default: all) name the runs below; each writes OUT_DIR/NAME.safetensors and
+# OUT_DIR/NAME.log. Every run uses on-the-fly augmentation and the dynamic-range loss;
+# the capture takes are 30% of the steps, the fold runs leave their test take out.
+#   keys              kmtalk-base fine-tuned on the pack + all five FACEGOOD takes (the candidate default)
+#   keys-<TAKE>       the same without TAKE (zero-shot on TAKE)
+#   keys0, keys0-<TAKE>       the key-motion model from scratch (same pack, same recipe)
+#   direct0, direct0-<TAKE>   the direct-regression baseline from scratch
+set -euo pipefail
+pack=$1; out=$2; minutes=$3; shift 3
+here="$(cd "$(dirname "$0")/.." && pwd)"
+python=${PYTHON:-python3}
+takes=(1114_2_01 1114_2_02 1114_2_03 1114_2_04 1114_3_15)
+runs=("$@")
+if [ ${#runs[@]} -eq 0 ]; then
+  runs=(keys)
+  for t in "${takes[@]}"; do runs+=("keys-$t"); done
+  runs+=(keys0 keys0-1114_2_01 keys0-1114_3_15 direct0 direct0-1114_2_01 direct0-1114_3_15)
+fi
+mkdir -p "$out"
+common=(--capture-fraction 0.3 --augment --range-weight 50 --val-every 400 --val-limit 200 --last)
+for run in "${runs[@]}"; do
+  name=${run%%-*}; take=""
+  [ "$name" != "$run" ] && take=${run#*-}
+  args=("$pack" --out "$out/$run.safetensors" --minutes "$minutes" "${common[@]}")
+  [ -n "$take" ] && args+=(--exclude-take "$take")
+  case $name in
+    keys) args+=(--init "$here/../models/kmtalk-base.safetensors" --lr 5e-4 --batch-size 32) ;;
+    keys0) args+=(--lr 1e-3 --batch-size 32) ;;
+    direct0) args+=(--no-keys --lr 1e-3 --batch-size 32) ;;
+    *) echo "unknown run $run" >&2; exit 2 ;;
+  esac
+  (cd "$here" && OMP_NUM_THREADS=1 PYTHONUNBUFFERED=1 PYTHONPATH="$here" \
+     "$python" -m kmtalk_train.train "${args[@]}" > "$out/$run.log" 2>&1) &
+done
+wait
+grep -h "wrote\|Error\|error" "$out"/*.log || true
