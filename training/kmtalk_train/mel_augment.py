@@ -109,7 +109,8 @@ class MelAugment:
             if self.rng.random() < s.p_gain:
                 x = x * 10.0 ** (self._uniform(s.gain_db) / 10.0)
             out[b, :n] = x
-        return torch.log(torch.clamp(out, min=math.exp(self.log_floor))).to(mel.dtype)
+        augmented = torch.log(torch.clamp(out, min=math.exp(self.log_floor))).to(mel.dtype)
+        return torch.where(valid[..., None], augmented, mel)  # padding stays bit-identical
 
     # ---- the perturbations (x: linear mel power [n, bands] of one item) -----------------
 

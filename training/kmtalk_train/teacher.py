@@ -80,6 +80,14 @@ PARAMS = {
     "accent_width_s": 0.35,
     "brow_inner_gain": 0.25,
     "brow_outer_gain": 0.12,
+    # Calibration knobs (teacher_fit.py fits them to real capture; 1 = the tables as written):
+    # gains on each group's blended targets, and a scale on every dominance decay rate
+    # (> 1 = narrower coarticulation, crisper motion).
+    "jaw_gain": 1.0,
+    "round_gain": 1.0,
+    "spread_gain": 1.0,
+    "closure_gain": 1.0,
+    "decay_scale": 1.0,
 }
 
 # Channel groups share dominance parameters.
@@ -144,6 +152,25 @@ DOMINANCE: Dict[str, Dict[str, Tuple[float, float, float]]] = {
     "pause": {"jaw": (0.8, 8, 8), "round": (0.8, 8, 8), "spread": (0.8, 8, 8),
               "closure": (0.8, 8, 8), "tongue": (0.8, 8, 8)},
 }
+
+def calibrated_params(path: Optional[str] = None) -> dict:
+    """PARAMS with the values teacher_fit.py fitted to real capture (the committed
+    teacher_calibrated.json next to this file, or `path`)."""
+    import json
+    import os
+    path = path or os.path.join(os.path.dirname(os.path.abspath(__file__)), "teacher_calibrated.json")
+    with open(path) as f:
+        fitted = json.load(f)["parameters"]
+    params = dict(PARAMS)
+    for name, value in fitted.items():
+        if name == "loudness_gain_low":
+            params["loudness_gain_range"] = (value, params["loudness_gain_range"][1])
+        elif name == "loudness_gain_high":
+            params["loudness_gain_range"] = (params["loudness_gain_range"][0], value)
+        else:
+            params[name] = value
+    return params
+
 
 FEATURE_NAMES = ("bilabial_closure", "labiodental", "rounding", "spreading", "jaw_open",
                  "tongue_tip_visible", "teeth_close")
@@ -303,12 +330,14 @@ def _gaussian_smooth(frames: np.ndarray, sigma_frames: float) -> np.ndarray:
 
 
 def animate(segments: Sequence, samples: np.ndarray, sample_rate: int,
-            features: Optional[Callable] = None, params: dict = PARAMS) -> TeacherResult:
+            features: Optional[Callable] = None, params: dict = PARAMS,
+            accents: Optional[List[Tuple[float, float]]] = None) -> TeacherResult:
     """Teacher animation for an utterance.
 
     segments: objects with .start, .end (seconds) and .phone (an inventory phone, "_" for
     pauses), in order. samples: mono float audio at sample_rate (for loudness and pitch).
-    features: phone -> PhoneFeatures (default phones.features).
+    features: phone -> PhoneFeatures (default phones.features). accents: precomputed
+    `pitch_accents(samples, sample_rate, params)` (computed here when None).
     """
     if features is None:
         from . import phones
@@ -342,20 +371,33 @@ def animate(segments: Sequence, samples: np.ndarray, sample_rate: int,
             core = params["core_fraction"] * length
             core_start = p_start + (length - core) / 2
             core_end = core_start + core
-            before = np.maximum(core_start - times, 0.0)
-            after = np.maximum(times - core_end, 0.0)
+            # Dominance below exp(-30) of its peak is left out: only a window around the
+            # segment is computed (the teacher is linear in the segment count, not quadratic).
+            slowest = min(min(d[1], d[2]) for d in DOMINANCE[cls].values()) * params.get("decay_scale", 1.0)
+            reach = 30.0 / max(slowest, 1e-3)
+            lo = int(np.searchsorted(times, core_start - reach))
+            hi = int(np.searchsorted(times, core_end + reach, side="right"))
+            window = times[lo:hi]
+            before = np.maximum(core_start - window, 0.0)
+            after = np.maximum(window - core_end, 0.0)
             for group, names in GROUPS.items():
                 alpha, decay_before, decay_after = DOMINANCE[cls][group]
+                decay_before *= params.get("decay_scale", 1.0)
+                decay_after *= params.get("decay_scale", 1.0)
                 if cls == "pause":
                     alpha *= min(1.0, length / params["long_pause_s"])
                 dominance = alpha * np.exp(-decay_before * before - decay_after * after)
                 idx = [INDEX[n] for n in names]
-                numerator[:, idx] += dominance[:, None] * target[idx][None, :]
-                denominator[:, idx] += dominance[:, None]
+                numerator[lo:hi, idx] += dominance[:, None] * target[idx][None, :]
+                denominator[lo:hi, idx] += dominance[:, None]
         info.append((seg, f, cls))
     frames = np.zeros((count, len(ARKIT_52)))
     valid = denominator > 1e-12
     frames[valid] = numerator[valid] / denominator[valid]
+    for group in ("jaw", "round", "spread", "closure"):
+        gain = params.get(group + "_gain", 1.0)
+        if gain != 1.0:
+            frames[:, [INDEX[n] for n in GROUPS[group]]] *= gain
 
     # 3. Amplitude from loudness and speaking rate (jaw and opening channels).
     loud_db = frame_loudness_db(samples, sample_rate, times)
@@ -400,7 +442,8 @@ def animate(segments: Sequence, samples: np.ndarray, sample_rate: int,
                 frames[:, mouth] *= (1 - w)[:, None]
 
     # 5. Brows on pitch accents.
-    accents = pitch_accents(samples, sample_rate, params)
+    if accents is None:
+        accents = pitch_accents(samples, sample_rate, params)
     width = params["accent_width_s"]
     for time, z in accents:
         strength = float(np.clip((z - 0.5) / 1.5, 0, 1))

@@ -13,7 +13,7 @@
 #   keys0, keys0-<TAKE>       the key-motion model from scratch (same pack, same recipe)
 #   direct0, direct0-<TAKE>   the direct-regression baseline from scratch
 set -euo pipefail
-pack=$1; out=$2; minutes=$3; shift 3
+pack=$(realpath "$1"); out=$(realpath -m "$2"); minutes=$3; shift 3
 here="$(cd "$(dirname "$0")/.." && pwd)"
 python=${PYTHON:-python3}
 takes=(1114_2_01 1114_2_02 1114_2_03 1114_2_04 1114_3_15)
@@ -24,7 +24,7 @@ if [ ${#runs[@]} -eq 0 ]; then
   runs+=(keys0 keys0-1114_2_01 keys0-1114_3_15 direct0 direct0-1114_2_01 direct0-1114_3_15)
 fi
 mkdir -p "$out"
-common=(--capture-fraction 0.3 --augment --range-weight 50 --val-every 400 --val-limit 200 --last)
+common=(--capture-fraction 0.3 --augment --range-weight 50 --val-every 1000 --val-limit 150 --last)
 for run in "${runs[@]}"; do
   name=${run%%-*}; take=""
   [ "$name" != "$run" ] && take=${run#*-}

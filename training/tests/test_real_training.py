@@ -1,0 +1,155 @@
+"""The real-speech recipe's parts: teacher calibration plumbing, mel-domain augmentation,
+packs, masked capture losses and the dynamic-range loss."""
+import math
+import random
+
+import numpy as np
+import pytest
+
+from kmtalk_train import teacher, teacher_fit
+from kmtalk_train.arkit import INDEX
+
+torch = pytest.importorskip("torch")
+
+from kmtalk_train import mel_augment, pack, train  # noqa: E402
+from kmtalk_train.model import KMTalkModel, tiny_config  # noqa: E402
+
+
+def test_fit_parameters_round_trip_within_bounds():
+    vector = np.array([-3.0, 0.5, 2.0, -1.0, 0.0, 4.0, -4.0, 1.0, 0.3])
+    params = teacher_fit.to_params(vector)
+    for name, (lo, hi) in teacher_fit.FITTED.items():
+        value = {"loudness_gain_low": params["loudness_gain_range"][0],
+                 "loudness_gain_high": params["loudness_gain_range"][1]}.get(name, params.get(name))
+        assert lo <= value <= hi
+    np.testing.assert_allclose(teacher_fit.from_params(params), vector, atol=1e-6)
+
+
+def test_calibrated_params_load_the_committed_fit():
+    params = teacher.calibrated_params()
+    assert set(teacher.PARAMS) <= set(params)
+    lo, hi = params["loudness_gain_range"]
+    assert 0 < lo <= 1 <= hi
+    assert params != teacher.PARAMS  # the fit moved something
+
+
+def test_group_gain_scales_the_jaw():
+    from kmtalk_train.types import Segment
+    segments = [Segment(0.0, 0.2, "_"), Segment(0.2, 0.5, "a"), Segment(0.5, 0.8, "_")]
+    samples = np.sin(np.arange(12800) * 0.05).astype(np.float32) * 0.3
+    plain = teacher.animate(segments, samples, 16000).frames[:, INDEX["jawOpen"]]
+    louder = teacher.animate(segments, samples, 16000, params=dict(teacher.PARAMS, jaw_gain=1.5)).frames[
+        :, INDEX["jawOpen"]]
+    assert louder.max() == pytest.approx(min(1.0, 1.5 * plain.max()), rel=0.05)
+
+
+def test_take_terms_see_damping():
+    t = np.arange(500) / 50
+    captured = np.zeros((500, 52), np.float32)
+    captured[:, INDEX["jawOpen"]] = 0.3 + 0.2 * np.sin(2 * np.pi * 3 * t)
+    supervised = np.zeros(52, bool)
+    supervised[INDEX["jawOpen"]] = True
+    damped = captured.copy()
+    damped[:, INDEX["jawOpen"]] = 0.3 + 0.05 * np.sin(2 * np.pi * 3 * t)
+    terms = teacher_fit.take_terms(damped, captured, supervised)
+    assert terms["jaw_r"] == pytest.approx(1.0, abs=1e-6)
+    assert terms["jaw_log_dr"] == pytest.approx(math.log(0.25), abs=1e-3)
+
+
+def _frontend():
+    return tiny_config()["frontend"]
+
+
+def test_mel_augment_changes_valid_frames_only_and_keeps_the_floor():
+    cfg = _frontend()
+    torch.manual_seed(0)
+    mel = torch.randn(3, 120, cfg["n_mels"]) - 4
+    lengths = torch.tensor([120, 80, 50])
+    settings = mel_augment.AugmentSettings(p_gain=1, p_noise=1, p_reverb=1, p_band=1, p_vtlp=1)
+    out = mel_augment.MelAugment(cfg, settings, seed=1)(mel, lengths)
+    assert out.shape == mel.shape and torch.isfinite(out).all()
+    assert out.min() >= math.log(cfg["log_floor"]) - 1e-5
+    assert torch.equal(out[1, 80:], mel[1, 80:]) and torch.equal(out[2, 50:], mel[2, 50:])
+    assert (out[0] - mel[0]).abs().mean() > 0.1
+
+
+def test_reverb_adds_only_later_energy():
+    cfg = _frontend()
+    aug = mel_augment.MelAugment(cfg)
+    x = torch.zeros(60, cfg["n_mels"])
+    x[20] = 1.0                                        # one impulse frame
+    y = aug._reverb(x, rt60=0.5, drr_db=0.0)
+    assert torch.allclose(y[:20], x[:20])              # nothing before the impulse
+    assert y[25].mean() > 1e-3 and y[25].mean() < y[21].mean()  # a decaying tail
+
+
+def test_stretch_keeps_audio_and_motion_aligned():
+    config = tiny_config()
+    mel = np.random.default_rng(0).normal(size=(200, config["frontend"]["n_mels"])).astype(np.float32)
+    motion = np.linspace(0, 1, 100, dtype=np.float32)[:, None].repeat(52, 1)
+    count = lambda t: int(train.native_lengths(torch.tensor([t]), config)[0])  # noqa: E731
+    new_mel, new_motion, labels = mel_augment.stretch_item(mel, motion, list(range(100)), 1.25, count)
+    assert len(new_mel) == 160 and len(new_motion) == count(160) and len(labels) == len(new_motion)
+    assert new_motion[0, 0] == 0 and new_motion[-1, 0] == pytest.approx(1.0)
+    assert labels[0] == 0 and labels[-1] == 99
+
+
+def _item(config, frames=60, supervised=None, seed=0):
+    rng = np.random.default_rng(seed)
+    mel = rng.normal(size=(2 * frames, config["frontend"]["n_mels"])).astype(np.float32)
+    motion = rng.uniform(size=(frames, 52)).astype(np.float32)
+    if supervised is not None:
+        return train.Item("take", "capture", "cmn", mel, motion, None, None, [], [], "capture", supervised)
+    phones = rng.integers(0, 5, size=frames)
+    lk = config["lkma"]
+    features = np.zeros((frames, len(lk["features"])), np.float32)
+    keys = train.ground_truth_keys(list(phones), lk["min_gap"], lk["max_gap"])
+    return train.Item("u", "train", "en", mel, motion, phones, features, keys, [lk["phones"][p] for p in phones])
+
+
+def test_pack_round_trip(tmp_path):
+    config = tiny_config()
+    supervised = np.zeros(52, bool)
+    supervised[:5] = True
+    items = {"train": [_item(config, seed=s) for s in range(3)], "capture": [_item(config, 40, supervised)]}
+    path = str(tmp_path / "p.npz")
+    pack.save(path, items, config)
+    back = pack.load(path, config)
+    assert [len(i.mel) for i in back["train"]] == [len(i.mel) for i in items["train"]]
+    np.testing.assert_allclose(back["train"][1].mel, items["train"][1].mel, atol=pack.MEL_STEP / 2 + 1e-6)
+    np.testing.assert_allclose(back["train"][1].motion, items["train"][1].motion, atol=0.5 / 255 + 1e-6)
+    assert np.array_equal(back["train"][2].phones, items["train"][2].phones)
+    assert back["train"][2].keys == items["train"][2].keys
+    assert np.array_equal(back["capture"][0].supervised, supervised) and back["capture"][0].phones is None
+
+
+def test_capture_loss_ignores_unsupervised_channels():
+    config = tiny_config()
+    torch.manual_seed(0)
+    model = KMTalkModel(config)
+    supervised = np.zeros(52, bool)
+    supervised[INDEX["jawOpen"]] = True
+    item = _item(config, 40, supervised)
+    rng = random.Random(0)
+    batch = train.collate([item], config, 1000, rng)
+    _, parts, out = train.losses(model, batch, True, dict(train.LOSS_WEIGHTS, range=50.0))
+    assert "phone" not in parts and "range" in parts
+    changed = train.Item(**{**item.__dict__, "motion": item.motion.copy()})
+    changed.motion[:, INDEX["mouthSmileLeft"]] = 0.9      # an unsupervised channel: no effect
+    _, parts2, _ = train.losses(model, train.collate([changed], config, 1000, random.Random(0)), True,
+                                dict(train.LOSS_WEIGHTS, range=50.0))
+    assert parts2["position"] == pytest.approx(parts["position"])
+    changed.motion[:, INDEX["jawOpen"]] += 0.1           # the supervised one: the loss moves
+    _, parts3, _ = train.losses(model, train.collate([changed], config, 1000, random.Random(0)), True,
+                                dict(train.LOSS_WEIGHTS, range=50.0))
+    assert parts3["position"] != pytest.approx(parts["position"])
+
+
+def test_dynamic_range_loss_punishes_damping():
+    t = torch.linspace(0, 6.28, 100)
+    target = (0.5 + 0.3 * torch.sin(t))[None, :, None].repeat(1, 1, 2)
+    mask = torch.ones(1, 100, dtype=torch.bool)
+    assert float(train.dynamic_range_loss(target, target, mask)) < 1e-8
+    damped = 0.5 + 0.25 * (target - 0.5)
+    assert float(train.dynamic_range_loss(damped, target, mask)) == pytest.approx(
+        (0.3 / math.sqrt(2) * 0.75) ** 2, rel=0.02)
