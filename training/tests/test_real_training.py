@@ -6,12 +6,10 @@ import random
 import numpy as np
 import pytest
 
-from kmtalk_train import teacher, teacher_fit
-from kmtalk_train.arkit import INDEX
-
 torch = pytest.importorskip("torch")
 
-from kmtalk_train import mel_augment, pack, train  # noqa: E402
+from kmtalk_train import mel_augment, pack, teacher, teacher_fit, train  # noqa: E402
+from kmtalk_train.arkit import INDEX  # noqa: E402
 from kmtalk_train.model import KMTalkModel, tiny_config  # noqa: E402
 
 
