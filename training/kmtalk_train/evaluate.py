@@ -19,20 +19,9 @@ import numpy as np
 import torch
 
 from . import metrics, phones
+from .metrics import segments_from_labels
 from .export import load
 from .train import evaluate as training_metrics, load_corpus
-from .types import Segment
-
-
-def segments_from_labels(labels: List[str], fps: float) -> List[Segment]:
-    """Runs of equal per-frame labels as segments (frame t covers [t, t+1) / fps)."""
-    out: List[Segment] = []
-    for t, label in enumerate(labels):
-        if out and out[-1].phone == label:
-            out[-1] = Segment(out[-1].start, (t + 1) / fps, label)
-        else:
-            out.append(Segment(t / fps, (t + 1) / fps, label))
-    return out
 
 
 def score(model_path: str, corpus: str, split: str, limit=None, log=print) -> Dict[str, Dict[str, float]]:

@@ -14,6 +14,7 @@ from typing import Dict, List, Sequence
 import numpy as np
 
 from .arkit import ARKIT_52, INDEX
+from .types import Segment
 
 GROUPS = {
     "jaw": ["jawOpen", "jawForward", "jawLeft", "jawRight"],
@@ -113,3 +114,14 @@ def resample(motion: np.ndarray, from_fps: float, to_fps: float) -> np.ndarray:
     count = int(np.floor((len(motion) - 1) * to_fps / from_fps + 1e-9)) + 1
     position = np.minimum(np.arange(count) * from_fps / to_fps, len(motion) - 1)
     return np.stack([np.interp(position, np.arange(len(motion)), motion[:, c]) for c in range(motion.shape[1])], axis=1)
+
+
+def segments_from_labels(labels: Sequence[str], fps: float) -> List[Segment]:
+    """Runs of equal per-frame labels as segments (frame t covers [t, t+1) / fps)."""
+    out: List[Segment] = []
+    for t, label in enumerate(labels):
+        if out and out[-1].phone == label:
+            out[-1] = Segment(out[-1].start, (t + 1) / fps, label)
+        else:
+            out.append(Segment(t / fps, (t + 1) / fps, label))
+    return out

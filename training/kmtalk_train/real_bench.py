@@ -336,17 +336,8 @@ def energy_baseline(log_energy_frames: np.ndarray, fit: Optional[EnergyFit]) -> 
 def phone_segments(phone_ids: Sequence[int], phone_names: Sequence[str], fps: float) -> List[Segment]:
     """Runs of equal per-frame phones as segments (frame t covers [t, t + 1) / fps). Phones
     that are pauses in phones.py become the pause symbol "_" (and merge with their neighbours)."""
-    labels = []
-    for i in phone_ids:
-        name = phone_names[int(i)]
-        labels.append("_" if phones.features(name).pause else name)
-    out: List[Segment] = []
-    for t, label in enumerate(labels):
-        if out and out[-1].phone == label:
-            out[-1] = Segment(out[-1].start, (t + 1) / fps, label)
-        else:
-            out.append(Segment(t / fps, (t + 1) / fps, label))
-    return out
+    names = [phone_names[int(i)] for i in phone_ids]
+    return metrics.segments_from_labels(["_" if phones.features(n).pause else n for n in names], fps)
 
 
 def teacher_params(overrides: Optional[dict]) -> dict:

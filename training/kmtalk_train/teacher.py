@@ -153,6 +153,29 @@ DOMINANCE: Dict[str, Dict[str, Tuple[float, float, float]]] = {
               "closure": (0.8, 8, 8), "tongue": (0.8, 8, 8)},
 }
 
+def param_value(params: dict, name: str) -> float:
+    """A fitted parameter's value; `loudness_gain_low` / `_high` are the ends of
+    `loudness_gain_range`, every other name is a PARAMS key (gains default to 1)."""
+    if name == "loudness_gain_low":
+        return params["loudness_gain_range"][0]
+    if name == "loudness_gain_high":
+        return params["loudness_gain_range"][1]
+    return params.get(name, 1.0)
+
+
+def with_values(params: dict, values: Dict[str, float]) -> dict:
+    """A copy of `params` with fitted values set (names as `param_value`)."""
+    out = dict(params)
+    for name, value in values.items():
+        if name == "loudness_gain_low":
+            out["loudness_gain_range"] = (value, out["loudness_gain_range"][1])
+        elif name == "loudness_gain_high":
+            out["loudness_gain_range"] = (out["loudness_gain_range"][0], value)
+        else:
+            out[name] = value
+    return out
+
+
 def calibrated_params(path: Optional[str] = None) -> dict:
     """PARAMS with the values teacher_fit.py fitted to real capture (the committed
     teacher_calibrated.json next to this file, or `path`)."""
@@ -160,16 +183,7 @@ def calibrated_params(path: Optional[str] = None) -> dict:
     import os
     path = path or os.path.join(os.path.dirname(os.path.abspath(__file__)), "teacher_calibrated.json")
     with open(path) as f:
-        fitted = json.load(f)["parameters"]
-    params = dict(PARAMS)
-    for name, value in fitted.items():
-        if name == "loudness_gain_low":
-            params["loudness_gain_range"] = (value, params["loudness_gain_range"][1])
-        elif name == "loudness_gain_high":
-            params["loudness_gain_range"] = (params["loudness_gain_range"][0], value)
-        else:
-            params[name] = value
-    return params
+        return with_values(PARAMS, json.load(f)["parameters"])
 
 
 FEATURE_NAMES = ("bilabial_closure", "labiodental", "rounding", "spreading", "jaw_open",

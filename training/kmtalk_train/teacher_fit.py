@@ -66,29 +66,15 @@ def recognized_segments(model, mel: np.ndarray, inventory: Sequence[str], fps: f
 
 def to_params(vector: np.ndarray, base: dict = teacher.PARAMS) -> dict:
     """Unconstrained vector -> teacher params (each entry squashed into its bounds)."""
-    params = dict(base)
-    for value, (name, (lo, hi)) in zip(vector, FITTED.items()):
-        v = lo + (hi - lo) / (1 + math.exp(-float(value)))
-        if name == "loudness_gain_low":
-            params["loudness_gain_range"] = (v, params["loudness_gain_range"][1])
-        elif name == "loudness_gain_high":
-            params["loudness_gain_range"] = (params["loudness_gain_range"][0], v)
-        else:
-            params[name] = v
-    return params
+    return teacher.with_values(base, {name: lo + (hi - lo) / (1 + math.exp(-float(value)))
+                                      for value, (name, (lo, hi)) in zip(vector, FITTED.items())})
 
 
 def from_params(params: dict) -> np.ndarray:
     """Teacher params -> the unconstrained vector (inverse of `to_params`)."""
     values = []
     for name, (lo, hi) in FITTED.items():
-        if name == "loudness_gain_low":
-            v = params["loudness_gain_range"][0]
-        elif name == "loudness_gain_high":
-            v = params["loudness_gain_range"][1]
-        else:
-            v = params.get(name, 1.0)
-        p = min(max((v - lo) / (hi - lo), 1e-4), 1 - 1e-4)
+        p = min(max((teacher.param_value(params, name) - lo) / (hi - lo), 1e-4), 1 - 1e-4)
         values.append(math.log(p / (1 - p)))
     return np.array(values)
 
@@ -201,10 +187,7 @@ def main(argv=None) -> int:
     after = {"train": summary(data.terms(train_names, params)),
              "held_out": summary(data.terms([args.hold_out], params))}
     print("calibrated teacher:", json.dumps(after))
-    fitted = {name: (params["loudness_gain_range"][0] if name == "loudness_gain_low" else
-                     params["loudness_gain_range"][1] if name == "loudness_gain_high" else params[name])
-              for name in FITTED}
-    fitted = {k: round(float(v), 5) for k, v in fitted.items()}
+    fitted = {name: round(float(teacher.param_value(params, name)), 5) for name in FITTED}
     print("parameters:", json.dumps(fitted))
     report = {"parameters": fitted, "hold_out": args.hold_out, "train_takes": train_names,
               "phones_from": args.model.split("/")[-1], "before": before, "after": after,
