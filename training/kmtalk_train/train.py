@@ -45,11 +45,14 @@ import torch
 import torch.nn.functional as F
 
 from . import metrics, phones as phone_table
+from .arkit import INDEX as ARKIT_INDEX
 from .corpus import load_manifest, read_segments
 from .model import KMTalkModel, LogMel, default_config, native_lengths, tiny_config
 
 LOSS_WEIGHTS = {"phone": 1.0, "feature": 1.0, "key_l1": 1.0, "key_l2": 10.0, "position": 20.0, "velocity": 1000.0}
 SWITCH_START, SWITCH_END = 0.3, 0.7
+CLOSED_APERTURE = 0.02  # jawOpen - mouthClose at most this on bilabial frames (closure loss)
+BILABIAL_FEATURE = phone_table.FEATURE_NAMES.index("bilabial_closure")
 WARMUP = 0.03
 TEACHER_FPS = 60.0
 
@@ -292,6 +295,18 @@ def dynamic_range_loss(motion: torch.Tensor, target: torch.Tensor, mask: torch.T
     return (difference * channels).sum() / channels.sum().clamp(min=1.0)
 
 
+def closure_loss(motion: torch.Tensor, bilabial: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Mean squared excess lip aperture (jawOpen - mouthClose above CLOSED_APERTURE) over
+    the valid frames `bilabial` marks (float [B, T], 0/1): lips must seal on p b m however
+    far the jaw opens, which ARKit expresses with mouthClose cancelling jawOpen. Real
+    capture supervises the jaw but not mouthClose, so without this term a model that learns
+    the captured jaw leaves bilabials open."""
+    aperture = (motion[..., ARKIT_INDEX["jawOpen"]] - motion[..., ARKIT_INDEX["mouthClose"]]
+                - CLOSED_APERTURE).clamp(min=0.0)
+    weight = bilabial * mask.float()
+    return (aperture.square() * weight).sum() / weight.sum().clamp(min=1.0)
+
+
 def losses(model: KMTalkModel, batch: Batch, predicted_keys: bool, weights: Dict[str, float] = LOSS_WEIGHTS):
     """(total, {name: value}, model output). Items without phone labels (captured takes)
     use the model's own key frames and no phone/feature loss; a batch's channel mask limits
@@ -317,6 +332,15 @@ def losses(model: KMTalkModel, batch: Batch, predicted_keys: bool, weights: Dict
     parts["velocity"] = velocity[velocity_mask].mean() if bool(velocity_mask.any()) else velocity.sum() * 0
     if weights.get("range", 0.0):
         parts["range"] = dynamic_range_loss(motion, target, mask, channels)
+    if weights.get("closure", 0.0):
+        if labelled:
+            bilabial = (batch.features[..., BILABIAL_FEATURE] >= 0.5).float()
+        elif model.use_keys:  # captured takes: the model's own bilabial detector marks the frames
+            bilabial = (out["feature_prob"][..., BILABIAL_FEATURE].detach() >= 0.5).float()
+        else:
+            bilabial = None
+        if bilabial is not None:
+            parts["closure"] = closure_loss(motion, bilabial, mask)
     if model.use_keys:
         if labelled:
             parts["phone"] = F.cross_entropy(out["phone_logits"][mask].float(), batch.phones[mask])
@@ -588,6 +612,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--exclude-take", action="append", default=[],
                         help="leave this capture take out of training (a held-out fold); repeatable")
     parser.add_argument("--augment", action="store_true", help="on-the-fly mel-domain augmentation")
+    parser.add_argument("--closure-weight", type=float, default=0.0,
+                        help="weight of the bilabial closure loss (jawOpen - mouthClose on p b m frames)")
     parser.add_argument("--range-weight", type=float, default=0.0,
                         help="weight of the dynamic-range loss (per-channel std, predicted vs target)")
     parser.add_argument("--last", action="store_true",
@@ -617,7 +643,7 @@ def main(argv: Optional[List[str]] = None) -> int:
                     args.weight_decay, args.max_seconds, args.val_every, args.val_limit, args.device, args.amp,
                     args.languages.split(",") if args.languages else None, args.limit, data=data,
                     init=args.init, capture=capture, capture_fraction=args.capture_fraction, augment=args.augment,
-                    loss_weights={"range": args.range_weight}, select_best=not args.last)
+                    loss_weights={"range": args.range_weight, "closure": args.closure_weight}, select_best=not args.last)
     print(json.dumps({"steps": summary["steps"], "seconds": summary["seconds"], "best_step": summary["best_step"],
                       "validation": summary["validation"][-1] if summary["validation"] else None}, indent=2))
     return 0

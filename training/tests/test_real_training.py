@@ -151,3 +151,32 @@ def test_dynamic_range_loss_punishes_damping():
     damped = 0.5 + 0.25 * (target - 0.5)
     assert float(train.dynamic_range_loss(damped, target, mask)) == pytest.approx(
         (0.3 / math.sqrt(2) * 0.75) ** 2, rel=0.02)
+
+
+def test_closure_loss_counts_open_bilabial_frames_only():
+    motion = torch.zeros(1, 6, 52)
+    motion[0, :, INDEX["jawOpen"]] = torch.tensor([0.3, 0.3, 0.3, 0.3, 0.01, 0.3])
+    motion[0, :, INDEX["mouthClose"]] = torch.tensor([0.0, 0.28, 0.0, 0.0, 0.0, 0.0])
+    bilabial = torch.tensor([[1.0, 1.0, 0.0, 0.0, 1.0, 1.0]])
+    mask = torch.tensor([[True, True, True, True, True, False]])
+    # frames 0 (open: excess 0.28), 1 (sealed by mouthClose), 4 (jaw closed) count; 5 is padding
+    assert float(train.closure_loss(motion, bilabial, mask)) == pytest.approx(0.28 ** 2 / 3, rel=1e-5)
+    motion.requires_grad_(True)
+    train.closure_loss(motion, bilabial, mask).backward()
+    assert float(motion.grad[0, 0, INDEX["mouthClose"]]) < 0 < float(motion.grad[0, 0, INDEX["jawOpen"]])
+    assert float(motion.grad[0, 2].abs().sum()) == 0.0
+
+
+def test_closure_loss_on_capture_uses_the_models_own_bilabial_detector():
+    config = tiny_config()
+    torch.manual_seed(0)
+    model = KMTalkModel(config)
+    supervised = np.zeros(52, bool)
+    supervised[INDEX["jawOpen"]] = True
+    batch = train.collate([_item(config, 40, supervised)], config, 1000, random.Random(0))
+    _, parts, out = train.losses(model, batch, True, dict(train.LOSS_WEIGHTS, closure=50.0))
+    bilabial = (out["feature_prob"][..., train.BILABIAL_FEATURE] >= 0.5).float()
+    expected = train.closure_loss(out["motion"].detach().float(), bilabial, batch.mask)
+    assert parts["closure"] == pytest.approx(float(expected))
+    _, without, _ = train.losses(model, batch, True, train.LOSS_WEIGHTS)
+    assert "closure" not in without
