@@ -26,6 +26,8 @@ GROUPS["rest"] = [n for n in ARKIT_52 if n not in GROUPS["jaw"] and n not in GRO
 CLOSED_APERTURE = 0.05     # jawOpen - mouthClose at a bilabial centre
 ROUNDED_MIN = 0.15         # mouthPucker + mouthFunnel on a rounded vowel
 REST_MAX = 0.1             # largest mouth/jaw weight in the middle of a pause >= 250 ms
+LABIODENTAL_ROLL_MIN = 0.25  # lower lip to teeth: mouthRollLower at least this at an f/v centre ...
+LABIODENTAL_JAW_MAX = 0.12   # ... with jawOpen at most this
 
 
 def frame_labels(segments: Sequence, count: int, fps: float) -> List[str]:

@@ -107,8 +107,8 @@ LIVE_LINK_SUPERVISED_STD = 1e-4        # a Live Link channel with a larger std i
 ENERGY_WINDOW_S = 0.040                # RMS window of the energy baseline
 ENERGY_FLOOR = 1e-4                    # log10(rms + floor)
 PAUSE_WINDOW_FRAMES = 1.0              # RMS window for the pause mask (as facegood_eval)
-LABIODENTAL_ROLL_MIN = 0.25            # lip contact: mouthRollLower at least this ...
-LABIODENTAL_JAW_MAX = 0.12             # ... with jawOpen at most this
+LABIODENTAL_ROLL_MIN = metrics.LABIODENTAL_ROLL_MIN  # lip contact: mouthRollLower at least this ...
+LABIODENTAL_JAW_MAX = metrics.LABIODENTAL_JAW_MAX    # ... with jawOpen at most this
 CORPUS_SPLITS = ("validation", "test")
 PLOT_CHANNELS = ("jawOpen", "mouthFunnel", "mouthPucker", "mouthUpperUpLeft", "mouthLowerDownLeft",
                  "mouthStretchLeft")

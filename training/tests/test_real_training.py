@@ -180,3 +180,35 @@ def test_closure_loss_on_capture_uses_the_models_own_bilabial_detector():
     assert parts["closure"] == pytest.approx(float(expected))
     _, without, _ = train.losses(model, batch, True, train.LOSS_WEIGHTS)
     assert "closure" not in without
+
+
+def test_labiodental_loss_pulls_lower_lip_in_and_jaw_closed_on_f_v_frames_only():
+    motion = torch.zeros(1, 5, 52)
+    motion[0, :, INDEX["mouthRollLower"]] = torch.tensor([0.1, 0.5, 0.1, 0.5, 0.1])
+    motion[0, :, INDEX["jawOpen"]] = torch.tensor([0.05, 0.05, 0.3, 0.3, 0.3])
+    labiodental = torch.tensor([[1.0, 1.0, 0.0, 1.0, 1.0]])
+    mask = torch.tensor([[True, True, True, True, False]])
+    # frame 0: lip short by ROLL - 0.1; frame 1 in contact; frame 3: jaw open by 0.3 - JAW;
+    # frame 2 is no f/v, frame 4 padding
+    expected = ((train.LABIODENTAL_ROLL - 0.1) ** 2 + (0.3 - train.LABIODENTAL_JAW) ** 2) / 3
+    assert float(train.labiodental_loss(motion, labiodental, mask)) == pytest.approx(expected, rel=1e-5)
+    motion.requires_grad_(True)
+    train.labiodental_loss(motion, labiodental, mask).backward()
+    assert float(motion.grad[0, 0, INDEX["mouthRollLower"]]) < 0 < float(motion.grad[0, 3, INDEX["jawOpen"]])
+    assert float(motion.grad[0, 1].abs().sum()) == 0.0 and float(motion.grad[0, 2].abs().sum()) == 0.0
+
+
+def test_labiodental_loss_on_labelled_items_follows_the_phone_labels():
+    config = tiny_config()
+    torch.manual_seed(0)
+    model = KMTalkModel(config)
+    item = _item(config, 40, None)
+    item.features[10:16, train.LABIODENTAL_FEATURE] = 1.0
+    batch = train.collate([item], config, 1000, random.Random(0))
+    assert batch.phones is not None
+    _, parts, out = train.losses(model, batch, True, dict(train.LOSS_WEIGHTS, labiodental=50.0))
+    frames = (batch.features[..., train.LABIODENTAL_FEATURE] >= 0.5).float()
+    expected = train.labiodental_loss(out["motion"].detach().float(), frames, batch.mask)
+    assert float(frames.sum()) > 0 and float(expected) > 0
+    assert parts["labiodental"] == pytest.approx(float(expected))
+    assert "closure" not in parts
