@@ -6,14 +6,19 @@ predicted motion (bilabials closed, rounded vowels rounded, long pauses at rest)
 English prompts, aligned by PocketSphinx; their sentences are held out like the rest).
 
     cd training && ../.venv-torch/bin/python -m kmtalk_train.evaluate CORPUS MODEL [MODEL ...]
-        [--split test] [--markdown ../docs/results.md]
+        [--split test] [--teacher calibrated] [--markdown ../docs/results.md]
+
+`--teacher calibrated` scores against targets recomputed by the teacher fitted to real
+capture (`teacher.calibrated_params`, as `pack --teacher calibrated` trains on) instead of
+the corpus's stored hand-set teacher frames: a model trained on one teacher is measured
+against the other's curves otherwise.
 """
 from __future__ import annotations
 
 import argparse
 import json
 import sys
-from typing import Dict, List
+from typing import Dict, List, Optional
 
 import numpy as np
 import torch
@@ -21,14 +26,28 @@ import torch
 from . import metrics, phones
 from .metrics import segments_from_labels
 from .export import load
+from .corpus import load_manifest
 from .train import evaluate as training_metrics, load_corpus
 
 
-def score(model_path: str, corpus: str, split: str, limit=None, log=print) -> Dict[str, Dict[str, float]]:
+def load_items(corpus: str, config: dict, split: str, limit=None, teacher_params: Optional[dict] = None, log=print):
+    """The split's items; with `teacher_params`, targets recomputed by that teacher."""
+    items = load_corpus(corpus, config, splits=(split,), limit=limit, log=log)[split]
+    if teacher_params is not None:
+        from .pack import retaught
+        rows = {row["id"]: row for row in load_manifest(corpus)}
+        fps = float(config["motion"]["fps"])
+        items = [retaught(corpus, rows[item.id], item, teacher_params, fps) for item in items]
+    return items
+
+
+def score(model_path: str, corpus: str, split: str, limit=None, log=print, items=None) -> Dict[str, Dict[str, float]]:
+    """Metrics per language row; `items` (from load_items) saves reloading the corpus."""
     model, config, _ = load(model_path)
     model.eval()
     fps = float(config["motion"]["fps"])
-    items = load_corpus(corpus, config, splits=(split,), limit=limit, log=log)[split]
+    if items is None:
+        items = load_items(corpus, config, split, limit, log=log)
     by_language: Dict[str, list] = {}
     for item in items:
         by_language.setdefault(item.language, []).append(item)
@@ -98,14 +117,23 @@ def main(argv=None) -> int:
     parser.add_argument("--split", default="test")
     parser.add_argument("--markdown", help="append result tables to this file")
     parser.add_argument("--limit", type=int, help="score only the first N utterances of the split")
+    parser.add_argument("--teacher", choices=("stored", "calibrated"), default="stored",
+                        help="targets: the corpus's stored teacher frames, or the calibrated teacher's")
     args = parser.parse_args(argv)
     torch.set_grad_enabled(False)
+    from . import teacher
+    params = teacher.calibrated_params() if args.teacher == "calibrated" else None
+    cache: Dict[str, list] = {}  # items per (front-end, motion) config: models that share one share the items
     for path in args.models:
-        results = score(path, args.corpus, args.split, args.limit)
+        config = load(path)[1]
+        key = json.dumps([config["frontend"], config["motion"], config.get("lkma", {}).get("phones")], sort_keys=True)
+        if key not in cache:
+            cache[key] = load_items(args.corpus, config, args.split, args.limit, params)
+        results = score(path, args.corpus, args.split, args.limit, items=cache[key])
         print(json.dumps({path: results}, indent=1))
         if args.markdown:
             with open(args.markdown, "a") as f:
-                f.write(markdown(f"{path} on the {args.split} split", results) + "\n")
+                f.write(markdown(f"{path} on the {args.split} split ({args.teacher} teacher)", results) + "\n")
     return 0
 
 

@@ -107,3 +107,19 @@ def test_direct_baseline_trains(tiny_corpus):
     summary = train.train(tiny_corpus, None, steps=3, config=config, seed=0, batch_size=4, val_every=0,
                           log=lambda *_: None)
     assert set(summary["history"][0]) >= {"position", "velocity"} and "phone" not in summary["history"][0]
+
+
+def test_evaluate_can_score_against_the_calibrated_teacher(tiny_corpus, data):
+    from kmtalk_train import evaluate, teacher
+    config = tiny_config()
+    split = "train"
+    stored = evaluate.load_items(tiny_corpus, config, split, limit=3, log=lambda *_: None)
+    # the corpus's stored frames are the hand-set teacher: recomputing with its params matches them
+    same = evaluate.load_items(tiny_corpus, config, split, limit=3, teacher_params=teacher.PARAMS, log=lambda *_: None)
+    calibrated = evaluate.load_items(tiny_corpus, config, split, limit=3, teacher_params=teacher.calibrated_params(),
+                                     log=lambda *_: None)
+    assert [i.id for i in stored] == [i.id for i in same] == [i.id for i in calibrated]
+    same_mae = np.mean([np.abs(a.motion - b.motion).mean() for a, b in zip(stored, same)])
+    calibrated_mae = np.mean([np.abs(a.motion - c.motion).mean() for a, c in zip(stored, calibrated)])
+    assert all(c.motion.shape == a.motion.shape for a, c in zip(stored, calibrated))
+    assert same_mae < 1e-3 and calibrated_mae > 5 * same_mae
