@@ -167,6 +167,20 @@ def test_closure_loss_counts_open_bilabial_frames_only():
     assert float(motion.grad[0, 2].abs().sum()) == 0.0
 
 
+def test_closure_loss_punishes_mouth_close_beyond_the_jaw_on_every_frame():
+    motion = torch.zeros(1, 4, 52)
+    motion[0, :, INDEX["jawOpen"]] = torch.tensor([0.01, 0.3, 0.01, 0.01])
+    motion[0, :, INDEX["mouthClose"]] = torch.tensor([0.13, 0.2, 0.0, 0.5])
+    bilabial = torch.zeros(1, 4)  # no bilabial: only the over-closure side counts
+    mask = torch.tensor([[True, True, True, False]])
+    # frame 0: mouthClose 0.12 over the jaw; 1 and 2 are consistent; 3 is padding
+    assert float(train.closure_loss(motion, bilabial, mask)) == pytest.approx(0.12 ** 2 / 3, rel=1e-4)
+    motion.requires_grad_(True)
+    train.closure_loss(motion, bilabial, mask).backward()
+    assert float(motion.grad[0, 0, INDEX["mouthClose"]]) > 0 > float(motion.grad[0, 0, INDEX["jawOpen"]])
+    assert float(motion.grad[0, 3].abs().sum()) == 0.0
+
+
 def test_closure_loss_on_capture_uses_the_models_own_bilabial_detector():
     config = tiny_config()
     torch.manual_seed(0)
