@@ -48,10 +48,12 @@ import Testing
         #expect(zip(track.segments, track.segments.dropFirst()).allSatisfy { $0.end == $1.start && $0.phone != $1.phone })
         #expect(track.segments.map(\.end) == reference.segments.map(\.end))
         #expect(abs((track.segments.last?.end ?? 0) - Double(model.config.motion.fps == 50 ? 243 : 0) / 50) < 1e-9)
-        // "hello ... KMTalk ...": the words' phones in order.
+        // "hello ... KMTalk ... speech ...": the words' phones in order (the shipped model
+        // hears "KMTalk" as k eɪ ɛ m t ɔ (ɹ) k).
         let phones = track.segments.map(\.phone).joined(separator: " ")
         #expect(phones.hasPrefix("_ h ə l oʊ _"), "\(phones)")
-        #expect(phones.contains("k eɪ ɛ m t ɔ k"), "\(phones)")
+        #expect(phones.contains("k eɪ ɛ m t ɔ"), "\(phones)")
+        #expect(phones.contains("s p i tʃ"), "\(phones)")
     }
 
     @Test(.enabled(if: FileManager.default.fileExists(atPath: basePath)))

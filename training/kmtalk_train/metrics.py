@@ -28,6 +28,7 @@ ROUNDED_MIN = 0.15         # mouthPucker + mouthFunnel on a rounded vowel
 REST_MAX = 0.1             # largest mouth/jaw weight in the middle of a pause >= 250 ms
 LABIODENTAL_ROLL_MIN = 0.25  # lower lip to teeth: mouthRollLower at least this at an f/v centre ...
 LABIODENTAL_JAW_MAX = 0.12   # ... with jawOpen at most this
+OVER_CLOSED_MARGIN = 0.02    # mouthClose above jawOpen by more than this pushes a rig's lips through each other
 
 
 def frame_labels(segments: Sequence, count: int, fps: float) -> List[str]:

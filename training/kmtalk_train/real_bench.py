@@ -73,7 +73,9 @@ Lip-sync checks (`lip_checks`, English prompts), at the centre frame of each ali
 (mouthRollLower >= 0.25 and jawOpen <= 0.12: the lower lip tucked against the upper teeth;
 the teacher holds 0.45 and <= 0.07, so 0.25 allows the undershoot of a smooth prediction
 while an open jaw, which keeps the lip off the teeth, fails), % of rounded vowels rounded
-(mouthPucker + mouthFunnel >= 0.15) and % of pauses >= 250 ms at rest (metrics.py).
+(mouthPucker + mouthFunnel >= 0.15) and % of pauses >= 250 ms at rest (metrics.py); and,
+over every frame, the % where mouthClose exceeds jawOpen by more than 0.02 (lower is
+better: that pushes a rig's lips through each other; the teacher never does it).
 
 All models of one run must share the front-end, the frame rate and the ARKit-52 motion space.
 """
@@ -264,6 +266,11 @@ def lip_checks(motion: np.ndarray, fps: float, segments: Sequence) -> Dict[str, 
                          and motion[k, JAW] <= LABIODENTAL_JAW_MAX)
     out["labiodental_contact_pct"] = 100.0 * hits / count if count else float("nan")
     out["labiodentals"] = count
+    # Rig consistency, every frame: ARKit's mouthClose means lips together *while the jaw is
+    # open*; above jawOpen it drives a rig's lips through each other.
+    over = motion[:, INDEX["mouthClose"]] - motion[:, JAW] > metrics.OVER_CLOSED_MARGIN
+    out["over_closed_pct"] = 100.0 * float(over.mean()) if len(motion) else float("nan")
+    out["frames"] = len(motion)
     return out
 
 
@@ -577,7 +584,7 @@ def livelink_benchmark(pairs: Sequence[Tuple[str, str]], models: Sequence[str],
 
 
 CHECKS = (("bilabial_closed_pct", "bilabials"), ("labiodental_contact_pct", "labiodentals"),
-          ("rounded_vowel_pct", "rounded_vowels"), ("pause_rest_pct", "pauses"))
+          ("rounded_vowel_pct", "rounded_vowels"), ("pause_rest_pct", "pauses"), ("over_closed_pct", "frames"))
 
 
 def corpus_benchmark(directory: str, models: Sequence[str], teacher_params: Optional[dict] = None, device=None,
@@ -669,8 +676,9 @@ def markdown(results: Dict[str, dict]) -> str:
         r = results["corpus"]
         lines += [f"### Recorded English prompts: {r['utterances']} utterances ({r['seconds'] / 60:.1f} min, "
                   f"{'/'.join(r['splits'])} sentences), lip-sync checks at phone centres", "",
-                  "| predictor | bilabials closed % | labiodentals contact % | rounded vowels % | pauses at rest % |",
-                  "|---" * 5 + "|"]
+                  "| predictor | bilabials closed % | labiodentals contact % | rounded vowels % | pauses at rest % "
+                  "| mouthClose > jawOpen, % of frames (lower is better) |",
+                  "|---" * 6 + "|"]
         for label, s in r["predictors"].items():
             lines.append(f"| {label} | " + " | ".join(f"{_fmt(s[pct], '.1f')} (n={s[n]})" for pct, n in CHECKS) + " |")
         lines.append("")

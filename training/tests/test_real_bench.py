@@ -199,6 +199,15 @@ def test_labiodental_check_needs_the_lip_tucked_and_the_jaw_nearly_shut():
     assert checks["labiodentals"] == 2 and checks["labiodental_contact_pct"] == pytest.approx(50.0)
 
 
+def test_over_closed_frames_are_mouth_close_above_the_jaw():
+    motion = np.zeros((10, 52))
+    motion[:, JAW] = 0.2
+    motion[:, INDEX["mouthClose"]] = [0.1, 0.2, 0.21, 0.23, 0.5, 0.0, 0.0, 0.0, 0.0, 0.0]
+    checks = real_bench.lip_checks(motion, 50.0, [Segment(0.0, 0.2, "a")])
+    # 0.21 is within the 0.02 margin; 0.23 and 0.5 are over
+    assert checks["frames"] == 10 and checks["over_closed_pct"] == pytest.approx(20.0)
+
+
 # --------------------------------------------------------------------------------- with torch
 
 def write_tone_wav(path, seconds, rate=16000, seed=0):
