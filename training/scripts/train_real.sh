@@ -10,7 +10,9 @@
 # the bilabial closure loss ($CLOSURE_WEIGHT, default 50; the labiodental contact loss,
 # $LABIODENTAL_WEIGHT, is off by default: see docs/results.md); the capture takes are 15% of the steps
 # ($CAPTURE_FRACTION), the fold runs leave their test take out.
-#   keys              kmtalk-base fine-tuned on the pack + all five FACEGOOD takes (the candidate default)
+#   keys              kmtalk-base fine-tuned on the pack + all five FACEGOOD takes (the candidate default);
+#                     $INIT names the model to start from (default models/kmtalk-base.safetensors; the
+#                     shipped default started from the previous one: see models/README.md)
 #   keys-<TAKE>       the same without TAKE (zero-shot on TAKE)
 #   keys0, keys0-<TAKE>       the key-motion model from scratch (same pack, same recipe)
 #   direct0, direct0-<TAKE>   the direct-regression baseline from scratch
@@ -33,7 +35,7 @@ for run in "${runs[@]}"; do
   args=("$pack" --out "$out/$run.safetensors" --minutes "$minutes" "${common[@]}")
   [ -n "$take" ] && args+=(--exclude-take "$take")
   case $name in
-    keys) args+=(--init "$here/../models/kmtalk-base.safetensors" --lr 5e-4 --batch-size 32) ;;
+    keys) args+=(--init "${INIT:-$here/../models/kmtalk-base.safetensors}" --lr 5e-4 --batch-size 32) ;;
     keys0) args+=(--lr 1e-3 --batch-size 32) ;;
     direct0) args+=(--no-keys --lr 1e-3 --batch-size 32) ;;
     *) echo "unknown run $run" >&2; exit 2 ;;
