@@ -34,25 +34,47 @@ struct AudioEncoder: Sendable {
 
     /// Number of encoder frames for `featureFrames` log-mel frames.
     func outputLength(featureFrames: Int) -> Int {
-        var length = featureFrames
-        for conv in config.convolutions {
-            length = Conv1DGeometry(stride: conv.stride, padding: conv.kernel / 2).outputLength(inputLength: length, kernel: conv.kernel)
-        }
-        return length
+        config.convolutions.indices.reduce(featureFrames) { outputLength(ofConvolution: $1, inputLength: $0) }
     }
 
     /// Encodes log-mel features [T, n_mels] into [T', width]. The caller guarantees
-    /// T' >= 1 and, for learned positions, T' <= max_positions.
+    /// T' >= 1 and, for learned positions, T' <= max_positions. The offline driver of the
+    /// stages below; `StreamingNetwork` runs them on rows as they arrive.
     func callAsFunction(_ features: Tensor) -> Tensor {
         var x = features
-        for (conv, weights) in zip(config.convolutions, convWeights) {
-            x = conv1d(x, weight: weights.weight, bias: weights.bias,
-                       geometry: Conv1DGeometry(stride: conv.stride, padding: conv.kernel / 2))
-            config.activation.apply(&x.data)
+        for index in config.convolutions.indices {
+            x = convolution(index, x, inputStart: 0, inputLength: x.shape[0], outputs: 0..<outputLength(ofConvolution: index, inputLength: x.shape[0]))
         }
-        let length = x.shape[0]
-        x = addPositions(x, table: positionTable ?? sinusoidalPositions(length: length, width: config.width))
-        x = layers(x)
-        return layerNorm(x, gamma: normWeight, beta: normBias, epsilon: config.layerNormEpsilon)
+        return normalized(layers(positioned(x, offset: 0)))
+    }
+
+    /// Output length of conv layer `index` for an input of `inputLength` rows.
+    func outputLength(ofConvolution index: Int, inputLength: Int) -> Int {
+        let conv = config.convolutions[index]
+        return Conv1DGeometry(stride: conv.stride, padding: conv.kernel / 2).outputLength(inputLength: inputLength, kernel: conv.kernel)
+    }
+
+    /// Outputs `outputs` (absolute indices) of conv layer `index` followed by the
+    /// activation, from its input rows `x` held from absolute row `inputStart` of an input
+    /// `inputLength` rows long (see `conv1d(_:inputStart:...)`).
+    func convolution(_ index: Int, _ x: Tensor, inputStart: Int, inputLength: Int, outputs: Range<Int>) -> Tensor {
+        let conv = config.convolutions[index]
+        var y = conv1d(
+            x, inputStart: inputStart, inputLength: inputLength, weight: convWeights[index].weight, bias: convWeights[index].bias,
+            geometry: Conv1DGeometry(stride: conv.stride, padding: conv.kernel / 2), outputs: outputs)
+        config.activation.apply(&y.data)
+        return y
+    }
+
+    /// Encoder rows [n, width] at absolute frames `offset ..< offset + n` plus their
+    /// positions (learned: the caller guarantees `offset + n <= max_positions`).
+    func positioned(_ x: Tensor, offset: Int) -> Tensor {
+        addPositions(x, table: positionTable ?? sinusoidalPositions(length: x.shape[0], width: config.width, offset: offset),
+                     offset: positionTable == nil ? 0 : offset)
+    }
+
+    /// The final layer norm of transformer output rows.
+    func normalized(_ x: Tensor) -> Tensor {
+        layerNorm(x, gamma: normWeight, beta: normBias, epsilon: config.layerNormEpsilon)
     }
 }

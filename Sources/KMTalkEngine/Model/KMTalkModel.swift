@@ -100,8 +100,7 @@ public final class KMTalkModel: Sendable {
         clock.mark("encoder")
         switch network {
         case let .direct(weight, bias):
-            var motion = linear(encoded, weight: weight, bias: bias)
-            config.motion.activation.apply(&motion.data)
+            let motion = directMotion(encoded, weight: weight, bias: bias)
             clock.mark("head")
             return NetworkOutput(
                 encoded: encoded, phonePosteriors: nil, featureProbabilities: nil, boundaryScores: [], keyFrames: [],
@@ -111,5 +110,13 @@ public final class KMTalkModel: Sendable {
             output.stageSeconds = clock.stages + output.stageSeconds
             return output
         }
+    }
+
+    /// Motion rows of the `kmtalk-direct` architecture from encoder rows: the linear head
+    /// and the motion activation.
+    func directMotion(_ encoded: Tensor, weight: Tensor, bias: Tensor) -> Tensor {
+        var motion = linear(encoded, weight: weight, bias: bias)
+        config.motion.activation.apply(&motion.data)
+        return motion
     }
 }

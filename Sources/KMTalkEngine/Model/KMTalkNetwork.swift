@@ -79,69 +79,96 @@ struct KMTalkNetwork: Sendable {
         head = try pair("cmc.head", [m, c])
     }
 
-    /// LKMA then CMC on encoder output `encoded` [T, d].
+    /// LKMA then CMC on encoder output `encoded` [T, d]: the offline driver of the stages
+    /// below (the streaming driver, `StreamingNetwork`, runs the same stages on rows as
+    /// they arrive).
     func callAsFunction(_ encoded: Tensor) -> NetworkOutput {
         var clock = StageClock()
-        let frames = encoded.shape[0], c = cmcConfig.width
+        let frames = encoded.shape[0]
         var output = NetworkOutput(
             encoded: encoded, phonePosteriors: nil, featureProbabilities: nil, boundaryScores: [], keyFrames: [],
             keyPoses: nil, motion: Tensor(zeros: [0, 0]))
-        // Per-frame conditioning token: mask token everywhere, key-pose projection at key frames.
-        var tokens = [Float](repeating: 0, count: frames * c)
-        for t in 0..<frames { for j in 0..<c { tokens[t * c + j] = maskToken.data[j] } }
-
-        if let phoneHead, let featureHead, let locator, let phoneEmbedding, let keyFC1, let keyFC2, let keyProjection {
-            let posteriors = softmax(linear(encoded, weight: phoneHead.weight, bias: phoneHead.bias))
+        var keyTokens: [Int: Int] = [:]
+        var projected = Tensor(zeros: [0, cmcConfig.width])
+        if let featureHead, let locator {
+            let posteriors = phonePosteriors(encoded)
             output.phonePosteriors = posteriors
             output.featureProbabilities = sigmoid(linear(encoded, weight: featureHead.weight, bias: featureHead.bias))
             let scores = locator.boundaryScores(posteriors)
             let keys = locator.keyFrames(scores)
             output.boundaryScores = scores
             output.keyFrames = keys
-            // Key-motion decoder input rows: [H[k], post[k-] E, post[k+] E].
-            let d = encoded.shape[1], e = phoneEmbedding.shape[1], p = posteriors.shape[1]
-            func rows(_ indices: [Int], of tensor: Tensor) -> Tensor {
-                let width = tensor.shape[1]
-                var data = [Float](repeating: 0, count: indices.count * width)
-                for (r, i) in indices.enumerated() {
-                    for j in 0..<width { data[r * width + j] = tensor.data[i * width + j] }
-                }
-                return Tensor(shape: [indices.count, width], data: data)
-            }
-            let embeddingT = Tensor(shape: [p, e], data: phoneEmbedding.data)
-            let left = matmul(rows(keys.map { max($0 - 1, 0) }, of: posteriors), embeddingT)
-            let right = matmul(rows(keys.map { min($0 + 1, frames - 1) }, of: posteriors), embeddingT)
-            let centre = rows(keys, of: encoded)
-            var input = [Float](repeating: 0, count: keys.count * (d + 2 * e))
-            for r in 0..<keys.count {
-                let base = r * (d + 2 * e)
-                for j in 0..<d { input[base + j] = centre.data[r * d + j] }
-                for j in 0..<e {
-                    input[base + d + j] = left.data[r * e + j]
-                    input[base + d + e + j] = right.data[r * e + j]
-                }
-            }
-            var hidden = linear(Tensor(shape: [keys.count, d + 2 * e], data: input), weight: keyFC1.weight, bias: keyFC1.bias)
-            activation.apply(&hidden.data)
-            var poses = linear(hidden, weight: keyFC2.weight, bias: keyFC2.bias)
-            motionActivation.apply(&poses.data)
-            output.keyPoses = poses
-            let projected = linear(poses, weight: keyProjection.weight, bias: keyProjection.bias)
-            for (r, k) in keys.enumerated() {
-                for j in 0..<c { tokens[k * c + j] = projected.data[r * c + j] }
-            }
+            let decoded = keyPoses(keys: keys, encoded: encoded, posteriors: posteriors, rowBase: 0, lastFrame: frames - 1)
+            output.keyPoses = decoded.poses
+            projected = decoded.tokens
+            for (r, k) in keys.enumerated() { keyTokens[k] = r }
             clock.mark("lkma")
         }
-
-        var u = linear(encoded, weight: audioProjection.weight, bias: audioProjection.bias)
-        u = add(u, Tensor(shape: [frames, c], data: tokens))
-        u = addPositions(u, table: sinusoidalPositions(length: frames, width: c))
-        u = layerNorm(layers(u), gamma: norm.weight, beta: norm.bias, epsilon: epsilon)
-        var motion = linear(u, weight: head.weight, bias: head.bias)
-        motionActivation.apply(&motion.data)
-        output.motion = motion
+        let input = completionInput(encoded, offset: 0) { t in keyTokens[t].map { r in projected.data[(r * projected.shape[1])...].prefix(projected.shape[1]) } }
+        output.motion = completionOutput(layers(input))
         clock.mark("cmc")
         output.stageSeconds = clock.stages
         return output
+    }
+
+    /// Phone posteriors [n, P] of encoder rows [n, d].
+    func phonePosteriors(_ encoded: Tensor) -> Tensor {
+        guard let phoneHead else { return Tensor(zeros: [encoded.shape[0], 0]) }
+        return softmax(linear(encoded, weight: phoneHead.weight, bias: phoneHead.bias))
+    }
+
+    /// The key-motion decoder: key poses [keys, M] and their CMC tokens [keys, c] for the
+    /// key frames `keys` (absolute indices), from encoder rows and phone posterior rows held
+    /// from absolute row `rowBase` on. The decoder input of key frame k is
+    /// `[H[k], post[k-1] E, post[k+1] E]`, the neighbours clamped to `0...lastFrame`.
+    func keyPoses(keys: [Int], encoded: Tensor, posteriors: Tensor, rowBase: Int, lastFrame: Int) -> (poses: Tensor, tokens: Tensor) {
+        guard let phoneEmbedding, let keyFC1, let keyFC2, let keyProjection else {
+            return (Tensor(zeros: [0, 0]), Tensor(zeros: [0, cmcConfig.width]))
+        }
+        let d = encoded.shape[1], e = phoneEmbedding.shape[1], p = posteriors.shape[1]
+        let embedding = Tensor(shape: [p, e], data: phoneEmbedding.data)
+        let left = matmul(rows(posteriors, keys.map { max($0 - 1, 0) - rowBase }), embedding)
+        let right = matmul(rows(posteriors, keys.map { min($0 + 1, lastFrame) - rowBase }), embedding)
+        let centre = rows(encoded, keys.map { $0 - rowBase })
+        var input = [Float](repeating: 0, count: keys.count * (d + 2 * e))
+        for r in 0..<keys.count {
+            let base = r * (d + 2 * e)
+            for j in 0..<d { input[base + j] = centre.data[r * d + j] }
+            for j in 0..<e {
+                input[base + d + j] = left.data[r * e + j]
+                input[base + d + e + j] = right.data[r * e + j]
+            }
+        }
+        var hidden = linear(Tensor(shape: [keys.count, d + 2 * e], data: input), weight: keyFC1.weight, bias: keyFC1.bias)
+        activation.apply(&hidden.data)
+        var poses = linear(hidden, weight: keyFC2.weight, bias: keyFC2.bias)
+        motionActivation.apply(&poses.data)
+        return (poses, linear(poses, weight: keyProjection.weight, bias: keyProjection.bias))
+    }
+
+    /// CMC input rows for encoder rows `encoded` [n, d] at absolute frames
+    /// `offset ..< offset + n`: the audio projection plus each frame's conditioning token
+    /// (its key pose's projection at a key frame, `token(t)`, else the mask token) plus
+    /// the sinusoidal positions.
+    func completionInput<Token: Collection<Float>>(_ encoded: Tensor, offset: Int, token: (Int) -> Token?) -> Tensor {
+        let n = encoded.shape[0], c = cmcConfig.width
+        var u = linear(encoded, weight: audioProjection.weight, bias: audioProjection.bias)
+        u.data.withUnsafeMutableBufferPointer { out in
+            for r in 0..<n {
+                if let key = token(offset + r) {
+                    for (j, value) in key.enumerated() { out[r * c + j] += value }
+                } else {
+                    for j in 0..<c { out[r * c + j] += maskToken.data[j] }
+                }
+            }
+        }
+        return addPositions(u, table: sinusoidalPositions(length: n, width: c, offset: offset))
+    }
+
+    /// Motion rows [n, M] from CMC transformer output rows [n, c]: final norm, head, activation.
+    func completionOutput(_ rows: Tensor) -> Tensor {
+        var motion = linear(layerNorm(rows, gamma: norm.weight, beta: norm.bias, epsilon: epsilon), weight: head.weight, bias: head.bias)
+        motionActivation.apply(&motion.data)
+        return motion
     }
 }

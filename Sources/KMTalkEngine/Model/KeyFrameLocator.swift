@@ -14,33 +14,63 @@ public struct KeyFrameLocator: Sendable, Equatable {
         self.maximumGap = maximumGap
     }
 
+    /// Boundary score of a frame from its posteriors and the previous frame's (`width` each).
+    static func boundaryScore(_ current: UnsafePointer<Float>, previous: UnsafePointer<Float>, width: Int) -> Float {
+        var overlap: Float = 0
+        for k in 0..<width { overlap += current[k] * previous[k] }
+        return 1 - overlap
+    }
+
     /// Boundary scores [T] from posteriors [T, P].
     public func boundaryScores(_ posteriors: Tensor) -> [Float] {
         let frames = posteriors.shape[0], width = posteriors.shape[1]
         var scores = [Float](repeating: 0, count: frames)
         posteriors.data.withUnsafeBufferPointer { p in
             for t in 1..<max(frames, 1) {
-                var overlap: Float = 0
-                for k in 0..<width { overlap += p[t * width + k] * p[(t - 1) * width + k] }
-                scores[t] = 1 - overlap
+                scores[t] = Self.boundaryScore(p.baseAddress! + t * width, previous: p.baseAddress! + (t - 1) * width, width: width)
             }
         }
         return scores
     }
 
-    /// Key-frame indices for boundary scores.
+    /// Key-frame indices for boundary scores: the scan run over the whole sequence.
     public func keyFrames(_ scores: [Float]) -> [Int] {
-        guard !scores.isEmpty else { return [] }
-        var keys = [0]
-        var last = 0
-        for t in 1..<scores.count {
+        var scan = KeyFrameScan(locator: self)
+        var keys: [Int] = []
+        for t in 0..<scores.count {
+            let previous: Float = t > 0 ? scores[t - 1] : 0
             let following: Float = t + 1 < scores.count ? scores[t + 1] : -1
-            let peak = scores[t] >= threshold && scores[t] >= scores[t - 1] && scores[t] > following
-            if (peak && t - last >= minimumGap) || t - last >= maximumGap {
-                keys.append(t)
-                last = t
-            }
+            if scan.decide(previous: previous, current: scores[t], following: following) { keys.append(t) }
         }
         return keys
+    }
+}
+
+/// The locator's sequential decision, one frame at a time, with its state (the last key
+/// frame) kept between calls: the offline `keyFrames` runs it over the whole sequence,
+/// streaming as the scores of each next frame arrive.
+struct KeyFrameScan: Sendable {
+    let locator: KeyFrameLocator
+    /// Frames decided so far (the next one to decide).
+    private(set) var decided = 0
+    private var lastKey = 0
+
+    init(locator: KeyFrameLocator) {
+        self.locator = locator
+    }
+
+    /// Decides frame `decided` from its boundary score, the previous frame's and the next
+    /// frame's (-1 past the end of the sequence); returns whether it is a key frame.
+    mutating func decide(previous: Float, current: Float, following: Float) -> Bool {
+        let t = decided
+        decided += 1
+        if t == 0 {
+            lastKey = 0
+            return true
+        }
+        let peak = current >= locator.threshold && current >= previous && current > following
+        guard (peak && t - lastKey >= locator.minimumGap) || t - lastKey >= locator.maximumGap else { return false }
+        lastKey = t
+        return true
     }
 }

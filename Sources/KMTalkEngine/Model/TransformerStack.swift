@@ -47,18 +47,21 @@ struct TransformerStack: Sendable {
         self.epsilon = epsilon
     }
 
-    /// Runs every layer over `x` [T, width].
+    /// Runs every layer over `x` [T, width]: the incremental layers given the whole
+    /// sequence at once (full attention is a band as wide as the sequence).
     func callAsFunction(_ input: Tensor) -> Tensor {
-        var x = input
-        for layer in layers {
-            let normed = layerNorm(x, gamma: layer.norm1Weight, beta: layer.norm1Bias, epsilon: epsilon)
-            x = add(x, multiHeadSelfAttention(normed, weights: layer.attention, heads: heads, band: band))
-            var hidden = linear(
-                layerNorm(x, gamma: layer.norm2Weight, beta: layer.norm2Bias, epsilon: epsilon),
-                weight: layer.fc1Weight, bias: layer.fc1Bias)
-            activation.apply(&hidden.data)
-            x = add(x, linear(hidden, weight: layer.fc2Weight, bias: layer.fc2Bias))
-        }
-        return x
+        let length = input.shape[0]
+        let stack = IncrementalTransformer(
+            stack: self, band: band ?? AttentionBand(back: length, ahead: length), width: input.shape[1])
+        return stack.push(input, ended: true)
+    }
+
+    /// The second half of a layer on rows `x` (input plus attention): `x + fc2(act(fc1(LN(x; norm2))))`.
+    func feedForward(_ layer: TransformerLayerWeights, _ x: Tensor) -> Tensor {
+        var hidden = linear(
+            layerNorm(x, gamma: layer.norm2Weight, beta: layer.norm2Bias, epsilon: epsilon),
+            weight: layer.fc1Weight, bias: layer.fc1Bias)
+        activation.apply(&hidden.data)
+        return add(x, linear(hidden, weight: layer.fc2Weight, bias: layer.fc2Bias))
     }
 }

@@ -29,9 +29,8 @@ final class StreamingNetwork {
     private(set) var sampleCount = 0
     /// Native frames emitted so far.
     private(set) var emitted = 0
-    /// Frames whose key-frame decision is made.
-    private var decided = 0
-    private var lastKey = 0
+    /// The key-frame decision, frame by frame (nil without LKMA).
+    private var scan: KeyFrameScan?
     /// Projected key-pose tokens of the key frames the next window can still use.
     private(set) var keyTokens: [Int: [Float]] = [:]
     /// Log-mel frames computed.
@@ -80,6 +79,7 @@ final class StreamingNetwork {
             cmcLayers = net.layers.layers.count
         }
         encoderStack = IncrementalTransformer(stack: model.encoder.layers, band: band, width: model.config.encoder.width)
+        scan = network?.locator.map { KeyFrameScan(locator: $0) }
         clearStages()
     }
 
@@ -91,8 +91,7 @@ final class StreamingNetwork {
         other.sampleBase = sampleBase
         other.sampleCount = sampleCount
         other.emitted = emitted
-        other.decided = decided
-        other.lastKey = lastKey
+        other.scan = scan
         other.keyTokens = keyTokens
         other.melDone = melDone
         other.convInputs = convInputs
@@ -114,8 +113,7 @@ final class StreamingNetwork {
         sampleBase = 0
         sampleCount = 0
         emitted = 0
-        decided = 0
-        lastKey = 0
+        scan = network?.locator.map { KeyFrameScan(locator: $0) }
         keyTokens = [:]
         clearStages()
     }
@@ -211,10 +209,7 @@ final class StreamingNetwork {
             guard end > done else { break }
             let channels = index == 0 ? model.config.frontend.melCount : convolutions[index - 1].channels
             let input = Tensor(shape: [convInputs[index].count / channels, channels], data: convInputs[index])
-            var y = convolve(
-                input, inputStart: convBases[index], inputLength: lengths[index], weights: encoder.convWeights[index],
-                conv: conv, outputs: done..<end)
-            model.config.encoder.activation.apply(&y.data)
+            let y = encoder.convolution(index, input, inputStart: convBases[index], inputLength: lengths[index], outputs: done..<end)
             convDone[index] = end
             let keep = max(convBases[index], end * conv.stride - conv.kernel / 2)
             if keep > convBases[index] {
@@ -230,21 +225,14 @@ final class StreamingNetwork {
         }
         // Encoder.
         if encoderInput.shape[0] > 0 {
-            if let table = encoder.positionTable {
-                guard encoderStart + encoderInput.shape[0] <= table.shape[0] else {
-                    throw KMTError.invalidAudio("stream too long for this model: the learned positions cover \(table.shape[0]) frames")
-                }
-                encoderInput = addPositions(encoderInput, table: table, offset: encoderStart)
-            } else {
-                encoderInput = addPositions(
-                    encoderInput, table: sinusoidalPositions(length: encoderInput.shape[0], width: model.config.encoder.width, offset: encoderStart))
+            if let table = encoder.positionTable, encoderStart + encoderInput.shape[0] > table.shape[0] {
+                throw KMTError.invalidAudio("stream too long for this model: the learned positions cover \(table.shape[0]) frames")
             }
+            encoderInput = encoder.positioned(encoderInput, offset: encoderStart)
         }
-        let newEncoded = encoderStack.push(encoderInput, ended: ended)
-        let hStart = encodedCount
-        var h = newEncoded
+        var h = encoderStack.push(encoderInput, ended: ended)
         if h.shape[0] > 0 {
-            h = layerNorm(h, gamma: encoder.normWeight, beta: encoder.normBias, epsilon: model.config.encoder.layerNormEpsilon)
+            h = encoder.normalized(h)
             encodedCount += h.shape[0]
         }
         let total = ended ? encodedCount : nil
@@ -252,36 +240,25 @@ final class StreamingNetwork {
         switch model.network {
         case let .direct(weight, bias):
             guard h.shape[0] > 0 else { return nil }
-            var m = linear(h, weight: weight, bias: bias)
-            model.config.motion.activation.apply(&m.data)
+            let m = model.directMotion(h, weight: weight, bias: bias)
             emitted += m.shape[0]
             return m
         case let .kmtalk(net):
             if h.shape[0] > 0 {
                 encodedRows.append(contentsOf: h.data)
-                if let phoneHead = net.phoneHead {
-                    posteriorRows.append(contentsOf: softmax(linear(h, weight: phoneHead.weight, bias: phoneHead.bias)).data)
-                }
+                if keyed { posteriorRows.append(contentsOf: net.phonePosteriors(h).data) }
             }
-            _ = hStart
             let ready = ended ? encodedCount : (keyed ? max(0, encodedCount - 1) : encodedCount)
             if keyed { try decide(net, until: ready, total: total) }
             var cmcInput = Tensor(zeros: [0, net.cmcConfig.width])
             if ready > cmcDone {
-                let d = model.config.encoder.width, c = net.cmcConfig.width
-                let u0 = Tensor(shape: [ready - cmcDone, d], data: Array(encodedRows[((cmcDone - rowBase) * d)..<((ready - rowBase) * d)]))
-                var tokens = [Float](repeating: 0, count: u0.shape[0] * c)
-                for r in 0..<u0.shape[0] {
-                    let token = keyTokens[cmcDone + r] ?? net.maskToken.data
-                    for j in 0..<c { tokens[r * c + j] = token[j] }
-                }
-                var u = linear(u0, weight: net.audioProjection.weight, bias: net.audioProjection.bias)
-                u = add(u, Tensor(shape: [u0.shape[0], c], data: tokens))
-                cmcInput = addPositions(u, table: sinusoidalPositions(length: u0.shape[0], width: c, offset: cmcDone))
+                let d = model.config.encoder.width
+                let encoded = Tensor(shape: [ready - cmcDone, d], data: Array(encodedRows[((cmcDone - rowBase) * d)..<((ready - rowBase) * d)]))
+                cmcInput = net.completionInput(encoded, offset: cmcDone) { keyTokens[$0] }
                 cmcDone = ready
                 keyTokens = keyTokens.filter { $0.key >= cmcDone }
                 // Rows the scan (b[t-1] needs post[t-2]) and the CMC input no longer need.
-                let keep = max(rowBase, min(cmcDone, decided - 2))
+                let keep = max(rowBase, min(cmcDone, (scan?.decided ?? cmcDone) - 2))
                 if keep > rowBase {
                     encodedRows.removeFirst((keep - rowBase) * d)
                     if keyed { posteriorRows.removeFirst((keep - rowBase) * (net.phoneHead?.weight.shape[0] ?? 0)) }
@@ -290,76 +267,44 @@ final class StreamingNetwork {
             }
             let out = cmcStack?.push(cmcInput, ended: ended) ?? Tensor(zeros: [0, net.cmcConfig.width])
             guard out.shape[0] > 0 else { return nil }
-            let normed = layerNorm(out, gamma: net.norm.weight, beta: net.norm.bias, epsilon: net.epsilon)
-            var m = linear(normed, weight: net.head.weight, bias: net.head.bias)
-            net.motionActivation.apply(&m.data)
+            let m = net.completionOutput(out)
             emitted += m.shape[0]
             return m
         }
     }
 
-    /// The key-frame scan over frames `decided ..< until` and the key poses of the new key
-    /// frames, from the kept H and posterior rows; `total` is the frame count once known.
+    /// The key-frame scan over the undecided frames before `until` and the key poses of the
+    /// new key frames, from the kept H and posterior rows; `total` is the frame count once
+    /// known. Every row a decision needs (`post[t-2 ... t+1]`) is still kept: the trimming
+    /// in `advance` keeps two rows behind the scan, and `until` stops one frame before the
+    /// newest row until the stream ends.
     private func decide(_ net: KMTalkNetwork, until: Int, total: Int?) throws {
-        guard let locator = net.locator, let phoneEmbedding = net.phoneEmbedding,
-            let keyFC1 = net.keyFC1, let keyFC2 = net.keyFC2, let keyProjection = net.keyProjection
-        else { return }
-        guard until > decided else { return }
-        let d = model.config.encoder.width
-        let p = net.phoneHead?.weight.shape[0] ?? 1
+        guard var scan, until > scan.decided, let p = net.phoneHead?.weight.shape[0] else { return }
         let start = rowBase
-        let posteriors = Tensor(shape: [posteriorRows.count / p, p], data: posteriorRows)
-        let encoded = Tensor(shape: [encodedRows.count / d, d], data: encodedRows)
-        let available = encoded.shape[0]
-        func score(_ t: Int) -> Float {
-            if t == 0 { return 0 }
-            let a = (t - start) * p, b = (t - 1 - start) * p
-            var overlap: Float = 0
-            for k in 0..<p { overlap += posteriors.data[a + k] * posteriors.data[b + k] }
-            return 1 - overlap
-        }
         var keys: [Int] = []
-        if decided == 0 {
-            keys.append(0)
-            lastKey = 0
-            decided = 1
-        }
-        for t in decided..<until {
-            let following: Float = total.map { t + 1 < $0 } ?? true ? score(t + 1) : -1
-            let current = score(t)
-            let peak = current >= locator.threshold && current >= score(t - 1) && current > following
-            if (peak && t - lastKey >= locator.minimumGap) || t - lastKey >= locator.maximumGap {
-                keys.append(t)
-                lastKey = t
+        posteriorRows.withUnsafeBufferPointer { rows in
+            func score(_ t: Int) -> Float {
+                guard t > 0 else { return 0 }
+                return KeyFrameLocator.boundaryScore(rows.baseAddress! + (t - start) * p, previous: rows.baseAddress! + (t - 1 - start) * p, width: p)
+            }
+            for t in scan.decided..<until {
+                let following: Float = total.map { t + 1 < $0 } ?? true ? score(t + 1) : -1
+                if scan.decide(previous: t > 0 ? score(t - 1) : 0, current: score(t), following: following) { keys.append(t) }
             }
         }
-        decided = max(decided, until)
+        self.scan = scan
         guard !keys.isEmpty else { return }
+        let d = model.config.encoder.width, available = encodedRows.count / d
         let last = (total ?? Int.max) - 1
         guard keys.allSatisfy({ min($0 + 1, last) - start < available && max($0 - 1, 0) >= start }) else {
             throw KMTError(KMT_ERR_INTERNAL, "streaming: a key pose needs rows outside the kept window")
         }
-        let e = phoneEmbedding.shape[1]
-        let embedding = Tensor(shape: [p, e], data: phoneEmbedding.data)
-        let left = matmul(rows(posteriors, keys.map { max($0 - 1, 0) - start }), embedding)
-        let right = matmul(rows(posteriors, keys.map { min($0 + 1, last) - start }), embedding)
-        let centre = rows(encoded, keys.map { $0 - start })
-        var input = [Float](repeating: 0, count: keys.count * (d + 2 * e))
-        for r in 0..<keys.count {
-            let base = r * (d + 2 * e)
-            for j in 0..<d { input[base + j] = centre.data[r * d + j] }
-            for j in 0..<e {
-                input[base + d + j] = left.data[r * e + j]
-                input[base + d + e + j] = right.data[r * e + j]
-            }
-        }
-        var hidden = linear(Tensor(shape: [keys.count, d + 2 * e], data: input), weight: keyFC1.weight, bias: keyFC1.bias)
-        net.activation.apply(&hidden.data)
-        var poses = linear(hidden, weight: keyFC2.weight, bias: keyFC2.bias)
-        net.motionActivation.apply(&poses.data)
-        let projected = linear(poses, weight: keyProjection.weight, bias: keyProjection.bias)
-        let c = projected.shape[1]
-        for (r, k) in keys.enumerated() { keyTokens[k] = Array(projected.data[(r * c)..<((r + 1) * c)]) }
+        let decoded = net.keyPoses(
+            keys: keys, encoded: Tensor(shape: [encodedRows.count / d, d], data: encodedRows),
+            posteriors: Tensor(shape: [posteriorRows.count / p, p], data: posteriorRows),
+            rowBase: start, lastFrame: last)
+        let c = decoded.tokens.shape[1]
+        for (r, k) in keys.enumerated() { keyTokens[k] = Array(decoded.tokens.data[(r * c)..<((r + 1) * c)]) }
     }
 
     /// An utterance too short for one encoder frame: the offline path (which pads it with
@@ -370,43 +315,4 @@ final class StreamingNetwork {
         emitted = motion.shape[0]
         return motion
     }
-}
-
-/// Rows `range` of `x` [T, C].
-func rows(_ x: Tensor, _ range: Range<Int>) -> Tensor {
-    let width = x.shape[1]
-    return Tensor(shape: [range.count, width], data: Array(x.data[(range.lowerBound * width)..<(range.upperBound * width)]))
-}
-
-/// Rows `indices` of `x` [T, C].
-func rows(_ x: Tensor, _ indices: [Int]) -> Tensor {
-    let width = x.shape[1]
-    var data = [Float](repeating: 0, count: indices.count * width)
-    for (r, i) in indices.enumerated() {
-        for j in 0..<width { data[r * width + j] = x.data[i * width + j] }
-    }
-    return Tensor(shape: [indices.count, width], data: data)
-}
-
-/// Outputs `outputs` (absolute indices) of one encoder conv layer, from input rows
-/// starting at absolute index `inputStart`, with zero padding outside `0..<inputLength`
-/// exactly as `conv1d`.
-func convolve(
-    _ x: Tensor, inputStart: Int, inputLength: Int, weights: (weight: Tensor, bias: Tensor),
-    conv: ConvLayerConfig, outputs: Range<Int>
-) -> Tensor {
-    let inChannels = x.shape[1], kernel = conv.kernel, padding = kernel / 2
-    let patch = inChannels * kernel
-    var columns = [Float](repeating: 0, count: outputs.count * patch)
-    for (r, t) in outputs.enumerated() {
-        for k in 0..<kernel {
-            let source = t * conv.stride - padding + k
-            guard source >= 0, source < inputLength else { continue }
-            let local = source - inputStart
-            guard local >= 0, local < x.shape[0] else { continue }
-            for c in 0..<inChannels { columns[r * patch + c * kernel + k] = x.data[local * inChannels + c] }
-        }
-    }
-    let flat = weights.weight.reshaped([weights.weight.shape[0], patch])
-    return linear(Tensor(shape: [outputs.count, patch], data: columns), weight: flat, bias: weights.bias)
 }

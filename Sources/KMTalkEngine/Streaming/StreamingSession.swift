@@ -18,7 +18,7 @@ public final class StreamingSession {
     /// The session's options (threads, output fps, non-finite policy).
     public let options: SessionOptions
     let network: StreamingNetwork
-    private var frameRate: StreamingFrameRate
+    private var frameRate: FrameRateConverter
     private var sink: MonoResamplingSink?
     /// True after `flush` until `reset`.
     public private(set) var flushed = false
@@ -32,7 +32,7 @@ public final class StreamingSession {
         self.model = model
         self.options = options
         network = try StreamingNetwork(model: model)
-        frameRate = StreamingFrameRate(
+        frameRate = FrameRateConverter(
             inputFps: model.config.motion.fps, outputFps: options.outputFps ?? model.config.motion.fps,
             channels: model.config.motion.channels.count)
         if fullLatencyMs > Self.defaultLatencyMs { requestedLatencyMs = Self.defaultLatencyMs }
@@ -161,7 +161,7 @@ public final class StreamingSession {
     /// Starts a new utterance with the same settings (pending frames are discarded).
     public func reset() {
         network.reset()
-        frameRate = StreamingFrameRate(inputFps: frameRate.inputFps, outputFps: frameRate.outputFps, channels: channelCount)
+        frameRate = FrameRateConverter(inputFps: frameRate.inputFps, outputFps: frameRate.outputFps, channels: channelCount)
         sink = nil
         delivered = 0
         flushed = false

@@ -36,68 +36,86 @@ public struct AttentionWeights: Sendable {
 }
 
 /// Multi-head scaled dot-product self-attention over `x` [T, D] with `heads` heads and
-/// an optional band mask; returns [T, D].
-///
-/// Queries are processed in blocks; with a band, each block only multiplies against the
-/// keys it can see, so time and memory grow linearly with T instead of quadratically.
+/// an optional band mask; returns [T, D] (the Q/K/V projections, `attentionContext` and
+/// the output projection).
 public func multiHeadSelfAttention(
     _ x: Tensor, weights: AttentionWeights, heads: Int, band: AttentionBand? = nil
 ) -> Tensor {
     precondition(x.shape.count == 2, "attention: expects x [T, D]")
     let length = x.shape[0], width = x.shape[1]
     precondition(heads > 0 && width % heads == 0, "attention: width \(width) not divisible by \(heads) heads")
-    let headWidth = width / heads
     let q = linear(x, weight: weights.query, bias: weights.queryBias)
     let k = linear(x, weight: weights.key, bias: weights.keyBias)
     let v = linear(x, weight: weights.value, bias: weights.valueBias)
+    let context = k.data.withUnsafeBufferPointer { kp in
+        v.data.withUnsafeBufferPointer { vp in
+            attentionContext(
+                queries: q, queryStart: 0, keys: kp.baseAddress!, values: vp.baseAddress!, keyBase: 0, keyEnd: length,
+                heads: heads, band: band)
+        }
+    }
+    return linear(Tensor(shape: [length, width], data: context), weight: weights.output, bias: weights.outputBias)
+}
+
+/// The attention kernel shared by the offline and the incremental transformer: the
+/// per-head context rows (before the output projection) of the projected queries
+/// `queries` [n, D] at absolute positions `queryStart ..< queryStart + n`, against the
+/// projected key and value rows [*, D] held from absolute row `keyBase` on, of a
+/// sequence whose rows `..< keyEnd` exist. Query `i` sees key `j` when `j < keyEnd` and,
+/// with a band, `i - back <= j <= i + ahead`; the caller keeps every row a query can see.
+///
+/// Queries are processed in blocks of 64; with a band, each block only multiplies
+/// against the keys it can see, so time and memory grow linearly with the length.
+func attentionContext(
+    queries q: Tensor, queryStart: Int, keys: UnsafePointer<Float>, values: UnsafePointer<Float>, keyBase: Int,
+    keyEnd: Int, heads: Int, band: AttentionBand?
+) -> [Float] {
+    let count = q.shape[0], width = q.shape[1], headWidth = width / heads
     let scale = 1 / Float(headWidth).squareRoot()
     let blockSize = 64
-    var context = [Float](repeating: 0, count: length * width)
-    var scores = [Float](repeating: 0, count: blockSize * length)
-
+    let widest = band.map { min(keyEnd - keyBase, blockSize + $0.back + $0.ahead) } ?? (keyEnd - keyBase)
+    var context = [Float](repeating: 0, count: count * width)
+    var scores = [Float](repeating: 0, count: min(blockSize, count) * max(widest, 0))
     q.data.withUnsafeBufferPointer { qp in
-        k.data.withUnsafeBufferPointer { kp in
-            v.data.withUnsafeBufferPointer { vp in
-                context.withUnsafeMutableBufferPointer { cp in
-                    scores.withUnsafeMutableBufferPointer { sp in
-                        var blockStart = 0
-                        while blockStart < length {
-                            let blockEnd = min(blockStart + blockSize, length)
-                            let rows = blockEnd - blockStart
-                            let keyStart = band.map { max(0, blockStart - $0.back) } ?? 0
-                            let keyEnd = band.map { min(length, blockEnd + $0.ahead) } ?? length
-                            let keys = keyEnd - keyStart
-                            for head in 0..<heads {
-                                let column = head * headWidth
-                                BLAS.sgemm(
-                                    transposeA: false, transposeB: true, m: rows, n: keys, k: headWidth,
-                                    alpha: scale, a: qp.baseAddress! + blockStart * width + column, lda: width,
-                                    b: kp.baseAddress! + keyStart * width + column, ldb: width,
-                                    c: sp.baseAddress!, ldc: keys)
-                                for r in 0..<rows {
-                                    let row = sp.baseAddress! + r * keys
-                                    if let band {
-                                        let query = blockStart + r
-                                        let first = query - band.back, last = query + band.ahead
-                                        for j in 0..<keys {
-                                            let key = keyStart + j
-                                            if key < first || key > last { row[j] = -.infinity }
-                                        }
-                                    }
-                                    softmaxInPlace(row, count: keys)
+        context.withUnsafeMutableBufferPointer { cp in
+            scores.withUnsafeMutableBufferPointer { sp in
+                var blockStart = 0
+                while blockStart < count {
+                    let blockEnd = min(blockStart + blockSize, count)
+                    let rows = blockEnd - blockStart
+                    let first = queryStart + blockStart, last = queryStart + blockEnd - 1
+                    let keyStart = band.map { max(keyBase, first - $0.back) } ?? keyBase
+                    let keyStop = band.map { min(keyEnd, last + $0.ahead + 1) } ?? keyEnd
+                    let visible = keyStop - keyStart
+                    for head in 0..<heads {
+                        let column = head * headWidth
+                        BLAS.sgemm(
+                            transposeA: false, transposeB: true, m: rows, n: visible, k: headWidth,
+                            alpha: scale, a: qp.baseAddress! + blockStart * width + column, lda: width,
+                            b: keys + (keyStart - keyBase) * width + column, ldb: width,
+                            c: sp.baseAddress!, ldc: visible)
+                        for r in 0..<rows {
+                            let row = sp.baseAddress! + r * visible
+                            if let band {
+                                let query = first + r
+                                let lowest = query - band.back, highest = query + band.ahead
+                                for j in 0..<visible {
+                                    let key = keyStart + j
+                                    if key < lowest || key > highest { row[j] = -.infinity }
                                 }
-                                BLAS.sgemm(
-                                    transposeA: false, transposeB: false, m: rows, n: headWidth, k: keys,
-                                    a: sp.baseAddress!, lda: keys,
-                                    b: vp.baseAddress! + keyStart * width + column, ldb: width,
-                                    c: cp.baseAddress! + blockStart * width + column, ldc: width)
                             }
-                            blockStart = blockEnd
+                            softmaxInPlace(row, count: visible)
                         }
+                        BLAS.sgemm(
+                            transposeA: false, transposeB: false, m: rows, n: headWidth, k: visible,
+                            a: sp.baseAddress!, lda: visible,
+                            b: values + (keyStart - keyBase) * width + column, ldb: width,
+                            c: cp.baseAddress! + blockStart * width + column, ldc: width)
                     }
+                    blockStart = blockEnd
                 }
             }
         }
     }
-    return linear(Tensor(shape: [length, width], data: context), weight: weights.output, bias: weights.outputBias)
+    return context
 }

@@ -23,21 +23,36 @@ public struct Conv1DGeometry: Sendable, Equatable {
 /// weight [Cout, Cin, K] and optional bias [Cout]; returns [Tout, Cout]. Zero padding.
 /// Implemented as im2col into [Tout, Cin*K] followed by one sgemm.
 public func conv1d(_ x: Tensor, weight: Tensor, bias: Tensor? = nil, geometry: Conv1DGeometry = .init()) -> Tensor {
+    let length = x.shape[0]
+    let outLength = geometry.outputLength(inputLength: length, kernel: weight.shape[2])
+    return conv1d(x, inputStart: 0, inputLength: length, weight: weight, bias: bias, geometry: geometry, outputs: 0..<outLength)
+}
+
+/// The outputs `outputs` (absolute indices) of the convolution of a sequence of
+/// `inputLength` frames of which `x` [n, Cin] holds the rows from absolute index
+/// `inputStart` on: exactly the rows the whole-sequence `conv1d` computes, zero padding
+/// outside `0..<inputLength`. The streaming driver calls it with the rows it keeps; a
+/// frame the window needs that `x` does not hold reads as zero.
+func conv1d(
+    _ x: Tensor, inputStart: Int, inputLength: Int, weight: Tensor, bias: Tensor?, geometry: Conv1DGeometry,
+    outputs: Range<Int>
+) -> Tensor {
     precondition(x.shape.count == 2 && weight.shape.count == 3, "conv1d: expects x [T, Cin] and weight [Cout, Cin, K]")
-    let length = x.shape[0], inChannels = x.shape[1]
+    let held = x.shape[0], inChannels = x.shape[1]
     let outChannels = weight.shape[0], kernel = weight.shape[2]
     precondition(weight.shape[1] == inChannels, "conv1d: input has \(inChannels) channels, weight expects \(weight.shape[1])")
-    let outLength = geometry.outputLength(inputLength: length, kernel: kernel)
     let patch = inChannels * kernel
-    var columns = [Float](repeating: 0, count: outLength * patch)
+    var columns = [Float](repeating: 0, count: outputs.count * patch)
     columns.withUnsafeMutableBufferPointer { cols in
         x.data.withUnsafeBufferPointer { input in
-            for t in 0..<outLength {
-                let row = cols.baseAddress! + t * patch
+            for (r, t) in outputs.enumerated() {
+                let row = cols.baseAddress! + r * patch
                 for k in 0..<kernel {
                     let source = t * geometry.stride - geometry.padding + k * geometry.dilation
-                    guard source >= 0, source < length else { continue }
-                    let frame = input.baseAddress! + source * inChannels
+                    guard source >= 0, source < inputLength else { continue }
+                    let local = source - inputStart
+                    guard local >= 0, local < held else { continue }
+                    let frame = input.baseAddress! + local * inChannels
                     for c in 0..<inChannels {
                         row[c * kernel + k] = frame[c]
                     }
@@ -46,5 +61,5 @@ public func conv1d(_ x: Tensor, weight: Tensor, bias: Tensor? = nil, geometry: C
         }
     }
     let flatWeight = weight.reshaped([outChannels, patch])
-    return linear(Tensor(shape: [outLength, patch], data: columns), weight: flatWeight, bias: bias)
+    return linear(Tensor(shape: [outputs.count, patch], data: columns), weight: flatWeight, bias: bias)
 }

@@ -1,0 +1,115 @@
+/// The one implementation of a `TransformerStack`'s layers, run as its input grows: each
+/// layer keeps the K and V rows of its recent inputs (computed once per row) and emits
+/// output row `t` once its input rows up to `t + ahead` exist (or the sequence has
+/// ended), attending to the band `[t - back, t + ahead]` clipped to the sequence through
+/// the shared `attentionContext` kernel. Rows no later output can see are dropped, so
+/// memory is bounded by the band. The offline stack pushes everything at once with
+/// `ended` (`TransformerStack.callAsFunction`); streaming pushes rows as they arrive.
+final class IncrementalTransformer {
+    private let stack: TransformerStack
+    private let band: AttentionBand
+    private let width: Int
+    /// Per layer: input rows, their K and V rows (from absolute row `base`), the number of
+    /// input rows received and of output rows emitted.
+    private var inputs: [[Float]]
+    private var keys: [[Float]]
+    private var values: [[Float]]
+    private var bases: [Int]
+    private var received: [Int]
+    private var emitted: [Int]
+
+    init(stack: TransformerStack, band: AttentionBand, width: Int) {
+        self.stack = stack
+        self.band = band
+        self.width = width
+        let count = stack.layers.count
+        inputs = Array(repeating: [], count: count)
+        keys = Array(repeating: [], count: count)
+        values = Array(repeating: [], count: count)
+        bases = Array(repeating: 0, count: count)
+        received = Array(repeating: 0, count: count)
+        emitted = Array(repeating: 0, count: count)
+    }
+
+    /// An independent copy of the state (for speculative look-ahead).
+    func copy() -> IncrementalTransformer {
+        let other = IncrementalTransformer(stack: stack, band: band, width: width)
+        other.inputs = inputs
+        other.keys = keys
+        other.values = values
+        other.bases = bases
+        other.received = received
+        other.emitted = emitted
+        return other
+    }
+
+    /// Rows held, for memory checks.
+    var heldRows: Int { inputs.reduce(0) { $0 + $1.count } / max(width, 1) }
+
+    /// Appends input rows [n, width]; returns the output rows that became final ([m, width]).
+    func push(_ rows: Tensor, ended: Bool) -> Tensor {
+        var x = rows
+        for layer in 0..<stack.layers.count {
+            x = step(layer, newRows: x, ended: ended)
+        }
+        return x
+    }
+
+    private func step(_ index: Int, newRows: Tensor, ended: Bool) -> Tensor {
+        let layer = stack.layers[index], d = width
+        let added = newRows.shape[0]
+        var newNormed: Tensor?
+        if added > 0 {
+            let normed = layerNorm(newRows, gamma: layer.norm1Weight, beta: layer.norm1Bias, epsilon: stack.epsilon)
+            // Appending to an empty buffer shares the rows instead of copying them (the
+            // offline push of a whole sequence).
+            func append(_ rows: [Float], to buffer: inout [Float]) {
+                if buffer.isEmpty { buffer = rows } else { buffer.append(contentsOf: rows) }
+            }
+            append(newRows.data, to: &inputs[index])
+            append(linear(normed, weight: layer.attention.key, bias: layer.attention.keyBias).data, to: &keys[index])
+            append(linear(normed, weight: layer.attention.value, bias: layer.attention.valueBias).data, to: &values[index])
+            received[index] += added
+            newNormed = normed
+        }
+        let total = received[index], base = bases[index]
+        let first = emitted[index]
+        let last = ended ? total : max(first, total - band.ahead)
+        guard last > first else { return Tensor(zeros: [0, d]) }
+        let count = last - first
+        let own = newRows.shape[0] == count && first == total - added
+            ? newRows : Tensor(shape: [count, d], data: Array(inputs[index][((first - base) * d)..<((last - base) * d)]))
+        // The rows to emit are exactly the new ones (offline: all of them): reuse their norm.
+        let ownNormed = own.shape[0] == added && first == total - added ? newNormed!
+            : layerNorm(own, gamma: layer.norm1Weight, beta: layer.norm1Bias, epsilon: stack.epsilon)
+        let q = linear(ownNormed, weight: layer.attention.query, bias: layer.attention.queryBias)
+        let context = keys[index].withUnsafeBufferPointer { k in
+            values[index].withUnsafeBufferPointer { v in
+                attentionContext(
+                    queries: q, queryStart: first, keys: k.baseAddress!, values: v.baseAddress!, keyBase: base, keyEnd: total,
+                    heads: stack.heads, band: band)
+            }
+        }
+        let x = stack.feedForward(
+            layer, add(own, linear(Tensor(shape: [count, d], data: context), weight: layer.attention.output, bias: layer.attention.outputBias)))
+        emitted[index] = last
+        if ended && last == total {
+            // Every row is out: nothing is seen again.
+            inputs[index] = []
+            keys[index] = []
+            values[index] = []
+            bases[index] = total
+            return x
+        }
+        // Rows before `last - back` are never seen again.
+        let keep = max(base, last - band.back)
+        if keep > base {
+            let drop = (keep - base) * d
+            inputs[index].removeFirst(drop)
+            keys[index].removeFirst(drop)
+            values[index].removeFirst(drop)
+            bases[index] = keep
+        }
+        return x
+    }
+}
