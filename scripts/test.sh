@@ -12,6 +12,9 @@ t0=$(date +%s)
 section "dependencies (installs only what is missing)"
 KMTALK_TEST_TOOLS=1 KMTALK_CORPUS=1 scripts/install-deps.sh
 
+section "layers run one way (scripts/layer-deps.py)"
+python3 scripts/layer-deps.py --check > /dev/null
+
 section "swift build + swift test"
 swift build
 swift test

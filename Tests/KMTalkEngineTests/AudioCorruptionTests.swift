@@ -35,7 +35,7 @@ import Testing
             }
             _ = FileManager.default.createFile(atPath: damaged, contents: Data(bytes))
             do {
-                let decoded = try AudioDecoder.decode(path: damaged, targetRate: 16_000, nonfinitePolicy: KMT_NONFINITE_ZERO)
+                let decoded = try AudioDecoder.decode(path: damaged, targetRate: 16_000, nonfinitePolicy: .zero)
                 #expect(decoded.samples.allSatisfy { $0.isFinite })
                 outcomes.decoded += 1
             } catch let error as KMTError {

@@ -187,7 +187,7 @@ import Testing
         _ = samples.withUnsafeBufferPointer { sf_writef_float(file, $0.baseAddress, sf_count_t(samples.count)) }
         sf_close(file)
         expectFailure(path, KMT_ERR_INVALID_AUDIO, "non-finite sample (nan) at frame 1234")
-        let zeroed = try AudioDecoder.decode(path: path, targetRate: 16_000, nonfinitePolicy: KMT_NONFINITE_ZERO)
+        let zeroed = try AudioDecoder.decode(path: path, targetRate: 16_000, nonfinitePolicy: .zero)
         #expect(zeroed.samples.count == 8_000)
         #expect(zeroed.samples[1234] == 0)
         #expect(zeroed.samples[3000] == 0)

@@ -11,7 +11,7 @@ func apiCall(_ body: () throws -> Void) -> kmt_status {
         return KMT_OK
     } catch let error as KMTError {
         LastError.set(error.message)
-        Log.shared.emit(KMT_LOG_DEBUG, "error: \(error.message)")
+        Log.shared.emit(.debug, "error: \(error.message)")
         return error.status
     } catch {
         LastError.set("internal error: \(error)")

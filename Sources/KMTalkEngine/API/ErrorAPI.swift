@@ -25,5 +25,14 @@ public func kmt_last_error() -> UnsafePointer<CChar>? {
 /// Implements `kmt_log_set` from include/kmtalk.h, which documents it.
 @c @implementation
 public func kmt_log_set(_ callback: kmt_log_callback?, _ minimumLevel: kmt_log_level, _ userData: UnsafeMutableRawPointer?) {
-    Log.shared.install(callback, minimumLevel: minimumLevel, userData: userData)
+    // A minimum above KMT_LOG_ERROR lets nothing through.
+    guard let callback, let level = LogLevel(rawValue: minimumLevel.rawValue) else {
+        Log.shared.install(nil, minimumLevel: .info)
+        return
+    }
+    // The host promises the user data may be used from any thread (include/kmtalk.h).
+    nonisolated(unsafe) let data = userData
+    Log.shared.install({ level, message in
+        message.withCString { callback(kmt_log_level(rawValue: level.rawValue), $0, data) }
+    }, minimumLevel: level)
 }

@@ -25,7 +25,7 @@ private func sessionOptions(_ params: UnsafePointer<kmt_session_params>?) throws
     }
     return SessionOptions(
         threads: Int(p.n_threads), outputFps: p.output_fps == 0 ? nil : Double(p.output_fps),
-        nonfinitePolicy: p.nonfinite_policy)
+        nonfinitePolicy: p.nonfinite_policy == KMT_NONFINITE_ZERO ? .zero : .reject)
 }
 
 /// Implements `kmt_session_create` from include/kmtalk.h, which documents it.

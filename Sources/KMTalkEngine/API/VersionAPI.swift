@@ -1,8 +1,5 @@
 import CKMTalk
 
-/// The library's version string (kept equal to KMT_VERSION_STRING by a test).
-let libraryVersion: StaticString = "0.1.0"
-
 /// Implements `kmt_version` from include/kmtalk.h, which documents it.
 @c @implementation
 public func kmt_version() -> UnsafePointer<CChar>? {

@@ -20,7 +20,7 @@ public enum AudioDecoder {
 
     /// Decodes the file at `path`, mixes it to mono and resamples it to `targetRate`.
     public static func decode(
-        path: String, targetRate: Int, nonfinitePolicy: kmt_nonfinite_policy = KMT_NONFINITE_REJECT
+        path: String, targetRate: Int, nonfinitePolicy: NonFinitePolicy = .reject
     ) throws -> Decoded {
         var status = stat()
         guard stat(path, &status) == 0 else {
@@ -84,7 +84,7 @@ public enum AudioDecoder {
     /// Converts interleaved float PCM to mono at `targetRate`.
     public static func convert(
         samples: UnsafePointer<Float>, frameCount: Int, sampleRate: Int, channels: Int,
-        targetRate: Int, nonfinitePolicy: kmt_nonfinite_policy = KMT_NONFINITE_REJECT
+        targetRate: Int, nonfinitePolicy: NonFinitePolicy = .reject
     ) throws -> [Float] {
         guard frameCount > 0 else { throw KMTError.invalidAudio("PCM input: no frames (frame_count is 0)") }
         let sink = try MonoResamplingSink(

@@ -16,7 +16,7 @@ final class MonoResamplingSink {
     let inputRate: Int
     let channels: Int
     let outputRate: Int
-    let nonfinitePolicy: kmt_nonfinite_policy
+    let nonfinitePolicy: NonFinitePolicy
     /// Names the input in error messages ("speech.wav" or "PCM input").
     let source: String
 
@@ -28,7 +28,7 @@ final class MonoResamplingSink {
     /// The accumulated model-rate mono samples.
     private(set) var output: [Float] = []
 
-    init(inputRate: Int, channels: Int, outputRate: Int, nonfinitePolicy: kmt_nonfinite_policy, source: String) throws {
+    init(inputRate: Int, channels: Int, outputRate: Int, nonfinitePolicy: NonFinitePolicy, source: String) throws {
         guard Self.supportedRates.contains(inputRate) else {
             throw KMTError.invalidAudio("\(source): sample rate \(inputRate) Hz is outside the supported 8000..192000 Hz")
         }
@@ -54,7 +54,7 @@ final class MonoResamplingSink {
             for channel in 0..<channels {
                 var sample = base[channel]
                 if !(abs(sample) <= Self.maximumMagnitude) {
-                    if nonfinitePolicy == KMT_NONFINITE_ZERO {
+                    if nonfinitePolicy == .zero {
                         sample = 0
                         replacedSamples += 1
                     } else {

@@ -31,25 +31,6 @@ public struct EncoderConfig: Sendable, Equatable {
     public var totalStride: Int { convolutions.reduce(1) { $0 * $1.stride } }
 }
 
-/// The motion space the model predicts (`config.motion`).
-public struct MotionConfig: Sendable, Equatable {
-    /// "arkit" (52 ARKit weights), "rig" (named channels) or "vertices" (template offsets).
-    public var space: String
-    /// Output channel names, one per motion dimension.
-    public var channels: [String]
-    /// Native frames per second (sample_rate / hop / total encoder stride).
-    public var fps: Double
-    /// Activation applied to the head's output ("sigmoid" for weights in 0..1).
-    public var activation: Activation
-    /// The length unit of a vertices-space model's template and offsets
-    /// (`config.motion.units`, default metres); metres for the other spaces.
-    public var units: RigUnits = .meters
-
-    /// Number of template vertices V of a vertices-space model (channels / 3); nil for the
-    /// weight spaces.
-    public var vertexCount: Int? { space == "vertices" ? channels.count / 3 : nil }
-}
-
 /// Linguistic key motion acquisition (`config.lkma`, architecture `kmtalk`).
 public struct LKMAConfig: Sendable, Equatable {
     /// The phone inventory the phone head classifies into.

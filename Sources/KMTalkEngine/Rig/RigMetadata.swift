@@ -1,12 +1,5 @@
 import CKMTalk
 
-/// The length unit of a rig's positions and deltas.
-public enum RigUnits: String, Sendable, CaseIterable {
-    case meters = "m"
-    case centimeters = "cm"
-    case millimeters = "mm"
-}
-
 /// The `__metadata__` of a rig file (docs/rig.md, "Container"), validated: the format
 /// keys, the channel names, the units and the axes.
 struct RigMetadata: Sendable {

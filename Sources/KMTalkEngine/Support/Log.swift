@@ -1,46 +1,49 @@
-import CKMTalk
 import Glibc
 
-/// The process-wide log sink installed with `kmt_log_set`.
+/// How severe a log message is (the API maps it onto `kmt_log_level`).
+enum LogLevel: UInt32, Sendable {
+    case debug = 0
+    case info = 1
+    case warning = 2
+    case error = 3
+}
+
+/// The process-wide log sink the host installs (`kmt_log_set`, which wraps its C callback
+/// in `Log.Sink`).
 final class Log: @unchecked Sendable {
+    /// Receives each message that passes the level.
+    typealias Sink = @Sendable (LogLevel, String) -> Void
+
     /// The single logger of the library.
     static let shared = Log()
 
     private var mutex = pthread_mutex_t()
-    private var callback: kmt_log_callback?
-    private var minimumLevel: UInt32 = KMT_LOG_INFO.rawValue
-    private var userData: UnsafeMutableRawPointer?
+    private var sink: Sink?
+    private var minimumLevel = LogLevel.info
 
     private init() {
         pthread_mutex_init(&mutex, nil)
     }
 
-    /// Replaces the callback (nil silences the library).
-    func install(
-        _ callback: kmt_log_callback?, minimumLevel: kmt_log_level,
-        userData: UnsafeMutableRawPointer?
-    ) {
+    /// Replaces the sink (nil silences the library).
+    func install(_ sink: Sink?, minimumLevel: LogLevel) {
         pthread_mutex_lock(&mutex)
-        self.callback = callback
-        self.minimumLevel = minimumLevel.rawValue
-        self.userData = userData
+        self.sink = sink
+        self.minimumLevel = minimumLevel
         pthread_mutex_unlock(&mutex)
     }
 
-    /// Delivers `message()` to the callback when one is installed and the level passes.
-    func emit(_ level: kmt_log_level, _ message: @autoclosure () -> String) {
+    /// Delivers `message()` to the sink when one is installed and the level passes.
+    func emit(_ level: LogLevel, _ message: @autoclosure () -> String) {
         pthread_mutex_lock(&mutex)
-        let callback = self.callback
+        let sink = self.sink
         let minimumLevel = self.minimumLevel
-        let userData = self.userData
         pthread_mutex_unlock(&mutex)
-        guard let callback, level.rawValue >= minimumLevel else { return }
-        message().withCString { callback(level, $0, userData) }
+        guard let sink, level.rawValue >= minimumLevel.rawValue else { return }
+        sink(level, message())
     }
 
-    static func info(_ message: @autoclosure () -> String) { shared.emit(KMT_LOG_INFO, message()) }
-    static func debug(_ message: @autoclosure () -> String) { shared.emit(KMT_LOG_DEBUG, message()) }
-    static func warning(_ message: @autoclosure () -> String) {
-        shared.emit(KMT_LOG_WARNING, message())
-    }
+    static func info(_ message: @autoclosure () -> String) { shared.emit(.info, message()) }
+    static func debug(_ message: @autoclosure () -> String) { shared.emit(.debug, message()) }
+    static func warning(_ message: @autoclosure () -> String) { shared.emit(.warning, message()) }
 }

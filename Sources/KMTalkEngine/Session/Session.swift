@@ -6,9 +6,9 @@ public struct SessionOptions: Sendable {
     public var threads: Int = 0
     /// Output frame rate; nil = the model's native rate.
     public var outputFps: Double? = nil
-    public var nonfinitePolicy: kmt_nonfinite_policy = KMT_NONFINITE_REJECT
+    public var nonfinitePolicy: NonFinitePolicy = .reject
 
-    public init(threads: Int = 0, outputFps: Double? = nil, nonfinitePolicy: kmt_nonfinite_policy = KMT_NONFINITE_REJECT) {
+    public init(threads: Int = 0, outputFps: Double? = nil, nonfinitePolicy: NonFinitePolicy = .reject) {
         self.threads = threads
         self.outputFps = outputFps
         self.nonfinitePolicy = nonfinitePolicy
