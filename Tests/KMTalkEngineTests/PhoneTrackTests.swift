@@ -48,12 +48,26 @@ import Testing
         #expect(zip(track.segments, track.segments.dropFirst()).allSatisfy { $0.end == $1.start && $0.phone != $1.phone })
         #expect(track.segments.map(\.end) == reference.segments.map(\.end))
         #expect(abs((track.segments.last?.end ?? 0) - Double(model.config.motion.fps == 50 ? 243 : 0) / 50) < 1e-9)
-        // "hello ... KMTalk ... speech ...": the words' phones in order (the shipped model
-        // hears "KMTalk" as k eɪ ɛ m t ɔ (ɹ) k).
-        let phones = track.segments.map(\.phone).joined(separator: " ")
+        // "hello ... KMTalk ... speech ...": the words' phones in order, each word within a
+        // few recognised phones (a model may hear an extra vowel: "k eɪ ɛ m t ɑ ɔ k").
+        let list = track.segments.map(\.phone)
+        let phones = list.joined(separator: " ")
         #expect(phones.hasPrefix("_ h ə l oʊ _"), "\(phones)")
-        #expect(phones.contains("k eɪ ɛ m t ɔ"), "\(phones)")
-        #expect(phones.contains("s p i tʃ"), "\(phones)")
+        #expect(Self.containsInOrder(list, ["k", "m", "t", "k"], within: 9), "KMTalk: \(phones)")
+        #expect(Self.containsInOrder(list, ["s", "p", "i", "tʃ"], within: 6), "speech: \(phones)")
+    }
+
+    /// Whether `phones` holds `word` as an ordered subsequence spanning at most `within` phones.
+    static func containsInOrder(_ phones: [String], _ word: [String], within: Int) -> Bool {
+        for start in phones.indices where phones[start] == word[0] {
+            var next = 1, index = start + 1
+            while next < word.count, index < min(phones.count, start + within) {
+                if phones[index] == word[next] { next += 1 }
+                index += 1
+            }
+            if next == word.count { return true }
+        }
+        return false
     }
 
     @Test(.enabled(if: FileManager.default.fileExists(atPath: basePath)))
