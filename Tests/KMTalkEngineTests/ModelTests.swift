@@ -124,6 +124,29 @@ import Testing
                               editMetadata: replace("config", config.replacingOccurrences(of: "\"fps\":50.0", with: "\"fps\":60.0")))
         try expectLoadFailure(KMT_ERR_CORRUPT_MODEL, "must divide by heads",
                               editMetadata: replace("config", config.replacingOccurrences(of: "\"heads\":4", with: "\"heads\":5")))
+        try expectLoadFailure(KMT_ERR_CORRUPT_MODEL, "config.streaming.default_latency_ms must be 20..10000 ms, got 5",
+                              editMetadata: replace("config", String(config.dropLast()) + ",\"streaming\":{\"default_latency_ms\":5}}"))
+        try expectLoadFailure(KMT_ERR_CORRUPT_MODEL, "config.streaming.default_latency_ms must be a number",
+                              editMetadata: replace("config", String(config.dropLast()) + ",\"streaming\":{\"default_latency_ms\":\"fast\"}}"))
+    }
+
+    /// The streaming default latency comes from the model file when it names one.
+    @Test func streamingDefaultLatencyComesFromTheModelFile() throws {
+        let original = try SafeTensorsFile(path: Fixtures.tinyModelPath)
+        let config = try #require(original.metadataValue("config"))
+        func session(_ configText: String) throws -> StreamingSession {
+            var metadata = original.metadata
+            metadata.removeAll { $0.key == "config" }
+            metadata.append(("config", configText))
+            let bytes = SafeTensorsWriter.encode(tensors: original.names.map { ($0, original.tensors[$0]!) }, metadata: metadata)
+            let model = try bytes.withUnsafeBytes { try KMTalkModel(bytes: $0, source: "latency.safetensors") }
+            return try StreamingSession(model: model, options: SessionOptions(threads: 1))
+        }
+        let plain = try session(config)
+        #expect(plain.latencyMs == min(StreamingSession.defaultLatencyMs, plain.fullLatencyMs))
+        let named = try session(String(config.dropLast()) + ",\"streaming\":{\"default_latency_ms\":40}}")
+        #expect(named.fullLatencyMs > 40)
+        #expect(named.latencyMs == 40 && named.requestedLatencyMs == 40)
     }
 }
 

@@ -72,6 +72,10 @@ public struct ModelConfig: Sendable {
     public var lkma: LKMAConfig?
     /// CMC settings (architecture `kmtalk`), else nil.
     public var cmc: CMCConfig?
+    /// The streaming latency a new session starts at when the model's full look-ahead is
+    /// longer (`config.streaming.default_latency_ms`, optional: measured for this model by
+    /// training/scripts/stream_quality.py and written by the exporter), in milliseconds.
+    public var streamingDefaultLatencyMs: Double?
 
     /// Parses and validates the metadata of a model file.
     public init(metadata: [(key: String, value: String)], source: String) throws {
@@ -199,6 +203,13 @@ public struct ModelConfig: Sendable {
         self.frontend = frontend
         self.encoder = encoder
         self.motion = MotionConfig(space: space, channels: channels, fps: fps, activation: motionActivation, units: units)
+        if let streaming = config["streaming"], streaming != .null {
+            let latency = try ConfigReader(root: streaming, source: source, prefix: "streaming").double("default_latency_ms")
+            guard (20...10_000).contains(latency) else {
+                throw corrupt("config.streaming.default_latency_ms must be 20..10000 ms, got \(latency)")
+            }
+            streamingDefaultLatencyMs = latency
+        }
         guard architecture == "kmtalk" else { return }
 
         let cmc = CMCConfig(
