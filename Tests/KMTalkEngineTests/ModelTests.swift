@@ -128,6 +128,40 @@ import Testing
                               editMetadata: replace("config", String(config.dropLast()) + ",\"streaming\":{\"default_latency_ms\":5}}"))
         try expectLoadFailure(KMT_ERR_CORRUPT_MODEL, "config.streaming.default_latency_ms must be a number",
                               editMetadata: replace("config", String(config.dropLast()) + ",\"streaming\":{\"default_latency_ms\":\"fast\"}}"))
+        func cues(_ object: String) -> (inout [(key: String, value: String)]) -> Void {
+            replace("config", String(config.dropLast()) + ",\"cues\":\(object)}")
+        }
+        try expectLoadFailure(KMT_ERR_CORRUPT_MODEL, "config.cues: unknown key 'rest'", editMetadata: cues("{\"rest\":0.1}"))
+        try expectLoadFailure(KMT_ERR_CORRUPT_MODEL, "config.cues: 'open_min' must be a number in 0...4, got 9",
+                              editMetadata: cues("{\"open_min\":9}"))
+        try expectLoadFailure(KMT_ERR_CORRUPT_MODEL, "config.cues.open_min must be a number", editMetadata: cues("{\"open_min\":\"x\"}"))
+        try expectLoadFailure(KMT_ERR_CORRUPT_MODEL, "config.cues must be an object", editMetadata: cues("[0.1]"))
+    }
+
+    /// The mouth-cue thresholds come from the model file when it names them and reach the
+    /// animations the model makes.
+    @Test func cueThresholdsComeFromTheModelFile() throws {
+        let original = try SafeTensorsFile(path: Fixtures.tinyModelPath)
+        let config = try #require(original.metadataValue("config"))
+        func model(_ configText: String) throws -> KMTalkModel {
+            var metadata = original.metadata
+            metadata.removeAll { $0.key == "config" }
+            metadata.append(("config", configText))
+            let bytes = SafeTensorsWriter.encode(tensors: original.names.map { ($0, original.tensors[$0]!) }, metadata: metadata)
+            return try bytes.withUnsafeBytes { try KMTalkModel(bytes: $0, source: "cues.safetensors") }
+        }
+        #expect(try model(config).config.mouthCueThresholds == .standard)
+        let named = try model(String(config.dropLast()) + ",\"cues\":{\"rest_max\":0.2,\"open_min\":0.25}}")
+        var expected = MouthCueThresholds.standard
+        expected.restMax = 0.2
+        expected.openMin = 0.25
+        #expect(named.config.mouthCueThresholds == expected)
+        let pcm = [Float](repeating: 0, count: 16_000)
+        let animation = try pcm.withUnsafeBufferPointer {
+            try Session(model: named, options: SessionOptions(threads: 1))
+                .animate(pcm: $0.baseAddress!, frameCount: $0.count, sampleRate: 16_000, channels: 1)
+        }
+        #expect(animation.mouthCueThresholds == expected)
     }
 
     /// The streaming default latency comes from the model file when it names one.

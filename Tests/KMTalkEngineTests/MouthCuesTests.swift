@@ -92,6 +92,36 @@ import Testing
         #expect(try shape(["jaw_open": 0.7], names: snake) == .d)
     }
 
+    /// The thresholds an animation carries (its model's `config.cues`) decide its cues: an
+    /// open vowel of opening 0.9 is D by the standard numbers, C when D starts at 1.0, and
+    /// a closure is X when rest reaches up to 0.5.
+    @Test func animationThresholdsDecideTheCues() throws {
+        func shapes(_ thresholds: MouthCueThresholds) throws -> [MouthShape] {
+            let standard = Self.animation([(5, Self.openVowel), (5, Self.closure)])
+            let animation = Animation(
+                values: standard.values, fps: standard.fps, channelNames: standard.channelNames,
+                mouthCueThresholds: thresholds)
+            return try MouthCues.track(for: animation).cues.map(\.shape)
+        }
+        #expect(try shapes(.standard) == [.d, .a])
+        #expect(try shapes(MouthCueThresholds(overrides: [("wide_open_min", 1.0)])) == [.c, .a])
+        #expect(try shapes(MouthCueThresholds(overrides: [("rest_max", 0.5)])) == [.d, .x])
+    }
+
+    @Test func cueThresholdsAreValidated() throws {
+        let custom = try MouthCueThresholds(overrides: [("open_min", 0.3), ("pucker_jaw_ratio", 1.5)])
+        #expect(custom.openMin == 0.3 && custom.puckerJawRatio == 1.5 && custom.restMax == MouthCueThresholds.standard.restMax)
+        for key in MouthCueThresholds.keys { #expect(MouthCueThresholds.standard[key] != nil, "\(key)") }
+        #expect(MouthCueThresholds.standard["nope"] == nil)
+        func message(_ overrides: [(key: String, value: Double)]) -> String {
+            do { _ = try MouthCueThresholds(overrides: overrides); return "" } catch { return "\(error)" }
+        }
+        #expect(message([("rest", 0.1)]).contains("unknown key 'rest'"))
+        #expect(message([("rest_max", -0.1)]).contains("'rest_max' must be a number in 0...4, got -0.1"))
+        #expect(message([("open_min", .nan)]).contains("'open_min' must be a number in 0...4"))
+        #expect(message([("parted_min", 0.5)]).contains("parted_min <= open_min <= wide_open_min"))
+    }
+
     @Test func refusesAnimationsWithoutJawOpen() throws {
         let animation = Self.animation([(3, [:])], names: ["v0.x", "v0.y", "v0.z"])
         #expect(throws: KMTError.self) { try MouthCues.track(for: animation) }

@@ -90,7 +90,7 @@ struct RigBuilder {
 
     /// A JSON array of strings.
     static func jsonArray(_ names: [String]) -> String {
-        "[" + names.map(SafeTensorsWriter.jsonString).joined(separator: ",") + "]"
+        "[" + names.map(JSONText.quoted).joined(separator: ",") + "]"
     }
 }
 

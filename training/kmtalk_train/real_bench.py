@@ -464,10 +464,11 @@ class RealTake:
 
 
 def _score_takes(takes: Sequence[RealTake], predictions: Callable[[int, RealTake], Dict[str, np.ndarray]],
-                 fps: float, unscaled: Sequence[str] = (), log: Callable = print) -> Tuple[dict, dict]:
-    """Scores every predictor on every take: ({label: {"per_take", "mean"}}, the first take's
-    curves for the plot). `predictions(k, take)` returns {label: [T, 52]}; labels in
-    `unscaled` are scored with `scale_free`."""
+                 fps: float, unscaled: Sequence[str] = (), log: Callable = print,
+                 plot_take: Optional[str] = None) -> Tuple[dict, dict]:
+    """Scores every predictor on every take: ({label: {"per_take", "mean"}}, the curves of
+    take `plot_take` (default: the first take) for the plot). `predictions(k, take)` returns
+    {label: [T, 52]}; labels in `unscaled` are scored with `scale_free`."""
     per_take: Dict[str, Dict[str, dict]] = {}
     example: dict = {}
     for k, take in enumerate(takes):
@@ -476,7 +477,7 @@ def _score_takes(takes: Sequence[RealTake], predictions: Callable[[int, RealTake
         for label, motion in predicted.items():
             scores = score(motion, take.captured, take.supervised, fps, take.pause)
             per_take.setdefault(label, {})[take.name] = scale_free(scores) if label in unscaled else scores
-        if k == 0:
+        if take.name == plot_take or (k == 0 and plot_take is None):
             example = {"take": take.name, "fps": fps, "captured": take.captured,
                        "predictions": {label: m for label, m in predicted.items() if label not in unscaled}}
         log(f"  {take.name} ({len(take.captured) / fps:.0f} s, {time.time() - started:.0f} s): "
@@ -487,10 +488,11 @@ def _score_takes(takes: Sequence[RealTake], predictions: Callable[[int, RealTake
 
 def facegood_benchmark(directory: str, models: Sequence[str], fold_models: Optional[Dict[str, str]] = None,
                        teacher_params: Optional[dict] = None, device=None, teacher_model: Optional[str] = None,
-                       log: Callable = print) -> dict:
+                       log: Callable = print, plot_take: Optional[str] = None) -> dict:
     """The FACEGOOD takes, 5-fold by take (see the module docstring). `fold_models`: take ->
     path of a model trained without that take. `teacher_model`: path of the model whose
-    phones drive the teacher (default: the first of `models` with a phone head)."""
+    phones drive the teacher (default: the first of `models` with a phone head).
+    `plot_take`: the take whose curves are returned for the plot (default: the first)."""
     from . import facegood_eval
     fold_models = dict(fold_models or {})
     plain, by_path = _load_all(models, sorted(fold_models.values()) + ([teacher_model] if teacher_model else []),
@@ -502,6 +504,8 @@ def facegood_benchmark(directory: str, models: Sequence[str], fold_models: Optio
     unknown = sorted(set(fold_models) - {t.name for t in prepared})
     if unknown:
         raise ValueError(f"--fold-model names takes that are not in {directory}: {unknown}")
+    if plot_take is not None and plot_take not in {t.name for t in prepared}:
+        raise ValueError(f"--plot-take {plot_take!r} is not a take in {directory}")
     takes = [RealTake(t.name, r.samples, r.sample_rate, t.item.mel, t.item.motion, t.supervised, t.pause)
              for t, r in zip(prepared, rig)]
     energies = [log_energy(t.samples, t.rate, fps, len(t.captured)) for t in takes]
@@ -522,7 +526,7 @@ def facegood_benchmark(directory: str, models: Sequence[str], fold_models: Optio
         return out
 
     log(f"FACEGOOD: {len(takes)} takes, {sum(len(t.captured) for t in takes) / fps / 60:.2f} min at {fps:g} fps")
-    results, example = _score_takes(takes, predictions, fps, log=log)
+    results, example = _score_takes(takes, predictions, fps, log=log, plot_take=plot_take)
     return {"dataset": "facegood", "directory": directory, "fps": fps,
             "takes": {t.name: len(t.captured) / fps for t in takes},
             "supervised": [ARKIT_52[i] for i in np.flatnonzero(takes[0].supervised)],
@@ -755,11 +759,13 @@ def main(argv=None) -> int:
     parser.add_argument("--json", help="write all scores here")
     parser.add_argument("--markdown", help="append the tables to this file")
     parser.add_argument("--plot", help="PNG of captured vs predicted curves on the first take")
+    parser.add_argument("--plot-take", metavar="TAKE",
+                        help="plot this FACEGOOD take instead (e.g. the one a --fold-model left out)")
     args = parser.parse_args(argv)
     if not (args.facegood or args.livelink or args.corpus):
         parser.error("give at least one of --facegood, --livelink, --corpus")
-    if args.fold_model and not args.facegood:
-        parser.error("--fold-model needs --facegood")
+    if (args.fold_model or args.plot_take) and not args.facegood:
+        parser.error("--fold-model and --plot-take need --facegood")
     fold_models = dict(_pairs(args.fold_model, "=", "TAKE=PATH"))
     params = read_teacher_params(args.teacher_params) if args.teacher_params else None
     teacher_params(params)  # fails early on unknown keys
@@ -768,7 +774,8 @@ def main(argv=None) -> int:
     results: Dict[str, dict] = {}
     common = dict(teacher_params=params, device=args.device, teacher_model=args.teacher_model, log=log)
     if args.facegood:
-        results["facegood"] = facegood_benchmark(args.facegood, args.models, fold_models, **common)
+        results["facegood"] = facegood_benchmark(args.facegood, args.models, fold_models, plot_take=args.plot_take,
+                                                 **common)
     if args.livelink:
         fit = EnergyFit(**results["facegood"]["energy_fit_all"]) if "facegood" in results else None
         results["livelink"] = livelink_benchmark(_pairs(args.livelink, ":", "CSV:WAV"), args.models, fit, **common)

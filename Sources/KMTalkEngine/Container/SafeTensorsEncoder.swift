@@ -67,7 +67,7 @@ public struct SafeTensorsEncoder: Sendable {
     public func encode() throws -> [UInt8] {
         var members: [String] = []
         if !metadata.isEmpty {
-            let pairs = metadata.map { "\(Self.jsonString($0.key)):\(Self.jsonString($0.value))" }
+            let pairs = metadata.map { "\(JSONText.quoted($0.key)):\(JSONText.quoted($0.value))" }
             members.append("\"__metadata__\":{" + pairs.joined(separator: ",") + "}")
         }
         var seen = Set<String>()
@@ -84,7 +84,7 @@ public struct SafeTensorsEncoder: Sendable {
                 throw KMTError.invalidArgument("safetensors: tensor '\(entry.name)' of shape \(entry.shape) \(entry.dtype.rawValue) needs \(expected) bytes, got \(entry.bytes.count)")
             }
             let shape = "[" + entry.shape.map(String.init).joined(separator: ",") + "]"
-            members.append("\(Self.jsonString(entry.name)):{\"dtype\":\"\(entry.dtype.rawValue)\",\"shape\":\(shape),\"data_offsets\":[\(offset),\(offset + expected)]}")
+            members.append("\(JSONText.quoted(entry.name)):{\"dtype\":\"\(entry.dtype.rawValue)\",\"shape\":\(shape),\"data_offsets\":[\(offset),\(offset + expected)]}")
             offset += expected
         }
         var header = Array(("{" + members.joined(separator: ",") + "}").utf8)
@@ -95,24 +95,5 @@ public struct SafeTensorsEncoder: Sendable {
         bytes += header
         for entry in entries { bytes += entry.bytes }
         return bytes
-    }
-
-    /// `text` as a JSON string literal (quotes, backslashes and control characters escaped).
-    public static func jsonString(_ text: String) -> String {
-        let hex: [Character] = Array("0123456789abcdef")
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
-                out += "\\u00" + String(hex[Int(scalar.value >> 4)]) + String(hex[Int(scalar.value & 15)])
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
     }
 }

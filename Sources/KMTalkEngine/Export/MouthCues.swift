@@ -53,7 +53,8 @@ public enum MouthCues {
         guard minimumDuration.isFinite, minimumDuration >= 0 else {
             throw KMTError.invalidArgument("minimum cue duration \(minimumDuration) s is not a finite number >= 0")
         }
-        let classifier = try MouthShapeClassifier(channelNames: animation.channelNames)
+        let classifier = try MouthShapeClassifier(
+            channelNames: animation.channelNames, thresholds: animation.mouthCueThresholds)
         let width = animation.channelCount
         var shapes: [MouthShape] = []
         shapes.reserveCapacity(animation.frameCount)

@@ -10,7 +10,8 @@
 /// - `rounding = mouthPucker + mouthFunnel`;
 /// - `opening = max(aperture, 0) + mean(mouthLowerDownLeft/Right, mouthUpperUpLeft/Right)`.
 ///
-/// Rules, the first that holds wins (thresholds are the static constants below):
+/// Rules, the first that holds wins (the numbers are `MouthCueThresholds.standard`; a model
+/// file may carry its own, `config.cues`):
 ///
 /// 1. **X** when `rest <= 0.1`: every mouth and jaw weight small (the evaluation's "at rest",
 ///    training/kmtalk_train/metrics.py);
@@ -26,33 +27,12 @@
 ///    spread);
 /// 9. **X** otherwise: a nearly closed, unshaped mouth is at rest.
 ///
-/// The thresholds fit the shipped model's output on speech (its weights stay well below 1:
-/// jawOpen peaks near 0.4 on open vowels) and still separate full-range ARKit capture.
+/// The standard thresholds fit kmtalk-base v1's output on speech (its weights stay well
+/// below 1: jawOpen peaks near 0.4 on open vowels) and still separate full-range ARKit
+/// capture.
 struct MouthShapeClassifier: Sendable {
-    /// Largest mouth/jaw weight of a mouth at rest.
-    static let restMax: Float = 0.1
-    /// Largest `jawOpen - mouthClose` of closed lips (metrics.py `CLOSED_APERTURE`).
-    static let closedAperture: Float = 0.05
-    /// Smallest `mouthPress*` or `mouthClose` that shows the lips touching.
-    static let contactMin: Float = 0.1
-    /// Smallest roll of a lip rolled in (both for A, the lower one for G).
-    static let rolledMin: Float = 0.2
-    /// How much more the lower lip must roll than the upper one for G.
-    static let tuckMargin: Float = 0.1
-    /// Smallest `tongueOut` of H.
-    static let tongueMin: Float = 0.2
-    /// Smallest rounding of F.
-    static let puckerMin: Float = 0.35
-    /// Largest `jawOpen / rounding` of F (above it the rounded mouth is E).
-    static let puckerJawRatio: Float = 0.75
-    /// Smallest rounding of E.
-    static let roundedMin: Float = 0.22
-    /// Smallest opening of D.
-    static let wideOpenMin: Float = 0.4
-    /// Smallest opening of C.
-    static let openMin: Float = 0.2
-    /// Smallest opening or spread of B.
-    static let partedMin: Float = 0.1
+    /// The numbers the rules compare against (the model's, or the standard ones).
+    let thresholds: MouthCueThresholds
 
     /// The ARKit channels the rules read.
     enum Channel: String, CaseIterable {
@@ -70,7 +50,7 @@ struct MouthShapeClassifier: Sendable {
     /// Finds the channels among `channelNames` by name, in any naming style the rig matcher
     /// accepts (`jawOpen`, `JawOpen`, `jaw_open`). Errors: KMT_ERR_INVALID_ARGUMENT when
     /// there is no `jawOpen` (vertex offsets, or weights of another rig convention).
-    init(channelNames: [String]) throws {
+    init(channelNames: [String], thresholds: MouthCueThresholds = .standard) throws {
         let mapping = ChannelMatcher(shapeNames: ARKitChannels.names).match(channelNames)
         func column(_ name: String) -> Int? {
             ARKitChannels.names.firstIndex(of: name).flatMap { mapping.drivers[$0]?.source }
@@ -87,6 +67,7 @@ struct MouthShapeClassifier: Sendable {
         }
         self.columns = columns
         mouthColumns = mouth
+        self.thresholds = thresholds
     }
 
     /// The shape of one frame: `frame` holds its weights in the animation's channel order.
@@ -100,30 +81,30 @@ struct MouthShapeClassifier: Sendable {
         for column in mouthColumns where column < frame.count && frame[column].isFinite {
             rest = max(rest, frame[column])
         }
-        if rest <= Self.restMax { return .x }
+        if rest <= thresholds.restMax { return .x }
 
         let jaw = value(.jawOpen), close = value(.mouthClose)
         let aperture = jaw - close
         let press = max(value(.mouthPressLeft), value(.mouthPressRight))
         let rollLower = value(.mouthRollLower), rollUpper = value(.mouthRollUpper)
-        let lipsTouch = press >= Self.contactMin || close >= Self.contactMin
-            || min(rollLower, rollUpper) >= Self.rolledMin
-        if aperture <= Self.closedAperture, lipsTouch { return .a }
-        if rollLower >= Self.rolledMin, rollLower - rollUpper >= Self.tuckMargin { return .g }
-        if value(.tongueOut) >= Self.tongueMin { return .h }
+        let lipsTouch = press >= thresholds.contactMin || close >= thresholds.contactMin
+            || min(rollLower, rollUpper) >= thresholds.rolledMin
+        if aperture <= thresholds.closedAperture, lipsTouch { return .a }
+        if rollLower >= thresholds.rolledMin, rollLower - rollUpper >= thresholds.tuckMargin { return .g }
+        if value(.tongueOut) >= thresholds.tongueMin { return .h }
 
         let rounding = value(.mouthPucker) + value(.mouthFunnel)
-        if rounding >= Self.puckerMin, jaw <= Self.puckerJawRatio * rounding { return .f }
-        if rounding >= Self.roundedMin { return .e }
+        if rounding >= thresholds.puckerMin, jaw <= thresholds.puckerJawRatio * rounding { return .f }
+        if rounding >= thresholds.roundedMin { return .e }
 
         let lips = (value(.mouthLowerDownLeft) + value(.mouthLowerDownRight)
             + value(.mouthUpperUpLeft) + value(.mouthUpperUpRight)) / 4
         let opening = max(aperture, 0) + lips
-        if opening >= Self.wideOpenMin { return .d }
-        if opening >= Self.openMin { return .c }
+        if opening >= thresholds.wideOpenMin { return .d }
+        if opening >= thresholds.openMin { return .c }
         let spread = max(
             value(.mouthStretchLeft), value(.mouthStretchRight), value(.mouthSmileLeft), value(.mouthSmileRight))
-        if opening >= Self.partedMin || spread >= Self.partedMin { return .b }
+        if opening >= thresholds.partedMin || spread >= thresholds.partedMin { return .b }
         return .x
     }
 }

@@ -76,6 +76,10 @@ public struct ModelConfig: Sendable {
     /// longer (`config.streaming.default_latency_ms`, optional: measured for this model by
     /// training/scripts/stream_quality.py and written by the exporter), in milliseconds.
     public var streamingDefaultLatencyMs: Double?
+    /// The thresholds that turn this model's ARKit weights into mouth cues
+    /// (`config.cues`, optional: each key of `MouthCueThresholds.keys` overrides the
+    /// standard value; written by the exporter).
+    public var mouthCueThresholds = MouthCueThresholds.standard
 
     /// Parses and validates the metadata of a model file.
     public init(metadata: [(key: String, value: String)], source: String) throws {
@@ -209,6 +213,22 @@ public struct ModelConfig: Sendable {
                 throw corrupt("config.streaming.default_latency_ms must be 20..10000 ms, got \(latency)")
             }
             streamingDefaultLatencyMs = latency
+        }
+        if let cues = config["cues"], cues != .null {
+            guard case let .object(members) = cues else { throw corrupt("config.cues must be an object of thresholds") }
+            var overrides: [(key: String, value: Double)] = []
+            for (key, value) in members {
+                guard let number = value.doubleValue else { throw corrupt("config.cues.\(key) must be a number") }
+                overrides.append((key, number))
+            }
+            do {
+                mouthCueThresholds = try MouthCueThresholds(overrides: overrides)
+            } catch let error as KMTError {
+                throw corrupt("config.cues: \(error.message)")
+            }
+            guard space != "vertices" else {
+                throw corrupt("config.cues belongs to blendshape-weight models (this model's motion.space is 'vertices')")
+            }
         }
         guard architecture == "kmtalk" else { return }
 

@@ -20,11 +20,14 @@ public final class Animation: Sendable {
     /// The phones the model recognized (key-motion models with a phone head; nil
     /// otherwise).
     public let phones: PhoneTrack?
+    /// The thresholds that turn these weights into mouth cues: the producing model's
+    /// (`config.cues`), else `MouthCueThresholds.standard`.
+    public let mouthCueThresholds: MouthCueThresholds
     let names: CStringTable
 
     public init(
         values: Tensor, fps: Double, channelNames: [String], source: String? = nil, model: String? = nil,
-        phones: PhoneTrack? = nil
+        phones: PhoneTrack? = nil, mouthCueThresholds: MouthCueThresholds = .standard
     ) {
         precondition(values.shape.count == 2 && values.shape[1] == channelNames.count)
         self.values = values
@@ -33,6 +36,7 @@ public final class Animation: Sendable {
         self.model = model
         self.template = nil
         self.phones = phones
+        self.mouthCueThresholds = mouthCueThresholds
         self.names = CStringTable(channelNames)
     }
 
@@ -41,7 +45,7 @@ public final class Animation: Sendable {
     /// not [frames, 3V] for the template's V.
     public init(
         values: Tensor, fps: Double, template: VertexTemplate, source: String? = nil, model: String? = nil,
-        phones: PhoneTrack? = nil
+        phones: PhoneTrack? = nil, mouthCueThresholds: MouthCueThresholds = .standard
     ) throws {
         guard values.shape.count == 2, values.shape[1] == template.vertexCount * 3 else {
             throw KMTError.invalidArgument("vertex offsets of shape \(values.shape) do not fit a template of \(template.vertexCount) vertices ([frames, \(template.vertexCount * 3)] expected)")
@@ -52,6 +56,7 @@ public final class Animation: Sendable {
         self.model = model
         self.template = template
         self.phones = phones
+        self.mouthCueThresholds = mouthCueThresholds
         self.names = CStringTable(VertexTemplate.channelNames(vertexCount: template.vertexCount))
     }
 

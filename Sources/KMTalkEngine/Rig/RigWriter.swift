@@ -72,7 +72,7 @@ public enum RigWriter {
         if let uvs = content.uvs { entries.append(.float32("uvs", shape: [vertexCount, 2], uvs)) }
         if let normals = content.normals { entries.append(.float32("normals", shape: [vertexCount, 3], normals)) }
 
-        let names = "[" + content.shapeNames.map(SafeTensorsEncoder.jsonString).joined(separator: ",") + "]"
+        let names = JSONText.stringArray(content.shapeNames)
         var metadata: [(key: String, value: String)] = [
             ("format", RigMetadata.format), ("format_version", RigMetadata.formatVersion),
             ("channels", names), ("units", content.units.rawValue),

@@ -92,10 +92,12 @@ public final class Session {
             phones = PhoneTrack(posteriors: posteriors, phones: inventory, fps: nativeFps)
         }
         if let template = model.template {
-            return try Animation(values: motion, fps: fps, template: template, source: source, model: model.source, phones: phones)
+            return try Animation(
+                values: motion, fps: fps, template: template, source: source, model: model.source, phones: phones,
+                mouthCueThresholds: model.config.mouthCueThresholds)
         }
         return Animation(
             values: motion, fps: fps, channelNames: model.config.motion.channels, source: source, model: model.source,
-            phones: phones)
+            phones: phones, mouthCueThresholds: model.config.mouthCueThresholds)
     }
 }

@@ -1,5 +1,5 @@
-/// JSON string literals for the exporters that write JSON text (the animation JSON and the
-/// glTF document of a GLB).
+/// JSON string literals, the one escaper of every writer of JSON text (the safetensors
+/// header, the animation JSON, the glTF document of a GLB, the mouth-cue JSON).
 enum JSONText {
     /// `text` as a JSON string literal: quotes, backslashes and control characters escaped
     /// (RFC 8259), everything else as UTF-8.
