@@ -64,3 +64,18 @@ def load(path):
             array = np.frombuffer(raw, dtype=np.dtype(_DTYPES[entry["dtype"]]).newbyteorder("<")).astype(np.float32)
         tensors[name] = array.reshape(entry["shape"])
     return tensors, metadata
+
+
+def rewrite_metadata(source, destination, update):
+    """Copies the safetensors file `source` to `destination` with `update(metadata)` (a
+    function returning the new metadata dict) applied; the tensors' bytes are copied as
+    they are (no dtype round trip)."""
+    with open(source, "rb") as f:
+        data = f.read()
+    (length,) = struct.unpack("<Q", data[:8])
+    header = json.loads(data[8:8 + length])
+    header["__metadata__"] = {str(k): str(v) for k, v in update(dict(header.get("__metadata__", {}))).items()}
+    text = json.dumps(header, separators=(",", ":")).encode()
+    text += b" " * ((8 - len(text) % 8) % 8)
+    with open(destination, "wb") as f:
+        f.write(struct.pack("<Q", len(text)) + text + data[8 + length:])

@@ -593,7 +593,9 @@ def train(corpus: str, out: Optional[str], minutes: Optional[float] = None, step
         from .export import export
         meta = {"description": "kmtalk model trained by kmtalk_train.train on the generated corpus"
                 + (" and real capture" if capture else ""),
-                "generator": "training/kmtalk_train/train.py", "corpus": os.path.abspath(corpus) if corpus else "",
+                "generator": "training/kmtalk_train/train.py",
+                # The corpus's name only: no machine's paths in a shipped file.
+                "corpus": os.path.basename(os.path.normpath(corpus)) if corpus else "",
                 "steps": str(step), "best_step": str(summary["best_step"]), "seed": str(seed),
                 "train_seconds": str(summary["seconds"])}
         if init:

@@ -10,11 +10,13 @@
 # the bilabial closure loss ($CLOSURE_WEIGHT, default 50; the labiodental contact loss,
 # $LABIODENTAL_WEIGHT, is off by default: see docs/results.md); the capture takes are 15% of the steps
 # ($CAPTURE_FRACTION), the fold runs leave their test take out.
-#   keys              kmtalk-base fine-tuned on the pack + all five FACEGOOD takes (the candidate default);
-#                     $INIT names the model to start from (default models/kmtalk-base.safetensors; the
-#                     shipped default started from the previous one: see models/README.md)
+#   keys0, keys0-<TAKE>       the key-motion model from scratch on the pack + all five FACEGOOD
+#                     takes (keys0 with 50 minutes is kmtalk-base v2, the shipped default), and
+#                     the same without TAKE (zero-shot on TAKE)
+#   keys              kmtalk-base fine-tuned the same way (kmtalk-base v1's recipe); $INIT names
+#                     the model to start from (default models/kmtalk-base.safetensors; v1 started
+#                     from v0: see models/README.md)
 #   keys-<TAKE>       the same without TAKE (zero-shot on TAKE)
-#   keys0, keys0-<TAKE>       the key-motion model from scratch (same pack, same recipe)
 #   direct0, direct0-<TAKE>   the direct-regression baseline from scratch
 set -euo pipefail
 pack=$(realpath "$1"); out=$(realpath -m "$2"); minutes=$3; shift 3
