@@ -20,14 +20,69 @@ def header_functions() -> list:
     return re.findall(r"\b(kmt_[a-z0-9_]+)\s*\(", text.replace("(*kmt_log_callback)", ""))
 
 
+def header_prototypes() -> dict:
+    """name -> (return type, [parameter types]) of every function kmtalk.h declares, types
+    as written with `const` and parameter names dropped."""
+    text = re.sub(r"/\*.*?\*/|//[^\n]*", "", HEADER.read_text(), flags=re.S)
+    text = re.sub(r"^\s*#.*$", "", text, flags=re.M)
+    prototypes = {}
+    for result, name, params in re.findall(r"([A-Za-z_][\w\s\*]*?)\b(kmt_[a-z0-9_]+)\s*\(([^()]*)\)\s*;", text):
+        def clean(declaration: str, named: bool) -> str:
+            declaration = re.sub(r"\bconst\b|\bKMT_API\b", "", declaration)
+            if named:  # drop the parameter's name
+                declaration = re.sub(r"\b[A-Za-z_]\w*\s*$", "", declaration.strip())
+            return re.sub(r"\s+", "", declaration.split("}")[-1].split(";")[-1])
+        args = [] if params.strip() in ("", "void") else [clean(p, True) for p in params.split(",")]
+        prototypes[name] = (clean(result, False), args)
+    return prototypes
+
+
+def expected_ctype(c_type: str):
+    """The ctypes type(s) a C type may be declared with in _lib (a tuple of candidates)."""
+    if c_type in ("char*",):
+        return (ctypes.c_char_p,)
+    if c_type.endswith("**") or c_type.endswith("*"):
+        return "pointer"
+    scalars = {"void": (None,), "size_t": (ctypes.c_size_t,), "double": (ctypes.c_double,),
+               "float": (ctypes.c_float,), "int32_t": (ctypes.c_int32,), "int16_t": (ctypes.c_int16,),
+               "uint64_t": (ctypes.c_uint64,), "uint32_t": (ctypes.c_uint32,), "int": (ctypes.c_int,)}
+    if c_type in scalars:
+        return scalars[c_type]
+    if c_type in ("kmt_status", "kmt_log_level", "kmt_nonfinite_policy", "kmt_vertex_mode", "kmt_export_format"):
+        return (ctypes.c_int, ctypes.c_int32, getattr(_lib, c_type))
+    return (getattr(_lib, c_type),)  # structs by value, the callback type
+
+
+def matches(declared, c_type: str) -> bool:
+    expected = expected_ctype(c_type)
+    if expected == "pointer":
+        return declared in (ctypes.c_void_p, ctypes.c_char_p) or (
+            isinstance(declared, type) and issubclass(declared, (ctypes._Pointer, ctypes.c_void_p)))
+    return any(declared is e or declared == e for e in expected)
+
+
 def test_every_header_function_is_declared():
     if not HEADER.is_file():
         pytest.skip(f"header not found at {HEADER}")
     declared = header_functions()
-    assert len(declared) == 55
     assert sorted(declared) == sorted(_lib.FUNCTIONS)
     for name in declared:
         assert callable(getattr(_lib, name)), name
+
+
+def test_every_signature_matches_the_header():
+    """Each ctypes declaration has the header's parameter count and compatible types, so a
+    changed prototype fails here instead of corrupting the stack at run time."""
+    if not HEADER.is_file():
+        pytest.skip(f"header not found at {HEADER}")
+    prototypes = header_prototypes()
+    assert sorted(prototypes) == sorted(_lib.FUNCTIONS)
+    for name, (result, params) in prototypes.items():
+        argtypes, restype = _lib._signatures[name]
+        assert len(argtypes) == len(params), f"{name}: header has {len(params)} parameters, _lib {len(argtypes)}"
+        for index, (declared, c_type) in enumerate(zip(argtypes, params)):
+            assert matches(declared, c_type), f"{name} parameter {index}: header {c_type}, _lib {declared}"
+        assert matches(restype, result), f"{name} returns: header {result}, _lib {restype}"
 
 
 def test_every_function_resolves_in_library(lib):
