@@ -15,6 +15,9 @@ KMTALK_TEST_TOOLS=1 KMTALK_CORPUS=1 scripts/install-deps.sh
 section "layers run one way (scripts/layer-deps.py)"
 python3 scripts/layer-deps.py --check > /dev/null
 
+section "ABI of include/kmtalk.h against include/kmtalk.abi (scripts/abi-check.py)"
+python3 scripts/abi-check.py
+
 section "swift build + swift test"
 swift build
 swift test
