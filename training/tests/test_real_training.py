@@ -143,6 +143,30 @@ def test_capture_loss_ignores_unsupervised_channels():
     assert parts3["position"] != pytest.approx(parts["position"])
 
 
+def test_dynamic_range_log_loss_weighs_small_channels_alike():
+    torch = pytest.importorskip("torch")
+    from kmtalk_train import train
+    t = torch.linspace(0, 6.28, 100)
+    mask = torch.ones(1, 100, dtype=torch.bool)
+    # jaw (std ~0.12) and a lip channel (std ~0.04), both damped to a third; one flat channel.
+    target = torch.stack([0.3 + 0.17 * torch.sin(t), 0.05 + 0.057 * torch.sin(3 * t), torch.full_like(t, 0.2)], -1)[None]
+    damped = target.mean(1, keepdim=True) + (target - target.mean(1, keepdim=True)) / 3
+    assert float(train.dynamic_range_log_loss(target, target, mask)) < 1e-6
+    log_loss = float(train.dynamic_range_log_loss(damped, target, mask))
+    # Both moving channels at log(3)^2 (up to the 1e-4 floor); the flat channel is left out.
+    assert log_loss == pytest.approx(np.log(3) ** 2, rel=0.02)
+    jaw_only = damped.clone()
+    jaw_only[..., 1] = target[..., 1]
+    assert float(train.dynamic_range_log_loss(jaw_only, target, mask)) == pytest.approx(log_loss / 2, rel=0.02)
+    # The squared-difference loss barely sees the lip channel's shortfall.
+    lips_only = target.clone()
+    lips_only[..., 1] = damped[..., 1]
+    assert float(train.dynamic_range_loss(lips_only, target, mask)) < 0.15 * float(train.dynamic_range_loss(jaw_only, target, mask))
+    # Channels the item does not supervise are left out.
+    channels = torch.tensor([[1.0, 0.0, 1.0]])
+    assert float(train.dynamic_range_log_loss(lips_only, target, mask, channels)) < 1e-6
+
+
 def test_dynamic_range_loss_punishes_damping():
     t = torch.linspace(0, 6.28, 100)
     target = (0.5 + 0.3 * torch.sin(t))[None, :, None].repeat(1, 1, 2)
