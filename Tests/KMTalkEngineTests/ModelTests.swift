@@ -138,17 +138,22 @@ import Testing
         try expectLoadFailure(KMT_ERR_CORRUPT_MODEL, "config.cues must be an object", editMetadata: cues("[0.1]"))
     }
 
+    /// The tiny model with its config metadata replaced by `configText`.
+    static func tinyModel(config configText: String, source: String) throws -> KMTalkModel {
+        let original = try SafeTensorsFile(path: Fixtures.tinyModelPath)
+        var metadata = original.metadata
+        metadata.removeAll { $0.key == "config" }
+        metadata.append(("config", configText))
+        let bytes = SafeTensorsWriter.encode(tensors: original.names.map { ($0, original.tensors[$0]!) }, metadata: metadata)
+        return try bytes.withUnsafeBytes { try KMTalkModel(bytes: $0, source: source) }
+    }
+
     /// The mouth-cue thresholds come from the model file when it names them and reach the
     /// animations the model makes.
     @Test func cueThresholdsComeFromTheModelFile() throws {
-        let original = try SafeTensorsFile(path: Fixtures.tinyModelPath)
-        let config = try #require(original.metadataValue("config"))
+        let config = try #require(try SafeTensorsFile(path: Fixtures.tinyModelPath).metadataValue("config"))
         func model(_ configText: String) throws -> KMTalkModel {
-            var metadata = original.metadata
-            metadata.removeAll { $0.key == "config" }
-            metadata.append(("config", configText))
-            let bytes = SafeTensorsWriter.encode(tensors: original.names.map { ($0, original.tensors[$0]!) }, metadata: metadata)
-            return try bytes.withUnsafeBytes { try KMTalkModel(bytes: $0, source: "cues.safetensors") }
+            try Self.tinyModel(config: configText, source: "cues.safetensors")
         }
         #expect(try model(config).config.mouthCueThresholds == .standard)
         let named = try model(String(config.dropLast()) + ",\"cues\":{\"rest_max\":0.2,\"open_min\":0.25}}")
@@ -166,15 +171,10 @@ import Testing
 
     /// The streaming default latency comes from the model file when it names one.
     @Test func streamingDefaultLatencyComesFromTheModelFile() throws {
-        let original = try SafeTensorsFile(path: Fixtures.tinyModelPath)
-        let config = try #require(original.metadataValue("config"))
+        let config = try #require(try SafeTensorsFile(path: Fixtures.tinyModelPath).metadataValue("config"))
         func session(_ configText: String) throws -> StreamingSession {
-            var metadata = original.metadata
-            metadata.removeAll { $0.key == "config" }
-            metadata.append(("config", configText))
-            let bytes = SafeTensorsWriter.encode(tensors: original.names.map { ($0, original.tensors[$0]!) }, metadata: metadata)
-            let model = try bytes.withUnsafeBytes { try KMTalkModel(bytes: $0, source: "latency.safetensors") }
-            return try StreamingSession(model: model, options: SessionOptions(threads: 1))
+            try StreamingSession(
+                model: Self.tinyModel(config: configText, source: "latency.safetensors"), options: SessionOptions(threads: 1))
         }
         let plain = try session(config)
         #expect(plain.latencyMs == min(StreamingSession.defaultLatencyMs, plain.fullLatencyMs))
@@ -187,18 +187,7 @@ import Testing
 /// Encodes safetensors files in tests (F32 only).
 enum SafeTensorsWriter {
     static func encode(tensors: [(String, Tensor)], metadata: [(key: String, value: String)]) -> [UInt8] {
-        func quoted(_ text: String) -> String {
-            var result = "\""
-            for scalar in text.unicodeScalars {
-                switch scalar {
-                case "\"": result += "\\\""
-                case "\\": result += "\\\\"
-                case "\n": result += "\\n"
-                default: result.unicodeScalars.append(scalar)
-                }
-            }
-            return result + "\""
-        }
+        let quoted = JSONText.quoted
         var entries: [String] = []
         if !metadata.isEmpty {
             entries.append("\"__metadata__\":{" + metadata.map { "\(quoted($0.key)):\(quoted($0.value))" }.joined(separator: ",") + "}")

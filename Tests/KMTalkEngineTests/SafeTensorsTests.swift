@@ -230,28 +230,14 @@ extension SafeTensorsWriter {
     static func encode(entries: [Entry], metadata: [(key: String, value: String)]) -> [UInt8] {
         var members: [String] = []
         if !metadata.isEmpty {
-            members.append("\"__metadata__\":{" + metadata.map { "\(jsonString($0.key)):\(jsonString($0.value))" }.joined(separator: ",") + "}")
+            members.append("\"__metadata__\":{" + metadata.map { "\(JSONText.quoted($0.key)):\(JSONText.quoted($0.value))" }.joined(separator: ",") + "}")
         }
         var data: [UInt8] = []
         for entry in entries {
             let begin = data.count
             data += entry.bytes
-            members.append("\(jsonString(entry.name)):{\"dtype\":\"\(entry.dtype)\",\"shape\":\(entry.shape),\"data_offsets\":[\(begin),\(data.count)]}")
+            members.append("\(JSONText.quoted(entry.name)):{\"dtype\":\"\(entry.dtype)\",\"shape\":\(entry.shape),\"data_offsets\":[\(begin),\(data.count)]}")
         }
         return SafeTensorsBuilder.file(header: "{" + members.joined(separator: ",") + "}", data: data)
-    }
-
-    /// A JSON string literal.
-    static func jsonString(_ text: String) -> String {
-        var result = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": result += "\\\""
-            case "\\": result += "\\\\"
-            case "\n": result += "\\n"
-            default: result.unicodeScalars.append(scalar)
-            }
-        }
-        return result + "\""
     }
 }

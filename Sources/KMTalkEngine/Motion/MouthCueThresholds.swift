@@ -39,25 +39,28 @@ public struct MouthCueThresholds: Sendable, Equatable {
         "pucker_jaw_ratio", "rounded_min", "wide_open_min", "open_min", "parted_min",
     ]
 
+    /// The field of `key` (one of `keys`); nil for an unknown key.
+    static func field(_ key: String) -> WritableKeyPath<MouthCueThresholds, Float>? {
+        switch key {
+        case "rest_max": \.restMax
+        case "closed_aperture": \.closedAperture
+        case "contact_min": \.contactMin
+        case "rolled_min": \.rolledMin
+        case "tuck_margin": \.tuckMargin
+        case "tongue_min": \.tongueMin
+        case "pucker_min": \.puckerMin
+        case "pucker_jaw_ratio": \.puckerJawRatio
+        case "rounded_min": \.roundedMin
+        case "wide_open_min": \.wideOpenMin
+        case "open_min": \.openMin
+        case "parted_min": \.partedMin
+        default: nil
+        }
+    }
+
     /// The threshold of `key` (one of `keys`); nil for an unknown key.
     public subscript(key: String) -> Float? {
-        get {
-            switch key {
-            case "rest_max": restMax
-            case "closed_aperture": closedAperture
-            case "contact_min": contactMin
-            case "rolled_min": rolledMin
-            case "tuck_margin": tuckMargin
-            case "tongue_min": tongueMin
-            case "pucker_min": puckerMin
-            case "pucker_jaw_ratio": puckerJawRatio
-            case "rounded_min": roundedMin
-            case "wide_open_min": wideOpenMin
-            case "open_min": openMin
-            case "parted_min": partedMin
-            default: nil
-            }
-        }
+        Self.field(key).map { self[keyPath: $0] }
     }
 
     /// The standard thresholds with `overrides` (a key of `keys` -> value) applied.
@@ -66,27 +69,13 @@ public struct MouthCueThresholds: Sendable, Equatable {
     /// thresholds are not ordered `parted_min <= open_min <= wide_open_min`.
     public init(overrides: [(key: String, value: Double)]) throws {
         for (key, value) in overrides {
-            guard Self.keys.contains(key) else {
+            guard let field = Self.field(key) else {
                 throw KMTError.invalidArgument("unknown key '\(key)' (known: \(Self.keys.joined(separator: ", ")))")
             }
             guard value.isFinite, (0...4).contains(value) else {
                 throw KMTError.invalidArgument("'\(key)' must be a number in 0...4, got \(value)")
             }
-            let v = Float(value)
-            switch key {
-            case "rest_max": restMax = v
-            case "closed_aperture": closedAperture = v
-            case "contact_min": contactMin = v
-            case "rolled_min": rolledMin = v
-            case "tuck_margin": tuckMargin = v
-            case "tongue_min": tongueMin = v
-            case "pucker_min": puckerMin = v
-            case "pucker_jaw_ratio": puckerJawRatio = v
-            case "rounded_min": roundedMin = v
-            case "wide_open_min": wideOpenMin = v
-            case "open_min": openMin = v
-            default: partedMin = v
-            }
+            self[keyPath: field] = Float(value)
         }
         guard partedMin <= openMin, openMin <= wideOpenMin else {
             throw KMTError.invalidArgument("parted_min <= open_min <= wide_open_min does not hold (\(partedMin), \(openMin), \(wideOpenMin))")
