@@ -323,6 +323,25 @@ def dynamic_range_log_loss(motion: torch.Tensor, target: torch.Tensor, mask: tor
     return (ratio * moving).sum() / moving.sum().clamp(min=1.0)
 
 
+def correlation_loss(motion: torch.Tensor, target: torch.Tensor, mask: torch.Tensor,
+                     channels: Optional[torch.Tensor] = None) -> torch.Tensor:
+    """Mean (1 - Pearson r) per item and channel over the valid frames, over the channels
+    whose target moves (std > RANGE_LOG_MIN_STD): the shape of a curve, whatever its scale,
+    which is what the real-speech benchmark scores. Position and velocity losses alone let a
+    model trade the timing of real speech's peaks for a smaller mean error; the range losses
+    then fix the scale."""
+    weight = mask.float()[..., None]
+    count = weight.sum(1).clamp(min=1.0)
+    predicted = (motion - (motion * weight).sum(1)[:, None] / count[:, None]) * weight
+    wanted = (target - (target * weight).sum(1)[:, None] / count[:, None]) * weight
+    covariance = (predicted * wanted).sum(1)
+    r = covariance / ((predicted.square().sum(1) + 1e-8).sqrt() * (wanted.square().sum(1) + 1e-8).sqrt())
+    moving = ((wanted.square().sum(1) / count).sqrt() > RANGE_LOG_MIN_STD).float()
+    if channels is not None:
+        moving = moving * channels
+    return ((1.0 - r) * moving).sum() / moving.sum().clamp(min=1.0)
+
+
 def closure_loss(motion: torch.Tensor, bilabial: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     """Mean squared excess lip aperture (jawOpen - mouthClose above CLOSED_APERTURE) over
     the valid frames `bilabial` marks (float [B, T], 0/1): lips must seal on p b m however
@@ -394,6 +413,8 @@ def losses(model: KMTalkModel, batch: Batch, predicted_keys: bool, weights: Dict
         parts["range"] = dynamic_range_loss(motion, target, mask, channels)
     if weights.get("range_log", 0.0):
         parts["range_log"] = dynamic_range_log_loss(motion, target, mask, channels)
+    if weights.get("correlation", 0.0):
+        parts["correlation"] = correlation_loss(motion, target, mask, channels)
     for name, feature, contact_loss in (("closure", BILABIAL_FEATURE, closure_loss),
                                         ("labiodental", LABIODENTAL_FEATURE, labiodental_loss)):
         if weights.get(name, 0.0):
@@ -681,6 +702,8 @@ def main(argv: Optional[List[str]] = None) -> int:
                         help="weight of the dynamic-range loss (per-channel std, predicted vs target)")
     parser.add_argument("--range-log-weight", type=float, default=0.0,
                         help="weight of the log-ratio dynamic-range loss (moving channels weigh alike)")
+    parser.add_argument("--correlation-weight", type=float, default=0.0,
+                        help="weight of the correlation loss (1 - Pearson r per moving channel)")
     parser.add_argument("--last", action="store_true",
                         help="export the last step instead of the best validation MAE")
     args = parser.parse_args(argv)
@@ -709,6 +732,7 @@ def main(argv: Optional[List[str]] = None) -> int:
                     args.languages.split(",") if args.languages else None, args.limit, data=data,
                     init=args.init, capture=capture, capture_fraction=args.capture_fraction, augment=args.augment,
                     loss_weights={"range": args.range_weight, "range_log": args.range_log_weight,
+                                  "correlation": args.correlation_weight,
                                   "closure": args.closure_weight, "labiodental": args.labiodental_weight},
                     select_best=not args.last)
     print(json.dumps({"steps": summary["steps"], "seconds": summary["seconds"], "best_step": summary["best_step"],

@@ -10,7 +10,8 @@
 # the bilabial closure loss ($CLOSURE_WEIGHT, default 50; the labiodental contact loss,
 # $LABIODENTAL_WEIGHT, is off by default: see docs/results.md); the capture takes are 15% of the steps
 # ($CAPTURE_FRACTION), the fold runs leave their test take out. $RANGE_LOG_WEIGHT (default 0,
-# an experiment: docs/results.md) adds the log-ratio dynamic-range loss.
+# an experiment: docs/results.md) adds the log-ratio dynamic-range loss, $CORRELATION_WEIGHT
+# (default 0) the correlation loss (1 - Pearson r per moving channel).
 #   keys0, keys0-<TAKE>       the key-motion model from scratch on the pack + all five FACEGOOD
 #                     takes (keys0 with 50 minutes is kmtalk-base v2, the shipped default), and
 #                     the same without TAKE (zero-shot on TAKE)
@@ -31,7 +32,7 @@ if [ ${#runs[@]} -eq 0 ]; then
   runs+=(keys0 keys0-1114_2_01 keys0-1114_3_15 direct0 direct0-1114_2_01 direct0-1114_3_15)
 fi
 mkdir -p "$out"
-common=(--capture-fraction "${CAPTURE_FRACTION:-0.15}" --augment --range-weight 50 --range-log-weight "${RANGE_LOG_WEIGHT:-0}" --closure-weight "${CLOSURE_WEIGHT:-50}" --labiodental-weight "${LABIODENTAL_WEIGHT:-0}" --val-every 1000 --val-limit 150 --last)
+common=(--capture-fraction "${CAPTURE_FRACTION:-0.15}" --augment --range-weight 50 --range-log-weight "${RANGE_LOG_WEIGHT:-0}" --correlation-weight "${CORRELATION_WEIGHT:-0}" --closure-weight "${CLOSURE_WEIGHT:-50}" --labiodental-weight "${LABIODENTAL_WEIGHT:-0}" --val-every 1000 --val-limit 150 --last)
 for run in "${runs[@]}"; do
   name=${run%%-*}; take=""
   [ "$name" != "$run" ] && take=${run#*-}

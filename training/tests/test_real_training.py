@@ -167,6 +167,38 @@ def test_dynamic_range_log_loss_weighs_small_channels_alike():
     assert float(train.dynamic_range_log_loss(lips_only, target, mask, channels)) < 1e-6
 
 
+def test_correlation_loss_scores_shape_not_scale():
+    from kmtalk_train import train
+    t = torch.linspace(0, 6.28, 100)
+    mask = torch.ones(1, 100, dtype=torch.bool)
+    target = torch.stack([0.3 + 0.17 * torch.sin(t), 0.05 + 0.057 * torch.sin(3 * t), torch.full_like(t, 0.2)], -1)[None]
+    damped = target.mean(1, keepdim=True) + (target - target.mean(1, keepdim=True)) / 3
+    # Same shape at any scale and offset: r = 1 on both moving channels (the flat one is out).
+    assert float(train.correlation_loss(target, target, mask)) < 1e-5
+    assert float(train.correlation_loss(damped + 0.1, target, mask)) < 1e-5
+    # Inverted: r = -1, loss 2; one channel inverted: the mean, 1.
+    inverted = 2 * target.mean(1, keepdim=True) - target
+    assert float(train.correlation_loss(inverted, target, mask)) == pytest.approx(2.0, abs=1e-4)
+    half = target.clone()
+    half[..., 0] = inverted[..., 0]
+    assert float(train.correlation_loss(half, target, mask)) == pytest.approx(1.0, abs=1e-4)
+    # A late copy of the jaw (a quarter period) is uncorrelated: loss ~1 on that channel.
+    late = target.clone()
+    late[..., 0] = 0.3 + 0.17 * torch.sin(t - 1.57)
+    assert float(train.correlation_loss(late, target, mask, torch.tensor([[1.0, 0.0, 0.0]]))) == pytest.approx(1.0, abs=0.05)
+    # Frames outside the mask do not count; channels the item does not supervise are left out.
+    partial = torch.zeros(1, 100, dtype=torch.bool)
+    partial[:, :50] = True
+    spoiled = target.clone()
+    spoiled[:, 50:] = 0.0
+    assert float(train.correlation_loss(spoiled, target, partial)) < 1e-5
+    assert float(train.correlation_loss(half, target, mask, torch.tensor([[0.0, 1.0, 1.0]]))) < 1e-5
+    # It has a gradient towards the target's shape.
+    moving = damped.clone().requires_grad_(True)
+    train.correlation_loss(moving + 0.01 * torch.cos(7 * t)[None, :, None], target, mask).backward()
+    assert float(moving.grad.abs().sum()) > 0
+
+
 def test_dynamic_range_loss_punishes_damping():
     t = torch.linspace(0, 6.28, 100)
     target = (0.5 + 0.3 * torch.sin(t))[None, :, None].repeat(1, 1, 2)
