@@ -215,8 +215,15 @@ kmt_model_params kmt_model_default_params(void);
 /**
  * Loads a model from a safetensors file written by KMTalk's exporter.
  * `params` may be NULL for defaults. On success *out_model owns the model.
- * Errors: KMT_ERR_IO (missing/unreadable), KMT_ERR_CORRUPT_MODEL (container
- * or tensor errors), KMT_ERR_INCOMPATIBLE_MODEL (unknown architecture).
+ * Only regular files are opened (a FIFO, device or socket is KMT_ERR_IO at
+ * once, never a blocked call); the header is checked against the file's size
+ * before the file is read, and files over 4 GiB, or that cannot be held in
+ * memory, are KMT_ERR_OUT_OF_MEMORY. The network is run once on a short test
+ * signal: weights that load but cannot compute (say 3e38, which overflows)
+ * are KMT_ERR_CORRUPT_MODEL here rather than an error on every later call.
+ * Errors: KMT_ERR_IO (missing/unreadable/not a regular file),
+ * KMT_ERR_CORRUPT_MODEL (container or tensor errors, unusable weights),
+ * KMT_ERR_INCOMPATIBLE_MODEL (unknown architecture), KMT_ERR_OUT_OF_MEMORY.
  */
 kmt_status kmt_model_load_file(const char *path, const kmt_model_params *params,
                                kmt_model **out_model);
@@ -312,7 +319,7 @@ void kmt_session_free(kmt_session *session);
 
 /**
  * Decodes the audio file at `path` and animates all of it.
- * Errors: KMT_ERR_IO (missing/unreadable), KMT_ERR_UNSUPPORTED_FORMAT,
+ * Errors: KMT_ERR_IO (missing/unreadable/not a regular file), KMT_ERR_UNSUPPORTED_FORMAT,
  * KMT_ERR_INVALID_AUDIO (empty, truncated, corrupt, bad rate, NaN samples).
  */
 kmt_status kmt_animate_file(kmt_session *session, const char *path,
@@ -390,7 +397,10 @@ kmt_status kmt_session_push_s16(kmt_session *session, const int16_t *pcm,
  * receives how many (0 when none is final yet, also before any push), and
  * *out_first_time (may be NULL) the time in seconds of the first one (frame
  * i of the utterance is at i / kmt_session_output_fps). `buffer` may be NULL
- * only when `buffer_length` is 0. The caller owns `buffer`.
+ * only when `buffer_length` is 0. When frames are pending but not one fits
+ * (`buffer_length` below kmt_model_channel_count, or 0), the call fails with
+ * KMT_ERR_BUFFER_TOO_SMALL and kmt_last_error() gives the floats one frame
+ * needs, so a "pull while pending" loop cannot spin. The caller owns `buffer`.
  */
 kmt_status kmt_session_pull(kmt_session *session, float *buffer,
                             size_t buffer_length, size_t *out_frames,
@@ -514,7 +524,9 @@ typedef enum kmt_vertex_mode {
 
 /**
  * Loads a rig from a kmtalk-rig safetensors file. On success *out_rig owns
- * the rig. Errors: KMT_ERR_IO (missing/unreadable), KMT_ERR_UNSUPPORTED_FORMAT
+ * the rig. Files are opened and sized as by kmt_model_load_file (regular
+ * files only, 4 GiB at most). Errors: KMT_ERR_IO (missing/unreadable/not a
+ * regular file), KMT_ERR_OUT_OF_MEMORY, KMT_ERR_UNSUPPORTED_FORMAT
  * (not a rig, or a newer format version), KMT_ERR_CORRUPT_RIG (container or
  * rig rules broken; kmt_last_error() names the file and the problem).
  */

@@ -85,6 +85,37 @@ import Testing
         #expect(fromFile.vertices == expected.vertices && fromFile.deltas == expected.deltas)
     }
 
+    @Test func externalBuffersStayInsideTheAssetsFolder() throws {
+        let (builder, json) = Self.quadAsset()
+        let root = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let assetFolder = root.appendingPathComponent("asset")
+        try FileManager.default.createDirectory(at: assetFolder.appendingPathComponent("sub"), withIntermediateDirectories: true)
+        let outside = root.appendingPathComponent("secret.bin").path
+        try Data(builder.binary).write(to: URL(fileURLWithPath: outside))
+        try FileManager.default.createSymbolicLink(atPath: assetFolder.appendingPathComponent("link.bin").path, withDestinationPath: outside)
+        func write(_ uri: String) throws -> String {
+            let path = assetFolder.appendingPathComponent("quad.gltf").path
+            try builder.json(meshes: Self.meshesOf(json), nodes: Self.nodesOf(json), uri: uri).write(toFile: path, atomically: true, encoding: .utf8)
+            return path
+        }
+        for uri in [outside, "../secret.bin", "sub/../../secret.bin", "link.bin", "%2E%2E/secret.bin"] {
+            let path = try write(uri)
+            do {
+                _ = try GLTFImporter.importRig(path: path)
+                Issue.record("\(uri) was read")
+            } catch let error as KMTError {
+                #expect(error.status == KMT_ERR_INVALID_ARGUMENT, "\(uri): \(error.message)")
+                #expect(error.message.contains("outside the asset's folder"), "\(uri): \(error.message)")
+            }
+            // The caller may trust the asset.
+            #expect(try GLTFImporter.importRig(path: path, allowOutsideFiles: true).rig.vertexCount == 4, "\(uri)")
+        }
+        // Inside the folder: read.
+        try Data(builder.binary).write(to: assetFolder.appendingPathComponent("data.bin"))
+        #expect(try GLTFImporter.importRig(path: write("./data.bin")).rig.vertexCount == 4)
+    }
+
     /// The `"meshes":[...]` member of a JSON built by `quadAsset`.
     static func meshesOf(_ json: String) -> String {
         let start = json.range(of: "\"meshes\":")!.upperBound

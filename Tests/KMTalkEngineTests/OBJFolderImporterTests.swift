@@ -55,6 +55,22 @@ import Testing
         _ = try Rig(bytes: RigWriter.encode(rig).bytes, source: "obj.rig")
     }
 
+    @Test func aSymbolicLinkOutOfTheFolderIsRefusedUnlessAllowed() throws {
+        let folder = try Self.folder(["head_neutral.obj": Self.obj(Self.neutral, faces: Self.faces)])
+        let outside = try Self.folder(["jawOpen.obj": Self.obj(Self.moved(4, by: [0, -0.5, 0]), faces: Self.faces)])
+        defer {
+            try? FileManager.default.removeItem(at: folder)
+            try? FileManager.default.removeItem(at: outside)
+        }
+        try FileManager.default.createSymbolicLink(
+            atPath: folder.appendingPathComponent("jawOpen.obj").path, withDestinationPath: outside.appendingPathComponent("jawOpen.obj").path)
+        #expect {
+            try OBJFolderImporter.importRig(directory: folder.path, units: .centimeters)
+        } throws: { ($0 as? KMTError)?.status == KMT_ERR_INVALID_ARGUMENT && ($0 as? KMTError)?.message.contains("outside the asset's folder") == true }
+        let trusted = try OBJFolderImporter.importRig(directory: folder.path, units: .centimeters, allowOutsideFiles: true)
+        #expect(trusted.rig.shapeNames == ["jawOpen"])
+    }
+
     @Test func skipsShapesWithAnotherTopologyAndDropsSeamUVs() throws {
         // Vertex 1's corners use two different texture coordinates (a seam).
         let seamFaces = "f 1/1 2/2 5/5 4/4\nf 2/7 3/3 6/6\n"

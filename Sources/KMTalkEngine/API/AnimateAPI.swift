@@ -26,17 +26,8 @@ public func kmt_animate_pcm(
     return apiCall {
         let out = try requireOut(outAnimation, "out_animation")
         guard let sessionHandle else { throw KMTError.invalidArgument("session is NULL") }
-        guard channels >= 1 else { throw KMTError.invalidArgument("channels must be >= 1, got \(channels)") }
-        guard frameCount != 0 else { throw KMTError.invalidAudio("PCM input: frame_count is 0") }
-        // size_t arrives as Int: counts above Int.max show up negative.
-        guard frameCount > 0 else {
-            throw KMTError(KMT_ERR_OUT_OF_MEMORY, "PCM input: frame_count \(UInt(bitPattern: frameCount)) is too large")
-        }
-        guard let samples else { throw KMTError.invalidArgument("samples is NULL") }
-        let (total, overflow) = frameCount.multipliedReportingOverflow(by: Int(channels))
-        guard !overflow, total <= Int.max / 4 else {
-            throw KMTError(KMT_ERR_OUT_OF_MEMORY, "PCM input: \(frameCount) frames x \(channels) channels is too large")
-        }
+        try PCMArguments.check(samples, frames: frameCount, sampleRate: sampleRate, channels: channels, bufferName: "samples", source: "PCM input")
+        guard frameCount != 0, let samples else { throw KMTError.invalidAudio("PCM input: frame_count is 0") }
         let session = Handle.borrow(sessionHandle, as: Session.self)
         out.pointee = Handle.retain(
             try session.animate(pcm: samples, frameCount: frameCount, sampleRate: Int(sampleRate), channels: Int(channels)))

@@ -6,19 +6,6 @@ private func streamingSession(_ handle: OpaquePointer?) throws -> StreamingSessi
     return try Handle.borrow(handle, as: Session.self).stream()
 }
 
-/// Validates the PCM arguments shared by the push functions.
-private func checkPush(_ pcm: UnsafeRawPointer?, _ frames: Int, _ sampleRate: Int32, _ channels: Int32) throws {
-    guard channels >= 1, channels <= 1024 else { throw KMTError.invalidArgument("channels must be 1..1024, got \(channels)") }
-    guard (8_000...192_000).contains(Int(sampleRate)) else {
-        throw KMTError.invalidAudio("PCM stream: sample rate \(sampleRate) Hz is outside the supported 8000..192000 Hz")
-    }
-    // size_t arrives as Int: counts above Int.max show up negative.
-    guard frames >= 0, !frames.multipliedReportingOverflow(by: Int(channels)).overflow else {
-        throw KMTError(KMT_ERR_OUT_OF_MEMORY, "PCM stream: frames \(UInt(bitPattern: frames)) is too large")
-    }
-    guard frames == 0 || pcm != nil else { throw KMTError.invalidArgument("pcm is NULL") }
-}
-
 /// The push functions' common body: validates, then hands `pcm` to `pushSamples`, or for
 /// 0 frames without a buffer pushes nothing (which still fixes the utterance's rate and
 /// channel count).
@@ -28,7 +15,7 @@ private func push<Sample>(
 ) -> kmt_status {
     apiCall {
         let stream = try streamingSession(session)
-        try checkPush(pcm, frames, sampleRate, channels)
+        try PCMArguments.check(pcm, frames: frames, sampleRate: sampleRate, channels: channels, bufferName: "pcm", source: "PCM stream")
         if let pcm {
             try pushSamples(stream, pcm)
         } else {
@@ -77,8 +64,12 @@ public func kmt_session_pull(
             let (count, time) = stream.pull(into: buffer, maximumFrames: fit)
             frames.pointee = count
             outFirstTime?.pointee = time
-        } else {
-            frames.pointee = 0
+        } else if stream.pendingFrames > 0 {
+            // A buffer that holds no frame would return OK with 0 frames forever while
+            // frames wait: a "pull while pending" loop would never end.
+            throw KMTError(
+                KMT_ERR_BUFFER_TOO_SMALL,
+                "buffer_length \(UInt(bitPattern: bufferLength)) holds no frame: one frame is \(stream.channelCount) floats (\(stream.pendingFrames) pending)")
         }
     }
 }

@@ -26,8 +26,8 @@ public enum AudioDecoder {
         guard stat(path, &status) == 0 else {
             throw KMTError(KMT_ERR_IO, "\(path): \(String(cString: strerror(errno)))")
         }
-        if (status.st_mode & S_IFMT) == S_IFDIR {
-            throw KMTError(KMT_ERR_IO, "\(path): is a directory, not an audio file")
+        if let kind = FileBytes.irregularKind(status.st_mode) {
+            throw KMTError(KMT_ERR_IO, "\(path): is \(kind), not an audio file (only regular files are read)")
         }
         if status.st_size == 0 {
             throw KMTError.invalidAudio("\(path): empty file (0 bytes)")

@@ -27,6 +27,8 @@ final class MonoResamplingSink {
     private(set) var replacedSamples = 0
     /// The accumulated model-rate mono samples.
     private(set) var output: [Float] = []
+    /// Model-rate samples already handed out by `takeOutput`.
+    private var takenSamples = 0
 
     init(inputRate: Int, channels: Int, outputRate: Int, nonfinitePolicy: NonFinitePolicy, source: String) throws {
         guard Self.supportedRates.contains(inputRate) else {
@@ -79,14 +81,22 @@ final class MonoResamplingSink {
     /// Returns the model-rate samples produced so far and forgets them (streaming: the
     /// sink then holds only the current block, whatever the stream's duration).
     func takeOutput() -> [Float] {
-        defer { output.removeAll(keepingCapacity: true) }
+        defer {
+            takenSamples += output.count
+            output.removeAll(keepingCapacity: true)
+        }
         return output
     }
 
     /// Ends the stream and returns the model-rate mono signal (what `takeOutput` has not
-    /// returned yet).
+    /// returned yet). Input shorter than one model-rate sample (1 frame at 48 kHz for a
+    /// 16 kHz model) gives one sample, its last value, so every call that accepts a frame
+    /// animates it the same way.
     func finish() throws -> [Float] {
         try resampler?.flush(into: &output)
+        if framesSeen > 0, takenSamples + output.count == 0 {
+            output.append(mono.last ?? 0)
+        }
         if replacedSamples > 0 {
             Log.warning("\(source): replaced \(replacedSamples) non-finite samples with silence")
         }

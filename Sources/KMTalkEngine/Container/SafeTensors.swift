@@ -167,6 +167,12 @@ public struct SafeTensorsFile: Sendable {
         var integerTensors: [String: IntegerTensor] = [:]
         var storedTypes: [String: SafeTensorsDType] = [:]
         var claimedBytes = 0
+        // The decoded tensors are Swift arrays, which trap when they cannot be allocated:
+        // check that their total can be had first.
+        let decodedBytes = entries.reduce(0) { total, entry in
+            total + (entry.end - entry.begin) / entry.dtype.byteWidth * (entry.dtype.isInteger ? 8 : 4)
+        }
+        try FileBytes.probeAllocation(decodedBytes, purpose: "\(source): \(entries.count) tensors")
         for entry in entries {
             let raw = UnsafeRawBufferPointer(rebasing: bytes[(dataStart + entry.begin)..<(dataStart + entry.end)])
             if entry.dtype.isInteger {
@@ -190,10 +196,33 @@ public struct SafeTensorsFile: Sendable {
         self = try bytes.withUnsafeBytes { try SafeTensorsFile(bytes: $0, source: source) }
     }
 
-    /// Reads and parses the file at `path`.
+    /// Reads and parses the file at `path`. The header length is checked against the
+    /// file's size before the file is read, so a file that is not safetensors (say 2 GiB of
+    /// zeros) is refused at once; a regular file only, at most `FileBytes.sizeLimit`.
     public init(path: String) throws {
-        let bytes = try FileBytes.read(path)
-        try self.init(bytes: bytes, source: path)
+        let file = try FileBytes.OpenFile(path)
+        try FileBytes.checkSize(file.size, limit: FileBytes.sizeLimit, path: path)
+        try Self.checkPrefix(file.prefix(9), fileSize: file.size, source: path)
+        self = try file.withContents(limit: FileBytes.sizeLimit) { try SafeTensorsFile(bytes: $0, source: path) }
+    }
+
+    /// Checks the first bytes of a file of `fileSize` bytes: an 8-byte header length that
+    /// fits the file and the limit, then a JSON object.
+    static func checkPrefix(_ prefix: [UInt8], fileSize: Int, source: String) throws {
+        func corrupt(_ detail: String) -> KMTError { .corruptModel("\(source): \(detail)") }
+        guard fileSize >= 8, prefix.count >= 8 else {
+            throw corrupt("file is \(fileSize) bytes, too short for the 8-byte header length")
+        }
+        let headerLength = prefix[0..<8].reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+        guard headerLength <= UInt64(fileSize - 8) else {
+            throw corrupt("header length \(headerLength) goes beyond the end of the file (\(fileSize) bytes): not a safetensors file")
+        }
+        guard headerLength <= UInt64(Self.maximumHeaderLength) else {
+            throw corrupt("header length \(headerLength) exceeds the \(Self.maximumHeaderLength)-byte limit")
+        }
+        guard headerLength > 0, prefix.count > 8, prefix[8] == UInt8(ascii: "{") else {
+            throw corrupt("the header is not a JSON object: not a safetensors file")
+        }
     }
 
     /// The metadata value under `key`, or nil.

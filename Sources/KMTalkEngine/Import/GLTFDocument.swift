@@ -21,9 +21,9 @@ struct GLTFDocument {
         "KHR_materials_sheen", "KHR_texture_basisu", "EXT_texture_webp",
     ]
 
-    /// Parses a `.glb` or `.gltf` held in `bytes`. `baseDirectory` is where a `.gltf`'s
-    /// relative buffer URIs are looked up (nil: refused).
-    init(bytes: [UInt8], source: String, baseDirectory: String?) throws {
+    /// Parses a `.glb` or `.gltf` held in `bytes`. `folder` is where a `.gltf`'s relative
+    /// buffer URIs are looked up, and the only place they may lead (nil: refused).
+    init(bytes: [UInt8], source: String, folder: AssetFolder?) throws {
         self.source = source
         func corrupt(_ detail: String) -> KMTError { .corruptRig("\(source): \(detail)") }
         let jsonBytes: ArraySlice<UInt8>
@@ -66,7 +66,7 @@ struct GLTFDocument {
             }
             var data: [UInt8]
             if let uri = buffer["uri"]?.stringValue {
-                data = try Self.resolve(uri: uri, index: index, baseDirectory: baseDirectory, source: source)
+                data = try Self.resolve(uri: uri, index: index, folder: folder, source: source)
             } else {
                 guard index == 0, let binary else {
                     throw corrupt("buffers[\(index)] has no uri and \(index == 0 ? "the file has no BIN chunk" : "only buffers[0] may use the BIN chunk")")
@@ -84,7 +84,7 @@ struct GLTFDocument {
     }
 
     /// The bytes behind a buffer `uri`: a base64 data URI, or a file relative to the glTF.
-    private static func resolve(uri: String, index: Int, baseDirectory: String?, source: String) throws -> [UInt8] {
+    private static func resolve(uri: String, index: Int, folder: AssetFolder?, source: String) throws -> [UInt8] {
         if uri.hasPrefix("data:") {
             guard let comma = uri.utf8.firstIndex(of: UInt8(ascii: ",")),
                 String(decoding: uri.utf8[..<comma], as: UTF8.self).hasSuffix(";base64")
@@ -99,10 +99,10 @@ struct GLTFDocument {
         guard !uri.contains("://") else {
             throw KMTError(KMT_ERR_UNSUPPORTED_FORMAT, "\(source): buffers[\(index)] refers to \(uri); only data URIs and local files are read")
         }
-        guard let baseDirectory else {
+        guard let folder else {
             throw KMTError(KMT_ERR_UNSUPPORTED_FORMAT, "\(source): buffers[\(index)] refers to the external file \(uri), which cannot be resolved here")
         }
-        let path = uri.hasPrefix("/") ? uri : baseDirectory + "/" + percentDecoded(uri)
+        let path = try folder.resolve(uri.hasPrefix("/") ? uri : percentDecoded(uri), source: source, what: "buffers[\(index)]")
         return try FileBytes.read(path)
     }
 

@@ -20,17 +20,25 @@ import CKMTalk
 /// decode), KMT_ERR_CORRUPT_RIG (malformed file: truncated GLB, bad chunk, accessor out of
 /// range, no morph targets, ...), KMT_ERR_IO (unreadable file).
 public enum GLTFImporter {
-    /// Imports the file at `path`; external buffers are looked up beside it.
-    public static func importRig(path: String, mesh meshName: String? = nil) throws -> RigImport {
+    /// Imports the file at `path`; external buffers are looked up beside it, and must stay
+    /// in its folder (no absolute path, `..` or symbolic link out of it) unless
+    /// `allowOutsideFiles` is set.
+    public static func importRig(path: String, mesh meshName: String? = nil, allowOutsideFiles: Bool = false) throws -> RigImport {
         let bytes = try FileBytes.read(path)
         let directory = path.lastIndex(of: "/").map { String(path[..<$0]) } ?? "."
-        return try importRig(bytes: bytes, source: path, baseDirectory: directory.isEmpty ? "/" : directory, mesh: meshName)
+        return try importRig(
+            bytes: bytes, source: path, baseDirectory: directory.isEmpty ? "/" : directory, mesh: meshName,
+            allowOutsideFiles: allowOutsideFiles)
     }
 
     /// Imports a glTF held in memory. `baseDirectory` resolves external buffer files (nil:
-    /// only embedded buffers are allowed).
-    public static func importRig(bytes: [UInt8], source: String, baseDirectory: String? = nil, mesh meshName: String? = nil) throws -> RigImport {
-        let document = try GLTFDocument(bytes: bytes, source: source, baseDirectory: baseDirectory)
+    /// only embedded buffers are allowed), which must stay inside it unless
+    /// `allowOutsideFiles` is set.
+    public static func importRig(
+        bytes: [UInt8], source: String, baseDirectory: String? = nil, mesh meshName: String? = nil, allowOutsideFiles: Bool = false
+    ) throws -> RigImport {
+        let folder = baseDirectory.map { AssetFolder(path: $0, allowOutside: allowOutsideFiles) }
+        let document = try GLTFDocument(bytes: bytes, source: source, folder: folder)
         var notes: [String] = []
         func corrupt(_ detail: String) -> KMTError { .corruptRig("\(source): \(detail)") }
 

@@ -27,13 +27,17 @@ public enum OBJFolderImporter {
     /// ICT-FaceKit's manifest file name.
     public static let manifestName = "vertex_indices.json"
 
-    /// Imports the folder at `directory`.
+    /// Imports the folder at `directory`. Its files must be in it: a symbolic link that
+    /// leads out of the folder is refused unless `allowOutsideFiles` is set.
     public static func importRig(
-        directory: String, neutral: String? = nil, units: RigUnits? = nil, useManifest: Bool = true
+        directory: String, neutral: String? = nil, units: RigUnits? = nil, useManifest: Bool = true,
+        allowOutsideFiles: Bool = false
     ) throws -> RigImport {
         guard DirectoryListing.isDirectory(directory) else {
             throw KMTError(KMT_ERR_IO, "\(directory): not a folder")
         }
+        let folder = AssetFolder(path: directory, allowOutside: allowOutsideFiles)
+        func inside(_ name: String) throws -> String { try folder.resolve(name, source: directory, what: "the file") }
         var notes: [String] = []
         let entries = try DirectoryListing.names(in: directory)
         let objFiles = entries.filter { $0.lowercased().hasSuffix(".obj") && DirectoryListing.isFile(directory + "/" + $0) }
@@ -55,7 +59,7 @@ public enum OBJFolderImporter {
         }
 
         var shapeFiles = objFiles.filter { $0 != neutralName }
-        if useManifest, entries.contains(manifestName), let listed = try manifestExpressions(directory + "/" + manifestName) {
+        if useManifest, entries.contains(manifestName), let listed = try manifestExpressions(inside(manifestName)) {
             let available = Set(shapeFiles.map(stem))
             let listedSet = Set(listed)
             let missing = listed.filter { !available.contains($0) }
@@ -72,7 +76,7 @@ public enum OBJFolderImporter {
             throw KMTError.invalidArgument("\(directory): no shape OBJs beside the neutral \(neutralName)")
         }
 
-        let neutralMesh = try OBJMesh(bytes: FileBytes.read(directory + "/" + neutralName), source: directory + "/" + neutralName)
+        let neutralMesh = try OBJMesh(bytes: FileBytes.read(inside(neutralName)), source: directory + "/" + neutralName)
         let vertexCount = neutralMesh.vertexCount
         guard vertexCount >= 3, neutralMesh.polygonCount >= 1 else {
             throw KMTError.invalidArgument("\(neutralName): \(vertexCount) vertices and \(neutralMesh.polygonCount) faces, a rig needs at least 3 and 1")
@@ -88,7 +92,7 @@ public enum OBJFolderImporter {
         var skipped: [String] = []
         for file in shapeFiles {
             let path = directory + "/" + file
-            let mesh = try OBJMesh(bytes: FileBytes.read(path), source: path)
+            let mesh = try OBJMesh(bytes: FileBytes.read(inside(file)), source: path)
             guard mesh.vertexCount == vertexCount else {
                 skipped.append("\(file) (\(mesh.vertexCount) vertices, the neutral has \(vertexCount))")
                 continue

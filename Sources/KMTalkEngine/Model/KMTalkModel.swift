@@ -57,6 +57,32 @@ public final class KMTalkModel: Sendable {
         self.frontend = LogMelSpectrogram(config: config.frontend)
         self.channelNames = CStringTable(config.motion.channels)
         self.architectureName = CStringTable([config.architecture])
+        try probe(file: file)
+    }
+
+    /// Runs the network once on half a second of a synthetic voice-like signal: weights
+    /// that load but cannot compute (a weight of 3e38 overflows to inf, then NaN) are a
+    /// corrupt model now, not a library error on every later call.
+    private func probe(file: SafeTensorsFile) throws {
+        let rate = config.frontend.sampleRate
+        var state: UInt32 = 0x2545_F491
+        let samples = (0..<max(rate / 2, 1)).map { index -> Float in
+            state = state &* 1_664_525 &+ 1_013_904_223
+            let noise = Float(state >> 8) / Float(1 << 24) - 0.5
+            return 0.3 * sinf(2 * Float.pi * 180 * Float(index) / Float(rate)) + 0.05 * noise
+        }
+        let output: NetworkOutput
+        do {
+            output = try run(features: features(samples))
+        } catch let error as KMTError where error.status == KMT_ERR_INVALID_AUDIO {
+            return  // a model whose positions cannot hold half a second is judged on real input
+        }
+        guard output.encoded.data.allSatisfy(\.isFinite) && output.motion.data.allSatisfy(\.isFinite) else {
+            let largest = file.tensors.map { (name: $0.key, magnitude: $0.value.data.reduce(Float(0)) { max($0, abs($1)) }) }
+                .max { $0.magnitude < $1.magnitude }
+            let detail = largest.map { ", the largest weight is \($0.magnitude) in '\($0.name)'" } ?? ""
+            throw KMTError.corruptModel("\(source): the network computes non-finite values on a test signal (weights out of range\(detail))")
+        }
     }
 
     /// Loads a model file from disk.

@@ -118,7 +118,13 @@ public final class Rig: Sendable {
 
     /// Loads a rig file from disk (KMT_ERR_IO when it cannot be read).
     public convenience init(path: String) throws {
-        try self.init(bytes: FileBytes.read(path), source: path)
+        let file: SafeTensorsFile
+        do {
+            file = try SafeTensorsFile(path: path)
+        } catch let error as KMTError where error.status == KMT_ERR_CORRUPT_MODEL {
+            throw KMTError.corruptRig(error.message)
+        }
+        try self.init(file: file, source: path)
     }
 
     /// Loads a rig from bytes in memory; nothing refers to `bytes` afterwards.

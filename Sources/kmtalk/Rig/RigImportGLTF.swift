@@ -23,6 +23,9 @@ struct RigImportGLTF: ParsableCommand {
     @Option(help: "Mesh to import, by name or index (default: the mesh with morph targets).")
     var mesh: String?
 
+    @Flag(help: "Follow references that leave the asset's folder (absolute paths, '..', symbolic links); off: a crafted file cannot read other files.")
+    var allowOutsideFiles = false
+
     @Flag(help: "Store deltas as float16 (refused when rounding exceeds 0.1 mm).")
     var half = false
 
@@ -30,7 +33,7 @@ struct RigImportGLTF: ParsableCommand {
         let started = Date()
         let imported: RigImport
         do {
-            imported = try GLTFImporter.importRig(path: file, mesh: mesh)
+            imported = try GLTFImporter.importRig(path: file, mesh: mesh, allowOutsideFiles: allowOutsideFiles)
         } catch let error as KMTError {
             throw CLIError(error.message)
         }

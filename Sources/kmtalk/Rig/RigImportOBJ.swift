@@ -27,6 +27,9 @@ struct RigImportOBJ: ParsableCommand {
     @Option(help: "Length unit of the OBJs: m, cm or mm (default: guessed from the size).")
     var units: String?
 
+    @Flag(help: "Follow references that leave the asset's folder (absolute paths, '..', symbolic links); off: a crafted file cannot read other files.")
+    var allowOutsideFiles = false
+
     @Flag(help: "Store deltas as float16 (refused when rounding exceeds 0.1 mm).")
     var half = false
 
@@ -44,7 +47,8 @@ struct RigImportOBJ: ParsableCommand {
         }
         let imported: RigImport
         do {
-            imported = try OBJFolderImporter.importRig(directory: directory, neutral: neutral, units: chosenUnits, useManifest: !all)
+            imported = try OBJFolderImporter.importRig(
+                directory: directory, neutral: neutral, units: chosenUnits, useManifest: !all, allowOutsideFiles: allowOutsideFiles)
         } catch let error as KMTError {
             throw CLIError(error.message)
         }
