@@ -761,10 +761,13 @@ typedef enum kmt_export_format {
  * Saves `animation` to `path` in `format`. `rig` may be NULL for the weight
  * and mouth-cue formats (JSON, CSV, Live Link CSV, NPY of weights, mouth
  * cues); GLB, OBJ and PLY need one, except for vertices-space animations,
- * which take none. The write is atomic: the data goes to a temporary file
- * beside the target, renamed into place only when complete (for OBJ and PLY,
- * once every frame's file is complete), so a failed call leaves no partial
- * file and existing files untouched. Files are created with the usual permissions
+ * which take none. The write is atomic and durable: the data goes to a
+ * temporary file beside the target, flushed to disk and renamed into place
+ * only when complete, so a failed call leaves no partial file and existing
+ * files untouched. OBJ and PLY sequences replace an earlier sequence of the
+ * same name as a whole, its extra frames included; a process killed while
+ * replacing one leaves the old or the new sequence once the next save into
+ * that folder has run (docs/export.md). Files are created with the usual permissions
  * (0666 less the umask); an existing file is replaced.
  * Errors: KMT_ERR_INVALID_ARGUMENT (NULL animation or path, an unknown
  * format, an extension KMT_EXPORT_AUTO does not know, a geometry format

@@ -29,6 +29,9 @@ scripts/check-symbols.sh .build/debug/libKMTalk.so
 section "C example and header checks"
 KMTALK_LIB_DIR="$(pwd)/.build/debug" scripts/test-c.sh
 
+section "exports killed at random points (scripts/test-export-kill.py)"
+python3 scripts/test-export-kill.py .build/debug/kmtalk --runs 8
+
 section "Python bindings"
 KMTALK_LIBRARY="$(pwd)/.build/debug/libKMTalk.so" scripts/test-python.sh
 

@@ -145,6 +145,62 @@ import Testing
         #expect(try listing(directory) == ["face_000004.obj"], "no frame files and no temporary files")
     }
 
+    @Test func aShorterSequenceReplacesALongerOneWhole() throws {
+        let (_, rig) = try ExportFixtures.rig()
+        let directory = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let pattern = directory.appendingPathComponent("face.obj").path
+        try "keep".write(to: directory.appendingPathComponent("face_notes.obj"), atomically: true, encoding: .utf8)
+        try AnimationExporter.save(ExportFixtures.animation(frames: 5), rig: rig, path: pattern, format: nil)
+        let written = try AnimationExporter.save(ExportFixtures.animation(frames: 3), rig: rig, path: pattern, format: nil)
+        #expect(written.map { ($0 as NSString).lastPathComponent } == ["face_000001.obj", "face_000002.obj", "face_000003.obj"])
+        // No stale frames 4 and 5, no staging folder; a file that is not a frame is kept.
+        #expect(try listing(directory) == ["face_000001.obj", "face_000002.obj", "face_000003.obj", "face_notes.obj"])
+        #expect(try String(contentsOfFile: written[2], encoding: .utf8).hasPrefix("# KMTalk \(KMT_VERSION_STRING): frame 3 of 3"))
+    }
+
+    /// The id of a process that has exited.
+    func deadProcessID() throws -> Int32 {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/true")
+        try process.run()
+        process.waitUntilExit()
+        return process.processIdentifier
+    }
+
+    @Test func whatAKilledWriterLeftIsFinishedOrDiscardedByTheNextExport() throws {
+        let (_, rig) = try ExportFixtures.rig()
+        let directory = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let manager = FileManager.default
+        let dead = try deadProcessID()
+        func write(_ text: String, _ name: String) throws {
+            try text.write(to: directory.appendingPathComponent(name), atomically: false, encoding: .utf8)
+        }
+        // An old sequence of 4 frames; a killed writer had committed a 2-frame sequence and
+        // moved its frame 1 into place (frame 2 still in the committed folder).
+        for frame in 1...4 { try write("old \(frame) of 4", String(format: "face_%06d.obj", frame)) }
+        let committed = ".face_.kmtalk-\(dead)-1f.commit"
+        try manager.createDirectory(at: directory.appendingPathComponent(committed), withIntermediateDirectories: false)
+        try write("new 1 of 2", "face_000001.obj")
+        try write("new 2 of 2", committed + "/face_000002.obj")
+        try write("face_\nobj\n6\n2\n".replacingOccurrences(of: "obj", with: ".obj"), committed + "/kmtalk-sequence")
+        // Another killed writer's incomplete staging, its temporary file, and a live
+        // writer's temporary file (this process: kept).
+        let staging = ".mesh_.kmtalk-\(dead)-2e.seq"
+        try manager.createDirectory(at: directory.appendingPathComponent(staging), withIntermediateDirectories: false)
+        try write("partial", staging + "/mesh_000001.obj")
+        try write("partial", ".take.json.kmtalk-\(dead)-3d.tmp")
+        let live = ".other.json.kmtalk-\(getpid())-4c.tmp"
+        try write("in progress", live)
+
+        try AnimationExporter.save(ExportFixtures.animation(frames: 2), rig: rig, path: directory.appendingPathComponent("take.json").path, format: nil)
+        #expect(try listing(directory) == [live, "face_000001.obj", "face_000002.obj", "take.json"])
+        #expect(try String(contentsOfFile: directory.appendingPathComponent("face_000002.obj").path, encoding: .utf8) == "new 2 of 2")
+        #expect(DurableFile.owner(of: committed)! == (dead, "commit"))
+        #expect(DurableFile.owner(of: "face_000001.obj") == nil && DurableFile.owner(of: ".a.kmtalk-x-1.tmp") == nil)
+    }
+
     @Test func anExistingFileIsReplacedWholeOrKept() throws {
         let directory = try Fixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }

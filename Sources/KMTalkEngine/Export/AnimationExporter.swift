@@ -48,10 +48,12 @@ public enum AnimationExporter {
         return try AnimationMesh(animation: animation, rig: rig)
     }
 
-    /// Writes `animation` to `path` in `format` (nil: by extension), atomically: on any
-    /// error no file is left half written, and existing files are untouched. The
-    /// sequence formats (OBJ, PLY) write one file per frame, `name_000001.ext` and so on
-    /// beside `path` (see `SequencePaths`). `rig` is needed for GLB, OBJ and PLY, turns NPY
+    /// Writes `animation` to `path` in `format` (nil: by extension), atomically and
+    /// durably: on any error no file is left half written, and existing files are
+    /// untouched (`AtomicFileSet`). The sequence formats (OBJ, PLY) write one file per
+    /// frame, `name_000001.ext` and so on beside `path` (see `SequencePaths`), replacing an
+    /// earlier sequence of the same name as a whole, stale frames included
+    /// (`SequenceFileSet`). `rig` is needed for GLB, OBJ and PLY, turns NPY
     /// into vertices, and is ignored by the weight and mouth-cue formats. An animation of a
     /// vertices-space model carries its own mesh: NPY, OBJ and PLY pose it without a rig
     /// (and refuse one); GLB, Live Link CSV and mouth cues refuse it. Returns the paths written.
@@ -60,13 +62,21 @@ public enum AnimationExporter {
         guard !path.isEmpty else { throw KMTError.invalidArgument("path is empty") }
         let format = try resolve(format, path: path)
         try check(animation, rig: rig, for: format)
+        if format.isSequence, let mesh = try mesh(animation, rig: rig, for: format) {
+            guard animation.frameCount > 0 else { throw KMTError.invalidArgument("\(format.displayName) export: the animation has no frames") }
+            var files = SequenceFileSet(paths: SequencePaths(pattern: path, count: animation.frameCount), count: animation.frameCount)
+            do {
+                try stageSequence(animation, mesh: mesh, format: format, into: &files)
+                try files.commit()
+                return files.finalPaths
+            } catch {
+                files.discard()
+                throw error
+            }
+        }
         var files = AtomicFileSet()
         do {
-            if format.isSequence, let mesh = try mesh(animation, rig: rig, for: format) {
-                try stageSequence(animation, mesh: mesh, pattern: path, format: format, into: &files)
-            } else {
-                try files.stage(encode(animation, rig: rig, format: format), at: path)
-            }
+            try files.stage(encode(animation, rig: rig, format: format), at: path)
             let paths = files.paths
             try files.commit()
             return paths
@@ -100,11 +110,9 @@ public enum AnimationExporter {
 
     /// Poses every frame and stages one OBJ or PLY file per frame.
     private static func stageSequence(
-        _ animation: Animation, mesh: AnimationMesh, pattern: String, format: ExportFormat, into files: inout AtomicFileSet
+        _ animation: Animation, mesh: AnimationMesh, format: ExportFormat, into files: inout SequenceFileSet
     ) throws {
         let frameCount = animation.frameCount
-        guard frameCount > 0 else { throw KMTError.invalidArgument("\(format.displayName) export: the animation has no frames") }
-        let paths = SequencePaths(pattern: pattern, count: frameCount)
         let encodeFrame: (UnsafeBufferPointer<Float>, Int, Double) -> [UInt8]
         if format == .obj {
             let writer = OBJSequenceExporter(mesh: mesh)
@@ -121,7 +129,7 @@ public enum AnimationExporter {
                 for frame in start..<end {
                     let vertices = UnsafeBufferPointer(rebasing: all[((frame - start) * width)..<((frame - start + 1) * width)])
                     let time = Double(frame) / animation.fps
-                    try files.stage(encodeFrame(vertices, frame, time), at: paths.path(frame: frame))
+                    try files.stage(encodeFrame(vertices, frame, time), frame: frame)
                 }
             }
         }

@@ -23,6 +23,13 @@ struct SequencePaths {
         digits = max(6, String(count).count)
     }
 
+    /// A pattern from its parts.
+    init(prefix: String, suffix: String, digits: Int) {
+        self.prefix = prefix
+        self.suffix = suffix
+        self.digits = digits
+    }
+
     /// The path of frame `index` (0-based; its file is numbered `index + 1`).
     func path(frame index: Int) -> String {
         let number = String(index + 1)
