@@ -7,6 +7,11 @@ import PackageDescription
 /// normal shared runtime.
 let staticStdlib = Context.environment["KMTALK_STATIC_STDLIB"] == "1"
 
+/// `KMTALK_FUZZ=1` adds the libFuzzer targets (fuzz/, built by `scripts/fuzz.sh` with
+/// `-sanitize=fuzzer,address`); they have no `main` of their own, so a normal build
+/// leaves them out.
+let fuzz = Context.environment["KMTALK_FUZZ"] == "1"
+
 /// The linker version script that limits libKMTalk.so's exported symbols to `kmt_*`.
 let exportMap = Context.packageDirectory + "/Sources/KMTalkEngine/exports.map"
 
@@ -54,6 +59,10 @@ let package = Package(
         .testTarget(
             name: "KMTalkCLITests",
             dependencies: ["kmtalk", "KMTalkEngine", "CKMTalk", "CZlib"]),
-    ],
+    ] + (fuzz ? [
+        .executableTarget(
+            name: "kmtalk-fuzz", dependencies: ["KMTalkEngine", "CKMTalk"], path: "fuzz/Sources/kmtalk-fuzz",
+            swiftSettings: [.unsafeFlags(["-parse-as-library"])]),
+    ] : []),
     swiftLanguageModes: [.v6]
 )

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test of the project: the Swift engine tests, the exported-symbol check,
-# the C example and header checks, the Python bindings tests, the NumPy reference tests,
+# the C example and header checks, exports killed at random points, the sanitizer runs
+# and a short fuzzing pass (fuzz/README.md), the Python bindings tests, the NumPy reference tests,
 # and the self-contained release (built into dist/ and loaded under env -i).
 # Usage: scripts/test.sh            (everything)
 #        KMTALK_SKIP_DIST=1 scripts/test.sh   (skip the release build)
@@ -31,6 +32,12 @@ KMTALK_LIB_DIR="$(pwd)/.build/debug" scripts/test-c.sh
 
 section "exports killed at random points (scripts/test-export-kill.py)"
 python3 scripts/test-export-kill.py .build/debug/kmtalk --runs 8
+
+section "sanitizers: TSan thread stress, ASan+UBSan C hosts (scripts/sanitize.sh)"
+scripts/sanitize.sh 8 1
+
+section "fuzzing every target for ${KMTALK_FUZZ_SECONDS:-15} s (scripts/fuzz.sh)"
+scripts/fuzz.sh all "${KMTALK_FUZZ_SECONDS:-15}"
 
 section "Python bindings"
 KMTALK_LIBRARY="$(pwd)/.build/debug/libKMTalk.so" scripts/test-python.sh
