@@ -221,9 +221,12 @@ kmt_model_params kmt_model_default_params(void);
  * memory, are KMT_ERR_OUT_OF_MEMORY. The network is run once on a short test
  * signal: weights that load but cannot compute (say 3e38, which overflows)
  * are KMT_ERR_CORRUPT_MODEL here rather than an error on every later call.
- * Errors: KMT_ERR_IO (missing/unreadable/not a regular file),
- * KMT_ERR_CORRUPT_MODEL (container or tensor errors, unusable weights),
- * KMT_ERR_INCOMPATIBLE_MODEL (unknown architecture), KMT_ERR_OUT_OF_MEMORY.
+ * Errors: KMT_ERR_INVALID_ARGUMENT (NULL or empty path), KMT_ERR_IO
+ * (missing/unreadable/not a regular file), KMT_ERR_UNSUPPORTED_FORMAT (a
+ * safetensors file that is not a KMTalk model: no `format` metadata, another
+ * format such as a rig, a newer format version), KMT_ERR_CORRUPT_MODEL
+ * (container or tensor errors, unusable weights), KMT_ERR_INCOMPATIBLE_MODEL
+ * (unknown architecture), KMT_ERR_OUT_OF_MEMORY.
  */
 kmt_status kmt_model_load_file(const char *path, const kmt_model_params *params,
                                kmt_model **out_model);
@@ -319,8 +322,13 @@ void kmt_session_free(kmt_session *session);
 
 /**
  * Decodes the audio file at `path` and animates all of it.
- * Errors: KMT_ERR_IO (missing/unreadable/not a regular file), KMT_ERR_UNSUPPORTED_FORMAT,
+ * Errors: KMT_ERR_INVALID_ARGUMENT (NULL or empty path), KMT_ERR_IO
+ * (missing/unreadable/not a regular file), KMT_ERR_UNSUPPORTED_FORMAT (not a
+ * format libsndfile recognises, including a file cut inside its header),
  * KMT_ERR_INVALID_AUDIO (empty, truncated, corrupt, bad rate, NaN samples).
+ * Audio longer than two minutes is animated block by block through the
+ * streaming network at its full look-ahead (the same frames within float
+ * rounding), so memory stays bounded by the output frames.
  */
 kmt_status kmt_animate_file(kmt_session *session, const char *path,
                             kmt_animation **out_animation);

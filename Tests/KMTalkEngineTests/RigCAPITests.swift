@@ -209,7 +209,7 @@ import Testing
         #expect(kmt_rig_shape_channels(nil, animation, &drivers, 6, nil) == KMT_ERR_INVALID_ARGUMENT)
         #expect(kmt_rig_shape_channels(realRig, nil, &drivers, 6, nil) == KMT_ERR_INVALID_ARGUMENT)
         #expect(kmt_rig_unmatched_shapes(realRig, animation, nil, 10, nil) == KMT_ERR_INVALID_ARGUMENT)
-        #expect(lastError == "buffer is NULL")
+        #expect(lastError == "buffer is NULL but buffer_length is 10")
     }
 
     @Test func brokenRigsGiveTheirStatusAndMessage() throws {

@@ -14,8 +14,12 @@ func copyToCallerBuffer<Element>(
     guard capacity < 0 || capacity >= elements.count else {
         throw KMTError(KMT_ERR_BUFFER_TOO_SMALL, "buffer holds \(capacity) \(unit), \(elements.count) needed")
     }
-    guard !elements.isEmpty else { return }
-    guard let buffer else { throw KMTError.invalidArgument("buffer is NULL") }
+    // A NULL buffer claiming room is refused even when nothing is to be written, as by
+    // every other reader: the same call must not succeed or fail by the rig's content.
+    guard buffer != nil || capacity == 0 else {
+        throw KMTError.invalidArgument("buffer is NULL but buffer_length is \(UInt(bitPattern: capacity))")
+    }
+    guard !elements.isEmpty, let buffer else { return }
     elements.withUnsafeBufferPointer { source in
         if let start = source.baseAddress { buffer.update(from: start, count: source.count) }
     }

@@ -16,7 +16,7 @@ private func exportFormat(_ format: kmt_export_format) throws -> ExportFormat? {
     case KMT_EXPORT_MOUTH_CUES_JSON: return .mouthCuesJSON
     case KMT_EXPORT_GLB_SPARSE: return .glbSparse
     case KMT_EXPORT_PHONES_TSV: return .phonesTSV
-    default: throw KMTError.invalidArgument("format \(format.rawValue) is not a kmt_export_format")
+    default: throw KMTError.invalidArgument("format \(Int32(bitPattern: UInt32(truncatingIfNeeded: format.rawValue))) is not a kmt_export_format")
     }
 }
 

@@ -18,10 +18,19 @@ public enum AudioDecoder {
         public var formatName: String
     }
 
+    /// Takes model-rate mono samples block by block instead of collecting them.
+    public typealias SampleConsumer = ([Float]) throws -> Void
+
     /// Decodes the file at `path`, mixes it to mono and resamples it to `targetRate`.
+    /// `consumer`, when given, is asked once with the file's duration in seconds (from its
+    /// header, before decoding); a consumer it returns receives the samples block by block
+    /// as they are decoded, and `samples` of the result stays empty (memory bounded by a
+    /// block, whatever the file's length).
     public static func decode(
-        path: String, targetRate: Int, nonfinitePolicy: NonFinitePolicy = .reject
+        path: String, targetRate: Int, nonfinitePolicy: NonFinitePolicy = .reject,
+        consumer: ((Double) throws -> SampleConsumer?)? = nil
     ) throws -> Decoded {
+        guard !path.isEmpty else { throw KMTError.invalidArgument("path is empty") }
         var status = stat()
         guard stat(path, &status) == 0 else {
             throw KMTError(KMT_ERR_IO, "\(path): \(String(cString: strerror(errno)))")
@@ -55,6 +64,7 @@ public enum AudioDecoder {
             inputRate: Int(info.samplerate), channels: Int(info.channels), outputRate: targetRate,
             nonfinitePolicy: nonfinitePolicy, source: path)
         let channels = Int(info.channels)
+        let blocks = try consumer?(Double(info.frames) / Double(info.samplerate))
         var block = [Float](repeating: 0, count: blockFrames * channels)
         var framesRead = 0
         while true {
@@ -63,6 +73,7 @@ public enum AudioDecoder {
             }
             if count <= 0 { break }
             try block.withUnsafeBufferPointer { try sink.consume($0.baseAddress!, frameCount: count) }
+            if let blocks { try blocks(sink.takeOutput()) }
             framesRead += count
         }
         let readError = sf_error(file)
@@ -75,16 +86,21 @@ public enum AudioDecoder {
         if let declared = declaredFrames(file, framesRead: framesRead), declared > framesRead {
             throw KMTError.invalidAudio("\(path): truncated: the header declares \(declared) frames, the file holds \(framesRead)")
         }
-        let samples = try sink.finish()
+        var samples = try sink.finish()
+        if let blocks {
+            try blocks(samples)
+            samples = []
+        }
         return Decoded(
             samples: samples, sampleRate: targetRate, sourceRate: Int(info.samplerate),
             sourceChannels: channels, sourceFrames: framesRead, formatName: formatName(info.format))
     }
 
-    /// Converts interleaved float PCM to mono at `targetRate`.
+    /// Converts interleaved float PCM to mono at `targetRate`; with `consumer`, the
+    /// samples go to it block by block and the result is empty.
     public static func convert(
         samples: UnsafePointer<Float>, frameCount: Int, sampleRate: Int, channels: Int,
-        targetRate: Int, nonfinitePolicy: NonFinitePolicy = .reject
+        targetRate: Int, nonfinitePolicy: NonFinitePolicy = .reject, consumer: SampleConsumer? = nil
     ) throws -> [Float] {
         guard frameCount > 0 else { throw KMTError.invalidAudio("PCM input: no frames (frame_count is 0)") }
         let sink = try MonoResamplingSink(
@@ -94,9 +110,12 @@ public enum AudioDecoder {
         while offset < frameCount {
             let count = min(blockFrames, frameCount - offset)
             try sink.consume(samples + offset * channels, frameCount: count)
+            if let consumer { try consumer(sink.takeOutput()) }
             offset += count
         }
-        return try sink.finish()
+        guard let consumer else { return try sink.finish() }
+        try consumer(sink.finish())
+        return []
     }
 
     /// The frame count a WAV or AIFF header declares when its data chunk claims more bytes

@@ -78,8 +78,13 @@ public final class KMTalkModel: Sendable {
             return  // a model whose positions cannot hold half a second is judged on real input
         }
         guard output.encoded.data.allSatisfy(\.isFinite) && output.motion.data.allSatisfy(\.isFinite) else {
-            let largest = file.tensors.map { (name: $0.key, magnitude: $0.value.data.reduce(Float(0)) { max($0, abs($1)) }) }
-                .max { $0.magnitude < $1.magnitude }
+            // In file order, the first of equals: the message is the same on every load.
+            var largest: (name: String, magnitude: Float)?
+            for name in file.names {
+                guard let tensor = file.tensors[name] else { continue }
+                let magnitude = tensor.data.reduce(Float(0)) { max($0, abs($1)) }
+                if largest == nil || magnitude > largest!.magnitude { largest = (name, magnitude) }
+            }
             let detail = largest.map { ", the largest weight is \($0.magnitude) in '\($0.name)'" } ?? ""
             throw KMTError.corruptModel("\(source): the network computes non-finite values on a test signal (weights out of range\(detail))")
         }

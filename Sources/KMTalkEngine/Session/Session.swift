@@ -45,12 +45,27 @@ public final class Session {
     /// Timings of the last call, in seconds, by stage.
     public private(set) var lastTimings: [(stage: String, seconds: Double)] = []
 
+    /// Audio longer than this (seconds) is animated through the streaming network at its
+    /// full look-ahead, block by block, when the model can stream: the same frames (within
+    /// float rounding) in memory bounded by the output, where the whole-utterance path
+    /// holds every intermediate of the network (about 27 MB per minute of audio).
+    public static let boundedOfflineSeconds = 120.0
+
     /// Animates the audio file at `path`.
     public func animate(path: String) throws -> Animation {
         BLAS.setThreads(options.threads)
         var clock = StageClock()
+        var stream: StreamingSession?
         let decoded = try AudioDecoder.decode(
-            path: path, targetRate: model.config.frontend.sampleRate, nonfinitePolicy: options.nonfinitePolicy)
+            path: path, targetRate: model.config.frontend.sampleRate, nonfinitePolicy: options.nonfinitePolicy
+        ) { seconds in
+            stream = try self.boundedStream(seconds: seconds)
+            return stream.map(self.feeder)
+        }
+        if let stream {
+            clock.mark("decode+stream")
+            return try finish(stream, source: path, clock: &clock)
+        }
         clock.mark("decode+resample")
         return try animate(samples: decoded.samples, source: path, clock: &clock)
     }
@@ -61,16 +76,56 @@ public final class Session {
     ) throws -> Animation {
         BLAS.setThreads(options.threads)
         var clock = StageClock()
+        let stream = sampleRate > 0 ? try boundedStream(seconds: Double(frameCount) / Double(sampleRate)) : nil
         let samples = try AudioDecoder.convert(
             samples: pcm, frameCount: frameCount, sampleRate: sampleRate, channels: channels,
-            targetRate: model.config.frontend.sampleRate, nonfinitePolicy: options.nonfinitePolicy)
+            targetRate: model.config.frontend.sampleRate, nonfinitePolicy: options.nonfinitePolicy,
+            consumer: stream.map(feeder))
+        if let stream {
+            clock.mark("resample+stream")
+            return try finish(stream, source: nil, clock: &clock)
+        }
         clock.mark("resample")
         return try animate(samples: samples, source: nil, clock: &clock)
     }
 
+    /// A stream at the full look-ahead collecting phone posteriors, for audio of `seconds`
+    /// over `boundedOfflineSeconds`; nil for shorter audio or a model that cannot stream.
+    private func boundedStream(seconds: Double) throws -> StreamingSession? {
+        guard seconds > Self.boundedOfflineSeconds, let stream = try? StreamingSession(model: model, options: options) else {
+            return nil
+        }
+        try stream.setLatency(ms: stream.fullLatencyMs)
+        stream.collectPhonePosteriors()
+        return stream
+    }
+
+    /// Pushes model-rate mono blocks into `stream`.
+    private func feeder(_ stream: StreamingSession) -> AudioDecoder.SampleConsumer {
+        let rate = model.config.frontend.sampleRate
+        return { block in
+            try block.withUnsafeBufferPointer { buffer in
+                guard let base = buffer.baseAddress, !buffer.isEmpty else { return }
+                try stream.push(base, frameCount: buffer.count, sampleRate: rate, channels: 1)
+            }
+        }
+    }
+
+    /// Flushes a bounded offline stream into the animation.
+    private func finish(_ stream: StreamingSession, source: String?, clock: inout StageClock) throws -> Animation {
+        try stream.flush()
+        let motion = stream.pullAll()
+        clock.mark("flush")
+        lastTimings = clock.stages
+        guard motion.shape[0] > 0 else { throw KMTError.invalidAudio("audio is empty after resampling") }
+        Log.debug("animated through the stream into \(motion.shape[0]) frames at \(stream.outputFps) fps")
+        return try makeAnimation(
+            motion: motion, fps: stream.outputFps, posteriors: stream.takePhonePosteriors(), source: source)
+    }
+
     /// Runs the network on model-rate mono `samples`; `source` names the audio file (nil
     /// for PCM) in the animation's provenance.
-    private func animate(samples: [Float], source: String?, clock: inout StageClock) throws -> Animation {
+    func animate(samples: [Float], source: String?, clock: inout StageClock) throws -> Animation {
         guard !samples.isEmpty else { throw KMTError.invalidAudio("audio is empty after resampling") }
         let features = model.features(samples)
         clock.mark("features")
@@ -87,9 +142,14 @@ public final class Session {
         // The network's own split replaces its total (the remainder is bookkeeping).
         lastTimings = clock.stages.flatMap { $0.stage == "network" ? output.stageSeconds : [$0] }
         Log.debug("animated \(samples.count) samples into \(motion.shape[0]) frames at \(fps) fps")
+        return try makeAnimation(motion: motion, fps: fps, posteriors: output.phonePosteriors, source: source)
+    }
+
+    /// The animation of `motion` at `fps`, with the phone track of `posteriors` (native rate).
+    private func makeAnimation(motion: Tensor, fps: Double, posteriors: Tensor?, source: String?) throws -> Animation {
         var phones: PhoneTrack?
-        if let posteriors = output.phonePosteriors, let inventory = model.config.lkma?.phones, posteriors.shape.last == inventory.count {
-            phones = PhoneTrack(posteriors: posteriors, phones: inventory, fps: nativeFps)
+        if let posteriors, let inventory = model.config.lkma?.phones, posteriors.shape.last == inventory.count {
+            phones = PhoneTrack(posteriors: posteriors, phones: inventory, fps: model.config.motion.fps)
         }
         if let template = model.template {
             return try Animation(

@@ -46,6 +46,9 @@ final class StreamingNetwork {
     private var encodedCount = 0
     private var encodedRows: [Float] = []
     private var posteriorRows: [Float] = []
+    /// Every phone-posterior row computed, when collecting (offline animation through the
+    /// stream keeps them for the animation's phone track); nil: not collected.
+    var collectedPosteriors: [Float]?
     private var rowBase = 0
     /// CMC input rows pushed.
     private var cmcDone = 0
@@ -246,7 +249,11 @@ final class StreamingNetwork {
         case let .kmtalk(net):
             if h.shape[0] > 0 {
                 encodedRows.append(contentsOf: h.data)
-                if keyed { posteriorRows.append(contentsOf: net.phonePosteriors(h).data) }
+                if keyed {
+                    let posteriors = net.phonePosteriors(h).data
+                    posteriorRows.append(contentsOf: posteriors)
+                    collectedPosteriors?.append(contentsOf: posteriors)
+                }
             }
             let ready = ended ? encodedCount : (keyed ? max(0, encodedCount - 1) : encodedCount)
             if keyed { try decide(net, until: ready, total: total) }

@@ -82,7 +82,10 @@ public final class StreamingSession {
         guard sink == nil else {
             throw KMTError.invalidArgument("the latency can only change before the first push of an utterance (call kmt_session_reset first)")
         }
-        guard ms.isFinite, ms >= Self.minimumLatencyMs else {
+        guard !ms.isNaN, ms != .infinity else {
+            throw KMTError.invalidArgument("latency \(ms) ms is not a finite number of milliseconds")
+        }
+        guard ms >= Self.minimumLatencyMs else {
             throw KMTError.invalidArgument("latency \(ms) ms is below the minimum \(Self.minimumLatencyMs) ms")
         }
         requestedLatencyMs = ms >= fullLatencyMs ? nil : ms
@@ -181,6 +184,20 @@ public final class StreamingSession {
         pending.removeFirst(count * channelCount)
         pendingFirst += count
         return (count, time)
+    }
+
+    /// Keeps every phone-posterior row the network computes from now on (for a model with
+    /// a phone head), for `takePhonePosteriors`.
+    func collectPhonePosteriors() {
+        network.collectedPosteriors = network.keyed ? [] : nil
+    }
+
+    /// The collected phone posteriors, [native frames, phones], or nil (not collected, or
+    /// no phone head); collecting stops.
+    func takePhonePosteriors() -> Tensor? {
+        defer { network.collectedPosteriors = nil }
+        guard let rows = network.collectedPosteriors, let phones = model.config.lkma?.phones.count, phones > 0 else { return nil }
+        return Tensor(shape: [rows.count / phones, phones], data: rows)
     }
 
     /// Pulls every pending frame as [frames, channels].

@@ -18,6 +18,7 @@ enum FileBytes {
 
         /// Opens `path` for reading; refuses anything but a regular file without blocking.
         init(_ path: String) throws {
+            guard !path.isEmpty else { throw KMTError.invalidArgument("path is empty") }
             // O_NONBLOCK: opening a FIFO with no writer returns at once (and is then refused).
             let descriptor = Glibc.open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
             guard descriptor >= 0 else {
@@ -99,7 +100,7 @@ enum FileBytes {
     /// Refuses a file larger than `limit`.
     static func checkSize(_ size: Int, limit: Int, path: String) throws {
         guard size <= limit else {
-            throw KMTError(KMT_ERR_OUT_OF_MEMORY, "\(path): \(describe(bytes: size)), over the \(describe(bytes: limit)) limit for files read whole")
+            throw KMTError(KMT_ERR_OUT_OF_MEMORY, "\(path): \(size) bytes (\(describe(bytes: size))), over the limit of \(limit) bytes (\(describe(bytes: limit))) for files read whole")
         }
     }
 
