@@ -1,4 +1,5 @@
 /*
+ * SPDX-License-Identifier: MIT
  * kmtalk.h -- the public C API of KMTalk, speech-driven 3D facial animation.
  *
  * KMTalk turns speech audio into per-frame facial animation (ARKit blendshape
