@@ -7,6 +7,10 @@ import PackageDescription
 /// normal shared runtime.
 let staticStdlib = Context.environment["KMTALK_STATIC_STDLIB"] == "1"
 
+/// `KMTALK_SONAME`, set by `scripts/dist.sh`: the release library's SONAME
+/// (`libKMTalk.so.<ABI major>`), so hosts link against the ABI, not one build.
+let soname = Context.environment["KMTALK_SONAME"]
+
 /// `KMTALK_FUZZ=1` adds the libFuzzer targets (fuzz/, built by `scripts/fuzz.sh` with
 /// `-sanitize=fuzzer,address`); they have no `main` of their own, so a normal build
 /// leaves them out.
@@ -45,7 +49,8 @@ let package = Package(
             swiftSettings: staticStdlib ? [.unsafeFlags(["-static-stdlib"])] : [],
             linkerSettings: [
                 .unsafeFlags(["-Xlinker", "--version-script=\(exportMap)"]),
-            ] + (staticStdlib ? [.unsafeFlags(["-static-stdlib"])] : [])),
+            ] + (staticStdlib ? [.unsafeFlags(["-static-stdlib"])] : [])
+                + (soname.map { [.unsafeFlags(["-Xlinker", "-soname=\($0)"])] } ?? [])),
         .executableTarget(
             name: "kmtalk",
             dependencies: [

@@ -25,6 +25,37 @@ out=$(cd "$tmp" && env -i ./animate "$model" hello.wav 60)
 echo "$out" | grep -q "jawOpen" || { echo "FAIL test-dist: C host output unexpected:"; echo "$out"; exit 1; }
 echo "PASS test-dist: C host under env -i"
 
+# The library's SONAME is the ABI major; the symlinks lead to the one file.
+soname=$(readelf -d "$tmp/kmtalk/lib/libKMTalk.so" | sed -n 's/.*(SONAME).*\[\(.*\)\]/\1/p')
+major=$(sed -n 's/^#define KMT_VERSION_MAJOR \([0-9]*\)$/\1/p' include/kmtalk.h)
+[ "$soname" = "libKMTalk.so.$major" ] && [ -L "$tmp/kmtalk/lib/libKMTalk.so.$major" ] && [ -L "$tmp/kmtalk/lib/libKMTalk.so" ] ||
+  { echo "FAIL test-dist: SONAME '$soname' (expected libKMTalk.so.$major) or symlinks missing"; ls -l "$tmp/kmtalk/lib"; exit 1; }
+ldd "$tmp/animate" > "$tmp/ldd.txt"
+grep -q "libKMTalk.so.$major =>" "$tmp/ldd.txt" || { echo "FAIL test-dist: the C host does not record libKMTalk.so.$major"; exit 1; }
+echo "PASS test-dist: SONAME $soname, hosts record it; $(ls "$tmp/kmtalk/lib" | tr '\n' ' ')"
+
+# pkg-config: the C example built with the release's kmtalk.pc (relocated copy).
+export PKG_CONFIG_PATH="$tmp/kmtalk/lib/pkgconfig"
+# shellcheck disable=SC2046
+cc -std=c99 -Wall -Wextra -Werror "$root/examples/c/animate.c" $(pkg-config --cflags --libs kmtalk) -lm \
+   -Wl,-rpath,"$tmp/kmtalk/lib" -o "$tmp/animate-pc"
+(cd "$tmp" && env -i ./animate-pc "$model" hello.wav 60 > pc.out) && grep -q jawOpen "$tmp/pc.out" || { echo "FAIL test-dist: pkg-config build"; exit 1; }
+echo "PASS test-dist: C example built with pkg-config (kmtalk $(pkg-config --modversion kmtalk)) runs under env -i"
+
+# CMake: find_package(KMTalk) builds the C example and a C++17 host (skipped without cmake).
+if command -v cmake > /dev/null && command -v c++ > /dev/null; then
+  cmake -S "$root/examples/cmake" -B "$tmp/cmake-build" -DCMAKE_PREFIX_PATH="$tmp/kmtalk" > "$tmp/cmake.log" 2>&1 &&
+    cmake --build "$tmp/cmake-build" >> "$tmp/cmake.log" 2>&1 ||
+    { echo "FAIL test-dist: CMake build"; cat "$tmp/cmake.log"; exit 1; }
+  (cd "$tmp" && env -i ./cmake-build/kmtalk_animate_c "$model" hello.wav 60 > c.out &&
+    env -i ./cmake-build/kmtalk_hello_cpp "$model" hello.wav > cpp.out) &&
+    grep -q jawOpen "$tmp/c.out" && grep -q "jawOpen largest" "$tmp/cpp.out" ||
+    { echo "FAIL test-dist: CMake-built hosts"; cat "$tmp/cpp.out" 2>/dev/null; exit 1; }
+  echo "PASS test-dist: find_package(KMTalk) builds the C and C++ hosts: $(cat "$tmp/cpp.out")"
+else
+  echo "SKIP test-dist: cmake or c++ not installed (KMTALK_TEST_TOOLS=1 scripts/install-deps.sh)"
+fi
+
 # Python host through ctypes only (no bindings package), empty environment.
 python=$(python3 -c 'import sys; print(sys.executable)')
 env -i "$python" - "$tmp/kmtalk/lib/libKMTalk.so" "$model" "$tmp/hello.wav" <<'PY'
@@ -60,4 +91,4 @@ fi
 # The copied CLI finds the copied model beside it.
 (cd "$tmp" && env -i ./kmtalk/bin/kmtalk animate hello.wav -o hello.json)
 grep -q '"jawOpen"' "$tmp/hello.json" || { echo "FAIL test-dist: CLI output lacks jawOpen"; exit 1; }
-echo "PASS test-dist: CLI under env -i ($(du -h "$tmp/kmtalk/bin/kmtalk" | cut -f1)), library $(du -h "$tmp/kmtalk/lib/libKMTalk.so" | cut -f1)"
+echo "PASS test-dist: CLI under env -i ($(du -h "$tmp/kmtalk/bin/kmtalk" | cut -f1)), library $(du -hL "$tmp/kmtalk/lib/libKMTalk.so" | cut -f1)"
