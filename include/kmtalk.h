@@ -547,6 +547,72 @@ kmt_status kmt_rig_load_file(const char *path, kmt_rig **out_rig);
  */
 kmt_status kmt_rig_load_memory(const void *data, size_t size, kmt_rig **out_rig);
 
+/** Import every OBJ of a folder even when an ICT-FaceKit manifest
+    (vertex_indices.json) lists fewer. */
+#define KMT_RIG_IMPORT_ALL_OBJS 1u
+/** Follow references that leave the asset's folder (absolute paths, "..",
+    symbolic links). Off by default: a crafted asset cannot read other files. */
+#define KMT_RIG_IMPORT_ALLOW_OUTSIDE_FILES 2u
+
+/**
+ * Options for kmt_rig_import_file. Obtain with
+ * kmt_rig_import_default_params(), then change fields (struct rules as for
+ * kmt_model_params). The strings are read during the call only.
+ */
+typedef struct kmt_rig_import_params {
+    /** sizeof(kmt_rig_import_params) as the caller was compiled. */
+    size_t struct_size;
+    /** glTF: the mesh to import, by name or by index as decimal text; NULL:
+        the mesh with morph targets (an error when several have them). */
+    const char *mesh;
+    /** OBJ folder: the neutral mesh's file name; NULL: the one OBJ whose name
+        contains "neutral". */
+    const char *neutral;
+    /** OBJ folder: the length unit, "m", "cm" or "mm"; NULL: guessed from the
+        head's size (logged). glTF is always metres. */
+    const char *units;
+    /** KMT_RIG_IMPORT_* flags; other bits must be 0. */
+    uint32_t flags;
+    /** Reserved; must be 0. */
+    uint32_t reserved;
+} kmt_rig_import_params;
+
+/** Default rig import options (struct_size filled in, everything else 0/NULL). */
+kmt_rig_import_params kmt_rig_import_default_params(void);
+
+/**
+ * Imports a rig from a user's asset: a glTF 2.0 file (.gltf with its buffers,
+ * or .glb) whose mesh has morph targets, or a folder of Wavefront OBJ files (a
+ * neutral mesh plus one OBJ per blendshape with the same topology, the
+ * ICT-FaceKit layout). Shapes keep their names; kmt_rig_shape_channels matches
+ * them to a model's channels as for any rig. What the importer decided
+ * (units guessed, OBJs skipped, UVs dropped at seams) goes to the log callback
+ * at KMT_LOG_INFO. `params` may be NULL for defaults. External files must stay
+ * in the asset's folder unless KMT_RIG_IMPORT_ALLOW_OUTSIDE_FILES is set.
+ * Errors: KMT_ERR_INVALID_ARGUMENT (NULL or empty path, bad params, no neutral
+ * or no shapes in a folder, a reference outside the folder),
+ * KMT_ERR_IO (unreadable, not a regular file), KMT_ERR_UNSUPPORTED_FORMAT
+ * (not glTF 2.0, a required extension it cannot decode), KMT_ERR_CORRUPT_RIG
+ * (malformed file, with the file and the problem), KMT_ERR_OUT_OF_MEMORY.
+ */
+kmt_status kmt_rig_import_file(const char *path,
+                               const kmt_rig_import_params *params,
+                               kmt_rig **out_rig);
+
+/** kmt_rig_save: store the blendshape deltas as float16 (half the size;
+    refused with KMT_ERR_INVALID_ARGUMENT when rounding moves any delta by
+    0.1 mm or more). */
+#define KMT_RIG_SAVE_HALF 1u
+
+/**
+ * Writes `rig` as a kmtalk-rig safetensors file that kmt_rig_load_file reads
+ * back (atomically and durably, as kmt_animation_save writes). `flags`:
+ * KMT_RIG_SAVE_* bits, other bits must be 0.
+ * Errors: KMT_ERR_INVALID_ARGUMENT (NULL rig or path, bad flags, float16
+ * rounding too large), KMT_ERR_IO (the file cannot be written).
+ */
+kmt_status kmt_rig_save(const kmt_rig *rig, const char *path, uint32_t flags);
+
 /** Releases a rig. Accepts NULL. */
 void kmt_rig_free(kmt_rig *rig);
 

@@ -253,4 +253,54 @@ import Testing
         #expect(results.count == 6)
         #expect(results.allSatisfy { $0 == results[0] })
     }
+
+    @Test func importsGLTFAndOBJFoldersAndSavesWhatLoadsBack() throws {
+        // glTF: the importer's own test asset, written beside its buffer.
+        let (builder, json) = GLTFImporterTests.quadAsset()
+        let folder = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let glb = folder.appendingPathComponent("quad.glb").path
+        try Data(builder.glb(json: json)).write(to: URL(fileURLWithPath: glb))
+        var rig: OpaquePointer?
+        #expect(kmt_rig_import_file(glb, nil, &rig) == KMT_OK, "\(lastError)")
+        defer { kmt_rig_free(rig) }
+        let expected = try GLTFImporter.importRig(path: glb).rig
+        #expect(kmt_rig_vertex_count(rig) == expected.vertexCount && kmt_rig_shape_count(rig) == 2)
+        #expect(String(cString: kmt_rig_shape_name(rig, 0)) == "jawOpen")
+
+        // Saved whole and as float16, both load back with the same shapes and mesh.
+        let saved = folder.appendingPathComponent("quad.rig.safetensors").path
+        #expect(kmt_rig_save(rig, saved, 0) == KMT_OK, "\(lastError)")
+        let reloaded = try Rig(path: saved)
+        #expect(reloaded.vertices == expected.vertices && reloaded.deltas.data == expected.deltas)
+        #expect(kmt_rig_save(rig, folder.appendingPathComponent("half.rig.safetensors").path, KMT_RIG_SAVE_HALF) == KMT_OK, "\(lastError)")
+        #expect(kmt_rig_save(rig, saved, 4) == KMT_ERR_INVALID_ARGUMENT)
+        #expect(kmt_rig_save(nil, saved, 0) == KMT_ERR_INVALID_ARGUMENT)
+        #expect(kmt_rig_save(rig, folder.path, 0) == KMT_ERR_IO)
+
+        // An OBJ folder with options: the neutral named, units given, the manifest ignored.
+        let objs = try OBJFolderImporterTests.folder([
+            "base.obj": OBJFolderImporterTests.obj(OBJFolderImporterTests.neutral, faces: OBJFolderImporterTests.faces),
+            "jawOpen.obj": OBJFolderImporterTests.obj(OBJFolderImporterTests.moved(4, by: [0, -0.5, 0]), faces: OBJFolderImporterTests.faces),
+        ])
+        defer { try? FileManager.default.removeItem(at: objs) }
+        var params = kmt_rig_import_default_params()
+        var fromOBJ: OpaquePointer?
+        #expect(kmt_rig_import_file(objs.path, &params, &fromOBJ) == KMT_ERR_INVALID_ARGUMENT)  // no *neutral*
+        #expect(lastError.contains("--neutral") || lastError.contains("neutral"), "\(lastError)")
+        let units = strdup("cm")!, neutral = strdup("base.obj")!, inch = strdup("inch")!
+        defer { free(units); free(neutral); free(inch) }
+        params.neutral = UnsafePointer(neutral)
+        params.units = UnsafePointer(inch)
+        #expect(kmt_rig_import_file(objs.path, &params, &fromOBJ) == KMT_ERR_INVALID_ARGUMENT)
+        params.units = UnsafePointer(units)
+        params.flags = 8
+        #expect(kmt_rig_import_file(objs.path, &params, &fromOBJ) == KMT_ERR_INVALID_ARGUMENT)
+        params.flags = KMT_RIG_IMPORT_ALL_OBJS
+        #expect(kmt_rig_import_file(objs.path, &params, &fromOBJ) == KMT_OK, "\(lastError)")
+        defer { kmt_rig_free(fromOBJ) }
+        #expect(kmt_rig_shape_count(fromOBJ) == 1 && kmt_rig_vertex_count(fromOBJ) == 6)
+        #expect(Handle.borrow(try #require(fromOBJ), as: Rig.self).units == .centimeters)
+        #expect(kmt_rig_import_file("", nil, &fromOBJ) == KMT_ERR_INVALID_ARGUMENT)
+    }
 }

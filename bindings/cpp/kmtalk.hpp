@@ -229,8 +229,13 @@ struct BasicView {
     template <std::size_t N>
     constexpr BasicView(const T (&values)[N]) noexcept : data(values), size(N) {}  // NOLINT
 #ifdef KMTALK_HPP_HAS_SPAN
+    /** The elements of a std::span of const elements (C++20). */
+    template <std::size_t Extent>
+    constexpr BasicView(std::span<const T, Extent> values) noexcept  // NOLINT
+        : data(values.data()), size(values.size()) {}
     /** The elements of a std::span (C++20). */
-    constexpr BasicView(std::span<const T> values) noexcept  // NOLINT
+    template <std::size_t Extent>
+    constexpr BasicView(std::span<T, Extent> values) noexcept  // NOLINT
         : data(values.data()), size(values.size()) {}
 #endif
 

@@ -846,6 +846,36 @@ class Rig(_Handle):
             _check(_lib.kmt_rig_load_memory(data, size, ctypes.byref(out)))
         self._adopt(out.value, _lib.kmt_rig_free)
 
+    @classmethod
+    def import_file(cls, path: PathLike, *, mesh: Optional[str] = None, neutral: Optional[str] = None,
+                    units: Optional[str] = None, all_objs: bool = False,
+                    allow_outside_files: bool = False) -> "Rig":
+        """Imports a rig from a glTF 2.0 file (.gltf/.glb) whose mesh has morph
+        targets, or from a folder of OBJ files (a neutral mesh plus one OBJ per
+        shape). ``mesh``: the glTF mesh by name or index; ``neutral``: the
+        neutral OBJ's file name; ``units``: "m", "cm" or "mm" for OBJs (default:
+        guessed); ``all_objs``: ignore an ICT-FaceKit manifest;
+        ``allow_outside_files``: follow references out of the asset's folder."""
+        _lib.load()
+        params = _lib.kmt_rig_import_default_params()
+        params.mesh = mesh.encode() if mesh is not None else None
+        params.neutral = neutral.encode() if neutral is not None else None
+        params.units = units.encode() if units is not None else None
+        params.flags = ((_lib.KMT_RIG_IMPORT_ALL_OBJS if all_objs else 0)
+                        | (_lib.KMT_RIG_IMPORT_ALLOW_OUTSIDE_FILES if allow_outside_files else 0))
+        out = _lib.kmt_rig_p()
+        _check(_lib.kmt_rig_import_file(_fspath(path), ctypes.byref(params), ctypes.byref(out)))
+        rig = cls.__new__(cls)
+        rig.path = os.fsdecode(os.fspath(path))
+        rig._adopt(out.value, _lib.kmt_rig_free)
+        return rig
+
+    def save(self, path: PathLike, *, half: bool = False) -> None:
+        """Writes the rig as a kmtalk-rig safetensors file (atomically);
+        ``half`` stores the deltas as float16 (refused when rounding exceeds
+        0.1 mm)."""
+        _check(_lib.kmt_rig_save(self._ptr(), _fspath(path), _lib.KMT_RIG_SAVE_HALF if half else 0))
+
     @property
     def vertex_count(self) -> int:
         return int(_lib.kmt_rig_vertex_count(self._ptr()))

@@ -138,6 +138,25 @@ class kmt_model_params(Structure):
     ]
 
 
+class kmt_rig_import_params(Structure):
+    """typedef struct kmt_rig_import_params { size_t struct_size; const char *mesh;
+    const char *neutral; const char *units; uint32_t flags; uint32_t reserved; }"""
+
+    _fields_ = [
+        ("struct_size", c_size_t),
+        ("mesh", c_char_p),
+        ("neutral", c_char_p),
+        ("units", c_char_p),
+        ("flags", c_uint32),
+        ("reserved", c_uint32),
+    ]
+
+
+KMT_RIG_IMPORT_ALL_OBJS = 1
+KMT_RIG_IMPORT_ALLOW_OUTSIDE_FILES = 2
+KMT_RIG_SAVE_HALF = 1
+
+
 class kmt_session_params(Structure):
     """typedef struct kmt_session_params { size_t struct_size; int32_t n_threads;
     float output_fps; kmt_nonfinite_policy nonfinite_policy; }"""
@@ -576,6 +595,25 @@ def kmt_rig_load_file(path: bytes, out_rig: Any) -> int:
 @_c("kmt_rig_load_memory", [c_void_p, c_size_t, POINTER(kmt_rig_p)], kmt_status)
 def kmt_rig_load_memory(data: Any, size: int, out_rig: Any) -> int:
     """Loads a rig from `size` bytes at `data` (copied)."""
+
+
+# kmt_rig_import_params kmt_rig_import_default_params(void);
+@_c("kmt_rig_import_default_params", [], kmt_rig_import_params)
+def kmt_rig_import_default_params() -> kmt_rig_import_params:
+    """Default rig import options (struct_size filled in)."""
+
+
+# kmt_status kmt_rig_import_file(const char *path, const kmt_rig_import_params *params,
+#                                kmt_rig **out_rig);
+@_c("kmt_rig_import_file", [c_char_p, POINTER(kmt_rig_import_params), POINTER(kmt_rig_p)], kmt_status)
+def kmt_rig_import_file(path: Any, params: Any, out_rig: Any) -> int:
+    """Imports a rig from a glTF/GLB file or a folder of OBJ files."""
+
+
+# kmt_status kmt_rig_save(const kmt_rig *rig, const char *path, uint32_t flags);
+@_c("kmt_rig_save", [kmt_rig_p, c_char_p, c_uint32], kmt_status)
+def kmt_rig_save(rig: Any, path: Any, flags: int) -> int:
+    """Writes a rig as a kmtalk-rig safetensors file."""
 
 
 # void kmt_rig_free(kmt_rig *rig);

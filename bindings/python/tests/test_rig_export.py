@@ -294,3 +294,57 @@ def test_vertices_space_animation_poses_its_own_template(lib, rig_file, tmp_path
             animation.save(tmp_path / "r.npy", rig)
     with pytest.raises(kmtalk.InvalidArgumentError, match="OBJ, PLY or NPY"):
         animation.to_bytes("glb")
+
+
+def _obj(positions):
+    lines = [f"v {x} {y} {z}" for x, y, z in positions]
+    return "\n".join(lines) + "\nvt 0 0\nvt 1 0\nvt 1 1\nvt 0 1\nf 1/1 2/2 3/3 4/4\n"
+
+
+def _obj_folder(folder):
+    neutral = [(0, 0, 0), (0.1, 0, 0), (0.1, 0.1, 0), (0, 0.1, 0)]
+    folder.mkdir()
+    (folder / "head_neutral.obj").write_text(_obj(neutral))
+    (folder / "jawOpen.obj").write_text(_obj([(0, 0, 0), (0.1, 0, 0), (0.1, 0.08, 0.01), (0, 0.1, 0)]))
+    (folder / "mouthClose.obj").write_text(_obj([(0, 0, 0), (0.1, -0.01, 0), (0.1, 0.1, 0), (0, 0.1, 0)]))
+    return folder
+
+
+def test_rig_import_from_obj_folder_and_gltf_round_trips(lib, tmp_path):
+    folder = _obj_folder(tmp_path / "head")
+    rig = kmtalk.Rig.import_file(folder, units="m")
+    assert rig.vertex_count == 4 and rig.face_count == 2
+    assert rig.shape_names == ("jawOpen", "mouthClose")
+    saved = tmp_path / "head.rig.safetensors"
+    rig.save(saved)
+    again = kmtalk.Rig(saved)
+    assert again.shape_names == rig.shape_names and again.vertex_count == 4
+    np.testing.assert_array_equal(again.vertices, rig.vertices)
+    rig.save(tmp_path / "half.rig.safetensors", half=True)
+    assert (tmp_path / "half.rig.safetensors").stat().st_size < saved.stat().st_size
+    # The GLB the library writes for this rig imports back to the same mesh and shapes.
+    model = kmtalk.Model(os.path.join(REPO_ROOT, "models", "kmtalk-tiny-random.safetensors"))
+    animation = kmtalk.Session(model).animate_pcm(np.zeros(1600, np.float32), 16000)
+    glb = tmp_path / "head.glb"
+    animation.save(glb, rig=rig)
+    from_gltf = kmtalk.Rig.import_file(glb)
+    assert from_gltf.shape_names == rig.shape_names
+    np.testing.assert_allclose(from_gltf.vertices, rig.vertices, atol=1e-6)
+
+
+def test_rig_import_refuses_bad_options_and_outside_files(lib, tmp_path):
+    folder = _obj_folder(tmp_path / "head")
+    with pytest.raises(kmtalk.KMTalkError) as info:
+        kmtalk.Rig.import_file(folder, units="inch")
+    assert info.value.status == kmtalk.Status.INVALID_ARGUMENT and "inch" in info.value.message
+    with pytest.raises(kmtalk.KMTalkError) as info:
+        kmtalk.Rig.import_file(tmp_path / "missing.glb")
+    assert info.value.status == kmtalk.Status.IO
+    # A shape OBJ that is a symbolic link out of the folder: refused unless allowed.
+    outside = tmp_path / "elsewhere.obj"
+    (folder / "jawOpen.obj").rename(outside)
+    (folder / "jawOpen.obj").symlink_to(outside)
+    with pytest.raises(kmtalk.KMTalkError) as info:
+        kmtalk.Rig.import_file(folder, units="m")
+    assert info.value.status == kmtalk.Status.INVALID_ARGUMENT and "outside the asset's folder" in info.value.message
+    assert kmtalk.Rig.import_file(folder, units="m", allow_outside_files=True).shape_count == 2
