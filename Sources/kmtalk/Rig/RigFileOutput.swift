@@ -1,38 +1,48 @@
+import CKMTalk
 import Foundation
-import KMTalkEngine
 
-/// Options and output shared by the rig importers: encode (float32 or float16 deltas),
-/// write, and summarise on stderr.
+/// The rig importers' common path, through the C API like any host: `kmt_rig_import_file`
+/// with the command's options, `kmt_rig_save` (float32 or float16 deltas), the importer's
+/// notes (the library's log at KMT_LOG_INFO) and a summary on stderr.
 struct RigFileOutput {
     /// Where the rig goes.
     let path: String
     /// Whether deltas are stored as float16.
     let half: Bool
 
-    /// Encodes `imported`, writes it and prints notes and a summary; `started` times it.
-    func write(_ imported: RigImport, generator: String, started: Date) throws {
-        var rig = imported.rig
-        rig.extraMetadata.append(("generator", generator))
-        let encoded: EncodedRig
-        do {
-            encoded = try RigWriter.encode(rig, deltas: half ? .float16 : .float32)
-        } catch let error as KMTError {
-            throw CLIError(error.message)
-        }
-        do {
-            try Data(encoded.bytes).write(to: URL(fileURLWithPath: path), options: .atomic)
-        } catch {
-            throw CLIError("\(path): cannot write (\(error.localizedDescription))")
-        }
-        for note in imported.notes { Self.standardError("note: \(note)") }
+    /// Imports `source`, writes the rig and prints notes and a summary; `started` times it.
+    func write(importing source: String, params: inout kmt_rig_import_params, started: Date) throws {
+        kmt_log_set({ level, message, _ in
+            guard level == KMT_LOG_INFO, let message else { return }
+            let text = String(cString: message)
+            if !text.hasPrefix("imported rig ") { RigFileOutput.standardError("note: \(text)") }
+        }, KMT_LOG_INFO, nil)
+        defer { kmt_log_set(nil, KMT_LOG_WARNING, nil) }
+        var rig: OpaquePointer?
+        try check(kmt_rig_import_file(source, &params, &rig))
+        defer { kmt_rig_free(rig) }
+        try check(kmt_rig_save(rig, path, half ? KMT_RIG_SAVE_HALF : 0))
         let elapsed = Date().timeIntervalSince(started)
-        var summary = "\(path): \(rig.vertexCount) vertices, \(rig.faceCount) triangles, \(rig.shapeCount) shapes, units \(rig.units.rawValue)"
-        summary += rig.uvs == nil ? ", no UVs" : ", UVs"
-        summary += rig.normals == nil ? "" : ", normals"
-        summary += String(format: ", deltas %@", half ? "F16" : "F32")
-        if half { summary += String(format: " (max rounding %.3g %@)", encoded.deltaRoundingError, rig.units.rawValue) }
-        summary += String(format: ", %.2f MiB in %.2f s", Double(encoded.bytes.count) / 1_048_576, elapsed)
-        Self.standardError(summary)
+        let units = Self.metadata(rig, "units") ?? "?"
+        let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+        Self.standardError(
+            "\(path): \(kmt_rig_vertex_count(rig)) vertices, \(kmt_rig_face_count(rig)) triangles, "
+                + "\(kmt_rig_shape_count(rig)) shapes, units \(units), deltas \(half ? "F16" : "F32")"
+                + String(format: ", %.2f MiB in %.2f s", Double(size) / 1_048_576, elapsed))
+    }
+
+    /// A failed call as the CLI's error, with the library's message.
+    private func check(_ status: kmt_status) throws {
+        guard status == KMT_OK else { throw CLIError(String(cString: kmt_last_error())) }
+    }
+
+    /// The rig's metadata value under `key`, or nil.
+    static func metadata(_ rig: OpaquePointer?, _ key: String) -> String? {
+        var length = 0
+        guard kmt_rig_metadata(rig, key, nil, 0, &length) == KMT_ERR_BUFFER_TOO_SMALL else { return nil }
+        var buffer = [CChar](repeating: 0, count: length + 1)
+        guard kmt_rig_metadata(rig, key, &buffer, buffer.count, &length) == KMT_OK else { return nil }
+        return String(cString: buffer)
     }
 
     /// Writes a line to stderr.

@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import KMTalkEngine
+import CKMTalk
 
 /// `kmtalk rig import-gltf FILE.glb|.gltf -o RIG [--mesh NAME] [--half]`
 struct RigImportGLTF: ParsableCommand {
@@ -31,12 +31,17 @@ struct RigImportGLTF: ParsableCommand {
 
     func run() throws {
         let started = Date()
-        let imported: RigImport
-        do {
-            imported = try GLTFImporter.importRig(path: file, mesh: mesh, allowOutsideFiles: allowOutsideFiles)
-        } catch let error as KMTError {
-            throw CLIError(error.message)
+        var params = kmt_rig_import_default_params()
+        params.flags = allowOutsideFiles ? KMT_RIG_IMPORT_ALLOW_OUTSIDE_FILES : 0
+        try withOptionalCString(mesh) { mesh in
+            params.mesh = mesh
+            try RigFileOutput(path: output, half: half).write(importing: file, params: &params, started: started)
         }
-        try RigFileOutput(path: output, half: half).write(imported, generator: "kmtalk rig import-gltf", started: started)
     }
+}
+
+/// Calls `body` with `text` as a C string valid during the call, or with NULL.
+func withOptionalCString<R>(_ text: String?, _ body: (UnsafePointer<CChar>?) throws -> R) rethrows -> R {
+    guard let text else { return try body(nil) }
+    return try text.withCString { try body($0) }
 }

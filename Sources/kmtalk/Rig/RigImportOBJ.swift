@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import KMTalkEngine
+import CKMTalk
 
 /// `kmtalk rig import-obj DIR -o RIG [--neutral NAME.obj] [--units cm] [--half] [--all]`
 struct RigImportOBJ: ParsableCommand {
@@ -38,20 +38,17 @@ struct RigImportOBJ: ParsableCommand {
 
     func run() throws {
         let started = Date()
-        var chosenUnits: RigUnits?
-        if let units {
-            guard let parsed = RigUnits(rawValue: units) else {
-                throw ValidationError("--units must be one of: \(RigUnits.allCases.map(\.rawValue).joined(separator: ", "))")
+        if let units, !["m", "cm", "mm"].contains(units) {
+            throw ValidationError("--units must be one of: m, cm, mm")
+        }
+        var params = kmt_rig_import_default_params()
+        params.flags = (all ? KMT_RIG_IMPORT_ALL_OBJS : 0) | (allowOutsideFiles ? KMT_RIG_IMPORT_ALLOW_OUTSIDE_FILES : 0)
+        try withOptionalCString(neutral) { neutral in
+            try withOptionalCString(units) { units in
+                params.neutral = neutral
+                params.units = units
+                try RigFileOutput(path: output, half: half).write(importing: directory, params: &params, started: started)
             }
-            chosenUnits = parsed
         }
-        let imported: RigImport
-        do {
-            imported = try OBJFolderImporter.importRig(
-                directory: directory, neutral: neutral, units: chosenUnits, useManifest: !all, allowOutsideFiles: allowOutsideFiles)
-        } catch let error as KMTError {
-            throw CLIError(error.message)
-        }
-        try RigFileOutput(path: output, half: half).write(imported, generator: "kmtalk rig import-obj", started: started)
     }
 }
