@@ -1,32 +1,6 @@
 import ArgumentParser
 import CKMTalk
 import Foundation
-import KMTalkEngine
-
-/// `kmtalk animate` writes the library's formats (`ExportFormat`: its raw values are the
-/// `--format` names, its `init(path:)` the extension rule); this adds the C enum value the
-/// CLI passes to `kmt_animation_save`.
-extension ExportFormat {
-    /// The library's C name for the format.
-    var exportFormat: kmt_export_format {
-        switch self {
-        case .json: return KMT_EXPORT_JSON
-        case .csv: return KMT_EXPORT_CSV
-        case .liveLinkCSV: return KMT_EXPORT_LIVE_LINK_CSV
-        case .npy: return KMT_EXPORT_NPY
-        case .glb: return KMT_EXPORT_GLB
-        case .obj: return KMT_EXPORT_OBJ
-        case .ply: return KMT_EXPORT_PLY
-        case .mouthCuesTSV: return KMT_EXPORT_MOUTH_CUES_TSV
-        case .mouthCuesJSON: return KMT_EXPORT_MOUTH_CUES_JSON
-        case .glbSparse: return KMT_EXPORT_GLB_SPARSE
-        case .phonesTSV: return KMT_EXPORT_PHONES_TSV
-        }
-    }
-
-    /// Whether the format writes mouth cues rather than the animation itself.
-    var isCues: Bool { self == .mouthCuesTSV || self == .mouthCuesJSON }
-}
 
 /// `kmtalk animate AUDIO -o OUT.{json,csv,npy,glb,obj,ply,tsv}`
 struct Animate: ParsableCommand {
@@ -61,7 +35,7 @@ struct Animate: ParsableCommand {
     @Option(name: .shortAndLong, help: "Output file (.json, .csv, .npy, .glb, .obj, .ply, .tsv), or '-' for stdout.")
     var output: String
 
-    @Option(help: "Output format, overriding the extension: \(ExportFormat.allCases.map(\.rawValue).joined(separator: ", ")).")
+    @Option(help: "Output format, overriding the extension: \(OutputFormat.allCases.map(\.rawValue).joined(separator: ", ")).")
     var format: String?
 
     @Option(help: "Rig file for glb, obj, ply (and npy of vertices); default: $KMTALK_RIG or the shipped head.")
@@ -77,22 +51,22 @@ struct Animate: ParsableCommand {
     var threads: Int = 0
 
     /// The format from --format, else stdout's JSON, else the extension.
-    func chosenFormat() throws -> ExportFormat {
+    func chosenFormat() throws -> OutputFormat {
         if let format {
             let key = format.lowercased().replacingOccurrences(of: "-", with: "").replacingOccurrences(of: "_", with: "")
-            let aliases: [String: ExportFormat] = [
+            let aliases: [String: OutputFormat] = [
                 "livelinkcsv": .liveLinkCSV, "livelinkface": .liveLinkCSV, "gltf": .glb,
                 "cuestsv": .mouthCuesTSV, "tsv": .mouthCuesTSV, "cuesjson": .mouthCuesJSON, "rhubarb": .mouthCuesTSV,
                 "rhubarbjson": .mouthCuesJSON, "glbsparse": .glbSparse, "gltfsparse": .glbSparse,
                 "phonestsv": .phonesTSV, "phonemes": .phonesTSV,
             ]
-            guard let parsed = ExportFormat(rawValue: key) ?? aliases[key] else {
-                throw ValidationError("--format must be one of: \(ExportFormat.allCases.map(\.rawValue).joined(separator: ", "))")
+            guard let parsed = OutputFormat(rawValue: key) ?? aliases[key] else {
+                throw ValidationError("--format must be one of: \(OutputFormat.allCases.map(\.rawValue).joined(separator: ", "))")
             }
             return parsed
         }
         if output == "-" { return .json }
-        guard let inferred = ExportFormat(path: output) else {
+        guard let inferred = OutputFormat(path: output) else {
             throw ValidationError("cannot tell the format from '\(output)'; use a .json, .csv, .npy, .glb, .obj, .ply or .tsv name, or --format")
         }
         return inferred

@@ -1,7 +1,8 @@
 import CKMTalk
 import Foundation
-import KMTalkEngine
 import Testing
+
+@testable import KMTalkEngine
 
 @testable import kmtalk
 
@@ -19,7 +20,21 @@ import Testing
         #expect(try Animate.parse(["a.wav", "-o", "face.glb"]).chosenFormat() == .glb)
         #expect(try Animate.parse(["a.wav", "-o", "face.glb", "--format", "glb-sparse"]).chosenFormat() == .glbSparse)
         #expect(try Animate.parse(["a.wav", "-o", "face.bin", "--format", "GLB_SPARSE"]).chosenFormat() == .glbSparse)
-        #expect(ExportFormat.glbSparse.exportFormat == KMT_EXPORT_GLB_SPARSE && ExportFormat.glbSparse.needsRig)
+        #expect(OutputFormat.glbSparse.exportFormat == KMT_EXPORT_GLB_SPARSE && OutputFormat.glbSparse.needsRig)
+    }
+
+    /// The CLI's table of formats (a host's view of the C enum) agrees with the library's:
+    /// the same names, the same extension rule, the same needs.
+    @Test func outputFormatsAgreeWithTheLibrary() throws {
+        #expect(OutputFormat.allCases.map(\.rawValue) == ExportFormat.allCases.map(\.rawValue))
+        for format in OutputFormat.allCases {
+            let library = try #require(ExportFormat(rawValue: format.rawValue))
+            #expect(format.needsRig == library.needsRig && format.isSequence == library.isSequence, "\(format)")
+            #expect(try KMTalkEngine.exportFormat(format.exportFormat) == library, "\(format)")
+        }
+        for name in ["a.json", "b.CSV", "c.npy", "d.glb", "e.obj", "f.ply", "g.tsv", "h.gltf", "i", ".json", "dir.v1/x"] {
+            #expect(OutputFormat(path: name)?.rawValue == ExportFormat(path: name)?.rawValue, "\(name)")
+        }
     }
 
     @Test func writesRhubarbFiles() throws {

@@ -2,7 +2,7 @@ import CKMTalk
 
 /// The format a `kmt_export_format` names; nil for KMT_EXPORT_AUTO. Errors:
 /// KMT_ERR_INVALID_ARGUMENT for a value the header does not define.
-private func exportFormat(_ format: kmt_export_format) throws -> ExportFormat? {
+func exportFormat(_ format: kmt_export_format) throws -> ExportFormat? {
     switch format {
     case KMT_EXPORT_AUTO: return nil
     case KMT_EXPORT_JSON: return .json
