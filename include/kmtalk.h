@@ -181,7 +181,8 @@ void kmt_log_set(kmt_log_callback callback, kmt_log_level min_level,
 
 /** Immutable model weights and configuration; shareable across threads. */
 typedef struct kmt_model kmt_model;
-/** Per-stream inference state (offline calls now, streaming later). */
+/** Per-stream inference state: offline calls and one streamed utterance at a
+    time. Keeps its model alive; the animations it returns outlive it. */
 typedef struct kmt_session kmt_session;
 /** An animation result: frames x channels of float weights at a frame rate. */
 typedef struct kmt_animation kmt_animation;

@@ -70,7 +70,7 @@ else()
   set(PACKAGE_VERSION_COMPATIBLE FALSE)
 endif()
 CMAKE
-cp include/kmtalk.h "$dist/include/"
+cp include/kmtalk.h bindings/cpp/kmtalk.hpp "$dist/include/"
 cp "$bin/kmtalk" "$dist/bin/"
 strip "$dist/bin/kmtalk"
 cp models/*.safetensors "$dist/models/"

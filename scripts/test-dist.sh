@@ -40,7 +40,11 @@ export PKG_CONFIG_PATH="$tmp/kmtalk/lib/pkgconfig"
 cc -std=c99 -Wall -Wextra -Werror "$root/examples/c/animate.c" $(pkg-config --cflags --libs kmtalk) -lm \
    -Wl,-rpath,"$tmp/kmtalk/lib" -o "$tmp/animate-pc"
 (cd "$tmp" && env -i ./animate-pc "$model" hello.wav 60 > pc.out) && grep -q jawOpen "$tmp/pc.out" || { echo "FAIL test-dist: pkg-config build"; exit 1; }
-echo "PASS test-dist: C example built with pkg-config (kmtalk $(pkg-config --modversion kmtalk)) runs under env -i"
+c++ -std=c++17 -Wall -Wextra -Werror -pedantic "$root/examples/cmake/hello.cpp" $(pkg-config --cflags --libs kmtalk) \
+   -Wl,-rpath,"$tmp/kmtalk/lib" -o "$tmp/hello-pc"
+(cd "$tmp" && env -i ./hello-pc "$model" hello.wav > hello-pc.out) && grep -q "jawOpen largest" "$tmp/hello-pc.out" ||
+  { echo "FAIL test-dist: pkg-config C++ build"; exit 1; }
+echo "PASS test-dist: the C example and the C++ wrapper host built with pkg-config (kmtalk $(pkg-config --modversion kmtalk)) run under env -i"
 
 # CMake: find_package(KMTalk) builds the C example and a C++17 host (skipped without cmake).
 if command -v cmake > /dev/null && command -v c++ > /dev/null; then

@@ -30,6 +30,9 @@ scripts/check-symbols.sh .build/debug/libKMTalk.so
 section "C example and header checks"
 KMTALK_LIB_DIR="$(pwd)/.build/debug" scripts/test-c.sh
 
+section "C++17 wrapper (scripts/test-cpp.sh)"
+KMTALK_LIB_DIR="$(pwd)/.build/debug" scripts/test-cpp.sh
+
 section "exports killed at random points (scripts/test-export-kill.py)"
 python3 scripts/test-export-kill.py .build/debug/kmtalk --runs 8
 

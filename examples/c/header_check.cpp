@@ -30,7 +30,7 @@ static_assert(KMT_VERTICES_ABSOLUTE == 0 && KMT_VERTICES_OFFSETS == 1, "kmt_vert
 static_assert(KMT_EXPORT_AUTO == 0 && KMT_EXPORT_JSON == 1 && KMT_EXPORT_CSV == 2 &&
                   KMT_EXPORT_LIVE_LINK_CSV == 3 && KMT_EXPORT_NPY == 4 && KMT_EXPORT_GLB == 5 &&
                   KMT_EXPORT_OBJ == 6 && KMT_EXPORT_PLY == 7 && KMT_EXPORT_MOUTH_CUES_TSV == 8 &&
-                  KMT_EXPORT_MOUTH_CUES_JSON == 9,
+                  KMT_EXPORT_MOUTH_CUES_JSON == 9 && KMT_EXPORT_GLB_SPARSE == 10 && KMT_EXPORT_PHONES_TSV == 11,
               "kmt_export_format values");
 
 // Parameter structs: C-compatible, struct_size first, documented field types.
