@@ -74,6 +74,7 @@ struct Bench: ParsableCommand {
             let rate = model.config.frontend.sampleRate
             let samples = speechLikeSignal(seconds: seconds, rate: rate)
             print(String(format: "\nanimate %.0f s of 16 kHz audio (best of %d):", seconds, repeats))
+            var last: Animation?
             for count in threadCounts {
                 let session = Session(model: model, options: SessionOptions(threads: count))
                 var best = Double.infinity
@@ -86,6 +87,7 @@ struct Bench: ParsableCommand {
                     }
                     let elapsed = Date().timeIntervalSince(start)
                     frames = animation.frameCount
+                    last = animation
                     if elapsed < best {
                         best = elapsed
                         bestStages = session.lastTimings
@@ -94,6 +96,17 @@ struct Bench: ParsableCommand {
                 let stages = bestStages.map { String(format: "%@ %.1f ms", $0.stage, $0.seconds * 1000) }.joined(separator: ", ")
                 print(String(format: "  %d thread(s): %.3f s, real-time factor %.5f (%.0fx faster than real time), %d frames", count, best, best / seconds, seconds / best, frames))
                 print("      stages: \(stages)")
+            }
+            if let last {
+                // The text writers against the binary one (issue 14: they were 1,000x slower).
+                var line = "\nencode the animation (\(last.frameCount) frames x \(last.channelCount) channels, in memory):"
+                for format in [ExportFormat.json, .csv, .liveLinkCSV, .npy, .mouthCuesTSV] {
+                    let start = Date()
+                    let bytes = try AnimationExporter.encode(last, rig: nil, format: format)
+                    let name = format.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0)
+                    line += "\n  " + name + String(format: "%7.3f s, %6.1f MiB", Date().timeIntervalSince(start), Double(bytes.count) / 1_048_576)
+                }
+                print(line)
             }
             if stream {
                 let streamPath = try ModelLocator.resolve(streamModel ?? self.model)

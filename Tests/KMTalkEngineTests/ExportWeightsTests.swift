@@ -175,4 +175,28 @@ import Testing
         #expect(Float(NumberText.shortest(1e-5)) == 1e-5)
         #expect(Double(NumberText.exact(0.1)) == Double(Float(0.1)))
     }
+
+    /// The text writers' byte formatter prints exactly what `%.6f` (trimmed) prints: random
+    /// weights, every float near a rounding tie of the sixth decimal, signs, large values.
+    @Test func fastWeightTextEqualsPrintf() {
+        var generator = SystemRandomNumberGenerator()
+        var values: [Float] = [0, -0, 1, -1, 0.5, 0.0000005, -0.0000005, 0.0000015, 0.0000025, 1e-7, -1e-7,
+                               123456.5, 9_999_999, 1e12, -1e12, 3e38, .infinity, -.infinity, .nan,
+                               .leastNonzeroMagnitude, .greatestFiniteMagnitude]
+        values += (0..<100_000).map { _ in Float.random(in: -1.5...1.5, using: &generator) }
+        values += (0..<20_000).map { _ in Float.random(in: -2000...2000, using: &generator) }
+        // Floats next to the ties k + 0.5 (in units of 1e-6): where a double rounding would slip.
+        for k in stride(from: 0, to: 2_000_000, by: 997) {
+            let tie = Float((Double(k) + 0.5) / 1_000_000)
+            values += [tie.nextDown, tie, tie.nextUp]
+        }
+        var mismatches: [String] = []
+        for value in values {
+            var out = ByteBuffer(capacity: 32)
+            NumberText.appendWeight(value, to: &out)
+            let fast = String(decoding: out.bytes, as: UTF8.self)
+            if fast != NumberText.weight(value) { mismatches.append("\(value): \(fast) vs \(NumberText.weight(value))") }
+        }
+        #expect(mismatches.isEmpty, "\(mismatches.prefix(5))")
+    }
 }

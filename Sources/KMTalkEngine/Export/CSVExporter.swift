@@ -10,13 +10,12 @@ enum CSVExporter {
         let width = animation.channelCount
         animation.values.data.withUnsafeBufferPointer { values in
             for frame in 0..<animation.frameCount {
-                var row = NumberText.fixed(Double(frame) / animation.fps, decimals: 6)
+                out.append(NumberText.fixed(Double(frame) / animation.fps, decimals: 6))
                 for channel in 0..<width {
-                    row += ","
-                    row += NumberText.weight(values[frame * width + channel])
+                    out.append(byte: UInt8(ascii: ","))
+                    NumberText.appendWeight(values[frame * width + channel], to: &out)
                 }
-                row += "\n"
-                out.append(row)
+                out.append(byte: UInt8(ascii: "\n"))
             }
         }
         return out.bytes

@@ -30,13 +30,12 @@ enum JSONExporter {
         let width = animation.channelCount
         animation.values.data.withUnsafeBufferPointer { values in
             for frame in 0..<animation.frameCount {
-                var row = "    ["
+                out.append("    [")
                 for channel in 0..<width {
-                    if channel > 0 { row += "," }
-                    row += NumberText.weight(values[frame * width + channel])
+                    if channel > 0 { out.append(byte: UInt8(ascii: ",")) }
+                    NumberText.appendWeight(values[frame * width + channel], to: &out)
                 }
-                row += frame + 1 < animation.frameCount ? "],\n" : "]\n"
-                out.append(row)
+                out.append(frame + 1 < animation.frameCount ? "],\n" : "]\n")
             }
         }
         out.append("  ]\n}\n")

@@ -28,6 +28,54 @@ enum NumberText {
         return text == "-0" ? "0" : text
     }
 
+    /// Appends `weight(value)`'s bytes to `out` without making a String: the text writers'
+    /// hot path (1.5 million numbers for 10 minutes of 52 channels at 50 fps). Exact: a
+    /// float times 10^6 is exact in double (24 + 14 significant bits), so rounding it to
+    /// the nearest integer (ties to even, as glibc's printf rounds) gives `%.6f`'s digits.
+    static func appendWeight(_ value: Float, to out: inout ByteBuffer) {
+        let scaled = (Double(value) * 1_000_000).rounded(.toNearestOrEven)
+        guard scaled.isFinite, abs(scaled) < 9e15 else {
+            out.append(weight(value))
+            return
+        }
+        var units = Int64(scaled)
+        if units == 0 {
+            out.append(byte: UInt8(ascii: "0"))
+            return
+        }
+        if units < 0 {
+            out.append(byte: UInt8(ascii: "-"))
+            units = -units
+        }
+        var fraction = units % 1_000_000
+        let whole = units / 1_000_000
+        // The whole part, most significant digit first.
+        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        var count = 0
+        var rest = whole
+        withUnsafeMutableBytes(of: &digits) { buffer in
+            repeat {
+                buffer[count] = UInt8(ascii: "0") + UInt8(rest % 10)
+                rest /= 10
+                count += 1
+            } while rest > 0 && count < 10
+            for index in stride(from: count - 1, through: 0, by: -1) { out.append(byte: buffer[index]) }
+        }
+        guard fraction > 0 else { return }
+        out.append(byte: UInt8(ascii: "."))
+        var width = 6
+        while fraction % 10 == 0 {
+            fraction /= 10
+            width -= 1
+        }
+        var divisor: Int64 = 1
+        for _ in 1..<width { divisor *= 10 }
+        while divisor > 0 {
+            out.append(byte: UInt8(ascii: "0") + UInt8(fraction / divisor % 10))
+            divisor /= 10
+        }
+    }
+
     /// The shortest decimal text that reads back as exactly `value` in float32 ("0.25",
     /// "1.0", "1e-05"): what OBJ and Live Link CSV positions and weights use.
     static func shortest(_ value: Float) -> String {
