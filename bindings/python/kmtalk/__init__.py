@@ -182,8 +182,17 @@ class InvalidArgumentError(KMTalkError, ValueError):
     STATUS = Status.INVALID_ARGUMENT
 
 
-class FileIOError(KMTalkError):
+class FileIOError(KMTalkError, OSError):
+    """KMT_ERR_IO; also an :class:`OSError`, so ``except OSError`` catches a
+    missing or unreadable file as for any Python file API (``errno`` is None:
+    the library reports its own status, with the path in ``message``)."""
+
     STATUS = Status.IO
+
+    def __init__(self, status: int, message: str = ""):
+        super().__init__(status, message)
+        self.errno = None
+        self.strerror = message
 
 
 class UnsupportedFormatError(KMTalkError):
@@ -508,7 +517,8 @@ class Session(_Handle):
 
     def animate_pcm(self, samples: Any, sample_rate: int) -> "Animation":
         """Animates PCM samples: a 1-D array is mono, a 2-D array is
-        frames x channels. Converted to contiguous float32 (nominal -1..1)."""
+        frames x channels. Converted to contiguous float32 (nominal -1..1);
+        int16 samples are scaled by 1/32768, as :meth:`push` and 16-bit files."""
         array = np.asarray(samples)
         if array.ndim == 1:
             channels = 1
@@ -518,6 +528,9 @@ class Session(_Handle):
             raise InvalidArgumentError(
                 _lib.KMT_ERR_INVALID_ARGUMENT,
                 f"samples must be 1-D (mono) or 2-D (frames x channels), got shape {array.shape}")
+        if array.dtype == np.int16:
+            # As kmt_session_push_s16 (and libsndfile for 16-bit files) scale them.
+            array = array.astype(np.float32) / 32768.0
         array = np.ascontiguousarray(array, dtype=np.float32)
         frames = array.shape[0]
         pointer = array.ctypes.data_as(ctypes.POINTER(ctypes.c_float))

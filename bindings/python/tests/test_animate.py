@@ -265,3 +265,12 @@ def test_many_channels_mix_down(session, tmp_path):
     write_wav(path, np.repeat(mono[:, None], 6, axis=1), rate)
     reference = session.animate_pcm(mono.astype(np.float32), rate).weights
     assert np.abs(session.animate_file(path).weights - reference).mean() < 1e-3
+
+
+def test_int16_pcm_is_scaled_as_streaming_and_files_scale_it(session):
+    t = np.arange(16000) / 16000
+    voice = 0.3 * np.sin(2 * np.pi * 180 * t) * (0.5 + 0.5 * np.sin(2 * np.pi * 3 * t))
+    pcm = np.round(voice * 32767).astype(np.int16)
+    from_int = session.animate_pcm(pcm, 16000).weights
+    from_float = session.animate_pcm(pcm.astype(np.float32) / 32768, 16000).weights
+    np.testing.assert_array_equal(from_int, from_float)

@@ -151,3 +151,10 @@ def test_error_is_per_call_not_sticky(session, audio, tmp_path):
         session.animate_file(tmp_path / "missing.wav")
     assert session.animate_file(audio["mono_path"]).frame_count > 0
     assert kmtalk._lib.kmt_last_error() == b""
+
+
+def test_file_errors_are_oserrors(session, tmp_path):
+    with pytest.raises(OSError) as info:
+        session.animate_file(tmp_path / "missing.wav")
+    assert isinstance(info.value, kmtalk.FileIOError) and info.value.errno is None
+    assert "missing.wav" in str(info.value) and "missing.wav" in info.value.strerror
