@@ -215,12 +215,16 @@ import Testing
         #expect(throws: KMTError.self) { try AnimationExporter.encode(empty, rig: rig, format: .glb) }
     }
 
-    @Test func aRigWithoutShapesGivesAStaticMesh() throws {
-        let builder = RigBuilder(shapeNames: [], vertexCount: 5, seed: 8)
-        let glb = try export(ExportFixtures.animation(frames: 2), try builder.load())
-        try checkLayout(glb)
-        #expect(glb.json["animations"] == nil)
-        #expect(try glb.array("meshes")[0]["extras"] == nil)
+    @Test func aRigThatDrivesNoShapeIsRefusedNotWrittenStill() throws {
+        // No shapes at all, or none the animation's channels match: the file would never move.
+        for names in [[], ["smileWide", "frownDeep"]] {
+            let rig = try RigBuilder(shapeNames: names, vertexCount: 5, seed: 8).load()
+            for format in [ExportFormat.glb, .glbSparse, .npy] {
+                #expect {
+                    try AnimationExporter.encode(ExportFixtures.animation(frames: 2), rig: rig, format: format)
+                } throws: { ($0 as? KMTError)?.status == KMT_ERR_INVALID_ARGUMENT && ($0 as? KMTError)?.message.contains("nothing would move") == true }
+            }
+        }
     }
 
     @Test func theRigImporterReadsTheExportBack() throws {

@@ -61,7 +61,7 @@ import Testing
         #expect(kmt_model_load_file(huge, nil, &model) == KMT_ERR_OUT_OF_MEMORY)
         #expect(lastError.contains("over the limit of 4294967296 bytes (4.0 GiB)"), "\(lastError)")
         #expect(kmt_model_load_file(zeros, nil, &model) == KMT_ERR_CORRUPT_MODEL)
-        #expect(lastError.contains("not a safetensors file") || lastError.contains("not a JSON object"), "\(lastError)")
+        #expect(lastError.contains("not a KMTalk model file") && lastError.contains("not a JSON object"), "\(lastError)")
         var rig: OpaquePointer?
         #expect(kmt_rig_load_file(zeros, &rig) == KMT_ERR_CORRUPT_RIG)
         #expect(throws: KMTError.self) { try GLTFImporter.importRig(path: huge) }
@@ -133,5 +133,49 @@ import Testing
         #expect(kmt_session_pending_frames(session, &pending) == KMT_OK && pending > 0)
         var buffer = [Float](repeating: 0, count: 52 * pending)
         #expect(kmt_session_pull(session, &buffer, buffer.count, &frames, nil) == KMT_OK && frames == pending)
+    }
+
+    @Test func commonMistakesGetErrorsThatSayWhatToDo() throws {
+        let folder = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        // A GLB given as a rig or as a model.
+        let (builder, json) = GLTFImporterTests.quadAsset()
+        let glb = folder.appendingPathComponent("head.glb").path
+        try Data(builder.glb(json: json)).write(to: URL(fileURLWithPath: glb))
+        var rig: OpaquePointer?
+        #expect(kmt_rig_load_file(glb, &rig) == KMT_ERR_UNSUPPORTED_FORMAT)
+        #expect(lastError.contains("not a KMTalk rig file") && lastError.contains("rig import-gltf"), "\(lastError)")
+        var model: OpaquePointer?
+        #expect(kmt_model_load_file(glb, nil, &model) == KMT_ERR_UNSUPPORTED_FORMAT)
+        #expect(lastError.contains("not a KMTalk model file"), "\(lastError)")
+
+        #expect(kmt_model_load_file(Fixtures.tinyModelPath, nil, &model) == KMT_OK, "\(lastError)")
+        defer { kmt_model_free(model) }
+        var session: OpaquePointer?
+        #expect(kmt_session_create(model, nil, &session) == KMT_OK)
+        defer { kmt_session_free(session) }
+        // MP4/AAC audio: say how to extract the speech.
+        var mp4 = [UInt8](repeating: 0, count: 64)
+        mp4.replaceSubrange(4..<12, with: Array("ftypM4A ".utf8))
+        let m4a = folder.appendingPathComponent("voice.m4a").path
+        try Data(mp4).write(to: URL(fileURLWithPath: m4a))
+        var animation: OpaquePointer?
+        #expect(kmt_animate_file(session, m4a, &animation) == KMT_ERR_UNSUPPORTED_FORMAT)
+        #expect(lastError.contains("ffmpeg -i voice.m4a"), "\(lastError)")
+
+        // A rig none of whose shapes the animation drives: an error, not a file that never moves.
+        let content = RigContent(
+            vertices: [0, 0, 0, 1, 0, 0, 0, 1, 0], faces: [0, 1, 2], shapeNames: ["smileWide", "frownDeep"],
+            deltas: [Float](repeating: 0.01, count: 18), units: .meters)
+        let odd = try Rig(bytes: RigWriter.encode(content).bytes, source: "odd.rig")
+        let pcm = [Float](repeating: 0.1, count: 8_000)
+        #expect(kmt_animate_pcm(session, pcm, pcm.count, 16_000, 1, &animation) == KMT_OK)
+        defer { kmt_animation_free(animation) }
+        let oddHandle = Handle.retain(odd)
+        defer { kmt_rig_free(oddHandle) }
+        let out = folder.appendingPathComponent("still.glb").path
+        #expect(kmt_animation_save(animation, oddHandle, out, KMT_EXPORT_GLB) == KMT_ERR_INVALID_ARGUMENT)
+        #expect(lastError.contains("match none of the animation's 52 channels"), "\(lastError)")
+        #expect(!FileManager.default.fileExists(atPath: out))
     }
 }

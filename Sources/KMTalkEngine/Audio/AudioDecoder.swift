@@ -53,6 +53,7 @@ public enum AudioDecoder {
             case Int(SF_ERR_UNSUPPORTED_ENCODING):
                 throw KMTError(KMT_ERR_UNSUPPORTED_FORMAT, "\(path): unsupported audio encoding (\(detail))")
             default:
+                if let hint = containerHint(path) { throw KMTError(KMT_ERR_UNSUPPORTED_FORMAT, "\(path): \(hint)") }
                 throw KMTError(KMT_ERR_UNSUPPORTED_FORMAT, "\(path): not a supported audio format (\(detail))")
             }
         }
@@ -94,6 +95,22 @@ public enum AudioDecoder {
         return Decoded(
             samples: samples, sampleRate: targetRate, sourceRate: Int(info.samplerate),
             sourceChannels: channels, sourceFrames: framesRead, formatName: formatName(info.format))
+    }
+
+    /// What to do with a common file libsndfile cannot read (MP4/AAC audio, video, a
+    /// glTF or model given as audio), or nil.
+    static func containerHint(_ path: String) -> String? {
+        let head = (try? FileBytes.OpenFile(path).prefix(12)) ?? []
+        let name = path.split(separator: "/").last.map(String.init) ?? path
+        let ext = name.split(separator: ".").last.map { $0.lowercased() } ?? ""
+        let isMP4 = head.count >= 8 && Array(head[4..<8]) == Array("ftyp".utf8)
+        let isMatroska = head.starts(with: [0x1A, 0x45, 0xDF, 0xA3])
+        if isMP4 || isMatroska || ["mp4", "m4a", "m4b", "aac", "mov", "mkv", "webm", "avi", "wma", "3gp"].contains(ext) {
+            return "MP4/AAC audio and video containers are not decoded here (libsndfile reads WAV, FLAC, Ogg, MP3, AIFF, ...); "
+                + "extract the speech first, e.g. `ffmpeg -i \(name) -vn -ac 1 -ar 16000 speech.wav`"
+        }
+        if head.starts(with: Array("glTF".utf8)) { return "a GLB (glTF) file, not audio" }
+        return nil
     }
 
     /// Converts interleaved float PCM to mono at `targetRate`; with `consumer`, the

@@ -199,29 +199,47 @@ public struct SafeTensorsFile: Sendable {
     /// Reads and parses the file at `path`. The header length is checked against the
     /// file's size before the file is read, so a file that is not safetensors (say 2 GiB of
     /// zeros) is refused at once; a regular file only, at most `FileBytes.sizeLimit`.
-    public init(path: String) throws {
+    /// `kind` ("model" or "rig") words the errors for a file of another kind.
+    public init(path: String, kind: String = "model") throws {
         let file = try FileBytes.OpenFile(path)
         try FileBytes.checkSize(file.size, limit: FileBytes.sizeLimit, path: path)
-        try Self.checkPrefix(file.prefix(9), fileSize: file.size, source: path)
+        let prefix = try file.prefix(64)
+        try Self.checkKind(prefix, source: path, kind: kind)
+        try Self.checkPrefix(prefix, fileSize: file.size, source: path, kind: kind)
         self = try file.withContents(limit: FileBytes.sizeLimit) { try SafeTensorsFile(bytes: $0, source: path) }
     }
 
     /// Checks the first bytes of a file of `fileSize` bytes: an 8-byte header length that
     /// fits the file and the limit, then a JSON object.
-    static func checkPrefix(_ prefix: [UInt8], fileSize: Int, source: String) throws {
+    static func checkPrefix(_ prefix: [UInt8], fileSize: Int, source: String, kind: String = "model") throws {
         func corrupt(_ detail: String) -> KMTError { .corruptModel("\(source): \(detail)") }
         guard fileSize >= 8, prefix.count >= 8 else {
             throw corrupt("file is \(fileSize) bytes, too short for the 8-byte header length")
         }
         let headerLength = prefix[0..<8].reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
         guard headerLength <= UInt64(fileSize - 8) else {
-            throw corrupt("header length \(headerLength) goes beyond the end of the file (\(fileSize) bytes): not a safetensors file")
+            throw corrupt("not a KMTalk \(kind) file (safetensors): its header length \(headerLength) goes beyond the end of the file (\(fileSize) bytes)")
         }
         guard headerLength <= UInt64(Self.maximumHeaderLength) else {
             throw corrupt("header length \(headerLength) exceeds the \(Self.maximumHeaderLength)-byte limit")
         }
         guard headerLength > 0, prefix.count > 8, prefix[8] == UInt8(ascii: "{") else {
-            throw corrupt("the header is not a JSON object: not a safetensors file")
+            throw corrupt("not a KMTalk \(kind) file (safetensors): the header is not a JSON object")
+        }
+    }
+
+    /// Throws a clear error for files of another kind the loaders are often given by
+    /// mistake: a glTF/GLB (a mesh to import as a rig) or a file that is not safetensors.
+    /// `kind` is "model" or "rig".
+    static func checkKind(_ prefix: [UInt8], source: String, kind: String) throws {
+        let head = String(decoding: prefix.prefix(64).filter { $0 >= 0x20 && $0 < 0x7F }, as: UTF8.self)
+        let isGLB = prefix.starts(with: Array("glTF".utf8))
+        let isGLTF = prefix.first == UInt8(ascii: "{") && head.contains("\"asset\"")
+        if isGLB || isGLTF {
+            throw KMTError(
+                KMT_ERR_UNSUPPORTED_FORMAT,
+                "\(source): a glTF \(isGLB ? "binary (GLB)" : "file"), not a KMTalk \(kind) file; "
+                    + (kind == "rig" ? "make a rig from it with `kmtalk rig import-gltf` (kmt_rig_import_file)" : "a model is a .safetensors file such as models/kmtalk-base.safetensors"))
         }
     }
 

@@ -38,6 +38,11 @@ public enum AnimationExporter {
             }
         } else if format.needsRig, rig == nil {
             throw KMTError.invalidArgument("\(format.displayName) export needs a rig")
+        } else if format.writesGeometry, let rig, rig.matcher.match(animation.channelNames).pairs.isEmpty {
+            // A rig none of whose shapes the animation drives gives a file that never moves.
+            let shapes = rig.shapeNames.prefix(4).joined(separator: ", ") + (rig.shapeCount > 4 ? ", ..." : "")
+            throw KMTError.invalidArgument(
+                "\(format.displayName) export: the rig's \(rig.shapeCount) shapes (\(shapes)) match none of the animation's \(animation.channelCount) channels (\(animation.channelNames.prefix(3).joined(separator: ", ")), ...), so nothing would move; name the shapes after the channels (docs/rig.md)")
         }
     }
 

@@ -120,7 +120,7 @@ public final class Rig: Sendable {
     public convenience init(path: String) throws {
         let file: SafeTensorsFile
         do {
-            file = try SafeTensorsFile(path: path)
+            file = try SafeTensorsFile(path: path, kind: "rig")
         } catch let error as KMTError where error.status == KMT_ERR_CORRUPT_MODEL {
             throw KMTError.corruptRig(error.message)
         }
