@@ -83,11 +83,17 @@ import Testing
         #expect(asset["generator"] as? String == "KMTalk \(String(cString: kmt_version()))")
         #expect(glb.json["scene"] as? Int == 0)
         #expect(try glb.array("nodes")[0]["mesh"] as? Int == 0)
+        // Provenance without local paths; a dielectric skin material (the default is metal).
+        let provenance = try need(asset["extras"] as? [String: Any])
+        #expect(provenance["model"] as? String == "test.safetensors" && provenance["source"] as? String == "speech \"1\".wav")
+        let material = try need(try glb.array("materials").first?["pbrMetallicRoughness"] as? [String: Any])
+        #expect(material["metallicFactor"] as? Double == 0)
 
         let mesh = try glb.array("meshes")[0]
         let primitive = try need((mesh["primitives"] as? [[String: Any]])?.first)
         let attributes = try need(primitive["attributes"] as? [String: Int])
         #expect(Set(attributes.keys) == ["POSITION", "NORMAL", "TEXCOORD_0"])
+        #expect(primitive["material"] as? Int == 0)
         let accessors = try glb.array("accessors")
 
         // Positions in metres (the rig is in cm), bounds exactly the data's.

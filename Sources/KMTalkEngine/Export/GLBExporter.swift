@@ -103,7 +103,7 @@ enum GLBExporter {
         }
         buffer.finish()
 
-        var primitive = "{\"attributes\":{" + attributes.joined(separator: ",") + "},\"indices\":\(indices),\"mode\":4"
+        var primitive = "{\"attributes\":{" + attributes.joined(separator: ",") + "},\"indices\":\(indices),\"material\":0,\"mode\":4"
         if !targets.isEmpty { primitive += ",\"targets\":[" + targets.joined(separator: ",") + "]" }
         primitive += "}"
         var mesh = "{\"name\":\"face\",\"primitives\":[\(primitive)]"
@@ -114,14 +114,19 @@ enum GLBExporter {
         mesh += "}"
 
         var assetExtras: [String] = []
-        if let source = animation.source { assetExtras.append("\"source\":\(JSONText.quoted(source))") }
-        if let model = animation.model { assetExtras.append("\"model\":\(JSONText.quoted(model))") }
+        // File names only: an asset shared with others must not carry the author's local paths.
+        func fileName(_ path: String) -> String { path.split(separator: "/").last.map(String.init) ?? path }
+        if let source = animation.source { assetExtras.append("\"source\":\(JSONText.quoted(fileName(source)))") }
+        if let model = animation.model { assetExtras.append("\"model\":\(JSONText.quoted(fileName(model)))") }
         assetExtras.append("\"fps\":\(animation.fps)")
         var json = "{\"asset\":{\"version\":\"2.0\",\"generator\":\(JSONText.quoted("KMTalk \(libraryVersion)"))"
         json += ",\"extras\":{" + assetExtras.joined(separator: ",") + "}}"
         json += ",\"scene\":0,\"scenes\":[{\"name\":\"KMTalk\",\"nodes\":[0]}]"
         json += ",\"nodes\":[{\"name\":\"face\",\"mesh\":0}]"
         json += ",\"meshes\":[\(mesh)]"
+        // A skin-toned dielectric: glTF's default material is fully metallic, which viewers
+        // without an environment map (three.js, Windows 3D Viewer) render black.
+        json += ",\"materials\":[{\"name\":\"skin\",\"pbrMetallicRoughness\":{\"baseColorFactor\":[0.8,0.62,0.52,1],\"metallicFactor\":0,\"roughnessFactor\":0.6}}]"
         json += animations
         json += ",\"buffers\":[{\"byteLength\":\(buffer.binary.count)}]"
         json += ",\"bufferViews\":[" + buffer.views.joined(separator: ",") + "]"
