@@ -32,6 +32,15 @@ import Testing
         #expect(kmt_rig_load_file("/dev/zero", &rig) == KMT_ERR_IO)
         #expect(lastError.contains("character device"), "\(lastError)")
         #expect(throws: KMTError.self) { try GLTFImporter.importRig(path: fifo) }
+        // A glTF whose buffer is a FIFO beside it: refused, not a blocked read.
+        let (builder, json) = GLTFImporterTests.quadAsset()
+        #expect(mkfifo(folder.appendingPathComponent("buffer.bin").path, 0o600) == 0)
+        let gltf = folder.appendingPathComponent("quad.gltf").path
+        try builder.json(meshes: GLTFImporterTests.meshesOf(json), nodes: GLTFImporterTests.nodesOf(json), uri: "buffer.bin")
+            .write(toFile: gltf, atomically: true, encoding: .utf8)
+        #expect { try GLTFImporter.importRig(path: gltf) } throws: {
+            ($0 as? KMTError)?.status == KMT_ERR_IO && ($0 as? KMTError)?.message.contains("FIFO") == true
+        }
 
         #expect(kmt_model_load_file(Fixtures.tinyModelPath, nil, &model) == KMT_OK, "\(lastError)")
         defer { kmt_model_free(model) }
