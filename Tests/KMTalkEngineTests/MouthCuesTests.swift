@@ -163,7 +163,10 @@ import Testing
         #expect(tsv.map(\.1) == ["X", "A", "D", "F", "X", "X"], "the last line: the end of the track, X")
         let bytes = try AnimationExporter.encode(animation, rig: nil, format: .mouthCuesJSON)
         let (metadata, cues) = try jsonCues(bytes)
-        #expect(metadata["soundFile"] as? String == "speech \"1\".wav")
+        #expect(metadata["soundFile"] as? String == "speech \"1\".wav", "a file that does not exist stays as given")
+        // A file that exists is written with its absolute path, as Rhubarb writes it.
+        #expect(MouthCuesJSONExporter.absolutePath("Package.swift").hasPrefix("/") || !FileManager.default.fileExists(atPath: "Package.swift"))
+        #expect(MouthCuesJSONExporter.absolutePath("/tmp/../tmp") == "/tmp")
         #expect((metadata["duration"] as? NSNumber)?.doubleValue == 1.1)
         #expect(cues.map(\.0) == [0, 0.2, 0.4, 0.7, 0.9])
         #expect(cues.map(\.1) == [0.2, 0.4, 0.7, 0.9, 1.1])

@@ -13,14 +13,19 @@
 ///     }
 ///
 /// Times in seconds with two decimals; each cue ends where the next starts. `soundFile` is
-/// the audio file as given to the animate call (Rhubarb writes an absolute path), "" for
-/// PCM input. A track without cues (an animation without frames) gets one zero-length X
+/// the audio file's absolute path as Rhubarb writes it (the path as given when it can no
+/// longer be resolved), "" for PCM input. A track without cues (an animation without frames) gets one zero-length X
 /// cue, as Rhubarb writes for empty recordings.
 enum MouthCuesJSONExporter {
     /// The JSON text of `animation`'s cue track (`MouthCues`). Errors as
     /// `MouthCues.track(for:)`.
     static func encode(_ animation: Animation) throws -> [UInt8] {
         encode(try MouthCues.track(for: animation))
+    }
+
+    /// `path` made absolute (symbolic links resolved) when the file exists, else as given.
+    static func absolutePath(_ path: String) -> String {
+        DirectoryListing.realPath(path) ?? path
     }
 
     /// The JSON text of `track`.
@@ -30,7 +35,7 @@ enum MouthCuesJSONExporter {
             : track.cues
         var out = ByteBuffer(capacity: 128 + 48 * cues.count)
         out.append("{\n  \"metadata\": {\n")
-        out.append("    \"soundFile\": \(JSONText.quoted(track.source ?? "")),\n")
+        out.append("    \"soundFile\": \(JSONText.quoted(track.source.map(absolutePath) ?? "")),\n")
         out.append("    \"duration\": \(MouthCues.secondsText(track.durationCentiseconds))\n")
         out.append("  },\n  \"mouthCues\": [\n")
         for (index, cue) in cues.enumerated() {

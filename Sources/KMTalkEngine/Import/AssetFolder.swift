@@ -39,9 +39,5 @@ struct AssetFolder: Sendable {
     }
 
     /// `realpath(3)` of `path`, or nil (errno set).
-    static func realPath(_ path: String) -> String? {
-        guard let resolved = realpath(path, nil) else { return nil }
-        defer { free(resolved) }
-        return String(cString: resolved)
-    }
+    static func realPath(_ path: String) -> String? { DirectoryListing.realPath(path) }
 }

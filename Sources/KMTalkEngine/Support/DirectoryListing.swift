@@ -20,6 +20,14 @@ enum DirectoryListing {
         return names.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
     }
 
+    /// `realpath(3)` of `path`: absolute, symbolic links resolved; nil when it does not
+    /// resolve (errno set).
+    static func realPath(_ path: String) -> String? {
+        guard let resolved = realpath(path, nil) else { return nil }
+        defer { free(resolved) }
+        return String(cString: resolved)
+    }
+
     /// Whether `path` names an existing folder.
     static func isDirectory(_ path: String) -> Bool {
         var info = stat()
