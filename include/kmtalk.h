@@ -830,7 +830,17 @@ typedef enum kmt_export_format {
         decimals), the phone (the model's inventory, IPA symbols, "_" for a
         pause), its mean posterior (3 decimals). Segments are contiguous from
         0. Only chosen explicitly (a .tsv path means the mouth cues). */
-    KMT_EXPORT_PHONES_TSV = 11
+    KMT_EXPORT_PHONES_TSV = 11,
+    /** The mouth cues as Rhubarb Lip Sync's XML: <rhubarbResult> with
+        <metadata> (soundFile: the audio's absolute path, "" for PCM input;
+        duration) and <mouthCues> of <mouthCue start= end=>SHAPE</mouthCue>.
+        Only chosen explicitly. */
+    KMT_EXPORT_MOUTH_CUES_XML = 12,
+    /** The mouth cues as a Moho switch-layer data file (Rhubarb's DAT, read by
+        Moho/Anime Studio and OpenToonz): "MohoSwitch1", then "<frame> <shape>"
+        per cue, frames numbered from 1 at 24 fps, and a last X at the end.
+        Only chosen explicitly. */
+    KMT_EXPORT_MOUTH_CUES_DAT = 13
 } kmt_export_format;
 
 /**

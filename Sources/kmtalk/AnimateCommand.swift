@@ -21,6 +21,9 @@ struct Animate: ParsableCommand {
               cues-tsv  mouth cues for 2D characters (Rhubarb Lip Sync's shapes
                         A-H and X): "<seconds>\t<shape>" per cue (.tsv)
               cues-json the same cues as Rhubarb's JSON (only by --format)
+              cues-xml  the same cues as Rhubarb's XML (only by --format)
+              cues-dat  the same cues as a Moho switch file at 24 fps (only by
+                        --format)
               phones    the phones the model recognized: start, end, phone (IPA,
                         _ = pause), confidence per line (only by --format)
             glb, glb-sparse, obj and ply pose a rig: --rig, else $KMTALK_RIG, else \(Animate.defaultRigName) \
@@ -57,7 +60,8 @@ struct Animate: ParsableCommand {
             let aliases: [String: OutputFormat] = [
                 "livelinkcsv": .liveLinkCSV, "livelinkface": .liveLinkCSV, "gltf": .glb,
                 "cuestsv": .mouthCuesTSV, "tsv": .mouthCuesTSV, "cuesjson": .mouthCuesJSON, "rhubarb": .mouthCuesTSV,
-                "rhubarbjson": .mouthCuesJSON, "glbsparse": .glbSparse, "gltfsparse": .glbSparse,
+                "rhubarbjson": .mouthCuesJSON, "cuesxml": .mouthCuesXML, "rhubarbxml": .mouthCuesXML,
+                "cuesdat": .mouthCuesDAT, "moho": .mouthCuesDAT, "dat": .mouthCuesDAT, "glbsparse": .glbSparse, "gltfsparse": .glbSparse,
                 "phonestsv": .phonesTSV, "phonemes": .phonesTSV,
             ]
             guard let parsed = OutputFormat(rawValue: key) ?? aliases[key] else {

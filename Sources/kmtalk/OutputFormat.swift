@@ -15,6 +15,8 @@ enum OutputFormat: String, CaseIterable {
     case mouthCuesJSON = "cues-json"
     case glbSparse = "glb-sparse"
     case phonesTSV = "phones"
+    case mouthCuesXML = "cues-xml"
+    case mouthCuesDAT = "cues-dat"
 
     /// The library's C name for the format.
     var exportFormat: kmt_export_format {
@@ -30,6 +32,8 @@ enum OutputFormat: String, CaseIterable {
         case .mouthCuesJSON: return KMT_EXPORT_MOUTH_CUES_JSON
         case .glbSparse: return KMT_EXPORT_GLB_SPARSE
         case .phonesTSV: return KMT_EXPORT_PHONES_TSV
+        case .mouthCuesXML: return KMT_EXPORT_MOUTH_CUES_XML
+        case .mouthCuesDAT: return KMT_EXPORT_MOUTH_CUES_DAT
         }
     }
 
@@ -52,5 +56,5 @@ enum OutputFormat: String, CaseIterable {
     var isSequence: Bool { self == .obj || self == .ply }
 
     /// Whether the format writes mouth cues rather than the animation itself.
-    var isCues: Bool { self == .mouthCuesTSV || self == .mouthCuesJSON }
+    var isCues: Bool { [.mouthCuesTSV, .mouthCuesJSON, .mouthCuesXML, .mouthCuesDAT].contains(self) }
 }

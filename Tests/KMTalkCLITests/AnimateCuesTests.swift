@@ -15,7 +15,9 @@ import Testing
         #expect(try Animate.parse(["a.wav", "-o", "out.json", "--format", "cues-json"]).chosenFormat() == .mouthCuesJSON)
         #expect(try Animate.parse(["a.wav", "-o", "-", "--format", "cues-tsv"]).chosenFormat() == .mouthCuesTSV)
         #expect(try Animate.parse(["a.wav", "-o", "x.txt", "--format", "CUES_TSV"]).chosenFormat() == .mouthCuesTSV)
-        #expect(throws: (any Error).self) { try Animate.parse(["a.wav", "-o", "x.txt", "--format", "cues-xml"]).chosenFormat() }
+        #expect(try Animate.parse(["a.wav", "-o", "x.xml", "--format", "cues-xml"]).chosenFormat() == .mouthCuesXML)
+        #expect(try Animate.parse(["a.wav", "-o", "x.dat", "--format", "moho"]).chosenFormat() == .mouthCuesDAT)
+        #expect(throws: (any Error).self) { try Animate.parse(["a.wav", "-o", "x.txt", "--format", "cues-svg"]).chosenFormat() }
         // The sparse GLB only by name; a .glb path stays dense.
         #expect(try Animate.parse(["a.wav", "-o", "face.glb"]).chosenFormat() == .glb)
         #expect(try Animate.parse(["a.wav", "-o", "face.glb", "--format", "glb-sparse"]).chosenFormat() == .glbSparse)

@@ -177,6 +177,25 @@ import Testing
         #expect(text.hasSuffix("    { \"start\": 0.90, \"end\": 1.10, \"value\": \"X\" }\n  ]\n}\n"))
     }
 
+    @Test func rhubarbXMLAndMohoDAT() throws {
+        let animation = Self.animation([
+            (10, Self.silence), (10, Self.closure), (15, Self.openVowel), (10, Self.pucker), (10, Self.silence),
+        ])
+        let xml = String(decoding: try AnimationExporter.encode(animation, rig: nil, format: .mouthCuesXML), as: UTF8.self)
+        #expect(xml.hasPrefix("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<rhubarbResult>\n  <metadata>\n    <soundFile>speech &quot;1&quot;.wav</soundFile>\n    <duration>1.10</duration>\n  </metadata>\n  <mouthCues>\n"))
+        #expect(xml.contains("    <mouthCue start=\"0.20\" end=\"0.40\">A</mouthCue>\n"))
+        #expect(xml.hasSuffix("    <mouthCue start=\"0.90\" end=\"1.10\">X</mouthCue>\n  </mouthCues>\n</rhubarbResult>\n"))
+        // Five cue elements, the shapes in order, the document closed.
+        let shapes = xml.split(separator: "\n").filter { $0.contains("<mouthCue ") }.map { $0.split(separator: ">")[1].prefix(1) }
+        #expect(shapes == ["X", "A", "D", "F", "X"])
+
+        // DAT: cue starts 0, 0.2, 0.4, 0.7, 0.9 s and the end 1.1 s at 24 fps, from frame 1.
+        let dat = String(decoding: try AnimationExporter.encode(animation, rig: nil, format: .mouthCuesDAT), as: UTF8.self)
+        #expect(dat == "MohoSwitch1\n1 X\n5 A\n10 D\n17 F\n22 X\n27 X\n")
+        #expect(MouthCuesDATExporter.frameNumber(centiseconds: 0) == 1 && MouthCuesDATExporter.frameNumber(centiseconds: 4) == 1)
+        #expect(MouthCuesDATExporter.frameNumber(centiseconds: 5) == 2)
+    }
+
     @Test func openVowelOfModerateWidthIsC() throws {
         let animation = Self.animation([(5, Self.silence), (5, ["jawOpen": 0.3]), (5, Self.silence)])
         #expect(try MouthCues.track(for: animation).cues.map(\.shape) == [.x, .c, .x])

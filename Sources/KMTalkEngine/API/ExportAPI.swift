@@ -14,6 +14,8 @@ func exportFormat(_ format: kmt_export_format) throws -> ExportFormat? {
     case KMT_EXPORT_PLY: return .ply
     case KMT_EXPORT_MOUTH_CUES_TSV: return .mouthCuesTSV
     case KMT_EXPORT_MOUTH_CUES_JSON: return .mouthCuesJSON
+    case KMT_EXPORT_MOUTH_CUES_XML: return .mouthCuesXML
+    case KMT_EXPORT_MOUTH_CUES_DAT: return .mouthCuesDAT
     case KMT_EXPORT_GLB_SPARSE: return .glbSparse
     case KMT_EXPORT_PHONES_TSV: return .phonesTSV
     default: throw KMTError.invalidArgument("format \(Int32(bitPattern: UInt32(truncatingIfNeeded: format.rawValue))) is not a kmt_export_format")

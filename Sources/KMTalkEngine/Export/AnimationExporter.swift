@@ -31,7 +31,7 @@ public enum AnimationExporter {
                 if rig != nil {
                     throw KMTError.invalidArgument("\(format.displayName) export: the animation comes from a vertices-space model and carries its own \(template.vertexCount)-vertex template; pass no rig")
                 }
-            case .mouthCuesTSV, .mouthCuesJSON:
+            case .mouthCuesTSV, .mouthCuesJSON, .mouthCuesXML, .mouthCuesDAT:
                 throw KMTError.invalidArgument("mouth cues are read from ARKit mouth weights; this animation holds vertex offsets (a vertices-space model)")
             case .json, .csv, .phonesTSV:
                 break
@@ -107,6 +107,8 @@ public enum AnimationExporter {
             return try GLBExporter.encode(animation, rig: rig, sparseTargets: format == .glbSparse)
         case .mouthCuesTSV: return try MouthCuesTSVExporter.encode(animation)
         case .mouthCuesJSON: return try MouthCuesJSONExporter.encode(animation)
+        case .mouthCuesXML: return try MouthCuesXMLExporter.encode(animation)
+        case .mouthCuesDAT: return try MouthCuesDATExporter.encode(animation)
         case .phonesTSV: return try PhonesTSVExporter.encode(animation)
         case .obj, .ply:
             throw KMTError.invalidArgument("\(format.displayName) export writes one file per frame and cannot be encoded into one buffer; save it to a path")

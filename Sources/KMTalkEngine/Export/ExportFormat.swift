@@ -29,6 +29,12 @@ public enum ExportFormat: String, Sendable, CaseIterable {
     /// The phones a key-motion model recognized, as timed segments (`PhonesTSVExporter`);
     /// only ever chosen explicitly (`.tsv` is the mouth cues).
     case phonesTSV = "phones"
+    /// Rhubarb Lip Sync's XML of mouth cues (`MouthCuesXMLExporter`); only ever chosen
+    /// explicitly.
+    case mouthCuesXML = "cues-xml"
+    /// Mouth cues as a Moho switch-layer DAT at 24 fps, as Rhubarb writes for Moho and
+    /// OpenToonz (`MouthCuesDATExporter`); only ever chosen explicitly.
+    case mouthCuesDAT = "cues-dat"
 
     /// The format a file name's extension stands for (case-insensitive): `.json`, `.csv`
     /// (plain CSV; Live Link CSV is only ever chosen explicitly), `.npy`, `.glb`, `.obj`,
@@ -55,7 +61,8 @@ public enum ExportFormat: String, Sendable, CaseIterable {
     public var needsRig: Bool {
         switch self {
         case .glb, .glbSparse, .obj, .ply: return true
-        case .json, .csv, .liveLinkCSV, .npy, .mouthCuesTSV, .mouthCuesJSON, .phonesTSV: return false
+        case .json, .csv, .liveLinkCSV, .npy, .mouthCuesTSV, .mouthCuesJSON, .mouthCuesXML, .mouthCuesDAT, .phonesTSV:
+            return false
         }
     }
 
@@ -79,6 +86,8 @@ public enum ExportFormat: String, Sendable, CaseIterable {
         case .ply: return "PLY"
         case .mouthCuesTSV: return "mouth cues TSV"
         case .mouthCuesJSON: return "mouth cues JSON"
+        case .mouthCuesXML: return "mouth cues XML"
+        case .mouthCuesDAT: return "mouth cues DAT (Moho)"
         }
     }
 }

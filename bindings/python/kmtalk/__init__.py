@@ -119,6 +119,10 @@ class ExportFormat(enum.IntEnum):
     #: The phones the model recognized: start, end, phone, confidence per line
     #: (key-motion models; only chosen explicitly).
     PHONES_TSV = _lib.KMT_EXPORT_PHONES_TSV
+    #: The mouth cues as Rhubarb Lip Sync's XML (only chosen explicitly).
+    MOUTH_CUES_XML = _lib.KMT_EXPORT_MOUTH_CUES_XML
+    #: The mouth cues as a Moho switch-layer DAT at 24 fps (only chosen explicitly).
+    MOUTH_CUES_DAT = _lib.KMT_EXPORT_MOUTH_CUES_DAT
 
     @classmethod
     def parse(cls, value: Union["ExportFormat", int, str]) -> "ExportFormat":
@@ -128,7 +132,8 @@ class ExportFormat(enum.IntEnum):
             key = value.strip().lower().replace("-", "_")
             aliases = {"livelink": "live_link_csv", "live_link": "live_link_csv", "gltf": "glb",
                        "cues_tsv": "mouth_cues_tsv", "tsv": "mouth_cues_tsv",
-                       "cues_json": "mouth_cues_json", "gltf_sparse": "glb_sparse", "phones": "phones_tsv"}
+                       "cues_json": "mouth_cues_json", "gltf_sparse": "glb_sparse", "phones": "phones_tsv",
+                       "cues_xml": "mouth_cues_xml", "cues_dat": "mouth_cues_dat", "moho": "mouth_cues_dat"}
             key = aliases.get(key, key)
             try:
                 return cls[key.upper()]

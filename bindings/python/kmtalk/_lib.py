@@ -105,6 +105,8 @@ KMT_EXPORT_MOUTH_CUES_TSV = 8
 KMT_EXPORT_MOUTH_CUES_JSON = 9
 KMT_EXPORT_GLB_SPARSE = 10
 KMT_EXPORT_PHONES_TSV = 11
+KMT_EXPORT_MOUTH_CUES_XML = 12
+KMT_EXPORT_MOUTH_CUES_DAT = 13
 
 # --------------------------------------------------------------------------
 # Handles (opaque pointers) and callback type

@@ -4,13 +4,15 @@ JSON, parsed back."""
 from __future__ import annotations
 
 import json
+
+import numpy as np
 from pathlib import Path
 
 import pytest
 
 import kmtalk
 
-from conftest import REPO_ROOT
+from conftest import REPO_ROOT, signal, write_wav
 
 SHAPES = set("ABCDEFGHX")
 
@@ -65,8 +67,27 @@ def test_cues_save_and_parse_back(session, audio, tmp_path):
 def test_cue_format_names(lib):
     assert kmtalk.ExportFormat.parse("cues-tsv") is kmtalk.ExportFormat.MOUTH_CUES_TSV == 8
     assert kmtalk.ExportFormat.parse("CUES_JSON") is kmtalk.ExportFormat.MOUTH_CUES_JSON == 9
+    assert kmtalk.ExportFormat.parse("cues-xml") is kmtalk.ExportFormat.MOUTH_CUES_XML == 12
+    assert kmtalk.ExportFormat.parse("moho") is kmtalk.ExportFormat.MOUTH_CUES_DAT == 13
     with pytest.raises(kmtalk.InvalidArgumentError):
-        kmtalk.ExportFormat.parse("cues-xml")
+        kmtalk.ExportFormat.parse("cues-svg")
+
+
+def test_rhubarb_xml_and_moho_dat_hold_the_tsv_cues(session, tmp_path):
+    wav = tmp_path / "speech.wav"
+    write_wav(wav, signal(np.arange(32000) / 16000), 16000)
+    animation = session.animate_file(wav)
+    rows = parse_tsv(animation.to_bytes("cues-tsv").decode())
+    xml = animation.to_bytes("cues-xml").decode()
+    import xml.etree.ElementTree as ElementTree
+    root = ElementTree.fromstring(xml)
+    assert root.tag == "rhubarbResult" and root.findtext("metadata/soundFile") == str(wav.resolve())
+    cues = [(float(c.get("start")), c.text) for c in root.iter("mouthCue")]
+    assert cues == [(start, shape) for start, shape in rows[:-1]]
+    dat = animation.to_bytes("cues-dat").decode().splitlines()
+    assert dat[0] == "MohoSwitch1" and dat[1] == f"1 {rows[0][1]}" and dat[-1].endswith(" X")
+    frames = [int(line.split()[0]) for line in dat[1:]]
+    assert frames == sorted(set(frames)) and frames[-1] >= round(rows[-1][0] * 24)
 
 
 BASE_MODEL = REPO_ROOT / "models" / "kmtalk-base.safetensors"
