@@ -248,6 +248,14 @@ void kmt_model_free(kmt_model *model);
 /** The model's architecture name, for example "kmtalk". Owned by the model. */
 const char *kmt_model_architecture(const kmt_model *model);
 
+/**
+ * What the model's channels are: "arkit" (the 52 ARKit blendshape weights),
+ * "rig" (weights of a rig's named shapes) or "vertices" (per-vertex offsets
+ * from the model's own template mesh: kmt_animation_vertices poses it without
+ * a rig, GLB export is refused). Owned by the model; NULL for a NULL model.
+ */
+const char *kmt_model_motion_space(const kmt_model *model);
+
 /** The audio sample rate the model consumes (Hz); 0 for a NULL model. */
 int32_t kmt_model_sample_rate(const kmt_model *model);
 

@@ -19,21 +19,9 @@ final class ModelHandle {
 
     deinit { kmt_model_free(pointer) }
 
-    /// The model's `config.motion.space` ("arkit", "rig" or "vertices"), nil when the
-    /// config cannot be read.
+    /// The model's motion space ("arkit", "rig" or "vertices").
     var motionSpace: String? {
-        var length = 0
-        guard kmt_model_metadata(pointer, "config", nil, 0, &length) == KMT_ERR_BUFFER_TOO_SMALL else { return nil }
-        var buffer = [UInt8](repeating: 0, count: length + 1)
-        let status = buffer.withUnsafeMutableBufferPointer { bytes in
-            bytes.withMemoryRebound(to: CChar.self) { kmt_model_metadata(pointer, "config", $0.baseAddress, $0.count, &length) }
-        }
-        guard status == KMT_OK,
-            let data = String(decoding: buffer.prefix(length), as: UTF8.self).data(using: .utf8),
-            let config = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-            let motion = config["motion"] as? [String: Any]
-        else { return nil }
-        return motion["space"] as? String
+        kmt_model_motion_space(pointer).map { String(cString: $0) }
     }
 }
 

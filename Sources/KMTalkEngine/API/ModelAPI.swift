@@ -69,6 +69,12 @@ public func kmt_model_architecture(_ handle: OpaquePointer?) -> UnsafePointer<CC
     model(handle)?.architectureName.pointer(at: 0)
 }
 
+/// Implements `kmt_model_motion_space` from include/kmtalk.h, which documents it.
+@c @implementation
+public func kmt_model_motion_space(_ handle: OpaquePointer?) -> UnsafePointer<CChar>? {
+    model(handle)?.motionSpaceName.pointer(at: 0)
+}
+
 /// Implements `kmt_model_sample_rate` from include/kmtalk.h, which documents it.
 @c @implementation
 public func kmt_model_sample_rate(_ handle: OpaquePointer?) -> Int32 {

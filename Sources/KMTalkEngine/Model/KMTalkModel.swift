@@ -27,6 +27,8 @@ public final class KMTalkModel: Sendable {
     public let template: VertexTemplate?
     let channelNames: CStringTable
     let architectureName: CStringTable
+    /// `config.motion.space` as a C string (`kmt_model_motion_space`).
+    let motionSpaceName: CStringTable
 
     /// Validates `file` against its declared architecture and builds the network.
     public init(file: SafeTensorsFile, source: String) throws {
@@ -57,6 +59,7 @@ public final class KMTalkModel: Sendable {
         self.frontend = LogMelSpectrogram(config: config.frontend)
         self.channelNames = CStringTable(config.motion.channels)
         self.architectureName = CStringTable([config.architecture])
+        self.motionSpaceName = CStringTable([config.motion.space])
         try probe(file: file)
     }
 

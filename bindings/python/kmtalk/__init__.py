@@ -413,6 +413,12 @@ class Model(_Handle):
         return _decode(_lib.kmt_model_architecture(self._ptr()))
 
     @property
+    def motion_space(self) -> str:
+        """What the channels are: "arkit" (the 52 ARKit weights), "rig" (a
+        rig's named shapes) or "vertices" (offsets from the model's template)."""
+        return _decode(_lib.kmt_model_motion_space(self._ptr()))
+
+    @property
     def sample_rate(self) -> int:
         """The audio sample rate the model consumes (Hz)."""
         return int(_lib.kmt_model_sample_rate(self._ptr()))

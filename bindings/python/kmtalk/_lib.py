@@ -386,6 +386,12 @@ def kmt_model_architecture(model: Any) -> Optional[bytes]:
     """The model's architecture name."""
 
 
+# const char *kmt_model_motion_space(const kmt_model *model);
+@_c("kmt_model_motion_space", [kmt_model_p], c_char_p)
+def kmt_model_motion_space(model: Any) -> Optional[bytes]:
+    """What the model's channels are: b"arkit", b"rig" or b"vertices"."""
+
+
 # int32_t kmt_model_sample_rate(const kmt_model *model);
 @_c("kmt_model_sample_rate", [kmt_model_p], c_int32)
 def kmt_model_sample_rate(model: Any) -> int:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import gc
+import os
 import json
 
 import numpy as np
 import pytest
 
 import kmtalk
+
+from conftest import REPO_ROOT
 
 
 def test_version(lib):
@@ -89,3 +92,10 @@ def test_close_is_idempotent_and_closed_model_refuses(model_path):
 
 def test_repr(model):
     assert "kmtalk-direct" in repr(model) and "52 channels" in repr(model)
+
+
+def test_motion_space(lib):
+    base = kmtalk.Model(os.path.join(REPO_ROOT, "models", "kmtalk-base.safetensors"))
+    assert base.motion_space == "arkit"
+    vertices = kmtalk.Model(os.path.join(REPO_ROOT, "Tests", "KMTalkEngineTests", "Fixtures", "kmtalk-vertices.safetensors"))
+    assert vertices.motion_space == "vertices"
