@@ -36,6 +36,14 @@ KMTALK_LIB_DIR="$(pwd)/.build/debug" scripts/test-cpp.sh
 section "exports killed at random points (scripts/test-export-kill.py)"
 python3 scripts/test-export-kill.py .build/debug/kmtalk --runs 8
 
+section "the CLI reads audio from stdin"
+stdin_json=$(mktemp /tmp/kmtalk-stdin-XXXXXX.json)
+.build/debug/kmtalk animate - -o "$stdin_json" < examples/audio/hello.wav
+python3 -c "import json, sys; d = json.load(open(sys.argv[1])); assert d['frame_count'] == 243 and 'jawOpen' in d['channels']" "$stdin_json"
+if printf '' | .build/debug/kmtalk animate - -o "$stdin_json" 2> /dev/null; then echo "empty stdin was accepted" >&2; exit 1; fi
+rm -f "$stdin_json"
+echo "kmtalk animate - (stdin): 243 frames; empty stdin refused"
+
 section "sanitizers: TSan thread stress, ASan+UBSan C hosts (scripts/sanitize.sh)"
 scripts/sanitize.sh 8 1
 

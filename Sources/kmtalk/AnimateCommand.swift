@@ -32,7 +32,7 @@ struct Animate: ParsableCommand {
             is refused). Files are written atomically.
             """)
 
-    @Argument(help: "Audio file (WAV, FLAC, OGG/Opus, MP3, AIFF, ...; any rate 8-192 kHz, any channels).")
+    @Argument(help: "Audio file (WAV, FLAC, OGG/Opus, MP3, AIFF, ...; any rate 8-192 kHz, any channels; MP4/M4A/AAC and video through ffmpeg when installed), or '-' for stdin.")
     var audio: String
 
     @Option(name: .shortAndLong, help: "Output file (.json, .csv, .npy, .glb, .obj, .ply, .tsv), or '-' for stdout.")
@@ -97,7 +97,8 @@ struct Animate: ParsableCommand {
         }
         let rigHandle = try rigPath.map { try RigHandle(path: $0) }
         let session = try SessionHandle(model: modelHandle, threads: threads, fps: fps)
-        let animation = try session.animateHandle(path: audio)
+        let input = try AudioInput(audio)
+        let animation = try input.animate(with: session)
         let animated = Date()
         let destination: String
         if output == "-" {
@@ -112,7 +113,7 @@ struct Animate: ParsableCommand {
         let seconds = Double(max(animation.frameCount - 1, 0)) / animation.fps
         var message = String(
             format: "%@: %d frames x %d channels at %g fps (%.2f s of audio) in %.3f s",
-            audio, animation.frameCount, animation.channelCount, animation.fps, seconds, animated.timeIntervalSince(start))
+            input.label, animation.frameCount, animation.channelCount, animation.fps, seconds, animated.timeIntervalSince(start))
         if ownMesh, animation.vertexCount > 0 {
             message += "; the model's template: \(animation.vertexCount) vertices"
         }

@@ -3,7 +3,7 @@ import Foundation
 
 /// The C API's last error as a Swift error.
 func libraryError(_ status: kmt_status) -> CLIError {
-    CLIError("\(String(cString: kmt_status_string(status))): \(String(cString: kmt_last_error()))")
+    CLIError("\(String(cString: kmt_status_string(status))): \(String(cString: kmt_last_error()))", status: status)
 }
 
 /// Owns a `kmt_model` handle.

@@ -1,3 +1,4 @@
+import CKMTalk
 import Foundation
 
 /// Finds the model file when the user gives none.
@@ -32,5 +33,10 @@ enum ModelLocator {
 /// An error the CLI reports as one line on stderr with exit code 1.
 struct CLIError: Error, CustomStringConvertible {
     let description: String
-    init(_ description: String) { self.description = description }
+    /// The library's status when the error comes from a C call.
+    let status: kmt_status?
+    init(_ description: String, status: kmt_status? = nil) {
+        self.description = description
+        self.status = status
+    }
 }
