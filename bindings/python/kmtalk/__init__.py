@@ -817,6 +817,30 @@ class Animation(_Handle):
                                                  ctypes.byref(size)))
         return buffer.raw[: size.value]
 
+    #: The dtype of :meth:`mouth_cues`: start and end in seconds, the Rhubarb shape letter.
+    MOUTH_CUE_DTYPE = np.dtype([("start", "<f8"), ("end", "<f8"), ("shape", "U1")])
+    #: The dtype of :meth:`phones`: start and end in seconds, the phone, its confidence.
+    PHONE_DTYPE = np.dtype([("start", "<f8"), ("end", "<f8"), ("phone", "U8"), ("confidence", "<f4")])
+
+    def mouth_cues(self) -> np.ndarray:
+        """The mouth cues (Rhubarb Lip Sync's shapes A-H, X) as a structured array
+        of ``MOUTH_CUE_DTYPE``, one row per cue, each ending where the next starts
+        (the same cues as the TSV, JSON, XML and DAT exports)."""
+        lines = self.to_bytes(ExportFormat.MOUTH_CUES_TSV).decode().splitlines()
+        starts = [(float(time), shape) for time, shape in (line.split("\t") for line in lines)]
+        rows = [(start, starts[i + 1][0], shape) for i, (start, shape) in enumerate(starts[:-1])]
+        return np.array(rows, dtype=self.MOUTH_CUE_DTYPE)
+
+    def phones(self) -> np.ndarray:
+        """The phones the model recognized as a structured array of
+        ``PHONE_DTYPE`` (key-motion models; others raise InvalidArgumentError)."""
+        lines = self.to_bytes(ExportFormat.PHONES_TSV).decode().splitlines()[1:]
+        rows = []
+        for line in lines:
+            start, end, phone, confidence = line.split("\t")
+            rows.append((float(start), float(end), phone, float(confidence)))
+        return np.array(rows, dtype=self.PHONE_DTYPE)
+
     def to_dict(self) -> Dict[str, Any]:
         """A JSON-serialisable dict: fps, channel_names, frame_count, weights
         (a list of per-frame lists of floats)."""

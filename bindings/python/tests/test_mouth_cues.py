@@ -105,3 +105,18 @@ def test_shipped_model_cues_on_hello(lib, tmp_path):
     assert shapes[-1] == "X" and "A" in shapes and len(set(shapes)) >= 5
     # The /m/ of "KMTalk" (1.56-1.70 s by the model's own phone head) is a closure.
     assert any(shape == "A" and start <= 1.62 <= end for start, end, shape in cues)
+
+
+@pytest.mark.skipif(not BASE_MODEL.is_file() or not HELLO.is_file(), reason="shipped model or hello.wav missing")
+def test_cues_and_phones_as_structured_arrays(lib):
+    animation = kmtalk.Session(kmtalk.Model(BASE_MODEL)).animate_file(HELLO)
+    cues = animation.mouth_cues()
+    assert cues.dtype == kmtalk.Animation.MOUTH_CUE_DTYPE and len(cues) > 10
+    rows = parse_tsv(animation.to_bytes("cues-tsv").decode())
+    assert [(float(c["start"]), str(c["shape"])) for c in cues] == rows[:-1]
+    assert np.all(cues["end"][:-1] == cues["start"][1:]) and cues["end"][-1] == rows[-1][0]
+    phones = animation.phones()
+    assert phones.dtype == kmtalk.Animation.PHONE_DTYPE and len(phones) > 10
+    assert phones["start"][0] == 0 and np.all(phones["end"][:-1] == phones["start"][1:])
+    assert np.all((phones["confidence"] > 0) & (phones["confidence"] <= 1))
+    assert {"_"} <= set(phones["phone"])
