@@ -10,7 +10,8 @@ struct Animate: ParsableCommand {
             The format follows the output's extension, or --format:
               json      weights, fps, channel names, source and model
               csv       time and one column per channel
-              livelink  the Live Link Face app's CSV (Unreal); needs a whole fps
+              livelink  the Live Link Face app's CSV (Unreal); 60 fps unless --fps
+                        gives another whole rate
               npy       float32 weights (frames x channels), or with --rig the
                         posed vertices (frames x V x 3)
               glb       glTF 2.0: the rig's mesh, a morph target per shape and
@@ -96,7 +97,8 @@ struct Animate: ParsableCommand {
             FileHandle.standardError.write(Data("note: --rig \(rig) is ignored by \(chosen.rawValue) output (\(chosen.isCues ? "mouth cues" : "weights only"))\n".utf8))
         }
         let rigHandle = try rigPath.map { try RigHandle(path: $0) }
-        let session = try SessionHandle(model: modelHandle, threads: threads, fps: fps)
+        // Live Link Face records at 60 fps: its CSV is written at 60 unless --fps says otherwise.
+        let session = try SessionHandle(model: modelHandle, threads: threads, fps: fps ?? (chosen == .liveLinkCSV ? 60 : nil))
         let input = try AudioInput(audio)
         let animation = try input.animate(with: session)
         let animated = Date()

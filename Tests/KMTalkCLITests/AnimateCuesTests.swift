@@ -39,6 +39,20 @@ import Testing
         }
     }
 
+    @Test func liveLinkCSVIsWrittenAt60FpsUnlessAsked() throws {
+        let directory = try PreviewTests.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let audio = directory.appendingPathComponent("speech.wav").path
+        try PreviewTests.writeSpeechLikeWAV(audio, seconds: 1)
+        let csv = directory.appendingPathComponent("take.csv").path
+        try Animate.parse([audio, "-o", csv, "--format", "livelink", "--model", PreviewTests.tinyModel]).run()
+        let rows = try String(contentsOfFile: csv, encoding: .utf8).split(separator: "\n").count - 1
+        #expect(abs(rows - 60) <= 1, "\(rows) rows for a second of audio")
+        try Animate.parse([audio, "-o", csv, "--format", "livelink", "--fps", "30", "--model", PreviewTests.tinyModel]).run()
+        let rows30 = try String(contentsOfFile: csv, encoding: .utf8).split(separator: "\n").count - 1
+        #expect(abs(rows30 - 30) <= 1, "\(rows30) rows at --fps 30")
+    }
+
     @Test func writesRhubarbFiles() throws {
         let directory = try PreviewTests.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
