@@ -49,11 +49,12 @@ import Testing
         #expect(track.segments.map(\.end) == reference.segments.map(\.end))
         #expect(abs((track.segments.last?.end ?? 0) - Double(model.config.motion.fps == 50 ? 243 : 0) / 50) < 1e-9)
         // "hello ... KMTalk ... speech ...": the words' phones in order, each word within a
-        // few recognised phones (a model may hear an extra vowel: "k eɪ ɛ m t ɑ ɔ k").
+        // few recognised phones (a model may hear extra vowels: v3 hears the "a" of "talk"
+        // flicker between ɑ and ɔ, "k eɪ ɛ m t ɑ ɔ ɑ ɔ ɑ ɒ k").
         let list = track.segments.map(\.phone)
         let phones = list.joined(separator: " ")
         #expect(phones.hasPrefix("_ h ə l oʊ _"), "\(phones)")
-        #expect(Self.containsInOrder(list, ["k", "m", "t", "k"], within: 9), "KMTalk: \(phones)")
+        #expect(Self.containsInOrder(list, ["k", "m", "t", "k"], within: 12), "KMTalk: \(phones)")
         #expect(Self.containsInOrder(list, ["s", "p", "i", "tʃ"], within: 6), "speech: \(phones)")
     }
 
