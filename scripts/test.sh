@@ -64,6 +64,7 @@ if [ "${KMTALK_SKIP_DIST:-0}" != 1 ]; then
   scripts/dist.sh dist
   scripts/check-symbols.sh dist/lib/libKMTalk.so
   scripts/test-dist.sh dist
+  python3 scripts/test-offline-memory.py dist/bin/kmtalk
 fi
 t2=$(date +%s)
 printf '\nall tests passed (swift build+test %d s, total %d s)\n' $((t1 - t0)) $((t2 - t0))
