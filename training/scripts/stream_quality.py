@@ -57,7 +57,8 @@ def teacher_at(frames: np.ndarray, count: int, fps: float) -> np.ndarray:
 def score(model_path: str, rows: List[dict], corpus: str, latencies: List[str], log=print) -> List[Dict[str, float]]:
     model = kmtalk.Model(model_path)
     session = kmtalk.Session(model, threads=1)
-    full = session.latency_ms
+    # The model's full look-ahead (exact streaming), not the session's default latency.
+    full = session.exact_latency_ms
     if list(model.channel_names) != list(ARKIT_52):
         order = [list(model.channel_names).index(n) for n in ARKIT_52]
     else:
