@@ -32,6 +32,13 @@ public struct MouthCueTrack: Sendable {
 
     /// The track's length in seconds, as written.
     public var duration: Double { Double(durationCentiseconds) / 100 }
+
+    /// The cues the JSON and XML files list: `cues`, or for a track without any (an
+    /// animation without frames) one zero-length X cue, as Rhubarb writes for empty
+    /// recordings.
+    var listedCues: [MouthCue] {
+        cues.isEmpty ? [MouthCue(shape: .x, startFrame: 0, endFrame: 0, startCentiseconds: 0, endCentiseconds: 0)] : cues
+    }
 }
 
 /// Derives mouth cues from an animation's ARKit weights (`MouthShapeClassifier`): one shape

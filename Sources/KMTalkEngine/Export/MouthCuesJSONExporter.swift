@@ -30,9 +30,7 @@ enum MouthCuesJSONExporter {
 
     /// The JSON text of `track`.
     static func encode(_ track: MouthCueTrack) -> [UInt8] {
-        let cues = track.cues.isEmpty
-            ? [MouthCue(shape: .x, startFrame: 0, endFrame: 0, startCentiseconds: 0, endCentiseconds: 0)]
-            : track.cues
+        let cues = track.listedCues
         var out = ByteBuffer(capacity: 128 + 48 * cues.count)
         out.append("{\n  \"metadata\": {\n")
         out.append("    \"soundFile\": \(JSONText.quoted(track.source.map(absolutePath) ?? "")),\n")

@@ -22,9 +22,7 @@ enum MouthCuesXMLExporter {
 
     /// The XML text of `track`.
     static func encode(_ track: MouthCueTrack) -> [UInt8] {
-        let cues = track.cues.isEmpty
-            ? [MouthCue(shape: .x, startFrame: 0, endFrame: 0, startCentiseconds: 0, endCentiseconds: 0)]
-            : track.cues
+        let cues = track.listedCues
         var out = ByteBuffer(capacity: 256 + 56 * cues.count)
         out.append("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<rhubarbResult>\n  <metadata>\n")
         out.append("    <soundFile>\(escaped(track.source.map(MouthCuesJSONExporter.absolutePath) ?? ""))</soundFile>\n")
