@@ -144,11 +144,14 @@ def face_patch_template(columns=6, rows=8):
     return f32(vertices), np.array(faces, dtype=np.int32)
 
 
-def kmtalk_fixture(fixtures, rng, use_keys, model_name, golden_name, seconds, template=None):
+def kmtalk_fixture(fixtures, rng, use_keys, model_name, golden_name, seconds, template=None, shallow=False):
     """A tiny `kmtalk` model and its golden outputs. With `template` ((vertices [V, 3],
     faces [F, 3]) in cm) the model is vertices-space: 3V offset channels, identity
-    activation, and the template stored as `motion.template` / `motion.faces`."""
+    activation, and the template stored as `motion.template` / `motion.faces`. `shallow`
+    adds the shallow path (`cmc.shallow`)."""
     config = kmtalk_model.tiny_config(phones.INVENTORY, use_keys=use_keys)
+    if shallow:
+        config["cmc"]["shallow"] = True
     if template is not None:
         config["motion"] = kmtalk_model.vertices_motion(len(template[0]), config["motion"]["fps"], units="cm")
     samples = test_signal(rng, seconds)
@@ -210,6 +213,7 @@ def main():
     kmtalk_fixture(fixtures, rng, False, "kmtalk-nokeys.safetensors", "nokeys_golden.safetensors", 1.1)
     kmtalk_fixture(fixtures, rng, True, "kmtalk-vertices.safetensors", "vertices_golden.safetensors", 1.7,
                    template=face_patch_template())
+    kmtalk_fixture(fixtures, rng, True, "kmtalk-shallow.safetensors", "shallow_golden.safetensors", 1.9, shallow=True)
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ scores and key poses within 1e-4, motion within 1e-3, key frames exactly).
 Cases (model, audio -> golden):
   Fixtures/kmtalk-tiny.safetensors,   kmtalk_golden's samples  -> Fixtures/kmtalk_torch_golden.safetensors
   Fixtures/kmtalk-nokeys.safetensors, nokeys_golden's samples  -> Fixtures/nokeys_torch_golden.safetensors
+  Fixtures/kmtalk-shallow.safetensors, shallow_golden's samples -> Fixtures/shallow_torch_golden.safetensors
   models/kmtalk-base.safetensors,     examples/audio/hello.wav -> Fixtures/base_torch_golden.safetensors
 
 The tiny models and their samples come from make_fixtures.py (NumPy); the shipped default
@@ -37,6 +38,8 @@ CASES = [
      "kmtalk_torch_golden.safetensors"),
     (os.path.join(FIXTURES, "kmtalk-nokeys.safetensors"), ("golden", os.path.join(FIXTURES, "nokeys_golden.safetensors")),
      "nokeys_torch_golden.safetensors"),
+    (os.path.join(FIXTURES, "kmtalk-shallow.safetensors"), ("golden", os.path.join(FIXTURES, "shallow_golden.safetensors")),
+     "shallow_torch_golden.safetensors"),
     (os.path.join("models", "kmtalk-base.safetensors"), ("wav", os.path.join("examples", "audio", "hello.wav")),
      "base_torch_golden.safetensors"),
 ]

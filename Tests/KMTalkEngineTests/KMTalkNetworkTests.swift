@@ -34,6 +34,22 @@ import Testing
         expectClose(output.motion, try golden.tensor("motion"), tolerance: 1e-3, "motion")
     }
 
+    @Test func matchesReferenceWithTheShallowPath() throws {
+        let model = try KMTalkModel(path: Fixtures.path("kmtalk-shallow.safetensors"))
+        let golden = try Fixtures.golden("shallow_golden.safetensors")
+        #expect(model.config.cmc?.shallow == true)
+        guard case let .kmtalk(network) = model.network else { Issue.record("not a kmtalk network"); return }
+        #expect(network.shallow?.shape == [52, model.config.encoder.width])
+        let output = try model.run(features: try golden.tensor("features"))
+        #expect(output.keyFrames == (try golden.tensor("key_frames")).data.map { Int($0) })
+        expectClose(output.motion, try golden.tensor("motion"), tolerance: 1e-3, "motion")
+        // The path is live: its logits are large enough that the golden (which has them)
+        // could not be matched without them.
+        let (_, convolved) = model.encoder.encode(try golden.tensor("features"))
+        let shallowLogits = linear(convolved, weight: try #require(network.shallow))
+        #expect((shallowLogits.data.map { abs($0) }.max() ?? 0) > 0.3)
+    }
+
     @Test func locatorFollowsTheSpec() {
         let locator = KeyFrameLocator(threshold: 0.5, minimumGap: 2, maximumGap: 5)
         // Peaks at 2 and 3 (too close: only 2), 6 below threshold, forced key at 7 (gap 5).
@@ -63,6 +79,11 @@ import Testing
         for (broken, fragment) in [
             (config.replacingOccurrences(of: "\"min_gap\":2", with: "\"min_gap\":0"), "gaps"),
             (config.replacingOccurrences(of: "\"use_keys\":true", with: "\"use_keys\":1"), "use_keys must be a boolean"),
+            (config.replacingOccurrences(of: "\"use_keys\":true", with: "\"use_keys\":true,\"shallow\":\"yes\""),
+             "shallow must be a boolean"),
+            // The shallow path's weight is missing from the file.
+            (config.replacingOccurrences(of: "\"use_keys\":true", with: "\"use_keys\":true,\"shallow\":true"),
+             "cmc.shallow.weight"),
         ] {
             let metadata = original.metadata.map { $0.key == "config" ? (key: "config", value: broken) : $0 }
             let bytes = SafeTensorsWriter.encode(tensors: original.names.map { ($0, original.tensors[$0]!) }, metadata: metadata)

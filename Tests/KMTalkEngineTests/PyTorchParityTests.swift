@@ -42,6 +42,10 @@ import Testing
         try expectParity(modelPath: Fixtures.path("kmtalk-nokeys.safetensors"), golden: "nokeys_torch_golden.safetensors")
     }
 
+    @Test func tinyModelWithTheShallowPath() throws {
+        try expectParity(modelPath: Fixtures.path("kmtalk-shallow.safetensors"), golden: "shallow_torch_golden.safetensors")
+    }
+
     @Test(.enabled(if: FileManager.default.fileExists(atPath: basePath), "models/kmtalk-base.safetensors missing"))
     func shippedDefaultModelOnTheExampleClip() throws {
         try expectParity(modelPath: Self.basePath, golden: "base_torch_golden.safetensors")

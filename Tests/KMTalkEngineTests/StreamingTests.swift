@@ -8,7 +8,10 @@ import Testing
 @Suite struct StreamingTests {
     static let basePath = Fixtures.repositoryRoot.appendingPathComponent("models/kmtalk-base.safetensors").path
     static let audioPath = Fixtures.repositoryRoot.appendingPathComponent("examples/audio/hello.wav").path
-    static let modelPaths = [basePath, Fixtures.path("kmtalk-tiny.safetensors"), Fixtures.path("kmtalk-nokeys.safetensors")]
+    static let modelPaths = [
+        basePath, Fixtures.path("kmtalk-tiny.safetensors"), Fixtures.path("kmtalk-nokeys.safetensors"),
+        Fixtures.path("kmtalk-shallow.safetensors"),
+    ]
 
     /// hello.wav as float samples at its own rate (16 kHz mono).
     static func hello() throws -> (samples: [Float], rate: Int) {

@@ -69,13 +69,22 @@ def random_weights(config, seed):
     return {k: v.astype(np.float32) for k, v in w.items()}
 
 
-def encode(features, w, config):
+def convolve(features, w, config):
+    """The conv stack (each conv followed by the activation): [T_mel, n_mels] -> [T, d]."""
     enc = config["encoder"]
     act = ops.ACTIVATIONS[enc["activation"]]
     x = features.astype(np.float64)
     for i, conv in enumerate(enc["conv"]):
         x = act(ops.conv1d(x, w[f"encoder.conv.{i}.weight"], w[f"encoder.conv.{i}.bias"],
                            stride=conv["stride"], padding=conv["kernel"] // 2))
+    return x
+
+
+def encode(features, w, config, convolved=None):
+    """The audio encoder; `convolved` is the conv stack's output when already computed."""
+    enc = config["encoder"]
+    act = ops.ACTIVATIONS[enc["activation"]]
+    x = convolve(features, w, config) if convolved is None else convolved
     if enc["positions"] == "learned":
         x = x + w["encoder.positions"][: x.shape[0]]
     else:

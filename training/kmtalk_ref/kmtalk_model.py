@@ -5,7 +5,7 @@ import json
 import numpy as np
 
 from . import ops
-from .direct_model import encode, tiny_config as direct_tiny_config, transformer_layer_weights
+from .direct_model import convolve, encode, tiny_config as direct_tiny_config, transformer_layer_weights
 from .frontend import log_mel
 
 FEATURES = ["bilabial_closure", "labiodental", "rounding", "spreading", "jaw_open", "tongue_tip_visible",
@@ -92,6 +92,8 @@ def random_weights(config, seed, phone_logit_scale=3.0):
     w["cmc.norm.bias"] = rng.normal(0, 0.1, c)
     w["cmc.head.weight"] = rng.normal(0, 1 / np.sqrt(c), (m, c))
     w["cmc.head.bias"] = rng.normal(0, 0.5, m)
+    if cmc.get("shallow", False):  # drawn last: the other tensors stay those of the same seed without it
+        w["cmc.shallow.weight"] = rng.normal(0, 0.5 / np.sqrt(d), (m, d))
     return {k: np.asarray(v, dtype=np.float32) for k, v in w.items()}
 
 
@@ -124,7 +126,8 @@ def forward_features(features, w, config):
     act = ops.ACTIVATIONS[config["encoder"]["activation"]]
     out_act = ops.ACTIVATIONS[config["motion"]["activation"]]
     eps = config["encoder"]["layer_norm_eps"]
-    H = encode(features, w, config)
+    convolved = convolve(features, w, config)
+    H = encode(features, w, config, convolved)
     T = H.shape[0]
     cmc = config["cmc"]
     result = {"encoded": H}
@@ -155,7 +158,10 @@ def forward_features(features, w, config):
     for i in range(cmc["layers"]):
         u = transformer_layer(u, w, f"cmc.layers.{i}.", cmc["heads"], band, eps, act)
     u = ops.layer_norm(u, w["cmc.norm.weight"], w["cmc.norm.bias"], eps)
-    result["motion"] = out_act(ops.linear(u, w["cmc.head.weight"], w["cmc.head.bias"]))
+    logits = ops.linear(u, w["cmc.head.weight"], w["cmc.head.bias"])
+    if cmc.get("shallow", False):  # the shallow path: conv features straight to the logits
+        logits = logits + convolved @ w["cmc.shallow.weight"].astype(np.float64).T
+    result["motion"] = out_act(logits)
     return result
 
 

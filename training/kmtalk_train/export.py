@@ -74,6 +74,8 @@ def expected_shapes(config: dict) -> Dict[str, Tuple[int, ...]]:
     for i in range(cmc["layers"]):
         layer(f"cmc.layers.{i}.", c, cmc["ffn_width"])
     shapes.update({"cmc.norm.weight": (c,), "cmc.norm.bias": (c,), "cmc.head.weight": (m, c), "cmc.head.bias": (m,)})
+    if cmc.get("shallow", False):
+        shapes["cmc.shallow.weight"] = (m, d)
     return shapes
 
 

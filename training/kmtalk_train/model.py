@@ -41,10 +41,12 @@ def default_config(width: int = 128, layers: int = 4, heads: int = 4, ffn: int =
                    cmc_width: int = 128, cmc_layers: int = 2, cmc_heads: int = 4, cmc_ffn: int = 256,
                    cmc_band=(25, 2), key_threshold: float = 0.5, min_gap: int = 2, max_gap: int = 25,
                    use_keys: bool = True, positions: str = "sinusoidal", phones: Sequence[str] = INVENTORY,
-                   features: Sequence[str] = FEATURES) -> dict:
+                   features: Sequence[str] = FEATURES, shallow: bool = False) -> dict:
     """The size we train: 16 kHz, log-mel 80 bands at 100 frames/s, conv k3 s1 + k3 s2 to
     `width` (50 frames/s native), 4 pre-norm layers with a 25-back / 2-ahead band, LKMA
-    over the full phone inventory and 7 visible features, a 2-layer CMC, ARKit-52 sigmoid."""
+    over the full phone inventory and 7 visible features, a 2-layer CMC, ARKit-52 sigmoid.
+    `shallow` adds the shallow path: a linear map from the conv stack's output (before the
+    positions) straight to the motion logits, next to the CMC head (docs/model.md)."""
     frontend = {"sample_rate": 16000, "n_fft": 512, "win_length": 400, "hop_length": 160, "n_mels": n_mels,
                 "f_min": 20.0, "f_max": 7600.0, "log_floor": 1e-6}
     encoder = {"conv": [{"kernel": 3, "stride": 1, "channels": width}, {"kernel": 3, "stride": 2, "channels": width}],
@@ -59,6 +61,8 @@ def default_config(width: int = 128, layers: int = 4, heads: int = 4, ffn: int =
     config["cmc"] = {"width": cmc_width, "layers": cmc_layers, "heads": cmc_heads, "ffn_width": cmc_ffn,
                      "band_back": cmc_band[0] if cmc_band else None, "band_ahead": cmc_band[1] if cmc_band else None,
                      "use_keys": use_keys}
+    if shallow:
+        config["cmc"]["shallow"] = True
     fps = frontend["sample_rate"] / frontend["hop_length"] / total_stride(config)
     config["motion"] = {"space": "arkit", "channels": list(ARKIT_52), "fps": fps, "activation": "sigmoid"}
     return config
@@ -246,6 +250,7 @@ class AudioEncoder(nn.Module):
         self.norm = nn.LayerNorm(enc["width"], eps=enc["layer_norm_eps"])
 
     def forward(self, mel: torch.Tensor, mel_lengths: Optional[torch.Tensor] = None):
+        """-> (H [B, T, d], native lengths, the conv stack's output [B, T, d] before positions)."""
         x = mel.transpose(1, 2)  # [B, C, T]
         lengths = mel_lengths
         if lengths is not None:  # zero padding past each item's end, as for a single utterance
@@ -259,6 +264,7 @@ class AudioEncoder(nn.Module):
                 valid = torch.arange(x.shape[-1], device=x.device)[None, :] < lengths.to(x.device)[:, None]
                 x = x * valid[:, None, :].to(x.dtype)  # the next conv sees zeros past the end
         x = x.transpose(1, 2)
+        features = x  # [B, T, d]: the shallow path's input (zero past each end)
         length = x.shape[1]
         if self.enc["positions"] == "learned":
             if length > self.positions.shape[0]:
@@ -269,7 +275,7 @@ class AudioEncoder(nn.Module):
         mask = attention_mask(length, self.enc.get("band_back"), self.enc.get("band_ahead"), lengths, x.device)
         for layer in self.layers:
             x = layer(x, mask)
-        return self.norm(x), lengths
+        return self.norm(x), lengths, features
 
 
 class KeyFrameLocator(nn.Module):
@@ -345,8 +351,11 @@ class CMC(nn.Module):
                                     for _ in range(cmc["layers"]))
         self.norm = nn.LayerNorm(c, eps=enc["layer_norm_eps"])
         self.head = nn.Linear(c, m)
+        if cmc.get("shallow", False):
+            self.shallow = nn.Linear(d, m, bias=False)
+            nn.init.zeros_(self.shallow.weight)
 
-    def forward(self, H, lengths, batch_index=None, frames=None, poses=None):
+    def forward(self, H, lengths, batch_index=None, frames=None, poses=None, conv_features=None):
         batch, length, _ = H.shape
         u = self.audio_proj(H)
         token = self.mask_token.expand(batch, length, -1)
@@ -359,6 +368,10 @@ class CMC(nn.Module):
         for layer in self.layers:
             u = layer(u, mask)
         logits = self.head(self.norm(u))
+        if self.cfg.get("shallow", False):
+            if conv_features is None:
+                raise ValueError("cmc.shallow needs the encoder's conv features")
+            logits = logits + self.shallow(conv_features)
         return self.out_act(logits), logits
 
 
@@ -419,7 +432,7 @@ class KMTalkModel(nn.Module):
                 key_frames = [key_frames]
         batch = mel.shape[0]
         mel_lengths = lengths if lengths is not None else torch.full((batch,), mel.shape[1], dtype=torch.long)
-        H, native = self.encoder(mel, mel_lengths.to(mel.device))
+        H, native, conv_features = self.encoder(mel, mel_lengths.to(mel.device))
         native = native.to(H.device)
         out = {"encoded": H, "lengths": native}
         batch_index = frames = poses = None
@@ -447,7 +460,8 @@ class KMTalkModel(nn.Module):
                         "feature_prob": torch.sigmoid(feature_logits), "boundary": boundary,
                         "key_frames": key_frames, "key_poses": list(torch.split(poses, sizes)),
                         "key_batch": batch_index, "key_index": frames, "key_poses_flat": poses})
-        motion, motion_logits = self.cmc(H, native, batch_index, frames, poses)
+        motion, motion_logits = self.cmc(H, native, batch_index, frames, poses,
+                                         conv_features=conv_features)
         out.update({"motion": motion, "motion_logits": motion_logits})
         if single:
             for key in ("encoded", "phone_logits", "phone_post", "feature_logits", "feature_prob", "boundary",

@@ -11,7 +11,8 @@
 # $LABIODENTAL_WEIGHT, is off by default: see docs/results.md); the capture takes are 15% of the steps
 # ($CAPTURE_FRACTION), the fold runs leave their test take out. $RANGE_LOG_WEIGHT (default 0,
 # an experiment: docs/results.md) adds the log-ratio dynamic-range loss, $CORRELATION_WEIGHT
-# (default 0) the correlation loss (1 - Pearson r per moving channel).
+# (default 0) the correlation loss (1 - Pearson r per moving channel); SHALLOW=1 adds the
+# shallow path (conv features -> motion logits, `cmc.shallow`) to the runs from scratch.
 #   keys0, keys0-<TAKE>       the key-motion model from scratch on the pack + all five FACEGOOD
 #                     takes (keys0 with 50 minutes is kmtalk-base v2, the shipped default), and
 #                     the same without TAKE (zero-shot on TAKE)
@@ -40,7 +41,7 @@ for run in "${runs[@]}"; do
   [ -n "$take" ] && args+=(--exclude-take "$take")
   case $name in
     keys) args+=(--init "${INIT:-$here/../models/kmtalk-base.safetensors}" --lr 5e-4 --batch-size 32) ;;
-    keys0) args+=(--lr 1e-3 --batch-size 32) ;;
+    keys0) args+=(--lr 1e-3 --batch-size 32); [ "${SHALLOW:-0}" = 1 ] && args+=(--shallow) ;;
     direct0) args+=(--no-keys --lr 1e-3 --batch-size 32) ;;
     *) echo "unknown run $run" >&2; exit 2 ;;
   esac

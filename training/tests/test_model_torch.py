@@ -79,7 +79,8 @@ def test_default_config_matches_the_brief_and_is_under_8m_parameters():
 
 @pytest.mark.parametrize("use_keys", [True, False])
 def test_parameter_names_are_the_spec_tensor_names(use_keys):
-    for config in (tiny_config(use_keys=use_keys), default_config(use_keys=use_keys)):
+    for config in (tiny_config(use_keys=use_keys), default_config(use_keys=use_keys),
+                   tiny_config(use_keys=use_keys, shallow=True)):
         model = KMTalkModel(config)
         state = {k: tuple(v.shape) for k, v in model.state_dict().items()}
         assert state == export_module.expected_shapes(config)
@@ -270,7 +271,7 @@ def test_log_mel_matches_the_reference(cfg):
 
 
 PARITY_CASES = [("keys", dict(use_keys=True)), ("direct", dict(use_keys=False)),
-                ("learned", dict(use_keys=True, positions="learned"))]
+                ("learned", dict(use_keys=True, positions="learned")), ("shallow", dict(use_keys=True, shallow=True))]
 
 
 @pytest.mark.parametrize("name, options", PARITY_CASES)
@@ -281,6 +282,8 @@ def test_parity_with_numpy_reference(name, options, seed):
     if options.get("positions") == "learned":
         config["encoder"]["positions"] = "learned"
         config["encoder"]["max_positions"] = 200
+    if options.get("shallow"):
+        config["cmc"]["shallow"] = True
     weights = ref.random_weights(config, seed)
     samples = test_signal(2.3, seed=seed)
     expected = ref.forward(samples, weights, config)
@@ -423,7 +426,8 @@ def test_export_refuses_a_bad_template(tmp_path):
 
 @pytest.mark.parametrize("model_name, golden_name", [("kmtalk-tiny.safetensors", "kmtalk_golden.safetensors"),
                                                      ("kmtalk-nokeys.safetensors", "nokeys_golden.safetensors"),
-                                                     ("kmtalk-vertices.safetensors", "vertices_golden.safetensors")])
+                                                     ("kmtalk-vertices.safetensors", "vertices_golden.safetensors"),
+                                                     ("kmtalk-shallow.safetensors", "shallow_golden.safetensors")])
 def test_engine_fixtures_load_and_match_their_goldens(model_name, golden_name):
     """The Swift tests' model files load into PyTorch and reproduce the goldens."""
     fixtures = os.path.join(os.path.dirname(TRAINING), "Tests", "KMTalkEngineTests", "Fixtures")

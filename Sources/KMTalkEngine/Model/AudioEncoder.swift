@@ -41,11 +41,17 @@ struct AudioEncoder: Sendable {
     /// T' >= 1 and, for learned positions, T' <= max_positions. The offline driver of the
     /// stages below; `StreamingNetwork` runs them on rows as they arrive.
     func callAsFunction(_ features: Tensor) -> Tensor {
+        encode(features).encoded
+    }
+
+    /// The encoder output [T', width] and the conv stack's output before the positions
+    /// [T', width] (the shallow path's input).
+    func encode(_ features: Tensor) -> (encoded: Tensor, convolved: Tensor) {
         var x = features
         for index in config.convolutions.indices {
             x = convolution(index, x, inputStart: 0, inputLength: x.shape[0], outputs: 0..<outputLength(ofConvolution: index, inputLength: x.shape[0]))
         }
-        return normalized(layers(positioned(x, offset: 0)))
+        return (normalized(layers(positioned(x, offset: 0))), x)
     }
 
     /// Output length of conv layer `index` for an input of `inputLength` rows.

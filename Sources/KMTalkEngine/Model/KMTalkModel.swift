@@ -130,7 +130,7 @@ public final class KMTalkModel: Sendable {
             throw KMTError.invalidAudio("audio too long for this model: \(frames) frames, the learned positions cover \(config.encoder.maximumPositions) (\(formatSeconds(seconds)) s)")
         }
         var clock = StageClock()
-        let encoded = encoder(features)
+        let (encoded, convolved) = encoder.encode(features)
         clock.mark("encoder")
         switch network {
         case let .direct(weight, bias):
@@ -140,7 +140,7 @@ public final class KMTalkModel: Sendable {
                 encoded: encoded, phonePosteriors: nil, featureProbabilities: nil, boundaryScores: [], keyFrames: [],
                 keyPoses: nil, motion: motion, stageSeconds: clock.stages)
         case let .kmtalk(network):
-            var output = network(encoded)
+            var output = network(encoded, convolved: convolved)
             output.stageSeconds = clock.stages + output.stageSeconds
             return output
         }

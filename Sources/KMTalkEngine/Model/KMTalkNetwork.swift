@@ -39,6 +39,8 @@ struct KMTalkNetwork: Sendable {
     let layers: TransformerStack
     let norm: (weight: Tensor, bias: Tensor)
     let head: (weight: Tensor, bias: Tensor)
+    /// The shallow path's weight [M, d] (`cmc.shallow.weight`), nil without it.
+    let shallow: Tensor?
 
     init(config: ModelConfig, weights: inout WeightStore) throws {
         guard let cmc = config.cmc else { throw KMTError.corruptModel("architecture 'kmtalk' needs config.cmc") }
@@ -77,12 +79,13 @@ struct KMTalkNetwork: Sendable {
             band: cmc.band, activation: config.encoder.activation, epsilon: epsilon, weights: &weights)
         norm = try pair("cmc.norm", [c])
         head = try pair("cmc.head", [m, c])
+        shallow = cmc.shallow ? try weights.require("cmc.shallow.weight", shape: [m, d]) : nil
     }
 
-    /// LKMA then CMC on encoder output `encoded` [T, d]: the offline driver of the stages
-    /// below (the streaming driver, `StreamingNetwork`, runs the same stages on rows as
-    /// they arrive).
-    func callAsFunction(_ encoded: Tensor) -> NetworkOutput {
+    /// LKMA then CMC on encoder output `encoded` [T, d] (and the conv features [T, d] the
+    /// shallow path reads): the offline driver of the stages below (the streaming driver,
+    /// `StreamingNetwork`, runs the same stages on rows as they arrive).
+    func callAsFunction(_ encoded: Tensor, convolved: Tensor) -> NetworkOutput {
         var clock = StageClock()
         let frames = encoded.shape[0]
         var output = NetworkOutput(
@@ -105,7 +108,7 @@ struct KMTalkNetwork: Sendable {
             clock.mark("lkma")
         }
         let input = completionInput(encoded, offset: 0) { t in keyTokens[t].map { r in projected.data[(r * projected.shape[1])...].prefix(projected.shape[1]) } }
-        output.motion = completionOutput(layers(input))
+        output.motion = completionOutput(layers(input), convolved: convolved)
         clock.mark("cmc")
         output.stageSeconds = clock.stages
         return output
@@ -165,9 +168,14 @@ struct KMTalkNetwork: Sendable {
         return addPositions(u, table: sinusoidalPositions(length: n, width: c, offset: offset))
     }
 
-    /// Motion rows [n, M] from CMC transformer output rows [n, c]: final norm, head, activation.
-    func completionOutput(_ rows: Tensor) -> Tensor {
+    /// Motion rows [n, M] from CMC transformer output rows [n, c] and the conv features of
+    /// the same frames [n, d]: final norm, head, plus the shallow path, activation.
+    func completionOutput(_ rows: Tensor, convolved: Tensor) -> Tensor {
         var motion = linear(layerNorm(rows, gamma: norm.weight, beta: norm.bias, epsilon: epsilon), weight: head.weight, bias: head.bias)
+        if let shallow {
+            let direct = linear(convolved, weight: shallow)
+            for i in motion.data.indices { motion.data[i] += direct.data[i] }
+        }
         motionActivation.apply(&motion.data)
         return motion
     }

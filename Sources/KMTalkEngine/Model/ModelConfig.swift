@@ -54,6 +54,9 @@ public struct CMCConfig: Sendable, Equatable {
     public var band: AttentionBand
     /// False for the direct-regression baseline: every frame gets the mask token.
     public var useKeys: Bool
+    /// The shallow path (`cmc.shallow`, default false): a linear map from the encoder's
+    /// conv features (before the positions) added to the head's logits.
+    public var shallow: Bool = false
 }
 
 /// Everything the engine needs to know about a model, parsed from safetensors metadata:
@@ -236,11 +239,14 @@ public struct ModelConfig: Sendable {
             width: try reader.int("cmc", "width"), layers: try reader.int("cmc", "layers"),
             heads: try reader.int("cmc", "heads"), feedForwardWidth: try reader.int("cmc", "ffn_width"),
             band: AttentionBand(back: try reader.int("cmc", "band_back"), ahead: try reader.int("cmc", "band_ahead")),
-            useKeys: config["cmc"]?["use_keys"] == .bool(true))
+            useKeys: config["cmc"]?["use_keys"] == .bool(true), shallow: config["cmc"]?["shallow"] == .bool(true))
         guard (1...4096).contains(cmc.width), (0...64).contains(cmc.layers), cmc.heads >= 1, cmc.width % cmc.heads == 0,
             (1...65536).contains(cmc.feedForwardWidth), cmc.band.back >= 0, cmc.band.ahead >= 0
         else { throw corrupt("cmc width/layers/heads/ffn_width/band out of range (width must divide by heads)") }
         guard case .bool = config["cmc"]?["use_keys"] ?? .null else { throw corrupt("config.cmc.use_keys must be a boolean") }
+        if let shallow = config["cmc"]?["shallow"], shallow != .bool(true), shallow != .bool(false) {
+            throw corrupt("config.cmc.shallow must be a boolean")
+        }
         self.cmc = cmc
         guard cmc.useKeys else { return }
         func names(_ key: String) throws -> [String] {

@@ -52,11 +52,17 @@ final class StreamingNetwork {
     private var rowBase = 0
     /// CMC input rows pushed.
     private var cmcDone = 0
+    /// Conv-stack output rows (before the positions) from absolute frame `convolvedBase`
+    /// on, kept until their motion frame is emitted: the shallow path's input (empty for a
+    /// model without one).
+    private var convolvedRows: [Float] = []
+    private var convolvedBase = 0
 
     /// Rows held by the conv, encoder, LKMA and CMC stages (bounded by the bands).
     var heldRows: Int {
         convInputs.reduce(0) { $0 + $1.count } / max(1, model.config.frontend.melCount)
             + encoderStack.heldRows + (cmcStack?.heldRows ?? 0) + encodedRows.count / model.config.encoder.width
+            + convolvedRows.count / model.config.encoder.width
     }
 
     /// Throws KMT_ERR_INCOMPATIBLE_MODEL for a model with full (unbanded) attention.
@@ -107,6 +113,8 @@ final class StreamingNetwork {
         other.posteriorRows = posteriorRows
         other.rowBase = rowBase
         other.cmcDone = cmcDone
+        other.convolvedRows = convolvedRows
+        other.convolvedBase = convolvedBase
         return other
     }
 
@@ -135,6 +143,8 @@ final class StreamingNetwork {
         posteriorRows = []
         rowBase = 0
         cmcDone = 0
+        convolvedRows = []
+        convolvedBase = 0
     }
 
     /// Appends model-rate samples.
@@ -224,6 +234,7 @@ final class StreamingNetwork {
             } else {
                 encoderInput = y
                 encoderStart = done
+                if network?.shallow != nil { convolvedRows.append(contentsOf: y.data) }
             }
         }
         // Encoder.
@@ -274,7 +285,7 @@ final class StreamingNetwork {
             }
             let out = cmcStack?.push(cmcInput, ended: ended) ?? Tensor(zeros: [0, net.cmcConfig.width])
             guard out.shape[0] > 0 else { return nil }
-            let m = net.completionOutput(out)
+            let m = net.completionOutput(out, convolved: takeConvolved(frames: out.shape[0]))
             emitted += m.shape[0]
             return m
         }
@@ -312,6 +323,18 @@ final class StreamingNetwork {
             rowBase: start, lastFrame: last)
         let c = decoded.tokens.shape[1]
         for (r, k) in keys.enumerated() { keyTokens[k] = Array(decoded.tokens.data[(r * c)..<((r + 1) * c)]) }
+    }
+
+    /// The kept conv rows of the next `frames` frames to emit ([frames, d]; [0, d] for a
+    /// model without the shallow path), dropped from the buffer.
+    private func takeConvolved(frames: Int) -> Tensor {
+        let d = model.config.encoder.width
+        guard network?.shallow != nil else { return Tensor(zeros: [0, d]) }
+        let start = (emitted - convolvedBase) * d, end = start + frames * d
+        let rows = Tensor(shape: [frames, d], data: Array(convolvedRows[start..<end]))
+        convolvedRows.removeFirst(end)
+        convolvedBase = emitted + frames
+        return rows
     }
 
     /// An utterance too short for one encoder frame: the offline path (which pads it with
