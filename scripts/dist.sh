@@ -75,6 +75,8 @@ cp "$bin/kmtalk" "$dist/bin/"
 strip "$dist/bin/kmtalk"
 cp models/*.safetensors "$dist/models/"
 [ -f models/README.md ] && cp models/README.md "$dist/models/"
+[ -f models/CARDS.md ] && cp models/CARDS.md "$dist/models/"   # licences and attributions travel with the weights
+cp LICENSE "$dist/"   # the MIT notice goes with every copy
 
 echo "built in $((end - start)) s"
 echo "dist contents:"
