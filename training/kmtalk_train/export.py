@@ -4,7 +4,8 @@
     export(model, config, "kmtalk-base.safetensors", {"description": "..."})
 
 Metadata: `format` = "kmtalk", `format_version` = "1", `architecture` = "kmtalk",
-`config` = the config JSON (frontend, encoder, lkma, cmc, motion), plus `metadata_extra`.
+`config` = the config JSON (frontend, encoder, lkma, cmc, motion), plus `metadata_extra`
+(train.py writes `license`, an SPDX expression, with the provenance of the run).
 Tensors are F32 (or F16 / BF16 with `dtype=`), named exactly as the spec. Written with
 the NumPy writer in kmtalk_ref/safetensors_io.py (no extra dependency).
 

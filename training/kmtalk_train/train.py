@@ -645,7 +645,9 @@ def train(corpus: str, out: Optional[str], minutes: Optional[float] = None, step
                 # The corpus's name only: no machine's paths in a shipped file.
                 "corpus": os.path.basename(os.path.normpath(corpus)) if corpus else "",
                 "steps": str(step), "best_step": str(summary["best_step"]), "seed": str(seed),
-                "train_seconds": str(summary["seconds"])}
+                "train_seconds": str(summary["seconds"]),
+                # SPDX: the corpus trains on CC-BY-SA-3.0 recorded prompts (models/CARDS.md).
+                "license": "CC-BY-SA-4.0"}
         if init:
             meta["init"] = os.path.basename(init)
         if capture:
