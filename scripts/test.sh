@@ -65,6 +65,9 @@ if [ "${KMTALK_SKIP_DIST:-0}" != 1 ]; then
   scripts/check-symbols.sh dist/lib/libKMTalk.so
   scripts/test-dist.sh dist
   python3 scripts/test-offline-memory.py dist/bin/kmtalk
+  section "Python wheel with the library inside (scripts/build-wheel.sh, scripts/test-wheel.sh)"
+  scripts/build-wheel.sh dist wheelhouse
+  scripts/test-wheel.sh wheelhouse/kmtalk-*.whl
 fi
 t2=$(date +%s)
 printf '\nall tests passed (swift build+test %d s, total %d s)\n' $((t1 - t0)) $((t2 - t0))

@@ -1007,14 +1007,17 @@ _REPOSITORY_MODELS = (Path("models") / "kmtalk-base.safetensors", Path("models")
 
 
 def default_model_path() -> Optional[str]:
-    """$KMTALK_MODEL, else the repository's models/kmtalk-base.safetensors or
-    models/kmtalk-tiny-random.safetensors found by walking up from this package;
-    None when none exists."""
+    """$KMTALK_MODEL, else the model bundled in the package (a wheel's
+    kmtalk/models/kmtalk-base.safetensors), else the repository's
+    models/kmtalk-base.safetensors or models/kmtalk-tiny-random.safetensors found
+    by walking up from this package; None when none exists."""
     env = os.environ.get(MODEL_ENV)
     if env:
         return env
     here = Path(__file__).resolve().parent
-    for directory in (here, *here.parents):
+    if (here / _REPOSITORY_MODELS[0]).is_file():  # bundled: kmtalk/models/...
+        return str(here / _REPOSITORY_MODELS[0])
+    for directory in (here.parent, *here.parent.parents):
         for relative in _REPOSITORY_MODELS:
             candidate = directory / relative
             if candidate.is_file():

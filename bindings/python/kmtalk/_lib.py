@@ -13,10 +13,12 @@ then raises :class:`LibraryNotFoundError` listing every place that was tried.
 Library lookup order:
 
 1. the environment variable ``KMTALK_LIBRARY`` (path to the .so);
-2. the repository build outputs, walking up from this package's directory:
+2. the library bundled in the package, ``kmtalk/_native/libKMTalk.so`` (the
+   wheel scripts/build-wheel.sh makes; absent in a repository checkout);
+3. the repository build outputs, walking up from this package's directory:
    ``dist/lib/libKMTalk.so``, ``.build/release/libKMTalk.so``,
    ``.build/debug/libKMTalk.so``;
-3. ``ctypes.util.find_library("KMTalk")``, then plain ``"libKMTalk.so"``
+4. ``ctypes.util.find_library("KMTalk")``, then plain ``"libKMTalk.so"``
    (the dynamic loader's search path: LD_LIBRARY_PATH, ldconfig cache, ...).
 """
 
@@ -178,6 +180,8 @@ class kmt_session_params(Structure):
 
 LIBRARY_ENV = "KMTALK_LIBRARY"
 LIBRARY_NAME = "libKMTalk.so"
+#: The library a wheel carries, relative to the package directory.
+BUNDLED_LIBRARY = os.path.join("_native", LIBRARY_NAME)
 #: Build outputs looked for in every ancestor of the package directory.
 REPOSITORY_OUTPUTS = (
     os.path.join("dist", "lib", LIBRARY_NAME),
@@ -209,6 +213,9 @@ def candidate_paths() -> List[tuple]:
     if env:
         candidates.append((f"${LIBRARY_ENV}", env))
     here = Path(__file__).resolve().parent
+    bundled = here / BUNDLED_LIBRARY
+    if bundled.is_file():
+        candidates.append(("bundled with the package", str(bundled)))
     for directory in (here, *here.parents):
         for relative in REPOSITORY_OUTPUTS:
             candidates.append(("repository build", str(directory / relative)))
