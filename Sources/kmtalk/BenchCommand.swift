@@ -69,7 +69,7 @@ struct Bench: ParsableCommand {
             let model = loaded!
             print("\nmodel: \(modelPath)")
             print(String(format: "  architecture %@, %d parameters, load %.1f ms (median of 5)",
-                         model.config.architecture, model.parameterCount, loadTimes.sorted()[2] * 1000))
+                         model.config.architecture.rawValue, model.parameterCount, loadTimes.sorted()[2] * 1000))
 
             let rate = model.config.frontend.sampleRate
             let samples = speechLikeSignal(seconds: seconds, rate: rate)

@@ -9,7 +9,7 @@ import Testing
     @Test func matchesReferenceWithKeyMotions() throws {
         let model = try KMTalkModel(path: Fixtures.path("kmtalk-tiny.safetensors"))
         let golden = try Fixtures.golden("kmtalk_golden.safetensors")
-        #expect(model.config.architecture == "kmtalk")
+        #expect(model.config.architecture == .kmtalk)
         #expect(model.config.lkma?.phones.count == 91)
         expectClose(model.features(try golden.tensor("samples").data), try golden.tensor("features"), "features")
         let output = try model.run(features: try golden.tensor("features"))

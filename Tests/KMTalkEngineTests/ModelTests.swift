@@ -39,7 +39,7 @@ import Testing
 
     @Test func tinyModelDescribesItself() throws {
         let model = try KMTalkModel(path: Fixtures.tinyModelPath)
-        #expect(model.config.architecture == "kmtalk-direct")
+        #expect(model.config.architecture == .direct)
         #expect(model.config.motion.fps == 50)
         #expect(model.config.motion.channels.count == 52)
         #expect(model.config.encoder.band == AttentionBand(back: 16, ahead: 3))

@@ -13,7 +13,7 @@ import Testing
     @Test(.enabled(if: FileManager.default.fileExists(atPath: modelPath), "models/kmtalk-base.safetensors not shipped yet"))
     func mouthFollowsTheSpeech() throws {
         let model = try KMTalkModel(path: Self.modelPath)
-        #expect(model.config.architecture == "kmtalk")
+        #expect(model.config.architecture == .kmtalk)
         #expect(model.parameterCount < 8_000_000)
         let animation = try Session(model: model, options: SessionOptions(outputFps: 60)).animate(path: Self.audioPath)
         let jaw = ARKitChannels.names.firstIndex(of: "jawOpen")!

@@ -42,7 +42,7 @@ import Testing
     @Test func matchesTheReferenceAndCarriesItsTemplate() throws {
         let model = try KMTalkModel(path: Fixtures.path(Self.modelName))
         let golden = try Fixtures.golden("vertices_golden.safetensors")
-        #expect(model.config.motion.space == "vertices" && model.config.motion.units == .centimeters)
+        #expect(model.config.motion.space == .vertices && model.config.motion.units == .centimeters)
         #expect(model.config.motion.vertexCount == 48 && model.config.motion.channels.prefix(4) == ["v0.x", "v0.y", "v0.z", "v1.x"])
         let template = try #require(model.template)
         #expect(template.vertexCount == 48 && template.faceCount == 70 && template.units == .centimeters)

@@ -23,7 +23,7 @@ struct AudioEncoder: Sendable {
         }
         convWeights = convs
         let d = config.width, f = config.feedForwardWidth
-        positionTable = config.positions == "learned"
+        positionTable = config.positions == .learned
             ? try weights.require("encoder.positions", shape: [config.maximumPositions, d]) : nil
         layers = try TransformerStack(
             prefix: "encoder.layers", count: config.layers, width: d, feedForward: f, heads: config.heads,

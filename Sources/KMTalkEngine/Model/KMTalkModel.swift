@@ -33,16 +33,16 @@ public final class KMTalkModel: Sendable {
     /// Validates `file` against its declared architecture and builds the network.
     public init(file: SafeTensorsFile, source: String) throws {
         let config = try ModelConfig(metadata: file.metadata, source: source)
-        var weights = WeightStore(file: file, source: source, architecture: config.architecture)
+        var weights = WeightStore(file: file, source: source, architecture: config.architecture.rawValue)
         encoder = try AudioEncoder(config: config.encoder, inputChannels: config.frontend.melCount, weights: &weights)
-        if config.architecture == "kmtalk" {
+        if config.architecture == .kmtalk {
             network = .kmtalk(try KMTalkNetwork(config: config, weights: &weights))
         } else {
             network = .direct(
                 weight: try weights.require("head.weight", shape: [config.motion.channels.count, config.encoder.width]),
                 bias: try weights.require("head.bias", shape: [config.motion.channels.count]))
         }
-        if config.motion.space == "vertices" {
+        if config.motion.space == .vertices {
             template = try VertexTemplate(weights: &weights, motion: config.motion, source: source)
         } else {
             template = nil
@@ -58,8 +58,8 @@ public final class KMTalkModel: Sendable {
         self.parameterCount = file.parameterCount
         self.frontend = LogMelSpectrogram(config: config.frontend)
         self.channelNames = CStringTable(config.motion.channels)
-        self.architectureName = CStringTable([config.architecture])
-        self.motionSpaceName = CStringTable([config.motion.space])
+        self.architectureName = CStringTable([config.architecture.rawValue])
+        self.motionSpaceName = CStringTable([config.motion.space.rawValue])
         try probe(file: file)
     }
 
@@ -125,7 +125,7 @@ public final class KMTalkModel: Sendable {
                 data: features.data + [Float](repeating: silence, count: (needed - features.shape[0]) * features.shape[1]))
         }
         let frames = encoder.outputLength(featureFrames: features.shape[0])
-        if config.encoder.positions == "learned", frames > config.encoder.maximumPositions {
+        if config.encoder.positions == .learned, frames > config.encoder.maximumPositions {
             let seconds = Double(config.encoder.maximumPositions) / config.motion.fps
             throw KMTError.invalidAudio("audio too long for this model: \(frames) frames, the learned positions cover \(config.encoder.maximumPositions) (\(formatSeconds(seconds)) s)")
         }

@@ -1,5 +1,27 @@
 import CKMTalk
 
+/// The network families this engine runs (the file's `architecture` metadata).
+public enum Architecture: String, Sendable, CaseIterable, CustomStringConvertible {
+    /// Audio encoder and a linear head straight to the motion (the first format).
+    case direct = "kmtalk-direct"
+    /// Audio encoder, key motions at phone boundaries (LKMA) and completion (CMC).
+    case kmtalk = "kmtalk"
+
+    /// The metadata spelling ("kmtalk-direct", "kmtalk").
+    public var description: String { rawValue }
+}
+
+/// How the audio encoder gives its frames their positions (`config.encoder.positions`).
+public enum PositionEncoding: String, Sendable, CaseIterable, CustomStringConvertible {
+    /// Computed sine/cosine positions: any length.
+    case sinusoidal
+    /// A trained table (`encoder.positions`) of `max_positions` rows.
+    case learned
+
+    /// The config spelling ("sinusoidal", "learned").
+    public var description: String { rawValue }
+}
+
 /// One convolutional subsampling layer of the audio encoder.
 public struct ConvLayerConfig: Sendable, Equatable {
     public var kernel: Int
@@ -20,8 +42,7 @@ public struct EncoderConfig: Sendable, Equatable {
     public var feedForwardWidth: Int
     /// Attention window: frames visible behind and ahead of each encoder frame.
     public var band: AttentionBand?
-    /// "sinusoidal" or "learned".
-    public var positions: String
+    public var positions: PositionEncoding
     /// Rows of the learned position table (learned positions only).
     public var maximumPositions: Int
     public var activation: Activation
@@ -64,10 +85,10 @@ public struct CMCConfig: Sendable, Equatable {
 /// object with `frontend`, `encoder` and `motion`).
 public struct ModelConfig: Sendable {
     /// Architectures this version of the engine runs.
-    public static let supportedArchitectures = ["kmtalk-direct", "kmtalk"]
+    public static let supportedArchitectures = Architecture.allCases.map(\.rawValue)
     public static let formatVersion = 1
 
-    public var architecture: String
+    public var architecture: Architecture
     public var frontend: LogMelConfig
     public var encoder: EncoderConfig
     public var motion: MotionConfig
@@ -100,9 +121,9 @@ public struct ModelConfig: Sendable {
         guard version == Self.formatVersion else {
             throw KMTError(KMT_ERR_INCOMPATIBLE_MODEL, "\(source): format_version \(version) is not supported (this library reads \(Self.formatVersion))")
         }
-        guard let architecture = value("architecture") else { throw corrupt("missing architecture") }
-        guard Self.supportedArchitectures.contains(architecture) else {
-            throw KMTError(KMT_ERR_INCOMPATIBLE_MODEL, "\(source): architecture '\(architecture)' is not supported by this library (supported: \(Self.supportedArchitectures.joined(separator: ", ")))")
+        guard let architectureName = value("architecture") else { throw corrupt("missing architecture") }
+        guard let architecture = Architecture(rawValue: architectureName) else {
+            throw KMTError(KMT_ERR_INCOMPATIBLE_MODEL, "\(source): architecture '\(architectureName)' is not supported by this library (supported: \(Self.supportedArchitectures.joined(separator: ", ")))")
         }
         guard let configText = value("config") else { throw corrupt("missing config") }
         let config: JSONValue
@@ -142,6 +163,10 @@ public struct ModelConfig: Sendable {
         guard let activation = Activation(rawValue: try reader.string("encoder", "activation")) else {
             throw corrupt("encoder.activation must be one of gelu, silu, relu")
         }
+        let positionsName = try reader.string("encoder", "positions")
+        guard let positions = PositionEncoding(rawValue: positionsName) else {
+            throw corrupt("encoder.positions must be 'sinusoidal' or 'learned'")
+        }
         let encoder = EncoderConfig(
             convolutions: convolutions,
             width: try reader.int("encoder", "width"),
@@ -149,7 +174,7 @@ public struct ModelConfig: Sendable {
             heads: try reader.int("encoder", "heads"),
             feedForwardWidth: try reader.int("encoder", "ffn_width"),
             band: band,
-            positions: try reader.string("encoder", "positions"),
+            positions: positions,
             maximumPositions: config["encoder"]?["max_positions"]?.integerValue ?? 0,
             activation: activation,
             layerNormEpsilon: Float(try reader.double("encoder", "layer_norm_eps")))
@@ -163,16 +188,13 @@ public struct ModelConfig: Sendable {
         if let band, band.back < 0 || band.ahead < 0 {
             throw corrupt("encoder band_back and band_ahead must be >= 0")
         }
-        guard ["sinusoidal", "learned"].contains(encoder.positions) else {
-            throw corrupt("encoder.positions must be 'sinusoidal' or 'learned'")
-        }
-        if encoder.positions == "learned", encoder.maximumPositions < 1 {
+        if encoder.positions == .learned, encoder.maximumPositions < 1 {
             throw corrupt("learned positions need encoder.max_positions >= 1")
         }
 
-        let space = try reader.string("motion", "space")
-        guard ["arkit", "rig", "vertices"].contains(space) else {
-            throw corrupt("motion.space '\(space)' must be arkit, rig or vertices")
+        let spaceName = try reader.string("motion", "space")
+        guard let space = MotionSpace(rawValue: spaceName) else {
+            throw corrupt("motion.space '\(spaceName)' must be arkit, rig or vertices")
         }
         guard let channelValues = config["motion"]?["channels"]?.arrayValue, !channelValues.isEmpty else {
             throw corrupt("motion.channels must be a non-empty array of names")
@@ -182,11 +204,11 @@ public struct ModelConfig: Sendable {
             return name
         }
         guard Set(channels).count == channels.count else { throw corrupt("motion.channels has duplicate names") }
-        if space == "arkit", Set(channels) != Set(ARKitChannels.names) {
+        if space == .arkit, Set(channels) != Set(ARKitChannels.names) {
             throw corrupt("motion.space 'arkit' needs exactly the 52 ARKit channel names")
         }
         var units = RigUnits.meters
-        if space == "vertices" {
+        if space == .vertices {
             if let problem = VertexTemplate.channelNameProblem(channels) { throw corrupt(problem) }
             if let unitsValue = config["motion"]?["units"] {
                 guard let text = unitsValue.stringValue, let parsed = RigUnits(rawValue: text) else {
@@ -229,11 +251,11 @@ public struct ModelConfig: Sendable {
             } catch let error as KMTError {
                 throw corrupt("config.cues: \(error.message)")
             }
-            guard space != "vertices" else {
+            guard space != .vertices else {
                 throw corrupt("config.cues belongs to blendshape-weight models (this model's motion.space is 'vertices')")
             }
         }
-        guard architecture == "kmtalk" else { return }
+        guard architecture == .kmtalk else { return }
 
         let cmc = CMCConfig(
             width: try reader.int("cmc", "width"), layers: try reader.int("cmc", "layers"),
