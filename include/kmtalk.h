@@ -39,6 +39,8 @@
  * - kmt_rig is immutable once loaded: any number of threads may read it and
  *   pose animations with it at the same time.
  * - kmt_last_error() is per thread. kmt_log_set() may be called at any time.
+ * - Progress callbacks (kmt_progress_callback) run on the thread of the call
+ *   they report on, only during that call.
  * - OpenBLAS keeps one process-wide thread count: a session sets it from its
  *   n_threads parameter before computing. Hosts that run several sessions at
  *   once should give them the same n_threads.
@@ -55,7 +57,9 @@
  *   strings (kmt_version, kmt_status_string) live forever; kmt_last_error()
  *   lives until the next KMTalk call on the same thread.
  * - The library never keeps caller pointers (paths, buffers, parameter
- *   structs) after a call returns. Output buffers are always caller-owned.
+ *   structs) after a call returns, with one exception: a session keeps the
+ *   progress callback and user data of its kmt_session_params (see
+ *   kmt_progress_callback). Output buffers are always caller-owned.
  * - On failure every out-parameter is set to NULL (or 0) before returning.
  *
  * ERRORS
@@ -141,7 +145,10 @@ typedef enum kmt_status {
     KMT_ERR_INTERNAL = 9,
     /** A rig file that breaks the container or rig rules: a missing or misshapen
         tensor, a face index out of range, a non-finite value, bad channel names. */
-    KMT_ERR_CORRUPT_RIG = 10
+    KMT_ERR_CORRUPT_RIG = 10,
+    /** The host's progress callback asked to stop (see kmt_progress_callback):
+        nothing was returned, no file written or changed. */
+    KMT_ERR_CANCELLED = 11
 } kmt_status;
 
 /** A short static description of a status code ("invalid argument"). */
@@ -174,6 +181,45 @@ typedef void (*kmt_log_callback)(kmt_log_level level, const char *message,
  */
 void kmt_log_set(kmt_log_callback callback, kmt_log_level min_level,
                  void *user_data);
+
+/* ------------------------------------------------------------------------ */
+/* Progress and cancellation                                                 */
+/* ------------------------------------------------------------------------ */
+
+/**
+ * Reports how far a long call has come and lets the host stop it. The long
+ * calls take one in their parameter struct: kmt_animate_file and
+ * kmt_animate_pcm (kmt_session_params.progress), kmt_animation_save_with_params
+ * and kmt_animation_save_to_memory_with_params (kmt_export_params.progress),
+ * kmt_rig_import_file (kmt_rig_import_params.progress). NULL: no reports.
+ *
+ * `fraction` is the share of the call done, 0..1. `stage` names the step it
+ * is in: "decode" (reading, mixing down and resampling the audio), "features"
+ * (the log-mel spectrogram), "network" (the model; long audio is decoded and
+ * run block by block under this name), "export" (encoding and writing files),
+ * "import" (reading a rig's files); a static string, other names may come.
+ * Return 0 to go on, nonzero to cancel: the call stops at its next step,
+ * cleans up (temporary files removed, existing files untouched, no object
+ * returned) and returns KMT_ERR_CANCELLED; the callback is not called again.
+ *
+ * For every call the library promises:
+ * - the callback runs on the thread that made the call, during the call, and
+ *   never after it returned;
+ * - fractions never decrease and stay within 0..1;
+ * - it is called when the stage changes or the fraction grew by 1% since the
+ *   last report, so about a hundred times per call whatever the input's length,
+ *   not per sample or frame (the shortest calls may report only a few times);
+ * - a call that succeeds reports fraction 1.0 exactly once, last, before its
+ *   result is committed (the animation handed out, the files renamed into
+ *   place): a nonzero return there still cancels. A call that fails for
+ *   another reason stops reporting where it failed.
+ * The callback should return quickly. It must not use the session whose call
+ * it reports on; other KMTalk calls are allowed, though they replace this
+ * thread's kmt_last_error(). A struct_size that ends inside the callback or
+ * user-data field is KMT_ERR_INVALID_ARGUMENT.
+ */
+typedef int (*kmt_progress_callback)(float fraction, const char *stage,
+                                     void *user_data);
 
 /* ------------------------------------------------------------------------ */
 /* Handles                                                                   */
@@ -310,9 +356,20 @@ typedef struct kmt_session_params {
     /** Reserved (fills what would be tail padding, so a later 4-byte field cannot hide
         in it); must be 0. */
     int32_t reserved;
+    /** Progress of this session's offline calls (kmt_animate_file,
+        kmt_animate_pcm; not the streaming calls), and their cancellation: see
+        kmt_progress_callback. NULL: none. The session keeps the pointer and
+        `progress_user_data` and calls it during those calls only, on their
+        thread. Callers built against a header without these two fields
+        (struct_size 24) get no progress. */
+    kmt_progress_callback progress;
+    /** Passed to `progress` as given; the host keeps it valid while the
+        session may call it. */
+    void *progress_user_data;
 } kmt_session_params;
 
-/** Default session options (struct_size filled in, n_threads 0, native fps). */
+/** Default session options (struct_size filled in, n_threads 0, native fps,
+    no progress callback). */
 kmt_session_params kmt_session_default_params(void);
 
 /**
@@ -339,6 +396,9 @@ void kmt_session_free(kmt_session *session);
  * Audio longer than two minutes is animated block by block through the
  * streaming network at its full look-ahead (the same frames within float
  * rounding), so memory stays bounded by the output frames.
+ * With a progress callback in the session's params the call reports its
+ * stages ("decode", "features", "network"; long audio "network" block by
+ * block) and may be cancelled: KMT_ERR_CANCELLED, no animation.
  */
 kmt_status kmt_animate_file(kmt_session *session, const char *path,
                             kmt_animation **out_animation);
@@ -346,6 +406,7 @@ kmt_status kmt_animate_file(kmt_session *session, const char *path,
 /**
  * Animates `frame_count` frames of interleaved float PCM (`channels` samples
  * per frame, nominal range -1..1) at `sample_rate` Hz (8000..192000).
+ * Long input, progress and cancellation as for kmt_animate_file.
  */
 kmt_status kmt_animate_pcm(kmt_session *session, const float *samples,
                            size_t frame_count, int32_t sample_rate,
@@ -584,6 +645,13 @@ typedef struct kmt_rig_import_params {
     uint32_t flags;
     /** Reserved; must be 0. */
     uint32_t reserved;
+    /** Progress of the import (stage "import", per file or mesh primitive
+        read) and its cancellation: see kmt_progress_callback. NULL: none.
+        Callers built against a header without these two fields (struct_size
+        40) get no progress. */
+    kmt_progress_callback progress;
+    /** Passed to `progress` as given. */
+    void *progress_user_data;
 } kmt_rig_import_params;
 
 /** Default rig import options (struct_size filled in, everything else 0/NULL). */
@@ -818,7 +886,10 @@ typedef enum kmt_export_format {
         weights frame by frame (docs/export.md gives the rules), runs shorter
         than 40 ms are merged into a neighbour except closures (A), times are
         frame boundaries rounded to 0.01 s. Needs the channel jawOpen; the rig
-        is ignored. */
+        is ignored. G, H and X are Rhubarb's extended shapes: with
+        kmt_export_params.mouth_cue_extended_shapes a host drawing fewer gets
+        them mapped down as Rhubarb does (G to B, H to C, X to A, the closing
+        line included). */
     KMT_EXPORT_MOUTH_CUES_TSV = 8,
     /** The same mouth cues as Rhubarb Lip Sync's JSON: {"metadata":
         {"soundFile": the audio file ("" for PCM input), "duration": seconds},
@@ -894,6 +965,63 @@ kmt_status kmt_animation_save_to_memory(const kmt_animation *animation,
                                         const kmt_rig *rig,
                                         kmt_export_format format, void *buffer,
                                         size_t buffer_size, size_t *out_size);
+
+/**
+ * Options for kmt_animation_save_with_params and
+ * kmt_animation_save_to_memory_with_params. Obtain with
+ * kmt_export_default_params(), then change fields (struct rules as for
+ * kmt_model_params). Read during the call only.
+ */
+typedef struct kmt_export_params {
+    /** sizeof(kmt_export_params) as the caller was compiled. */
+    size_t struct_size;
+    /** Progress of the export (stage "export": per batch of frames posed and
+        written for OBJ, PLY and NPY of vertices; before and after encoding for
+        the other formats) and its cancellation: see kmt_progress_callback.
+        A cancelled save leaves no file and existing files untouched. NULL:
+        none. */
+    kmt_progress_callback progress;
+    /** Passed to `progress` as given. */
+    void *progress_user_data;
+    /** The mouth-cue formats (TSV, JSON, XML, DAT): which of Rhubarb Lip
+        Sync's extended shapes to use, as Rhubarb's --extendedShapes takes them:
+        a string of the letters G, H and X (any order and case). NULL: all
+        three ("GHX", the default); "": the six basic shapes A-F only. A shape
+        left out is drawn as Rhubarb draws it: G (F, V) as B, H (L) as C, X
+        (rest) as A; neighbouring cues that become the same shape are joined
+        into one. Other formats ignore it. Another letter is
+        KMT_ERR_INVALID_ARGUMENT. */
+    const char *mouth_cue_extended_shapes;
+} kmt_export_params;
+
+/** Default export options (struct_size filled in, no progress, all extended
+    mouth shapes): kmt_animation_save's behaviour. */
+kmt_export_params kmt_export_default_params(void);
+
+/**
+ * kmt_animation_save with options. `params` may be NULL for defaults (then
+ * exactly kmt_animation_save). Errors as kmt_animation_save, plus
+ * KMT_ERR_INVALID_ARGUMENT for bad params and KMT_ERR_CANCELLED when the
+ * progress callback stops the export: no file is written, temporary files are
+ * removed and an existing file or sequence of that name is left as it was.
+ * Thread safety as kmt_animation_save; the progress callback runs on the
+ * calling thread.
+ */
+kmt_status kmt_animation_save_with_params(const kmt_animation *animation,
+                                          const kmt_rig *rig, const char *path,
+                                          kmt_export_format format,
+                                          const kmt_export_params *params);
+
+/**
+ * kmt_animation_save_to_memory with options (`params` may be NULL for
+ * defaults). Each call encodes and reports anew; a size query (a buffer too
+ * small) does not report the end (1.0). A cancelled call returns
+ * KMT_ERR_CANCELLED and writes nothing into `buffer`; *out_size is then 0.
+ */
+kmt_status kmt_animation_save_to_memory_with_params(
+    const kmt_animation *animation, const kmt_rig *rig, kmt_export_format format,
+    const kmt_export_params *params, void *buffer, size_t buffer_size,
+    size_t *out_size);
 
 #ifdef __cplusplus
 }

@@ -33,6 +33,7 @@ CHECK(status_out_of_memory, KMT_ERR_OUT_OF_MEMORY == 7);
 CHECK(status_buffer_too_small, KMT_ERR_BUFFER_TOO_SMALL == 8);
 CHECK(status_internal, KMT_ERR_INTERNAL == 9);
 CHECK(status_corrupt_rig, KMT_ERR_CORRUPT_RIG == 10);
+CHECK(status_cancelled, KMT_ERR_CANCELLED == 11);
 CHECK(vertex_modes, KMT_VERTICES_ABSOLUTE == 0 && KMT_VERTICES_OFFSETS == 1);
 CHECK(log_levels, KMT_LOG_DEBUG == 0 && KMT_LOG_INFO == 1 && KMT_LOG_WARNING == 2 && KMT_LOG_ERROR == 3);
 CHECK(nonfinite, KMT_NONFINITE_REJECT == 0 && KMT_NONFINITE_ZERO == 1);
@@ -42,7 +43,12 @@ CHECK(model_params_size_first, offsetof(kmt_model_params, struct_size) == 0);
 CHECK(model_params_flags, sizeof(((kmt_model_params *)0)->flags) == sizeof(uint32_t));
 /* No tail padding: a later 4-byte field must change sizeof (see kmt_model_params). */
 CHECK(model_params_no_tail_padding, sizeof(kmt_model_params) == sizeof(size_t) + 2 * sizeof(uint32_t));
-CHECK(session_params_no_tail_padding, sizeof(kmt_session_params) == sizeof(size_t) + 4 * 4);
+CHECK(session_params_no_tail_padding,
+      sizeof(kmt_session_params) == sizeof(size_t) + 4 * 4 + sizeof(kmt_progress_callback) + sizeof(void *));
+/* The progress fields come after every field of the first version (24 bytes). */
+CHECK(session_params_progress_appended, offsetof(kmt_session_params, progress) == sizeof(size_t) + 4 * 4);
+CHECK(rig_import_params_progress_appended, offsetof(kmt_rig_import_params, progress) == sizeof(size_t) + 3 * sizeof(char *) + 8);
+CHECK(export_params_size_first, offsetof(kmt_export_params, struct_size) == 0);
 CHECK(session_params_size_first, offsetof(kmt_session_params, struct_size) == 0);
 CHECK(session_params_struct_size, sizeof(((kmt_session_params *)0)->struct_size) == sizeof(size_t));
 CHECK(session_params_threads, sizeof(((kmt_session_params *)0)->n_threads) == sizeof(int32_t));
@@ -57,6 +63,13 @@ static void on_log(kmt_log_level level, const char *message, void *user_data) {
     (void)level;
     (void)message;
     (void)user_data;
+}
+
+/* The progress callback type. */
+static int on_progress(float fraction, const char *stage, void *user_data) {
+    (void)stage;
+    (void)user_data;
+    return fraction > 2.0f;
 }
 
 int header_check(void);
@@ -139,6 +152,15 @@ int header_check(void) {
     kmt_status (*p_animation_save_to_memory)(const kmt_animation *, const kmt_rig *,
                                              kmt_export_format, void *, size_t, size_t *) =
         kmt_animation_save_to_memory;
+    kmt_export_params (*p_export_default_params)(void) = kmt_export_default_params;
+    kmt_status (*p_animation_save_with_params)(const kmt_animation *, const kmt_rig *, const char *,
+                                               kmt_export_format, const kmt_export_params *) =
+        kmt_animation_save_with_params;
+    kmt_status (*p_animation_save_to_memory_with_params)(const kmt_animation *, const kmt_rig *,
+                                                         kmt_export_format, const kmt_export_params *,
+                                                         void *, size_t, size_t *) =
+        kmt_animation_save_to_memory_with_params;
+    kmt_progress_callback progress = on_progress;
 
     /* Every type and enum name. */
     kmt_model *model = NULL;
@@ -156,7 +178,10 @@ int header_check(void) {
                                    KMT_EXPORT_MOUTH_CUES_JSON};
     enum kmt_export_format tagged_format = KMT_EXPORT_GLB;
     kmt_model_params model_params = {sizeof(kmt_model_params), 0, 0};
-    kmt_session_params session_params = {sizeof(kmt_session_params), 1, 60.0f, KMT_NONFINITE_REJECT, 0};
+    kmt_session_params session_params = {sizeof(kmt_session_params), 1, 60.0f, KMT_NONFINITE_REJECT, 0,
+                                         on_progress, NULL};
+    kmt_export_params export_params = {sizeof(kmt_export_params), on_progress, NULL, "GHX"};
+    kmt_rig_import_params import_params = {sizeof(kmt_rig_import_params), NULL, NULL, "cm", 0, 0, NULL, NULL};
     enum kmt_status tagged_status = KMT_ERR_IO;
     struct kmt_model_params tagged_params = model_params;
     const char *version = KMT_VERSION_STRING;
@@ -175,7 +200,9 @@ int header_check(void) {
     (void)p_rig_read_vertices; (void)p_rig_read_faces; (void)p_animation_vertices;
     (void)p_animation_vertex_count; (void)p_animation_read_faces;
     (void)p_rig_unmatched_channels; (void)p_rig_unmatched_shapes; (void)p_rig_shape_channels;
-    (void)p_animation_save; (void)p_animation_save_to_memory;
+    (void)p_animation_save; (void)p_animation_save_to_memory; (void)p_export_default_params;
+    (void)p_animation_save_with_params; (void)p_animation_save_to_memory_with_params; (void)progress;
+    (void)export_params; (void)import_params;
     (void)mode; (void)tagged_mode; (void)formats; (void)tagged_format;
     (void)model; (void)session; (void)animation; (void)rig; (void)status; (void)level;
     (void)policy; (void)session_params; (void)tagged_status; (void)tagged_params; (void)version;

@@ -21,7 +21,7 @@ static_assert(KMT_OK == 0 && KMT_ERR_INVALID_ARGUMENT == 1 && KMT_ERR_IO == 2 &&
                   KMT_ERR_UNSUPPORTED_FORMAT == 3 && KMT_ERR_INVALID_AUDIO == 4 &&
                   KMT_ERR_CORRUPT_MODEL == 5 && KMT_ERR_INCOMPATIBLE_MODEL == 6 &&
                   KMT_ERR_OUT_OF_MEMORY == 7 && KMT_ERR_BUFFER_TOO_SMALL == 8 &&
-                  KMT_ERR_INTERNAL == 9 && KMT_ERR_CORRUPT_RIG == 10,
+                  KMT_ERR_INTERNAL == 9 && KMT_ERR_CORRUPT_RIG == 10 && KMT_ERR_CANCELLED == 11,
               "kmt_status values");
 static_assert(KMT_LOG_DEBUG == 0 && KMT_LOG_INFO == 1 && KMT_LOG_WARNING == 2 && KMT_LOG_ERROR == 3,
               "kmt_log_level values");
@@ -48,9 +48,20 @@ static_assert(std::is_same<decltype(kmt_session_params::output_fps), float>::val
 static_assert(std::is_same<decltype(kmt_session_params::nonfinite_policy), kmt_nonfinite_policy>::value,
               "nonfinite_policy");
 
-// The callback type.
+static_assert(std::is_same<decltype(kmt_session_params::progress), kmt_progress_callback>::value, "progress");
+static_assert(std::is_same<decltype(kmt_session_params::progress_user_data), void *>::value, "progress_user_data");
+static_assert(offsetof(kmt_session_params, progress) == 24, "progress after the first version's fields");
+static_assert(std::is_standard_layout<kmt_export_params>::value, "kmt_export_params layout");
+static_assert(offsetof(kmt_export_params, struct_size) == 0, "struct_size first");
+static_assert(std::is_same<decltype(kmt_export_params::mouth_cue_extended_shapes), const char *>::value,
+              "mouth_cue_extended_shapes");
+static_assert(std::is_same<decltype(kmt_rig_import_params::progress), kmt_progress_callback>::value, "progress");
+
+// The callback types.
 static_assert(std::is_same<kmt_log_callback, void (*)(kmt_log_level, const char *, void *)>::value,
               "kmt_log_callback");
+static_assert(std::is_same<kmt_progress_callback, int (*)(float, const char *, void *)>::value,
+              "kmt_progress_callback");
 
 // Every function, with its exact type.
 #define CHECK_FN(name, type) static_assert(std::is_same<decltype(&name), type>::value, #name)
@@ -110,6 +121,12 @@ CHECK_FN(kmt_animation_save,
          kmt_status (*)(const kmt_animation *, const kmt_rig *, const char *, kmt_export_format));
 CHECK_FN(kmt_animation_save_to_memory, kmt_status (*)(const kmt_animation *, const kmt_rig *,
                                                       kmt_export_format, void *, size_t, size_t *));
+CHECK_FN(kmt_export_default_params, kmt_export_params (*)(void));
+CHECK_FN(kmt_animation_save_with_params, kmt_status (*)(const kmt_animation *, const kmt_rig *, const char *,
+                                                        kmt_export_format, const kmt_export_params *));
+CHECK_FN(kmt_animation_save_to_memory_with_params,
+         kmt_status (*)(const kmt_animation *, const kmt_rig *, kmt_export_format, const kmt_export_params *,
+                        void *, size_t, size_t *));
 
 // The deprecation macro expands to a valid attribute in C++ too.
 KMT_DEPRECATED(kmt_version) const char *header_check_old_version();

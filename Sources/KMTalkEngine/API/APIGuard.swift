@@ -32,13 +32,19 @@ func requireOut<T>(_ pointer: UnsafeMutablePointer<T>?, _ name: String) throws -
 }
 
 /// Reads a caller's parameter struct that starts with `size_t struct_size`: fields the
-/// caller's (older, smaller) struct lacks keep the values of `defaults`.
-func readParams<T>(_ pointer: UnsafePointer<T>?, defaults: T, name: String) throws -> T {
+/// caller's (older, smaller) struct lacks keep the values of `defaults`. `pointerFields`
+/// are the offsets of the struct's pointer fields: a struct_size that ends inside one
+/// would leave half a pointer, and is refused.
+func readParams<T>(_ pointer: UnsafePointer<T>?, defaults: T, name: String, pointerFields: [Int] = []) throws -> T {
     guard let pointer else { return defaults }
     // A size_t: a newer caller's larger struct is fine, only the known prefix is read.
     let declared = UnsafeRawPointer(pointer).loadUnaligned(as: UInt.self)
     guard declared >= UInt(MemoryLayout<UInt>.size) else {
         throw KMTError.invalidArgument("\(name).struct_size is \(declared); initialise the struct with its kmt_*_default_params() function")
+    }
+    let pointerSize = UInt(MemoryLayout<UnsafeRawPointer>.size)
+    if let cut = pointerFields.first(where: { declared > UInt($0) && declared < UInt($0) + pointerSize }) {
+        throw KMTError.invalidArgument("\(name).struct_size \(declared) ends inside the pointer field at offset \(cut); initialise the struct with its kmt_*_default_params() function")
     }
     var result = defaults
     withUnsafeMutableBytes(of: &result) { destination in

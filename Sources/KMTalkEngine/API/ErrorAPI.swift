@@ -4,7 +4,7 @@ import CKMTalk
 private let statusDescriptions: [StaticString] = [
     "ok", "invalid argument", "I/O error", "unsupported format", "invalid audio",
     "corrupt model", "incompatible model", "out of memory", "buffer too small", "internal error",
-    "corrupt rig",
+    "corrupt rig", "cancelled",
 ]
 private let unknownStatus: StaticString = "unknown status"
 

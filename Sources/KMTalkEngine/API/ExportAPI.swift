@@ -28,20 +28,93 @@ private func requireAnimation(_ handle: OpaquePointer?) throws -> Animation {
     return Handle.borrow(handle, as: Animation.self)
 }
 
+/// Implements `kmt_export_default_params` from include/kmtalk.h, which documents it.
+@c @implementation
+public func kmt_export_default_params() -> kmt_export_params {
+    kmt_export_params(
+        struct_size: MemoryLayout<kmt_export_params>.size, progress: nil, progress_user_data: nil,
+        mouth_cue_extended_shapes: nil)
+}
+
+/// The caller's export params as engine options (NULL: the defaults). Errors:
+/// KMT_ERR_INVALID_ARGUMENT for a bad struct_size or extended-shape letters.
+private func exportOptions(_ params: UnsafePointer<kmt_export_params>?) throws -> ExportOptions {
+    let p = try readParams(
+        params, defaults: kmt_export_default_params(), name: "kmt_export_params",
+        pointerFields: [
+            MemoryLayout<kmt_export_params>.offset(of: \.progress)!,
+            MemoryLayout<kmt_export_params>.offset(of: \.progress_user_data)!,
+            MemoryLayout<kmt_export_params>.offset(of: \.mouth_cue_extended_shapes)!,
+        ])
+    var options = ExportOptions()
+    if let letters = p.mouth_cue_extended_shapes {
+        options.extendedShapes = try MouthShape.extendedShapes(parsing: String(cString: letters))
+    }
+    options.progress = progressCallback(p.progress, p.progress_user_data).map(ProgressReporter.init)
+    return options
+}
+
+/// `kmt_animation_save` and `kmt_animation_save_with_params`: saves and logs.
+private func save(
+    _ animationHandle: OpaquePointer?, _ rigHandle: OpaquePointer?, _ path: UnsafePointer<CChar>?,
+    _ format: kmt_export_format, _ params: UnsafePointer<kmt_export_params>?
+) -> kmt_status {
+    apiCall {
+        let animation = try requireAnimation(animationHandle)
+        let path = try requireString(path, "path")
+        let format = try exportFormat(format)
+        let options = try exportOptions(params)
+        let rig = rigHandle.map { Handle.borrow($0, as: Rig.self) }
+        let start = StageClock.now()
+        let written: [String]
+        do {
+            written = try AnimationExporter.save(animation, rig: rig, path: path, format: format, options: options)
+        } catch let error as KMTError where error.status == KMT_ERR_CANCELLED {
+            throw KMTError(KMT_ERR_CANCELLED, "\(path): \(error.message); nothing was written, existing files are untouched")
+        }
+        Log.info("saved \(animation.frameCount) frames to \(written.count == 1 ? path : "\(written.count) files like \(written.first ?? path)") in \(Int((StageClock.now() - start) * 1000)) ms")
+    }
+}
+
 /// Implements `kmt_animation_save` from include/kmtalk.h, which documents it.
 @c @implementation
 public func kmt_animation_save(
     _ animationHandle: OpaquePointer?, _ rigHandle: OpaquePointer?, _ path: UnsafePointer<CChar>?,
     _ format: kmt_export_format
 ) -> kmt_status {
-    apiCall {
+    save(animationHandle, rigHandle, path, format, nil)
+}
+
+/// Implements `kmt_animation_save_with_params` from include/kmtalk.h, which documents it.
+@c @implementation
+public func kmt_animation_save_with_params(
+    _ animationHandle: OpaquePointer?, _ rigHandle: OpaquePointer?, _ path: UnsafePointer<CChar>?,
+    _ format: kmt_export_format, _ params: UnsafePointer<kmt_export_params>?
+) -> kmt_status {
+    save(animationHandle, rigHandle, path, format, params)
+}
+
+/// `kmt_animation_save_to_memory` and its `_with_params` variant.
+private func saveToMemory(
+    _ animationHandle: OpaquePointer?, _ rigHandle: OpaquePointer?, _ format: kmt_export_format,
+    _ params: UnsafePointer<kmt_export_params>?, _ buffer: UnsafeMutableRawPointer?, _ bufferSize: Int,
+    _ outSize: UnsafeMutablePointer<Int>?
+) -> kmt_status {
+    outSize?.pointee = 0
+    return apiCall {
         let animation = try requireAnimation(animationHandle)
-        let path = try requireString(path, "path")
-        let format = try exportFormat(format)
+        guard let format = try exportFormat(format) else {
+            throw KMTError.invalidArgument("KMT_EXPORT_AUTO needs a path to read the extension of; name the format")
+        }
+        let options = try exportOptions(params)
         let rig = rigHandle.map { Handle.borrow($0, as: Rig.self) }
-        let start = StageClock.now()
-        let written = try AnimationExporter.save(animation, rig: rig, path: path, format: format)
-        Log.info("saved \(animation.frameCount) frames to \(written.count == 1 ? path : "\(written.count) files like \(written.first ?? path)") in \(Int((StageClock.now() - start) * 1000)) ms")
+        let bytes = try AnimationExporter.encode(animation, rig: rig, format: format, options: options)
+        // The end is reported by the call that delivers the bytes, not by a size query.
+        if bufferSize < 0 || (bufferSize >= bytes.count && buffer != nil) {
+            try options.progress.finish(stage: "export")
+        }
+        try copyToCallerBuffer(
+            bytes, buffer?.assumingMemoryBound(to: UInt8.self), capacity: bufferSize, outCount: outSize, unit: "bytes")
     }
 }
 
@@ -51,15 +124,16 @@ public func kmt_animation_save_to_memory(
     _ animationHandle: OpaquePointer?, _ rigHandle: OpaquePointer?, _ format: kmt_export_format,
     _ buffer: UnsafeMutableRawPointer?, _ bufferSize: Int, _ outSize: UnsafeMutablePointer<Int>?
 ) -> kmt_status {
-    outSize?.pointee = 0
-    return apiCall {
-        let animation = try requireAnimation(animationHandle)
-        guard let format = try exportFormat(format) else {
-            throw KMTError.invalidArgument("KMT_EXPORT_AUTO needs a path to read the extension of; name the format")
-        }
-        let rig = rigHandle.map { Handle.borrow($0, as: Rig.self) }
-        let bytes = try AnimationExporter.encode(animation, rig: rig, format: format)
-        try copyToCallerBuffer(
-            bytes, buffer?.assumingMemoryBound(to: UInt8.self), capacity: bufferSize, outCount: outSize, unit: "bytes")
-    }
+    saveToMemory(animationHandle, rigHandle, format, nil, buffer, bufferSize, outSize)
+}
+
+/// Implements `kmt_animation_save_to_memory_with_params` from include/kmtalk.h, which
+/// documents it.
+@c @implementation
+public func kmt_animation_save_to_memory_with_params(
+    _ animationHandle: OpaquePointer?, _ rigHandle: OpaquePointer?, _ format: kmt_export_format,
+    _ params: UnsafePointer<kmt_export_params>?, _ buffer: UnsafeMutableRawPointer?, _ bufferSize: Int,
+    _ outSize: UnsafeMutablePointer<Int>?
+) -> kmt_status {
+    saveToMemory(animationHandle, rigHandle, format, params, buffer, bufferSize, outSize)
 }

@@ -4,7 +4,21 @@ import CKMTalk
 @c @implementation
 public func kmt_rig_import_default_params() -> kmt_rig_import_params {
     kmt_rig_import_params(
-        struct_size: MemoryLayout<kmt_rig_import_params>.size, mesh: nil, neutral: nil, units: nil, flags: 0, reserved: 0)
+        struct_size: MemoryLayout<kmt_rig_import_params>.size, mesh: nil, neutral: nil, units: nil, flags: 0, reserved: 0,
+        progress: nil, progress_user_data: nil)
+}
+
+/// Reads the caller's import params (older, smaller structs: no progress callback).
+private func readImportParams(_ params: UnsafePointer<kmt_rig_import_params>?) throws -> kmt_rig_import_params {
+    try readParams(
+        params, defaults: kmt_rig_import_default_params(), name: "kmt_rig_import_params",
+        pointerFields: [
+            MemoryLayout<kmt_rig_import_params>.offset(of: \.mesh)!,
+            MemoryLayout<kmt_rig_import_params>.offset(of: \.neutral)!,
+            MemoryLayout<kmt_rig_import_params>.offset(of: \.units)!,
+            MemoryLayout<kmt_rig_import_params>.offset(of: \.progress)!,
+            MemoryLayout<kmt_rig_import_params>.offset(of: \.progress_user_data)!,
+        ])
 }
 
 /// Implements `kmt_rig_import_file` from include/kmtalk.h, which documents it.
@@ -18,12 +32,16 @@ public func kmt_rig_import_file(
         let out = try requireOut(outRig, "out_rig")
         let path = try requireString(path, "path")
         guard !path.isEmpty else { throw KMTError.invalidArgument("path is empty") }
-        let options = try readParams(params, defaults: kmt_rig_import_default_params(), name: "kmt_rig_import_params")
+        let options = try readImportParams(params)
         let known = KMT_RIG_IMPORT_ALL_OBJS | KMT_RIG_IMPORT_ALLOW_OUTSIDE_FILES
         guard options.flags & ~known == 0, options.reserved == 0 else {
             throw KMTError.invalidArgument("kmt_rig_import_params.flags has unknown bits (\(options.flags)) or reserved is not 0")
         }
         let allowOutside = options.flags & KMT_RIG_IMPORT_ALLOW_OUTSIDE_FILES != 0
+        let reporter = progressCallback(options.progress, options.progress_user_data).map(ProgressReporter.init)
+        // Reading the files is the work; building and checking the rig after it is quick.
+        let reading = reporter.part(0...0.95, stage: "import")
+        try reporter.report(0, stage: "import")
         let start = StageClock.now()
         let imported: RigImport
         if DirectoryListing.isDirectory(path) {
@@ -36,15 +54,18 @@ public func kmt_rig_import_file(
             }
             imported = try OBJFolderImporter.importRig(
                 directory: path, neutral: options.neutral.map { String(cString: $0) }, units: units,
-                useManifest: options.flags & KMT_RIG_IMPORT_ALL_OBJS == 0, allowOutsideFiles: allowOutside)
+                useManifest: options.flags & KMT_RIG_IMPORT_ALL_OBJS == 0, allowOutsideFiles: allowOutside,
+                progress: reading)
         } else {
             imported = try GLTFImporter.importRig(
-                path: path, mesh: options.mesh.map { String(cString: $0) }, allowOutsideFiles: allowOutside)
+                path: path, mesh: options.mesh.map { String(cString: $0) }, allowOutsideFiles: allowOutside,
+                progress: reading)
         }
         for note in imported.notes { Log.info("\(path): \(note)") }
         var content = imported.rig
         content.extraMetadata.append(("generator", "kmt_rig_import_file \(libraryVersion)"))
         let rig = try Rig(bytes: RigWriter.encode(content).bytes, source: path)
+        try reporter.finish(stage: "import")
         Log.info("imported rig \(path): \(rig.vertexCount) vertices, \(rig.faceCount) faces, \(rig.shapeCount) shapes in \(Int((StageClock.now() - start) * 1000)) ms")
         out.pointee = Handle.retain(rig)
     }

@@ -5,12 +5,20 @@ import CKMTalk
 public func kmt_session_default_params() -> kmt_session_params {
     kmt_session_params(
         struct_size: MemoryLayout<kmt_session_params>.size, n_threads: 0, output_fps: 0,
-        nonfinite_policy: KMT_NONFINITE_REJECT, reserved: 0)
+        nonfinite_policy: KMT_NONFINITE_REJECT, reserved: 0, progress: nil, progress_user_data: nil)
+}
+
+/// Reads the caller's session params (older, smaller structs get the defaults of the
+/// fields they lack: no progress callback).
+private func readSessionParams(_ params: UnsafePointer<kmt_session_params>?) throws -> kmt_session_params {
+    try readParams(
+        params, defaults: kmt_session_default_params(), name: "kmt_session_params",
+        pointerFields: [MemoryLayout<kmt_session_params>.offset(of: \.progress)!,
+                        MemoryLayout<kmt_session_params>.offset(of: \.progress_user_data)!])
 }
 
 /// Validates session params into engine options.
-private func sessionOptions(_ params: UnsafePointer<kmt_session_params>?) throws -> SessionOptions {
-    let p = try readParams(params, defaults: kmt_session_default_params(), name: "kmt_session_params")
+private func sessionOptions(_ p: kmt_session_params) throws -> SessionOptions {
     guard p.n_threads >= 0, p.n_threads <= 1024 else {
         throw KMTError.invalidArgument("n_threads must be 0 (all cores) or 1..1024, got \(p.n_threads)")
     }
@@ -38,9 +46,11 @@ public func kmt_session_create(
     return apiCall {
         let out = try requireOut(outSession, "out_session")
         guard let modelHandle else { throw KMTError.invalidArgument("model is NULL") }
-        let options = try sessionOptions(params)
+        let fields = try readSessionParams(params)
+        let options = try sessionOptions(fields)
         let model = Handle.borrow(modelHandle, as: KMTalkModel.self)
-        out.pointee = Handle.retain(Session(model: model, options: options))
+        let progress = progressCallback(fields.progress, fields.progress_user_data)
+        out.pointee = Handle.retain(Session(model: model, options: options, progress: progress))
     }
 }
 

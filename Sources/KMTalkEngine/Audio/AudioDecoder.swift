@@ -25,10 +25,12 @@ public enum AudioDecoder {
     /// `consumer`, when given, is asked once with the file's duration in seconds (from its
     /// header, before decoding); a consumer it returns receives the samples block by block
     /// as they are decoded, and `samples` of the result stays empty (memory bounded by a
-    /// block, whatever the file's length).
+    /// block, whatever the file's length). `progress`, when given, receives the share of
+    /// the file's frames decoded so far (0...1) after each block; what it throws (a
+    /// cancellation) stops the decoding.
     public static func decode(
         path: String, targetRate: Int, nonfinitePolicy: NonFinitePolicy = .reject,
-        consumer: ((Double) throws -> SampleConsumer?)? = nil
+        consumer: ((Double) throws -> SampleConsumer?)? = nil, progress: ((Double) throws -> Void)? = nil
     ) throws -> Decoded {
         guard !path.isEmpty else { throw KMTError.invalidArgument("path is empty") }
         var status = stat()
@@ -76,6 +78,7 @@ public enum AudioDecoder {
             try block.withUnsafeBufferPointer { try sink.consume($0.baseAddress!, frameCount: count) }
             if let blocks { try blocks(sink.takeOutput()) }
             framesRead += count
+            try progress?(Double(framesRead) / Double(info.frames))
         }
         let readError = sf_error(file)
         if readError != 0 {
@@ -114,10 +117,12 @@ public enum AudioDecoder {
     }
 
     /// Converts interleaved float PCM to mono at `targetRate`; with `consumer`, the
-    /// samples go to it block by block and the result is empty.
+    /// samples go to it block by block and the result is empty. `progress` as for
+    /// `decode`.
     public static func convert(
         samples: UnsafePointer<Float>, frameCount: Int, sampleRate: Int, channels: Int,
-        targetRate: Int, nonfinitePolicy: NonFinitePolicy = .reject, consumer: SampleConsumer? = nil
+        targetRate: Int, nonfinitePolicy: NonFinitePolicy = .reject, consumer: SampleConsumer? = nil,
+        progress: ((Double) throws -> Void)? = nil
     ) throws -> [Float] {
         guard frameCount > 0 else { throw KMTError.invalidAudio("PCM input: no frames (frame_count is 0)") }
         let sink = try MonoResamplingSink(
@@ -129,6 +134,7 @@ public enum AudioDecoder {
             try sink.consume(samples + offset * channels, frameCount: count)
             if let consumer { try consumer(sink.takeOutput()) }
             offset += count
+            try progress?(Double(offset) / Double(frameCount))
         }
         guard let consumer else { return try sink.finish() }
         try consumer(sink.finish())

@@ -62,16 +62,25 @@ public enum AnimationExporter {
     /// into vertices, and is ignored by the weight and mouth-cue formats. An animation of a
     /// vertices-space model carries its own mesh: NPY, OBJ and PLY pose it without a rig
     /// (and refuse one); GLB, Live Link CSV and mouth cues refuse it. Returns the paths written.
+    ///
+    /// `options.progress` hears stage "export" (per batch of frames for OBJ and PLY,
+    /// `encode`'s reports, 1.0 before the files are renamed into place) and may cancel
+    /// it: KMT_ERR_CANCELLED, the staged files removed, existing files untouched.
     @discardableResult
-    public static func save(_ animation: Animation, rig: Rig?, path: String, format: ExportFormat?) throws -> [String] {
+    public static func save(
+        _ animation: Animation, rig: Rig?, path: String, format: ExportFormat?, options: ExportOptions = ExportOptions()
+    ) throws -> [String] {
         guard !path.isEmpty else { throw KMTError.invalidArgument("path is empty") }
         let format = try resolve(format, path: path)
         try check(animation, rig: rig, for: format)
+        let progress = options.progress
         if format.isSequence, let mesh = try mesh(animation, rig: rig, for: format) {
             guard animation.frameCount > 0 else { throw KMTError.invalidArgument("\(format.displayName) export: the animation has no frames") }
             var files = SequenceFileSet(paths: SequencePaths(pattern: path, count: animation.frameCount), count: animation.frameCount)
             do {
-                try stageSequence(animation, mesh: mesh, format: format, into: &files)
+                try progress.report(0, stage: "export")
+                try stageSequence(animation, mesh: mesh, format: format, into: &files, progress: progress)
+                try progress.finish(stage: "export")
                 try files.commit()
                 return files.finalPaths
             } catch {
@@ -81,7 +90,8 @@ public enum AnimationExporter {
         }
         var files = AtomicFileSet()
         do {
-            try files.stage(encode(animation, rig: rig, format: format), at: path)
+            try files.stage(encode(animation, rig: rig, format: format, options: options), at: path)
+            try progress.finish(stage: "export")
             let paths = files.paths
             try files.commit()
             return paths
@@ -91,33 +101,51 @@ public enum AnimationExporter {
         }
     }
 
+    /// The share of a single-file export's progress that encoding takes (the write after
+    /// it is one flushed file).
+    static let encodeShare = 0.9
+
     /// The bytes of a single-file export (JSON, CSV, Live Link CSV, NPY, GLB, mouth cues).
     /// Errors: KMT_ERR_INVALID_ARGUMENT for OBJ and PLY (one file per frame), for the
     /// mismatches `save` refuses (a geometry format without a rig, ...), and for mouth
-    /// cues of an animation without ARKit mouth weights.
-    public static func encode(_ animation: Animation, rig: Rig?, format: ExportFormat) throws -> [UInt8] {
+    /// cues of an animation without ARKit mouth weights. `options`: the extended mouth
+    /// shapes of the cue formats; `progress` hears stage "export" up to `encodeShare`
+    /// (per batch of frames for NPY of vertices) and may cancel (KMT_ERR_CANCELLED); the
+    /// caller reports the end.
+    public static func encode(
+        _ animation: Animation, rig: Rig?, format: ExportFormat, options: ExportOptions = ExportOptions()
+    ) throws -> [UInt8] {
         try check(animation, rig: rig, for: format)
+        let progress = options.progress
+        try progress.report(0, stage: "export")
+        let shapes = options.extendedShapes
+        let bytes: [UInt8]
         switch format {
-        case .json: return JSONExporter.encode(animation)
-        case .csv: return CSVExporter.encode(animation)
-        case .liveLinkCSV: return try LiveLinkCSVExporter.encode(animation)
-        case .npy: return try NPYExporter.encode(animation, mesh: mesh(animation, rig: rig, for: format))
+        case .json: bytes = JSONExporter.encode(animation)
+        case .csv: bytes = CSVExporter.encode(animation)
+        case .liveLinkCSV: bytes = try LiveLinkCSVExporter.encode(animation)
+        case .npy:
+            bytes = try NPYExporter.encode(
+                animation, mesh: mesh(animation, rig: rig, for: format), progress: progress.part(0...encodeShare, stage: "export"))
         case .glb, .glbSparse:
             guard let rig else { throw KMTError.invalidArgument("GLB export needs a rig") }
-            return try GLBExporter.encode(animation, rig: rig, sparseTargets: format == .glbSparse)
-        case .mouthCuesTSV: return try MouthCuesTSVExporter.encode(animation)
-        case .mouthCuesJSON: return try MouthCuesJSONExporter.encode(animation)
-        case .mouthCuesXML: return try MouthCuesXMLExporter.encode(animation)
-        case .mouthCuesDAT: return try MouthCuesDATExporter.encode(animation)
-        case .phonesTSV: return try PhonesTSVExporter.encode(animation)
+            bytes = try GLBExporter.encode(animation, rig: rig, sparseTargets: format == .glbSparse)
+        case .mouthCuesTSV: bytes = try MouthCuesTSVExporter.encode(animation, extendedShapes: shapes)
+        case .mouthCuesJSON: bytes = try MouthCuesJSONExporter.encode(animation, extendedShapes: shapes)
+        case .mouthCuesXML: bytes = try MouthCuesXMLExporter.encode(animation, extendedShapes: shapes)
+        case .mouthCuesDAT: bytes = try MouthCuesDATExporter.encode(animation, extendedShapes: shapes)
+        case .phonesTSV: bytes = try PhonesTSVExporter.encode(animation)
         case .obj, .ply:
             throw KMTError.invalidArgument("\(format.displayName) export writes one file per frame and cannot be encoded into one buffer; save it to a path")
         }
+        try progress.report(encodeShare, stage: "export")
+        return bytes
     }
 
-    /// Poses every frame and stages one OBJ or PLY file per frame.
+    /// Poses every frame and stages one OBJ or PLY file per frame, reporting each batch.
     private static func stageSequence(
-        _ animation: Animation, mesh: AnimationMesh, format: ExportFormat, into files: inout SequenceFileSet
+        _ animation: Animation, mesh: AnimationMesh, format: ExportFormat, into files: inout SequenceFileSet,
+        progress: ProgressReporter?
     ) throws {
         let frameCount = animation.frameCount
         let encodeFrame: (UnsafeBufferPointer<Float>, Int, Double) -> [UInt8]
@@ -139,6 +167,7 @@ public enum AnimationExporter {
                     try files.stage(encodeFrame(vertices, frame, time), frame: frame)
                 }
             }
+            try progress.report(Double(end) / Double(frameCount), stage: "export")
         }
     }
 }

@@ -29,15 +29,52 @@ public struct MouthCueTrack: Sendable {
     public let durationCentiseconds: Int
     /// The audio file the animation came from; nil for PCM input.
     public let source: String?
+    /// The shape of the mouth at rest, which closes the TSV and DAT files and fills an
+    /// empty track: X, or A when X is not among the enabled extended shapes (`limited`).
+    public let restShape: MouthShape
+
+    /// A track of `cues` lasting `durationCentiseconds`, from `source`, closed by
+    /// `restShape`.
+    init(cues: [MouthCue], durationCentiseconds: Int, source: String?, restShape: MouthShape = .x) {
+        self.cues = cues
+        self.durationCentiseconds = durationCentiseconds
+        self.source = source
+        self.restShape = restShape
+    }
 
     /// The track's length in seconds, as written.
     public var duration: Double { Double(durationCentiseconds) / 100 }
 
     /// The cues the JSON and XML files list: `cues`, or for a track without any (an
-    /// animation without frames) one zero-length X cue, as Rhubarb writes for empty
+    /// animation without frames) one zero-length rest cue, as Rhubarb writes for empty
     /// recordings.
     var listedCues: [MouthCue] {
-        cues.isEmpty ? [MouthCue(shape: .x, startFrame: 0, endFrame: 0, startCentiseconds: 0, endCentiseconds: 0)] : cues
+        cues.isEmpty ? [MouthCue(shape: restShape, startFrame: 0, endFrame: 0, startCentiseconds: 0, endCentiseconds: 0)] : cues
+    }
+
+    /// The track as drawn with only the extended shapes in `enabled` (a subset of G, H,
+    /// X), as Rhubarb's `--extendedShapes` does it: every other extended shape becomes its
+    /// basic shape (G -> B, H -> C, X -> A, the closing rest shape included), then
+    /// neighbouring cues of the same shape are joined into one (Rhubarb's timeline of
+    /// shapes joins equal neighbours), so neighbours still differ.
+    public func limited(to enabled: Set<MouthShape>) -> MouthCueTrack {
+        guard !MouthShape.extendedShapes.isSubset(of: enabled) else { return self }
+        var joined: [MouthCue] = []
+        for cue in cues {
+            let shape = cue.shape.limited(to: enabled)
+            if let last = joined.last, last.shape == shape {
+                joined[joined.count - 1] = MouthCue(
+                    shape: shape, startFrame: last.startFrame, endFrame: cue.endFrame,
+                    startCentiseconds: last.startCentiseconds, endCentiseconds: cue.endCentiseconds)
+            } else {
+                joined.append(MouthCue(
+                    shape: shape, startFrame: cue.startFrame, endFrame: cue.endFrame,
+                    startCentiseconds: cue.startCentiseconds, endCentiseconds: cue.endCentiseconds))
+            }
+        }
+        return MouthCueTrack(
+            cues: joined, durationCentiseconds: durationCentiseconds, source: source,
+            restShape: restShape.limited(to: enabled))
     }
 }
 
@@ -56,7 +93,13 @@ public enum MouthCues {
     /// since a missed closure is the most visible lip-sync error. Errors:
     /// KMT_ERR_INVALID_ARGUMENT when the animation has no ARKit `jawOpen` channel, or for a
     /// negative or non-finite `minimumDuration`.
-    public static func track(for animation: Animation, minimumDuration: Double = minimumDuration) throws -> MouthCueTrack {
+    ///
+    /// `extendedShapes` limits the track to those of Rhubarb's extended shapes (G, H, X;
+    /// all by default): see `MouthCueTrack.limited(to:)`, applied after the merging.
+    public static func track(
+        for animation: Animation, minimumDuration: Double = minimumDuration,
+        extendedShapes: Set<MouthShape> = MouthShape.extendedShapes
+    ) throws -> MouthCueTrack {
         guard minimumDuration.isFinite, minimumDuration >= 0 else {
             throw KMTError.invalidArgument("minimum cue duration \(minimumDuration) s is not a finite number >= 0")
         }
@@ -76,6 +119,7 @@ public enum MouthCues {
         let minimumFrames = minimumDuration * animation.fps - 1e-9
         let runs = mergeShortRuns(runs(of: shapes), minimumFrames: minimumFrames)
         return timed(runs, frameCount: animation.frameCount, fps: animation.fps, source: animation.source)
+            .limited(to: extendedShapes)
     }
 
     /// A run of frames with one shape: [start, end).

@@ -18,9 +18,9 @@
 /// cue, as Rhubarb writes for empty recordings.
 enum MouthCuesJSONExporter {
     /// The JSON text of `animation`'s cue track (`MouthCues`). Errors as
-    /// `MouthCues.track(for:)`.
-    static func encode(_ animation: Animation) throws -> [UInt8] {
-        encode(try MouthCues.track(for: animation))
+    /// `MouthCues.track(for:)`; `extendedShapes` as there.
+    static func encode(_ animation: Animation, extendedShapes: Set<MouthShape> = MouthShape.extendedShapes) throws -> [UInt8] {
+        encode(try MouthCues.track(for: animation, extendedShapes: extendedShapes))
     }
 
     /// `path` made absolute (symbolic links resolved) when the file exists, else as given.

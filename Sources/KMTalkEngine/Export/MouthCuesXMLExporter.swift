@@ -15,9 +15,9 @@
 /// The same cues, times and `soundFile` as the JSON (`MouthCuesJSONExporter`).
 enum MouthCuesXMLExporter {
     /// The XML text of `animation`'s cue track (`MouthCues`). Errors as
-    /// `MouthCues.track(for:)`.
-    static func encode(_ animation: Animation) throws -> [UInt8] {
-        encode(try MouthCues.track(for: animation))
+    /// `MouthCues.track(for:)`; `extendedShapes` as there.
+    static func encode(_ animation: Animation, extendedShapes: Set<MouthShape> = MouthShape.extendedShapes) throws -> [UInt8] {
+        encode(try MouthCues.track(for: animation, extendedShapes: extendedShapes))
     }
 
     /// The XML text of `track`.

@@ -21,4 +21,40 @@ public enum MouthShape: String, Sendable, CaseIterable {
     case h = "H"
     /// Idle: the mouth at rest, in silence.
     case x = "X"
+
+    /// Rhubarb's extended shapes: G, H and X. A host that draws only the six basic ones
+    /// gets each as `basicShape`.
+    public static let extendedShapes: Set<MouthShape> = [.g, .h, .x]
+
+    /// The basic shape (A-F) Rhubarb draws instead of this one when its extended shape is
+    /// not enabled (`getBasicShape` in Rhubarb's animationRules.cpp): G (upper teeth on the
+    /// lower lip) as B, H (tongue raised) as C, X (rest) as A. Basic shapes stay.
+    public var basicShape: MouthShape {
+        switch self {
+        case .g: return .b
+        case .h: return .c
+        case .x: return .a
+        case .a, .b, .c, .d, .e, .f: return self
+        }
+    }
+
+    /// This shape as drawn when only the extended shapes in `enabled` may be used.
+    public func limited(to enabled: Set<MouthShape>) -> MouthShape {
+        Self.extendedShapes.contains(self) && !enabled.contains(self) ? basicShape : self
+    }
+
+    /// The extended shapes named by `text`, letters G, H and X in any order and case, as
+    /// Rhubarb's `--extendedShapes` takes them ("" for none). Errors:
+    /// KMT_ERR_INVALID_ARGUMENT naming a character that is not G, H or X.
+    public static func extendedShapes(parsing text: String) throws -> Set<MouthShape> {
+        var shapes: Set<MouthShape> = []
+        for character in text {
+            guard let shape = MouthShape(rawValue: character.uppercased()), extendedShapes.contains(shape) else {
+                throw KMTError.invalidArgument(
+                    "extended mouth shapes '\(text)': '\(character)' is not one of Rhubarb's extended shapes G, H, X (\"\" for the basic shapes A-F only)")
+            }
+            shapes.insert(shape)
+        }
+        return shapes
+    }
 }

@@ -12,8 +12,9 @@ enum NPYExporter {
     /// Frames posed per sgemm when writing vertices (bounds the scratch memory).
     static let framesPerBatch = 64
 
-    /// The `.npy` bytes for `animation`, posed on `mesh` when one is given.
-    static func encode(_ animation: Animation, mesh: AnimationMesh?) throws -> [UInt8] {
+    /// The `.npy` bytes for `animation`, posed on `mesh` when one is given; `progress`
+    /// receives the share of the frames posed (0...1) after each batch.
+    static func encode(_ animation: Animation, mesh: AnimationMesh?, progress: ((Double) throws -> Void)? = nil) throws -> [UInt8] {
         guard let mesh else {
             var out = header(shape: [animation.frameCount, animation.channelCount], reserving: animation.values.data.count * 4)
             out.append(floats: animation.values.data)
@@ -27,6 +28,7 @@ enum NPYExporter {
         for start in stride(from: 0, to: animation.frameCount, by: framesPerBatch) {
             let end = min(start + framesPerBatch, animation.frameCount)
             out.append(floats: try mesh.vertices(of: animation, frames: start..<end, mode: .absolute))
+            try progress?(Double(end) / Double(animation.frameCount))
         }
         return out.bytes
     }

@@ -23,19 +23,28 @@ public enum GLTFImporter {
     /// Imports the file at `path`; external buffers are looked up beside it, and must stay
     /// in its folder (no absolute path, `..` or symbolic link out of it) unless
     /// `allowOutsideFiles` is set.
-    public static func importRig(path: String, mesh meshName: String? = nil, allowOutsideFiles: Bool = false) throws -> RigImport {
+    /// `progress` receives the share done (0...1): after the file is read, then after each
+    /// mesh primitive; what it throws (a cancellation) stops the import.
+    public static func importRig(
+        path: String, mesh meshName: String? = nil, allowOutsideFiles: Bool = false,
+        progress: ((Double) throws -> Void)? = nil
+    ) throws -> RigImport {
         let bytes = try FileBytes.read(path)
+        try progress?(0.1)
         let directory = path.lastIndex(of: "/").map { String(path[..<$0]) } ?? "."
         return try importRig(
             bytes: bytes, source: path, baseDirectory: directory.isEmpty ? "/" : directory, mesh: meshName,
-            allowOutsideFiles: allowOutsideFiles)
+            allowOutsideFiles: allowOutsideFiles,
+            progress: progress.map { report -> (Double) throws -> Void in { try report(0.1 + 0.9 * $0) } })
     }
 
     /// Imports a glTF held in memory. `baseDirectory` resolves external buffer files (nil:
     /// only embedded buffers are allowed), which must stay inside it unless
-    /// `allowOutsideFiles` is set.
+    /// `allowOutsideFiles` is set. `progress` receives the share of the mesh's primitives
+    /// read (0...1) after each.
     public static func importRig(
-        bytes: [UInt8], source: String, baseDirectory: String? = nil, mesh meshName: String? = nil, allowOutsideFiles: Bool = false
+        bytes: [UInt8], source: String, baseDirectory: String? = nil, mesh meshName: String? = nil, allowOutsideFiles: Bool = false,
+        progress: ((Double) throws -> Void)? = nil
     ) throws -> RigImport {
         let folder = baseDirectory.map { AssetFolder(path: $0, allowOutside: allowOutsideFiles) }
         let document = try GLTFDocument(bytes: bytes, source: source, folder: folder)
@@ -153,6 +162,7 @@ public enum GLTFImporter {
                         throw corrupt("\(what): morph target \(shape) has \(delta.count) elements, POSITION \(vertexCount)")
                     }
                     deltas[shape] += delta.values
+                    try progress?((Double(primitiveIndex) + Double(shape + 1) / Double(shapeCount + 1)) / Double(primitives.count))
                 }
             }
 
@@ -192,6 +202,7 @@ public enum GLTFImporter {
                 let (second, third) = mirrored ? (c, b) : (b, c)
                 faces += [Int32(base + a), Int32(base + second), Int32(base + third)]
             }
+            try progress?(Double(primitiveIndex + 1) / Double(primitives.count))
         }
         if skipped == primitives.count { throw corrupt("\(meshLabel) has no triangle primitives") }
         if degenerate > 0 { notes.append("\(degenerate) degenerate triangles (a repeated vertex) dropped") }

@@ -28,10 +28,12 @@ public enum OBJFolderImporter {
     public static let manifestName = "vertex_indices.json"
 
     /// Imports the folder at `directory`. Its files must be in it: a symbolic link that
-    /// leads out of the folder is refused unless `allowOutsideFiles` is set.
+    /// leads out of the folder is refused unless `allowOutsideFiles` is set. `progress`
+    /// receives the share of the OBJ files read (0...1) after each; what it throws (a
+    /// cancellation) stops the import.
     public static func importRig(
         directory: String, neutral: String? = nil, units: RigUnits? = nil, useManifest: Bool = true,
-        allowOutsideFiles: Bool = false
+        allowOutsideFiles: Bool = false, progress: ((Double) throws -> Void)? = nil
     ) throws -> RigImport {
         guard DirectoryListing.isDirectory(directory) else {
             throw KMTError(KMT_ERR_IO, "\(directory): not a folder")
@@ -76,7 +78,9 @@ public enum OBJFolderImporter {
             throw KMTError.invalidArgument("\(directory): no shape OBJs beside the neutral \(neutralName)")
         }
 
+        let fileCount = Double(shapeFiles.count + 1)
         let neutralMesh = try OBJMesh(bytes: FileBytes.read(inside(neutralName)), source: directory + "/" + neutralName)
+        try progress?(1 / fileCount)
         let vertexCount = neutralMesh.vertexCount
         guard vertexCount >= 3, neutralMesh.polygonCount >= 1 else {
             throw KMTError.invalidArgument("\(neutralName): \(vertexCount) vertices and \(neutralMesh.polygonCount) faces, a rig needs at least 3 and 1")
@@ -90,9 +94,10 @@ public enum OBJFolderImporter {
         var deltas: [Float] = []
         deltas.reserveCapacity(shapeFiles.count * vertexCount * 3)
         var skipped: [String] = []
-        for file in shapeFiles {
+        for (index, file) in shapeFiles.enumerated() {
             let path = directory + "/" + file
             let mesh = try OBJMesh(bytes: FileBytes.read(inside(file)), source: path)
+            try progress?(Double(index + 2) / fileCount)
             guard mesh.vertexCount == vertexCount else {
                 skipped.append("\(file) (\(mesh.vertexCount) vertices, the neutral has \(vertexCount))")
                 continue

@@ -24,10 +24,22 @@ public final class Session {
     public let model: KMTalkModel
     public let options: SessionOptions
 
-    public init(model: KMTalkModel, options: SessionOptions) {
+    /// Receives the progress of the offline calls (`animate`) and may cancel them
+    /// (`ProgressReporter`); nil: none. The streaming calls do not report.
+    public let progress: ProgressReporter.Callback?
+
+    public init(model: KMTalkModel, options: SessionOptions, progress: ProgressReporter.Callback? = nil) {
         self.model = model
         self.options = options
+        self.progress = progress
     }
+
+    /// Where the stages of the whole-utterance path end, as shares of the call: decoding
+    /// and resampling, the log-mel features, the network (the frame-rate conversion
+    /// after it is quick). From `kmtalk bench --seconds 100` with kmtalk-base (release, 2
+    /// cores): resampling 8 ms, features 47 ms, network 406 ms of 462 ms; decoding a
+    /// compressed file takes longer than resampling PCM, hence 5% for it.
+    static let decodeShare = 0.05, featuresShare = 0.15, networkShare = 0.98
 
     /// The streaming state (`kmt_session_push_*` / `pull` / `flush` / `reset`), created by
     /// the first streaming call.
@@ -51,42 +63,61 @@ public final class Session {
     /// holds every intermediate of the network (about 27 MB per minute of audio).
     public static let boundedOfflineSeconds = 120.0
 
-    /// Animates the audio file at `path`.
+    /// Animates the audio file at `path`. With `progress` the call reports "decode",
+    /// "features" and "network" (long files: "network" block by block, decoding and the
+    /// network interleaved) and throws KMT_ERR_CANCELLED when the host stops it.
     public func animate(path: String) throws -> Animation {
         BLAS.setThreads(options.threads)
+        let reporter = progress.map(ProgressReporter.init)
         var clock = StageClock()
         var stream: StreamingSession?
+        try reporter.report(0, stage: "decode")
         let decoded = try AudioDecoder.decode(
-            path: path, targetRate: model.config.frontend.sampleRate, nonfinitePolicy: options.nonfinitePolicy
-        ) { seconds in
-            stream = try self.boundedStream(seconds: seconds)
-            return stream.map(self.feeder)
-        }
+            path: path, targetRate: model.config.frontend.sampleRate, nonfinitePolicy: options.nonfinitePolicy,
+            consumer: { seconds in
+                stream = try self.boundedStream(seconds: seconds)
+                return stream.map(self.feeder)
+            },
+            progress: reporter.map { reporter -> (Double) throws -> Void in
+                { fraction in
+                    // Known once the header is read: the stream runs while the file decodes.
+                    if stream != nil {
+                        try reporter.report(fraction * Self.networkShare, stage: "network")
+                    } else {
+                        try reporter.report(fraction * Self.decodeShare, stage: "decode")
+                    }
+                }
+            })
         if let stream {
             clock.mark("decode+stream")
-            return try finish(stream, source: path, clock: &clock)
+            return try finish(stream, source: path, clock: &clock, progress: reporter)
         }
         clock.mark("decode+resample")
-        return try animate(samples: decoded.samples, source: path, clock: &clock)
+        return try animate(samples: decoded.samples, source: path, clock: &clock, progress: reporter)
     }
 
-    /// Animates interleaved float PCM at any supported rate and channel count.
+    /// Animates interleaved float PCM at any supported rate and channel count. Progress
+    /// as for `animate(path:)` ("decode" is the mixing down and resampling).
     public func animate(
         pcm: UnsafePointer<Float>, frameCount: Int, sampleRate: Int, channels: Int
     ) throws -> Animation {
         BLAS.setThreads(options.threads)
+        let reporter = progress.map(ProgressReporter.init)
         var clock = StageClock()
         let stream = sampleRate > 0 ? try boundedStream(seconds: Double(frameCount) / Double(sampleRate)) : nil
+        let stage: StaticString = stream == nil ? "decode" : "network"
+        try reporter.report(0, stage: stage)
         let samples = try AudioDecoder.convert(
             samples: pcm, frameCount: frameCount, sampleRate: sampleRate, channels: channels,
             targetRate: model.config.frontend.sampleRate, nonfinitePolicy: options.nonfinitePolicy,
-            consumer: stream.map(feeder))
+            consumer: stream.map(feeder),
+            progress: reporter.part(0...(stream == nil ? Self.decodeShare : Self.networkShare), stage: stage))
         if let stream {
             clock.mark("resample+stream")
-            return try finish(stream, source: nil, clock: &clock)
+            return try finish(stream, source: nil, clock: &clock, progress: reporter)
         }
         clock.mark("resample")
-        return try animate(samples: samples, source: nil, clock: &clock)
+        return try animate(samples: samples, source: nil, clock: &clock, progress: reporter)
     }
 
     /// A stream at the full look-ahead collecting phone posteriors, for audio of `seconds`
@@ -112,26 +143,36 @@ public final class Session {
     }
 
     /// Flushes a bounded offline stream into the animation.
-    private func finish(_ stream: StreamingSession, source: String?, clock: inout StageClock) throws -> Animation {
+    private func finish(
+        _ stream: StreamingSession, source: String?, clock: inout StageClock, progress: ProgressReporter?
+    ) throws -> Animation {
         try stream.flush()
         let motion = stream.pullAll()
         clock.mark("flush")
         lastTimings = clock.stages
         guard motion.shape[0] > 0 else { throw KMTError.invalidAudio("audio is empty after resampling") }
         Log.debug("animated through the stream into \(motion.shape[0]) frames at \(stream.outputFps) fps")
-        return try makeAnimation(
+        let animation = try makeAnimation(
             motion: motion, fps: stream.outputFps, posteriors: stream.takePhonePosteriors(), source: source)
+        try progress.finish(stage: "network")
+        return animation
     }
 
     /// Runs the network on model-rate mono `samples`; `source` names the audio file (nil
-    /// for PCM) in the animation's provenance.
-    func animate(samples: [Float], source: String?, clock: inout StageClock) throws -> Animation {
+    /// for PCM) in the animation's provenance. `progress` reports "features" and
+    /// "network" from `decodeShare` on, and the end.
+    func animate(
+        samples: [Float], source: String?, clock: inout StageClock, progress: ProgressReporter? = nil
+    ) throws -> Animation {
         guard !samples.isEmpty else { throw KMTError.invalidAudio("audio is empty after resampling") }
+        try progress.report(Self.decodeShare, stage: "features")
         let features = model.features(samples)
         clock.mark("features")
+        try progress.report(Self.featuresShare, stage: "network")
         let output = try model.run(features: features)
         var motion = output.motion
         clock.mark("network")
+        try progress.report(Self.networkShare, stage: "network")
         guard motion.data.allSatisfy({ $0.isFinite }) else {
             throw KMTError(KMT_ERR_INTERNAL, "the network produced non-finite values (please report this with the input)")
         }
@@ -142,7 +183,9 @@ public final class Session {
         // The network's own split replaces its total (the remainder is bookkeeping).
         lastTimings = clock.stages.flatMap { $0.stage == "network" ? output.stageSeconds : [$0] }
         Log.debug("animated \(samples.count) samples into \(motion.shape[0]) frames at \(fps) fps")
-        return try makeAnimation(motion: motion, fps: fps, posteriors: output.phonePosteriors, source: source)
+        let animation = try makeAnimation(motion: motion, fps: fps, posteriors: output.phonePosteriors, source: source)
+        try progress.finish(stage: "network")
+        return animation
     }
 
     /// The animation of `motion` at `fps`, with the phone track of `posteriors` (native rate).
