@@ -847,8 +847,9 @@ typedef enum kmt_export_format {
         counting frames at the animation's rate from 00:00:00:00.000,
         BlendShapeCount 61. Channels fill the columns by name (ARKit names in
         any of the styles the rig matcher accepts); other columns, the
-        rotations among them, are 0. The frame rate must be a whole number
-        (30 or 60 as the app records); the rig is ignored. */
+        rotations among them, are 0. The frame rate must be a whole number;
+        the app records 30 or 60 fps (other whole rates are written, with a
+        KMT_LOG_WARNING message); the rig is ignored. */
     KMT_EXPORT_LIVE_LINK_CSV = 3,
     /** NumPy .npy (format 1.0, little-endian float32 '<f4', C order): without
         a rig the weights, shape (frames, channels); with a rig the posed

@@ -287,8 +287,19 @@ import Testing
             box.append(String(cString: message!))
         }, KMT_LOG_INFO, unmanaged.toOpaque())
         let model = try loadTinyModel()
+        // A Live Link Face CSV at a rate the app never records is written with a warning
+        // (in this test: the one window with a log callback installed).
+        let odd = Handle.retain(ExportFixtures.animation(frames: 5, fps: 50))
+        let usual = Handle.retain(ExportFixtures.animation(frames: 5, fps: 30))
+        var size = 0
+        #expect(kmt_animation_save_to_memory(odd, nil, KMT_EXPORT_LIVE_LINK_CSV, nil, 0, &size) == KMT_ERR_BUFFER_TOO_SMALL)
+        #expect(kmt_animation_save_to_memory(usual, nil, KMT_EXPORT_LIVE_LINK_CSV, nil, 0, &size) == KMT_ERR_BUFFER_TOO_SMALL)
         kmt_log_set(nil, KMT_LOG_INFO, nil)
+        kmt_animation_free(odd)
+        kmt_animation_free(usual)
         kmt_model_free(model)
         #expect(box.messages.contains { $0.contains("loaded") && $0.contains("kmtalk-direct") })
+        #expect(box.messages.contains { $0.hasPrefix("Live Link Face CSV at 50 fps: the Live Link Face app records at 30 or 60 fps") })
+        #expect(!box.messages.contains { $0.hasPrefix("Live Link Face CSV at 30 fps") })
     }
 }

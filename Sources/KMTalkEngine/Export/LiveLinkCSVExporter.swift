@@ -37,14 +37,22 @@ enum LiveLinkCSVExporter {
     /// Matches value columns to channel names.
     private static let matcher = ChannelMatcher(shapeNames: valueColumns)
 
+    /// The frame rates the Live Link Face app records at.
+    static let recordedRates = [30, 60]
+
     /// The CSV text for `animation`. Errors: KMT_ERR_INVALID_ARGUMENT when the frame rate
-    /// is not a whole number (the timecodes count whole frames per second).
+    /// is not a whole number (the timecodes count whole frames per second). A whole rate
+    /// the app never records (not 30 or 60) is written, with a warning in the log: files
+    /// from the app never have it, so a reader may assume 30 or 60.
     static func encode(_ animation: Animation) throws -> [UInt8] {
         let fps = animation.fps.rounded()
         guard abs(animation.fps - fps) < 1e-6, fps >= 1, fps <= 1000 else {
             throw KMTError.invalidArgument("Live Link Face CSV timecodes count whole frames per second; the animation runs at \(animation.fps) fps (animate at 30 or 60 fps)")
         }
         let rate = Int(fps)
+        if !recordedRates.contains(rate) {
+            Log.warning("Live Link Face CSV at \(rate) fps: the Live Link Face app records at 30 or 60 fps only, so tools reading its CSV may assume one of those; animate at 60 (or 30) fps")
+        }
         let mapping = matcher.match(animation.channelNames)
         let drivers = mapping.drivers.map { $0?.source }
         let unmatched = mapping.unmatchedSources
