@@ -43,12 +43,14 @@ __all__ = [
     "IncompatibleModelError",
     "OutOfMemoryError",
     "BufferTooSmallError",
+    "CancelledError",
     "InternalError",
     "MetadataKeyError",
     "LibraryNotFoundError",
     "ExportFormat",
     "LogLevel",
     "Model",
+    "ProgressCallback",
     "Rig",
     "Session",
     "Status",
@@ -61,6 +63,12 @@ __all__ = [
 ]
 
 PathLike = Union[str, "os.PathLike[str]", "os.PathLike[bytes]", bytes]
+
+#: A progress callable: ``progress(fraction, stage)`` with the share of the call
+#: done (0..1, never decreasing, 1.0 last) and the stage's name ("decode",
+#: "features", "network", "export", "import"). Returning False, or raising,
+#: cancels the call (see :class:`CancelledError`).
+ProgressCallback = Callable[[float, str], Optional[bool]]
 
 
 # --------------------------------------------------------------------------
@@ -82,6 +90,7 @@ class Status(enum.IntEnum):
     BUFFER_TOO_SMALL = _lib.KMT_ERR_BUFFER_TOO_SMALL
     INTERNAL = _lib.KMT_ERR_INTERNAL
     CORRUPT_RIG = _lib.KMT_ERR_CORRUPT_RIG
+    CANCELLED = _lib.KMT_ERR_CANCELLED
 
     @property
     def c_name(self) -> str:
@@ -232,6 +241,16 @@ class CorruptRigError(KMTalkError):
     STATUS = Status.CORRUPT_RIG
 
 
+class CancelledError(KMTalkError):
+    """KMT_ERR_CANCELLED: a progress callable returned False, so the call
+    stopped and cleaned up (no animation, no file written or changed). When
+    the callable raised instead, that exception is re-raised (a
+    KeyboardInterrupt stays a KeyboardInterrupt), with this error as its
+    context."""
+
+    STATUS = Status.CANCELLED
+
+
 class MetadataKeyError(InvalidArgumentError, KeyError):
     """The model (or rig) has no metadata under the requested key."""
 
@@ -252,6 +271,7 @@ _ERROR_CLASSES: Dict[int, type] = {
         BufferTooSmallError,
         InternalError,
         CorruptRigError,
+        CancelledError,
     )
 }
 
@@ -328,6 +348,51 @@ def set_log_callback(callback: Optional[Callable[[LogLevel, str], None]],
         c_callback = _lib.kmt_log_callback(trampoline)
         _lib.kmt_log_set(c_callback, int(min_level), None)
         _log_trampoline = c_callback
+
+
+# --------------------------------------------------------------------------
+# Progress
+# --------------------------------------------------------------------------
+
+
+class _ProgressRelay:
+    """The library's kmt_progress_callback for one object, relaying to the
+    Python callable of the call in progress (``active``). An exception the
+    callable raises, or a False return, cancels the library call; after it,
+    :meth:`check` re-raises that exception (or CancelledError). With no
+    callable the relay only gives Python a chance to run, so Ctrl-C
+    (KeyboardInterrupt) stops a long call too."""
+
+    def __init__(self) -> None:
+        self.active: Optional[ProgressCallback] = None
+        self.error: Optional[BaseException] = None
+        self.c_callback = _lib.kmt_progress_callback(self._call)
+
+    def _call(self, fraction: float, stage: Optional[bytes], _user_data: Any) -> int:
+        try:
+            callback = self.active
+            if callback is not None and callback(float(fraction), _decode(stage)) is False:
+                return 1
+            return 0
+        except BaseException as error:  # never let an exception cross into C
+            self.error = error
+            return 1
+
+    def start(self, callback: Optional[ProgressCallback]) -> None:
+        if callback is not None and not callable(callback):
+            raise TypeError(f"progress must be callable or None, not {type(callback).__name__}")
+        self.active = callback
+        self.error = None
+
+    def check(self, status: int) -> None:
+        """Ends the call: raises the callable's exception, or the call's error."""
+        error, self.error, self.active = self.error, None, None
+        if error is not None and status == _lib.KMT_ERR_CANCELLED:
+            try:
+                _check(status)
+            except CancelledError as cancelled:
+                raise error from cancelled
+        _check(status)
 
 
 # --------------------------------------------------------------------------
@@ -483,13 +548,16 @@ class Session(_Handle):
     fps: output frame rate 1..240, or None for the model's native rate.
     nonfinite: "reject" (NaN/Inf samples raise InvalidAudioError) or "zero"
     (they become silence).
+    progress: a :data:`ProgressCallback` for the offline calls
+    (:meth:`animate_file`, :meth:`animate_pcm`; each may pass its own), or
+    None. Ctrl-C stops a long offline call either way (KeyboardInterrupt).
 
     One session serves one thread at a time; this class serialises calls
     with a lock, so sharing it between threads is safe but not parallel.
     """
 
     def __init__(self, model: Model, threads: int = 0, fps: Optional[float] = None,
-                 nonfinite: str = "reject"):
+                 nonfinite: str = "reject", progress: Optional[ProgressCallback] = None):
         if not isinstance(model, Model):
             raise TypeError(f"model must be a kmtalk.Model, not {type(model).__name__}")
         if nonfinite not in _NONFINITE:
@@ -499,6 +567,12 @@ class Session(_Handle):
         params.n_threads = int(threads)
         params.output_fps = 0.0 if fps is None else float(fps)
         params.nonfinite_policy = _NONFINITE[nonfinite]
+        if progress is not None and not callable(progress):
+            raise TypeError(f"progress must be callable or None, not {type(progress).__name__}")
+        # The session keeps the C callback: the relay lives as long as this object.
+        self._relay = _ProgressRelay()
+        self.progress = progress
+        params.progress = self._relay.c_callback
         out = _lib.kmt_session_p()
         _check(_lib.kmt_session_create(model._ptr(), ctypes.byref(params), ctypes.byref(out)))
         self._adopt(out.value, _lib.kmt_session_free)
@@ -517,19 +591,27 @@ class Session(_Handle):
             with lock:
                 super().close()
 
-    def animate_file(self, path: PathLike) -> "Animation":
+    _DEFAULT = object()
+
+    def animate_file(self, path: PathLike, progress: Any = _DEFAULT) -> "Animation":
         """Decodes and animates the audio file at `path` (any format
-        libsndfile reads, any channel count and rate 8..192 kHz)."""
+        libsndfile reads, any channel count and rate 8..192 kHz).
+        ``progress``: a :data:`ProgressCallback` for this call (default: the
+        session's; None for none). Returning False or raising cancels:
+        CancelledError, or the exception raised."""
         encoded = _fspath(path)
         out = _lib.kmt_animation_p()
         with self._lock:
-            _check(_lib.kmt_animate_file(self._ptr(), encoded, ctypes.byref(out)))
+            self._relay.start(self.progress if progress is Session._DEFAULT else progress)
+            status = _lib.kmt_animate_file(self._ptr(), encoded, ctypes.byref(out))
+            self._relay.check(status)
         return Animation._from_handle(out.value)
 
-    def animate_pcm(self, samples: Any, sample_rate: int) -> "Animation":
+    def animate_pcm(self, samples: Any, sample_rate: int, progress: Any = _DEFAULT) -> "Animation":
         """Animates PCM samples: a 1-D array is mono, a 2-D array is
         frames x channels. Converted to contiguous float32 (nominal -1..1);
-        int16 samples are scaled by 1/32768, as :meth:`push` and 16-bit files."""
+        int16 samples are scaled by 1/32768, as :meth:`push` and 16-bit files.
+        ``progress`` as for :meth:`animate_file`."""
         array = np.asarray(samples)
         if array.ndim == 1:
             channels = 1
@@ -547,8 +629,10 @@ class Session(_Handle):
         pointer = array.ctypes.data_as(ctypes.POINTER(ctypes.c_float))
         out = _lib.kmt_animation_p()
         with self._lock:
-            _check(_lib.kmt_animate_pcm(self._ptr(), pointer, frames, int(sample_rate), channels,
-                                        ctypes.byref(out)))
+            self._relay.start(self.progress if progress is Session._DEFAULT else progress)
+            status = _lib.kmt_animate_pcm(self._ptr(), pointer, frames, int(sample_rate), channels,
+                                          ctypes.byref(out))
+            self._relay.check(status)
         return Animation._from_handle(out.value)
 
     # -- streaming ---------------------------------------------------------
@@ -786,7 +870,8 @@ class Animation(_Handle):
         return out
 
     def save(self, path: PathLike, rig: Optional["Rig"] = None,
-             format: Union[ExportFormat, int, str] = ExportFormat.AUTO) -> None:
+             format: Union[ExportFormat, int, str] = ExportFormat.AUTO, *,
+             extended_shapes: Optional[str] = None, progress: Optional[ProgressCallback] = None) -> None:
         """Writes the animation to `path` (atomically) with kmt_animation_save.
         `format`: an :class:`ExportFormat` or its name ("json", "csv",
         "livelink", "npy", "glb", "glb-sparse", "obj", "ply", "cues-tsv",
@@ -796,25 +881,42 @@ class Animation(_Handle):
         template, GLB refuses them. OBJ and PLY write one file per frame
         (name_000001.obj, ...). The mouth-cue formats write Rhubarb Lip Sync's
         TSV or JSON (shapes A-H and X for 2D characters, read from the ARKit
-        mouth weights)."""
+        mouth weights).
+
+        ``extended_shapes``: for the mouth-cue formats, which of Rhubarb's
+        extended shapes to use, letters of "GHX" (None: all; "": the basic
+        shapes A-F only; others are drawn as Rhubarb does: G as B, H as C, X
+        as A). ``progress``: a :data:`ProgressCallback` (stage "export");
+        returning False or raising cancels, leaving no file and an existing
+        one untouched (CancelledError, or the exception raised)."""
         chosen = ExportFormat.parse(format)
         rig_handle = None if rig is None else rig._ptr()
-        _check(_lib.kmt_animation_save(self._ptr(), rig_handle, _fspath(path), int(chosen)))
+        with _export_params(extended_shapes, progress) as (params, relay):
+            status = _lib.kmt_animation_save_with_params(self._ptr(), rig_handle, _fspath(path), int(chosen),
+                                                         ctypes.byref(params))
+            relay.check(status)
 
-    def to_bytes(self, format: Union[ExportFormat, int, str], rig: Optional["Rig"] = None) -> bytes:
+    def to_bytes(self, format: Union[ExportFormat, int, str], rig: Optional["Rig"] = None, *,
+                 extended_shapes: Optional[str] = None, progress: Optional[ProgressCallback] = None) -> bytes:
         """The bytes :meth:`save` would write for a single-file format (JSON,
         CSV, Live Link CSV, NPY, GLB, mouth cues), via
-        kmt_animation_save_to_memory."""
+        kmt_animation_save_to_memory_with_params (``extended_shapes`` and
+        ``progress`` as for :meth:`save`)."""
         chosen = ExportFormat.parse(format)
         handle = self._ptr()
         rig_handle = None if rig is None else rig._ptr()
         size = ctypes.c_size_t()
-        status = _lib.kmt_animation_save_to_memory(handle, rig_handle, int(chosen), None, 0, ctypes.byref(size))
-        if status not in (_lib.KMT_OK, _lib.KMT_ERR_BUFFER_TOO_SMALL):
-            _check(status)
-        buffer = ctypes.create_string_buffer(max(size.value, 1))
-        _check(_lib.kmt_animation_save_to_memory(handle, rig_handle, int(chosen), buffer, size.value,
-                                                 ctypes.byref(size)))
+        with _export_params(extended_shapes, progress) as (params, relay):
+            relay.start(None)  # the size query: Ctrl-C only; the progress is the second call's
+            status = _lib.kmt_animation_save_to_memory_with_params(
+                handle, rig_handle, int(chosen), ctypes.byref(params), None, 0, ctypes.byref(size))
+            if status != _lib.KMT_ERR_BUFFER_TOO_SMALL:
+                relay.check(status)
+            relay.start(progress)
+            buffer = ctypes.create_string_buffer(max(size.value, 1))
+            status = _lib.kmt_animation_save_to_memory_with_params(
+                handle, rig_handle, int(chosen), ctypes.byref(params), buffer, size.value, ctypes.byref(size))
+            relay.check(status)
         return buffer.raw[: size.value]
 
     #: The dtype of :meth:`mouth_cues`: start and end in seconds, the Rhubarb shape letter.
@@ -822,11 +924,12 @@ class Animation(_Handle):
     #: The dtype of :meth:`phones`: start and end in seconds, the phone, its confidence.
     PHONE_DTYPE = np.dtype([("start", "<f8"), ("end", "<f8"), ("phone", "U8"), ("confidence", "<f4")])
 
-    def mouth_cues(self) -> np.ndarray:
+    def mouth_cues(self, extended_shapes: Optional[str] = None) -> np.ndarray:
         """The mouth cues (Rhubarb Lip Sync's shapes A-H, X) as a structured array
         of ``MOUTH_CUE_DTYPE``, one row per cue, each ending where the next starts
-        (the same cues as the TSV, JSON, XML and DAT exports)."""
-        lines = self.to_bytes(ExportFormat.MOUTH_CUES_TSV).decode().splitlines()
+        (the same cues as the TSV, JSON, XML and DAT exports). ``extended_shapes``
+        as for :meth:`save` ("" for the basic shapes A-F only)."""
+        lines = self.to_bytes(ExportFormat.MOUTH_CUES_TSV, extended_shapes=extended_shapes).decode().splitlines()
         starts = [(float(time), shape) for time, shape in (line.split("\t") for line in lines)]
         rows = [(start, starts[i + 1][0], shape) for i, (start, shape) in enumerate(starts[:-1])]
         return np.array(rows, dtype=self.MOUTH_CUE_DTYPE)
@@ -855,6 +958,28 @@ class Animation(_Handle):
         if self.closed:
             return "<kmtalk.Animation (closed)>"
         return f"<kmtalk.Animation {self.frame_count} frames x {self.channel_count} channels at {self.fps:g} fps>"
+
+
+class _export_params:
+    """``with _export_params(extended_shapes, progress) as (params, relay)``:
+    a kmt_export_params carrying the options, and the relay that turns the
+    progress callable's exception into the call's."""
+
+    def __init__(self, extended_shapes: Optional[str], progress: Optional[ProgressCallback]):
+        if extended_shapes is not None and not isinstance(extended_shapes, str):
+            raise TypeError(f"extended_shapes must be a str of G, H, X or None, not {type(extended_shapes).__name__}")
+        self.relay = _ProgressRelay()
+        self.relay.start(progress)
+        self.params = _lib.kmt_export_default_params()
+        self.params.progress = self.relay.c_callback
+        if extended_shapes is not None:
+            self.params.mouth_cue_extended_shapes = extended_shapes.encode("utf-8")
+
+    def __enter__(self):
+        return self.params, self.relay
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self.relay.active = None
 
 
 # --------------------------------------------------------------------------
@@ -897,22 +1022,27 @@ class Rig(_Handle):
     @classmethod
     def import_file(cls, path: PathLike, *, mesh: Optional[str] = None, neutral: Optional[str] = None,
                     units: Optional[str] = None, all_objs: bool = False,
-                    allow_outside_files: bool = False) -> "Rig":
+                    allow_outside_files: bool = False, progress: Optional[ProgressCallback] = None) -> "Rig":
         """Imports a rig from a glTF 2.0 file (.gltf/.glb) whose mesh has morph
         targets, or from a folder of OBJ files (a neutral mesh plus one OBJ per
         shape). ``mesh``: the glTF mesh by name or index; ``neutral``: the
         neutral OBJ's file name; ``units``: "m", "cm" or "mm" for OBJs (default:
         guessed); ``all_objs``: ignore an ICT-FaceKit manifest;
-        ``allow_outside_files``: follow references out of the asset's folder."""
+        ``allow_outside_files``: follow references out of the asset's folder;
+        ``progress``: a :data:`ProgressCallback` (stage "import"; returning
+        False or raising cancels)."""
         _lib.load()
+        relay = _ProgressRelay()
+        relay.start(progress)
         params = _lib.kmt_rig_import_default_params()
+        params.progress = relay.c_callback
         params.mesh = mesh.encode() if mesh is not None else None
         params.neutral = neutral.encode() if neutral is not None else None
         params.units = units.encode() if units is not None else None
         params.flags = ((_lib.KMT_RIG_IMPORT_ALL_OBJS if all_objs else 0)
                         | (_lib.KMT_RIG_IMPORT_ALLOW_OUTSIDE_FILES if allow_outside_files else 0))
         out = _lib.kmt_rig_p()
-        _check(_lib.kmt_rig_import_file(_fspath(path), ctypes.byref(params), ctypes.byref(out)))
+        relay.check(_lib.kmt_rig_import_file(_fspath(path), ctypes.byref(params), ctypes.byref(out)))
         rig = cls.__new__(cls)
         rig.path = os.fsdecode(os.fspath(path))
         rig._adopt(out.value, _lib.kmt_rig_free)
@@ -1030,7 +1160,7 @@ def animate(path: PathLike, model: Union[Model, PathLike, bytes, None] = None, *
 
     `model` is a Model, a model path or bytes, or None for
     :func:`default_model_path`. `session_options` go to :class:`Session`
-    (threads, fps, nonfinite)."""
+    (threads, fps, nonfinite, progress)."""
     if isinstance(model, Model):
         with Session(model, **session_options) as session:
             return session.animate_file(path)

@@ -75,6 +75,7 @@ KMT_ERR_OUT_OF_MEMORY = 7
 KMT_ERR_BUFFER_TOO_SMALL = 8
 KMT_ERR_INTERNAL = 9
 KMT_ERR_CORRUPT_RIG = 10
+KMT_ERR_CANCELLED = 11
 
 # typedef enum kmt_log_level { ... } kmt_log_level;
 kmt_log_level = c_int
@@ -127,6 +128,10 @@ kmt_rig_p = c_void_p
 #                                  void *user_data);
 kmt_log_callback = CFUNCTYPE(None, kmt_log_level, c_char_p, c_void_p)
 
+# typedef int (*kmt_progress_callback)(float fraction, const char *stage,
+#                                      void *user_data);
+kmt_progress_callback = CFUNCTYPE(c_int, c_float, c_char_p, c_void_p)
+
 # --------------------------------------------------------------------------
 # Parameter structs
 # --------------------------------------------------------------------------
@@ -144,7 +149,8 @@ class kmt_model_params(Structure):
 
 class kmt_rig_import_params(Structure):
     """typedef struct kmt_rig_import_params { size_t struct_size; const char *mesh;
-    const char *neutral; const char *units; uint32_t flags; uint32_t reserved; }"""
+    const char *neutral; const char *units; uint32_t flags; uint32_t reserved;
+    kmt_progress_callback progress; void *progress_user_data; }"""
 
     _fields_ = [
         ("struct_size", c_size_t),
@@ -153,6 +159,8 @@ class kmt_rig_import_params(Structure):
         ("units", c_char_p),
         ("flags", c_uint32),
         ("reserved", c_uint32),
+        ("progress", kmt_progress_callback),
+        ("progress_user_data", c_void_p),
     ]
 
 
@@ -163,7 +171,8 @@ KMT_RIG_SAVE_HALF = 1
 
 class kmt_session_params(Structure):
     """typedef struct kmt_session_params { size_t struct_size; int32_t n_threads;
-    float output_fps; kmt_nonfinite_policy nonfinite_policy; }"""
+    float output_fps; kmt_nonfinite_policy nonfinite_policy; int32_t reserved;
+    kmt_progress_callback progress; void *progress_user_data; }"""
 
     _fields_ = [
         ("struct_size", c_size_t),
@@ -171,6 +180,20 @@ class kmt_session_params(Structure):
         ("output_fps", c_float),
         ("nonfinite_policy", kmt_nonfinite_policy),
         ("reserved", c_int32),
+        ("progress", kmt_progress_callback),
+        ("progress_user_data", c_void_p),
+    ]
+
+
+class kmt_export_params(Structure):
+    """typedef struct kmt_export_params { size_t struct_size; kmt_progress_callback progress;
+    void *progress_user_data; const char *mouth_cue_extended_shapes; }"""
+
+    _fields_ = [
+        ("struct_size", c_size_t),
+        ("progress", kmt_progress_callback),
+        ("progress_user_data", c_void_p),
+        ("mouth_cue_extended_shapes", c_char_p),
     ]
 
 
@@ -761,6 +784,34 @@ def kmt_animation_save(animation: Any, rig: Any, path: bytes, format: int) -> in
 def kmt_animation_save_to_memory(animation: Any, rig: Any, format: int, buffer: Any, buffer_size: int,
                                  out_size: Any) -> int:
     """Encodes `animation` in a single-file `format` into the caller's `buffer`."""
+
+
+# kmt_export_params kmt_export_default_params(void);
+@_c("kmt_export_default_params", [], kmt_export_params)
+def kmt_export_default_params() -> kmt_export_params:
+    """Default export options (struct_size filled in, no progress, all extended mouth shapes)."""
+
+
+# kmt_status kmt_animation_save_with_params(const kmt_animation *animation,
+#                                           const kmt_rig *rig, const char *path,
+#                                           kmt_export_format format,
+#                                           const kmt_export_params *params);
+@_c("kmt_animation_save_with_params",
+    [kmt_animation_p, kmt_rig_p, c_char_p, kmt_export_format, POINTER(kmt_export_params)], kmt_status)
+def kmt_animation_save_with_params(animation: Any, rig: Any, path: bytes, format: int, params: Any) -> int:
+    """kmt_animation_save with options (progress, extended mouth shapes); params may be NULL."""
+
+
+# kmt_status kmt_animation_save_to_memory_with_params(
+#     const kmt_animation *animation, const kmt_rig *rig, kmt_export_format format,
+#     const kmt_export_params *params, void *buffer, size_t buffer_size,
+#     size_t *out_size);
+@_c("kmt_animation_save_to_memory_with_params",
+    [kmt_animation_p, kmt_rig_p, kmt_export_format, POINTER(kmt_export_params), c_void_p, c_size_t,
+     POINTER(c_size_t)], kmt_status)
+def kmt_animation_save_to_memory_with_params(animation: Any, rig: Any, format: int, params: Any, buffer: Any,
+                                             buffer_size: int, out_size: Any) -> int:
+    """kmt_animation_save_to_memory with options; params may be NULL."""
 
 
 #: Every C function this module declares, in header order.

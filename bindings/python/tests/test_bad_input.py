@@ -509,6 +509,8 @@ def build_cases() -> List[Case]:
     add("kmt_session_create", "params.n_threads -1", ARG, session_params(n_threads=-1))
     add("kmt_session_create", "params.nonfinite_policy 7 (unknown)", ARG, session_params(nonfinite_policy=7))
     add("kmt_session_create", "params.reserved 1 (must be 0)", ARG, session_params(reserved=1))
+    add("kmt_session_create", "params.struct_size 28 (inside the progress pointer)", ARG,
+        session_params(struct_size=28))
 
     # ---- offline animation: arguments -------------------------------------------------
     afile = L.kmt_animate_file
@@ -914,6 +916,35 @@ def build_cases() -> List[Case]:
         lambda c: memory(c.anim, None, L.KMT_EXPORT_JSON, None, 1 << 20, size_out()))
     add("kmt_animation_save_to_memory", "Live Link CSV at 29.97 fps", ARG,
         lambda c: memory(c.anim_29_97, None, L.KMT_EXPORT_LIVE_LINK_CSV, None, 0, size_out()))
+
+    save_params = L.kmt_animation_save_with_params
+
+    def export_params(**fields: Any) -> Any:
+        p = L.kmt_export_default_params()
+        for key, value in fields.items():
+            setattr(p, key, value)
+        return byref(p)
+
+    add("kmt_animation_save_with_params", "animation NULL", ARG,
+        lambda c: save_params(None, None, c.path("null.tsv"), L.KMT_EXPORT_MOUTH_CUES_TSV, None))
+    add("kmt_animation_save_with_params", "params.struct_size 0", ARG,
+        lambda c: save_params(c.anim, None, c.path("zero.tsv"), L.KMT_EXPORT_MOUTH_CUES_TSV, export_params(struct_size=0)))
+    add("kmt_animation_save_with_params", "params.struct_size 12 (inside the progress pointer)", ARG,
+        lambda c: save_params(c.anim, None, c.path("cut.tsv"), L.KMT_EXPORT_MOUTH_CUES_TSV, export_params(struct_size=12)))
+    add("kmt_animation_save_with_params", "mouth_cue_extended_shapes \"GQ\"", ARG,
+        lambda c: save_params(c.anim, None, c.path("gq.tsv"), L.KMT_EXPORT_MOUTH_CUES_TSV,
+                              export_params(mouth_cue_extended_shapes=b"GQ")))
+    add("kmt_animation_save_with_params", "mouth_cue_extended_shapes \"ABC\" (basic shapes)", ARG,
+        lambda c: save_params(c.anim, None, c.path("abc.tsv"), L.KMT_EXPORT_MOUTH_CUES_TSV,
+                              export_params(mouth_cue_extended_shapes=b"ABC")))
+    add("kmt_animation_save_with_params", "GLB without a rig", ARG,
+        lambda c: save_params(c.anim, None, c.path("params.glb"), L.KMT_EXPORT_GLB, export_params()))
+    memory_params = L.kmt_animation_save_to_memory_with_params
+    add("kmt_animation_save_to_memory_with_params", "animation NULL", ARG,
+        lambda c: memory_params(None, None, L.KMT_EXPORT_JSON, None, None, 0, size_out()))
+    add("kmt_animation_save_to_memory_with_params", "mouth_cue_extended_shapes \"gx!\"", ARG,
+        lambda c: memory_params(c.anim, None, L.KMT_EXPORT_MOUTH_CUES_JSON, export_params(mouth_cue_extended_shapes=b"gx!"),
+                                None, 0, size_out()))
     return cases
 
 
