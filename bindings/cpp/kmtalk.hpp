@@ -40,6 +40,8 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <exception>
+#include <functional>
 #include <limits>
 #include <memory>
 #include <optional>
@@ -86,6 +88,7 @@ inline std::string status_name(Status status) {
         case KMT_ERR_BUFFER_TOO_SMALL: return "KMT_ERR_BUFFER_TOO_SMALL";
         case KMT_ERR_INTERNAL: return "KMT_ERR_INTERNAL";
         case KMT_ERR_CORRUPT_RIG: return "KMT_ERR_CORRUPT_RIG";
+        case KMT_ERR_CANCELLED: return "KMT_ERR_CANCELLED";
     }
     return "KMT_STATUS_" + std::to_string(static_cast<int>(status));
 }
@@ -170,6 +173,46 @@ std::vector<T> read_sized(Call &&call, const char *context) {
     out.resize(written < out.size() ? written : out.size());
     return out;
 }
+
+}  // namespace detail
+
+/**
+ * A progress function for the long calls (kmt_progress_callback): called on
+ * the calling thread with the share done (0..1, never decreasing, 1 last) and
+ * the stage's name ("decode", "network", "export", ...). Return false to
+ * cancel: the call throws Error KMT_ERR_CANCELLED. An exception it throws
+ * cancels the call too, and is rethrown from it once the library returned.
+ */
+using ProgressFunction = std::function<bool(float fraction, const char *stage)>;
+
+namespace detail {
+
+/** Relays kmt_progress_callback to a ProgressFunction and keeps what it threw. */
+struct ProgressRelay {
+    ProgressFunction function;
+    std::exception_ptr error;
+
+    /** The kmt_progress_callback; `user_data` is the relay. */
+    static int call(float fraction, const char *stage, void *user_data) noexcept {
+        ProgressRelay *relay = static_cast<ProgressRelay *>(user_data);
+        try {
+            return relay->function && !relay->function(fraction, stage ? stage : "") ? 1 : 0;
+        } catch (...) {
+            relay->error = std::current_exception();
+            return 1;
+        }
+    }
+
+    /** After the call: rethrows what the function threw, else throws unless KMT_OK. */
+    void finish(Status status, const char *context) {
+        if (error) {
+            std::exception_ptr thrown = error;
+            error = nullptr;
+            std::rethrow_exception(thrown);
+        }
+        check(status, context);
+    }
+};
 
 struct ModelDeleter {
     void operator()(kmt_model *model) const noexcept { kmt_model_free(model); }
@@ -602,6 +645,24 @@ public:
         return save_to_memory(format, &rig);
     }
 
+    /** Options of save() and save_to_memory() (kmt_export_params). */
+    struct ExportOptions {
+        /** The mouth-cue formats: which of Rhubarb's extended shapes G, H, X to
+            use, as letters ("" = the basic shapes A-F only; others are drawn as
+            Rhubarb does: G as B, H as C, X as A); std::nullopt = all. */
+        std::optional<std::string> mouth_cue_extended_shapes;
+        /** Progress (stage "export") and cancellation; empty = none. A
+            cancelled save leaves no file and existing files untouched. */
+        ProgressFunction progress;
+    };
+
+    /** save() with options (kmt_animation_save_with_params). */
+    void save(const std::string &path, ExportFormat format, const Rig *rig, const ExportOptions &options) const;
+
+    /** save_to_memory() with options (kmt_animation_save_to_memory_with_params). */
+    std::vector<unsigned char> save_to_memory(ExportFormat format, const Rig *rig,
+                                              const ExportOptions &options) const;
+
 private:
     std::unique_ptr<kmt_animation, detail::AnimationDeleter> handle_;
 };
@@ -660,11 +721,28 @@ public:
      * KMT_ERR_INVALID_ARGUMENT for an empty model or options out of range
      * (output_fps outside 1..240, negative threads).
      */
-    explicit Session(const Model &model, const SessionOptions &options = SessionOptions()) {
+    explicit Session(const Model &model, const SessionOptions &options = SessionOptions())
+        : Session(model, options, ProgressFunction()) {}
+
+    /**
+     * A session whose animate_file() and animate_pcm() report to `progress`
+     * and may be cancelled by it (kmt_session_params.progress; see
+     * ProgressFunction). The Session keeps `progress` (a copy) for its
+     * lifetime; it runs on the thread calling animate_*. After release(),
+     * the released handle must not animate once this object is gone.
+     */
+    Session(const Model &model, const SessionOptions &options, ProgressFunction progress) {
         kmt_session_params params = kmt_session_default_params();
         params.n_threads = static_cast<std::int32_t>(options.threads);
         params.output_fps = options.output_fps;
         params.nonfinite_policy = options.replace_nonfinite ? KMT_NONFINITE_ZERO : KMT_NONFINITE_REJECT;
+        if (progress) {
+            // Owned here, at a stable address: the C session keeps the pointer.
+            progress_.reset(new detail::ProgressRelay());
+            progress_->function = std::move(progress);
+            params.progress = &detail::ProgressRelay::call;
+            params.progress_user_data = progress_.get();
+        }
         kmt_session *session = nullptr;
         detail::check(kmt_session_create(model.get(), &params, &session), "kmt_session_create");
         handle_.reset(session);
@@ -685,11 +763,14 @@ public:
 
     /** Moves the session; `other` becomes empty. */
     Session(Session &&other) noexcept
-        : handle_(std::move(other.handle_)), channel_count_(std::exchange(other.channel_count_, 0)) {}
+        : progress_(std::move(other.progress_)),
+          handle_(std::move(other.handle_)),
+          channel_count_(std::exchange(other.channel_count_, 0)) {}
     /** Moves the session (freeing the one held before); `other` becomes empty. */
     Session &operator=(Session &&other) noexcept {
         if (this != &other) {
-            handle_ = std::move(other.handle_);
+            handle_ = std::move(other.handle_);  // frees the old session before its progress relay
+            progress_ = std::move(other.progress_);
             channel_count_ = std::exchange(other.channel_count_, 0);
         }
         return *this;
@@ -718,7 +799,7 @@ public:
      */
     Animation animate_file(const char *path) {
         kmt_animation *animation = nullptr;
-        detail::check(kmt_animate_file(get(), path, &animation), "kmt_animate_file");
+        finish(kmt_animate_file(get(), path, &animation), "kmt_animate_file");
         return Animation::adopt(animation);
     }
     /** Animates an audio file (see animate_file(const char *)). */
@@ -732,8 +813,7 @@ public:
     Animation animate_pcm(const float *samples, std::size_t frame_count, std::int32_t sample_rate,
                           std::int32_t channels = 1) {
         kmt_animation *animation = nullptr;
-        detail::check(kmt_animate_pcm(get(), samples, frame_count, sample_rate, channels, &animation),
-                      "kmt_animate_pcm");
+        finish(kmt_animate_pcm(get(), samples, frame_count, sample_rate, channels, &animation), "kmt_animate_pcm");
         return Animation::adopt(animation);
     }
 
@@ -856,6 +936,17 @@ private:
         return samples / static_cast<std::size_t>(channels);
     }
 
+    /** Throws for a failed offline call: what the progress function threw, else the status's Error. */
+    void finish(Status status, const char *context) {
+        if (progress_) {
+            progress_->finish(status, context);
+        } else {
+            detail::check(status, context);
+        }
+    }
+
+    // Declared before handle_ so that the session is freed before the relay it points to.
+    std::unique_ptr<detail::ProgressRelay> progress_;
     std::unique_ptr<kmt_session, detail::SessionDeleter> handle_;
     std::size_t channel_count_ = 0;
 };
@@ -915,6 +1006,49 @@ inline std::vector<float> Animation::vertices(const Rig *rig, std::size_t first_
 inline void Animation::save(const std::string &path, ExportFormat format, const Rig *rig) const {
     detail::check(kmt_animation_save(get(), rig ? rig->get() : nullptr, path.c_str(), format),
                   "kmt_animation_save");
+}
+
+namespace detail {
+
+/** kmt_export_params for `options`, reporting to `relay`; valid while both live. */
+inline kmt_export_params export_params(const Animation::ExportOptions &options, ProgressRelay &relay) {
+    kmt_export_params params = kmt_export_default_params();
+    relay.function = options.progress;
+    if (options.progress) {
+        params.progress = &ProgressRelay::call;
+        params.progress_user_data = &relay;
+    }
+    if (options.mouth_cue_extended_shapes) params.mouth_cue_extended_shapes = options.mouth_cue_extended_shapes->c_str();
+    return params;
+}
+
+}  // namespace detail
+
+inline void Animation::save(const std::string &path, ExportFormat format, const Rig *rig,
+                            const ExportOptions &options) const {
+    detail::ProgressRelay relay;
+    const kmt_export_params params = detail::export_params(options, relay);
+    relay.finish(kmt_animation_save_with_params(get(), rig ? rig->get() : nullptr, path.c_str(), format, &params),
+                 "kmt_animation_save_with_params");
+}
+
+inline std::vector<unsigned char> Animation::save_to_memory(ExportFormat format, const Rig *rig,
+                                                            const ExportOptions &options) const {
+    detail::ProgressRelay relay;
+    const kmt_export_params params = detail::export_params(options, relay);
+    const kmt_animation *anim = get();
+    const kmt_rig *handle = rig ? rig->get() : nullptr;
+    const kmt_export_params *pointer = &params;
+    try {
+        return detail::read_sized<unsigned char>(
+            [=](unsigned char *buffer, std::size_t length, std::size_t *needed) {
+                return kmt_animation_save_to_memory_with_params(anim, handle, format, pointer, buffer, length, needed);
+            },
+            "kmt_animation_save_to_memory_with_params");
+    } catch (const Error &) {
+        if (relay.error) std::rethrow_exception(relay.error);
+        throw;
+    }
 }
 
 inline std::vector<unsigned char> Animation::save_to_memory(ExportFormat format, const Rig *rig) const {

@@ -508,6 +508,53 @@ int main(int argc, char **argv) {
         expect_error("save into a missing directory", KMT_ERR_IO, [&] { anim.save(missing_dir); }, "no-such-dir");
     });
 
+    // ---- Progress, cancellation and the mouth cues' extended shapes ---------------------------
+    section("progress and cancel", [&] {
+        kmtalk::Model model(kTiny);
+        std::vector<float> fractions;
+        kmtalk::Session session(model, {1, 0.0f, false}, [&](float fraction, const char *) {
+            fractions.push_back(fraction);
+            return true;
+        });
+        kmtalk::Animation anim = session.animate_file(kHello);
+        check(!fractions.empty() && fractions.back() == 1.0f && std::is_sorted(fractions.begin(), fractions.end()),
+              "Session progress: " + std::to_string(fractions.size()) + " reports, monotonic, ending at 1");
+        kmtalk::Session stopping(model, {1, 0.0f, false}, [](float fraction, const char *) { return fraction < 0.5f; });
+        expect_error("progress returning false cancels animate_file", KMT_ERR_CANCELLED,
+                     [&] { stopping.animate_file(kHello); }, "cancelled by the progress callback");
+        kmtalk::Session throwing(model, {1, 0.0f, false},
+                                 [](float, const char *) -> bool { throw std::runtime_error("host says stop"); });
+        bool rethrown = false;
+        try {
+            throwing.animate_file(kHello);
+        } catch (const std::runtime_error &e) {
+            rethrown = std::string(e.what()) == "host says stop";
+        }
+        check(rethrown, "an exception in the progress function cancels and is rethrown");
+
+        kmtalk::Rig rig(kRig);
+        const fs::path sequence = tmp / "seq";
+        fs::create_directories(sequence);
+        kmtalk::Animation::ExportOptions cancel;
+        cancel.progress = [](float fraction, const char *stage) { return fraction < 0.5f && std::string(stage) == "export"; };
+        expect_error("a cancelled OBJ sequence", KMT_ERR_CANCELLED,
+                     [&] { anim.save((sequence / "face.obj").string(), KMT_EXPORT_OBJ, &rig, cancel); }, "nothing was written");
+        check(fs::is_empty(sequence), "a cancelled sequence leaves no file");
+
+        kmtalk::Animation::ExportOptions basic;
+        basic.mouth_cue_extended_shapes = "";
+        const auto cues = anim.save_to_memory(KMT_EXPORT_MOUTH_CUES_TSV, nullptr, basic);
+        const std::string text(cues.begin(), cues.end());
+        check(!text.empty() && text.find('X') == std::string::npos && text.find('G') == std::string::npos &&
+                  text.find('H') == std::string::npos,
+              "extended shapes \"\": only A-F in the TSV");
+        kmtalk::Animation::ExportOptions bad;
+        bad.mouth_cue_extended_shapes = "GQ";
+        expect_error("extended shapes \"GQ\"", KMT_ERR_INVALID_ARGUMENT,
+                     [&] { anim.save((tmp / "bad.tsv").string(), KMT_EXPORT_AUTO, nullptr, bad); }, "'Q'");
+        check(kmtalk::status_name(KMT_ERR_CANCELLED) == "KMT_ERR_CANCELLED", "status_name(KMT_ERR_CANCELLED)");
+    });
+
     // ---- Errors ------------------------------------------------------------------------------
     section("errors", [&] {
         const std::string missing_model = (tmp / "no-such-model.safetensors").string();
