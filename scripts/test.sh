@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test of the project: the Swift engine tests, the exported-symbol check,
-# the C example and header checks, exports killed at random points, the sanitizer runs
+# the C example and header checks, exports killed at random points, Ctrl-C during long
+# commands, the sanitizer runs
 # and a short fuzzing pass (fuzz/README.md), the Python bindings tests, the NumPy reference tests,
 # and the self-contained release (built into dist/ and loaded under env -i).
 # Usage: scripts/test.sh            (everything)
@@ -35,6 +36,9 @@ KMTALK_LIB_DIR="$(pwd)/.build/debug" scripts/test-cpp.sh
 
 section "exports killed at random points (scripts/test-export-kill.py)"
 python3 scripts/test-export-kill.py .build/debug/kmtalk --runs 8
+
+section "Ctrl-C and the progress bar (scripts/test-interrupt.py)"
+python3 scripts/test-interrupt.py .build/debug/kmtalk
 
 section "the CLI reads audio from stdin"
 stdin_json=$(mktemp /tmp/kmtalk-stdin-XXXXXX.json)

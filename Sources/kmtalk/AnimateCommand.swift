@@ -11,7 +11,8 @@ struct Animate: ParsableCommand {
               json      weights, fps, channel names, source and model
               csv       time and one column per channel
               livelink  the Live Link Face app's CSV (Unreal); 60 fps unless --fps
-                        gives another whole rate
+                        gives another whole rate (the app records 30 or 60:
+                        other rates are written with a warning)
               npy       float32 weights (frames x channels), or with --rig the
                         posed vertices (frames x V x 3)
               glb       glTF 2.0: the rig's mesh, a morph target per shape and
@@ -25,12 +26,17 @@ struct Animate: ParsableCommand {
               cues-xml  the same cues as Rhubarb's XML (only by --format)
               cues-dat  the same cues as a Moho switch file at 24 fps (only by
                         --format)
+                        (--extended-shapes: which of G, H, X the cue formats
+                        use, as Rhubarb's --extendedShapes)
               phones    the phones the model recognized: start, end, phone (IPA,
                         _ = pause), confidence per line (only by --format)
             glb, glb-sparse, obj and ply pose a rig: --rig, else $KMTALK_RIG, else \(Animate.defaultRigName) \
             in the models/ folder beside the binary or the checkout. A vertices-space model \
             carries its own template: npy, obj and ply write it posed without a rig (glb \
             is refused). Files are written atomically.
+            On a terminal a progress bar shows on stderr (not with --quiet or when stderr \
+            is not a terminal). Ctrl-C stops cleanly: nothing is written, an existing \
+            output is left as it was, and the exit status is 130.
             """)
 
     @Argument(help: "Audio file (WAV, FLAC, OGG/Opus, MP3, AIFF, ...; any rate 8-192 kHz, any channels; MP4/M4A/AAC and video through ffmpeg when installed), or '-' for stdin.")
@@ -53,6 +59,21 @@ struct Animate: ParsableCommand {
 
     @Option(help: "OpenBLAS threads (0 = all cores).")
     var threads: Int = 0
+
+    @Option(help: ArgumentHelp(
+        "Mouth cues: which of Rhubarb's extended shapes to use, letters of GHX (default: all; '' for the basic shapes A-F only).",
+        discussion: "As Rhubarb Lip Sync's --extendedShapes: a shape left out is drawn as Rhubarb does (G as B, H as C, X as A).",
+        valueName: "letters"))
+    var extendedShapes: String?
+
+    @Flag(name: .shortAndLong, help: "No progress bar, notes or summary on stderr (warnings and errors still show).")
+    var quiet = false
+
+    func validate() throws {
+        if let extendedShapes, let bad = extendedShapes.first(where: { !"GHXghx".contains($0) }) {
+            throw ValidationError("--extended-shapes takes letters of GHX (Rhubarb's extended shapes), not '\(bad)'; '' for none")
+        }
+    }
 
     /// The format from --format, else stdout's JSON, else the extension.
     func chosenFormat() throws -> OutputFormat {
@@ -78,6 +99,37 @@ struct Animate: ParsableCommand {
     }
 
     func run() throws {
+        Interrupt.install()
+        let bar = ProgressBar(quiet: quiet)
+        try withExtendedLifetime(bar) {
+            defer { bar.clear() }  // before any error message
+            do {
+                try animate(progress: bar)
+            } catch let error as CLIError where error.status == KMT_ERR_CANCELLED {
+                throw Interrupt.stop()
+            } catch where Interrupt.requested {
+                throw Interrupt.stop()
+            }
+        }
+    }
+
+    /// The warning for a Live Link Face CSV at `fps`, or nil at a rate the app records (30
+    /// or 60 fps). The library logs the same at KMT_LOG_WARNING; the CLI says it itself
+    /// rather than installing a process-wide log callback.
+    static func liveLinkRateWarning(fps: Double) -> String? {
+        guard fps != 30, fps != 60 else { return nil }
+        return "warning: Live Link Face CSV at \(String(format: "%g", fps)) fps: the Live Link Face app records at 30 or 60 fps only, so tools reading its CSV may assume one of those (the default here is 60)"
+    }
+
+    /// Writes `line` to stderr unless --quiet, erasing `bar` first.
+    func note(_ line: String, _ bar: ProgressBar) {
+        guard !quiet else { return }
+        bar.clear()
+        FileHandle.standardError.write(Data((line + "\n").utf8))
+    }
+
+    /// The command's work: the model, the rig, the animation, the file.
+    private func animate(progress bar: ProgressBar) throws {
         let chosen = try chosenFormat()
         if output == "-", chosen.isSequence {
             throw ValidationError("\(chosen.rawValue) writes one file per frame and cannot go to stdout")
@@ -94,23 +146,36 @@ struct Animate: ParsableCommand {
         // A rig only where it is used: geometry formats always, NPY when asked for.
         let rigPath: String? = ownMesh ? nil : chosen.needsRig ? try Self.resolveRig(rig) : (chosen == .npy ? rig : nil)
         if let rig, rigPath == nil {
-            FileHandle.standardError.write(Data("note: --rig \(rig) is ignored by \(chosen.rawValue) output (\(chosen.isCues ? "mouth cues" : "weights only"))\n".utf8))
+            note("note: --rig \(rig) is ignored by \(chosen.rawValue) output (\(chosen.isCues ? "mouth cues" : "weights only"))", bar)
+        }
+        if chosen == .liveLinkCSV, let fps, let warning = Self.liveLinkRateWarning(fps: fps) {
+            bar.clear()
+            FileHandle.standardError.write(Data((warning + "\n").utf8))
+        }
+        if let extendedShapes, !chosen.isCues {
+            note("note: --extended-shapes \(extendedShapes) is ignored by \(chosen.rawValue) output (mouth cues only)", bar)
         }
         let rigHandle = try rigPath.map { try RigHandle(path: $0) }
         // Live Link Face records at 60 fps: its CSV is written at 60 unless --fps says otherwise.
-        let session = try SessionHandle(model: modelHandle, threads: threads, fps: fps ?? (chosen == .liveLinkCSV ? 60 : nil))
+        let session = try SessionHandle(
+            model: modelHandle, threads: threads, fps: fps ?? (chosen == .liveLinkCSV ? 60 : nil), progress: bar)
         let input = try AudioInput(audio)
+        bar.task = "animate"
         let animation = try input.animate(with: session)
         let animated = Date()
         let destination: String
+        bar.task = "export"
+        let shapes = chosen.isCues ? extendedShapes : nil
         if output == "-" {
-            let bytes = try animation.encoded(rig: rigHandle, format: chosen.exportFormat)
+            let bytes = try animation.encoded(rig: rigHandle, format: chosen.exportFormat, extendedShapes: shapes, progress: bar)
+            bar.clear()
             FileHandle.standardOutput.write(Data(bytes))
             destination = "stdout"
         } else {
-            try animation.save(to: output, rig: rigHandle, format: chosen.exportFormat)
+            try animation.save(to: output, rig: rigHandle, format: chosen.exportFormat, extendedShapes: shapes, progress: bar)
             destination = chosen.isSequence ? Self.sequenceSummary(output, frames: animation.frameCount) : output
         }
+        bar.clear()
         let finished = Date()
         let seconds = Double(max(animation.frameCount - 1, 0)) / animation.fps
         var message = String(
@@ -124,8 +189,8 @@ struct Animate: ParsableCommand {
                 format: "; rig %@: %d vertices, %d of %d shapes driven", rigPath, rigHandle.vertexCount,
                 rigHandle.drivenShapes(by: animation), rigHandle.shapeCount)
         }
-        message += String(format: "; %@ written in %.3f s -> %@\n", chosen.rawValue, finished.timeIntervalSince(animated), destination)
-        FileHandle.standardError.write(Data(message.utf8))
+        message += String(format: "; %@ written in %.3f s -> %@", chosen.rawValue, finished.timeIntervalSince(animated), destination)
+        note(message, bar)
     }
 
     /// The shipped head rig's file name.

@@ -48,6 +48,7 @@ final class AudioInput {
             guard process.terminationStatus == 0 else {
                 throw CLIError("\(error.description) (ffmpeg could not decode it either: exit \(process.terminationStatus))")
             }
+            session.progress?.clear()
             FileHandle.standardError.write(Data("note: \(label): decoded with ffmpeg (libsndfile does not read this container)\n".utf8))
             return try session.animateHandle(path: wav.path)
         }

@@ -28,11 +28,19 @@ final class ModelHandle {
 /// Owns a `kmt_session` handle.
 final class SessionHandle {
     let pointer: OpaquePointer
+    /// The bar the session's progress callback draws on; kept alive as long as the
+    /// session, which keeps the pointer (kmt_session_params.progress_user_data).
+    let progress: ProgressBar?
 
-    init(model: ModelHandle, threads: Int, fps: Double?) throws {
+    /// A session whose offline calls report to `progress` (when given) and stop on
+    /// Ctrl-C (always: the callback is installed either way).
+    init(model: ModelHandle, threads: Int, fps: Double?, progress: ProgressBar? = nil) throws {
         var params = kmt_session_default_params()
         params.n_threads = Int32(threads)
         params.output_fps = Float(fps ?? 0)
+        params.progress = ProgressBar.callback
+        params.progress_user_data = progress?.userData
+        self.progress = progress
         var session: OpaquePointer?
         let status = kmt_session_create(model.pointer, &params, &session)
         guard status == KMT_OK, let session else { throw libraryError(status) }
@@ -72,21 +80,48 @@ final class AnimationHandle {
     /// V of the template a vertices-space animation carries; 0 for weights.
     var vertexCount: Int { kmt_animation_vertex_count(pointer) }
 
-    /// Writes the animation to `path` with the library's exporter (atomically).
-    func save(to path: String, rig: RigHandle?, format: kmt_export_format) throws {
-        let status = kmt_animation_save(pointer, rig?.pointer, path, format)
+    /// Writes the animation to `path` with the library's exporter (atomically), with the
+    /// mouth cues limited to `extendedShapes` (nil: all of G, H, X), reporting to
+    /// `progress` and stopping on Ctrl-C.
+    func save(
+        to path: String, rig: RigHandle?, format: kmt_export_format, extendedShapes: String? = nil,
+        progress: ProgressBar? = nil
+    ) throws {
+        let status = withExportParams(extendedShapes: extendedShapes, progress: progress) { params in
+            kmt_animation_save_with_params(pointer, rig?.pointer, path, format, params)
+        }
         guard status == KMT_OK else { throw libraryError(status) }
     }
 
-    /// The bytes the library's exporter writes for a single-file format.
-    func encoded(rig: RigHandle?, format: kmt_export_format) throws -> [UInt8] {
-        var size = 0
-        var status = kmt_animation_save_to_memory(pointer, rig?.pointer, format, nil, 0, &size)
-        guard status == KMT_OK || status == KMT_ERR_BUFFER_TOO_SMALL else { throw libraryError(status) }
-        var bytes = [UInt8](repeating: 0, count: size)
-        status = kmt_animation_save_to_memory(pointer, rig?.pointer, format, &bytes, bytes.count, &size)
-        guard status == KMT_OK else { throw libraryError(status) }
-        return bytes
+    /// The bytes the library's exporter writes for a single-file format (options as for
+    /// `save`).
+    func encoded(
+        rig: RigHandle?, format: kmt_export_format, extendedShapes: String? = nil, progress: ProgressBar? = nil
+    ) throws -> [UInt8] {
+        try withExportParams(extendedShapes: extendedShapes, progress: progress) { params in
+            var size = 0
+            var status = kmt_animation_save_to_memory_with_params(pointer, rig?.pointer, format, params, nil, 0, &size)
+            guard status == KMT_OK || status == KMT_ERR_BUFFER_TOO_SMALL else { throw libraryError(status) }
+            var bytes = [UInt8](repeating: 0, count: size)
+            status = kmt_animation_save_to_memory_with_params(pointer, rig?.pointer, format, params, &bytes, bytes.count, &size)
+            guard status == KMT_OK else { throw libraryError(status) }
+            return bytes
+        }
+    }
+
+    /// Calls `body` with export params carrying the options, valid during the call.
+    private func withExportParams<R>(
+        extendedShapes: String?, progress: ProgressBar?, _ body: (UnsafePointer<kmt_export_params>) throws -> R
+    ) rethrows -> R {
+        var params = kmt_export_default_params()
+        params.progress = ProgressBar.callback
+        params.progress_user_data = progress?.userData
+        return try withExtendedLifetime(progress) {
+            try withOptionalCString(extendedShapes) { shapes in
+                params.mouth_cue_extended_shapes = shapes
+                return try withUnsafePointer(to: &params) { try body($0) }
+            }
+        }
     }
 }
 

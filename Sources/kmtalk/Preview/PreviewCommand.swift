@@ -12,8 +12,11 @@ struct PreviewCommand: ParsableCommand {
             The rig is found from --rig, then $KMTALK_RIG, then \(Animate.defaultRigName) in the \
             models/ folder beside the binary or the checkout. Frames are rendered in software \
             (front orthographic camera, Lambert shading, darkened cavities). An output ending in \
-            .mp4 is encoded by ffmpeg with the audio when ffmpeg is on PATH; otherwise numbered \
-            PNGs are written into the folder (for name.mp4: the folder name/).
+            .mp4 is encoded by ffmpeg with the audio when ffmpeg is on PATH, into a temporary \
+            file renamed over the target once ffmpeg succeeded (atomic, like every export); \
+            otherwise numbered PNGs are written into the folder (for name.mp4: the folder name/), \
+            each one whole. On a terminal a progress bar shows on stderr (not with --quiet); \
+            Ctrl-C stops cleanly with exit status 130, leaving no partial MP4.
             """)
 
     @Argument(help: "Audio file.")
@@ -43,6 +46,9 @@ struct PreviewCommand: ParsableCommand {
     @Option(help: "OpenBLAS threads (0 = all cores).")
     var threads: Int = 0
 
+    @Flag(name: .shortAndLong, help: "No progress bar or summary on stderr (errors still show).")
+    var quiet = false
+
     func validate() throws {
         guard size >= 16, size <= 4096, size % 2 == 0 else { throw ValidationError("--size must be even and within 16-4096") }
         guard fps >= 1, fps <= 240 else { throw ValidationError("--fps must be within 1-240") }
@@ -66,6 +72,22 @@ struct PreviewCommand: ParsableCommand {
     }
 
     func run() throws {
+        Interrupt.install()
+        let bar = ProgressBar(quiet: quiet)
+        try withExtendedLifetime(bar) {
+            defer { bar.clear() }  // before any error message
+            do {
+                try preview(progress: bar)
+            } catch let error as CLIError where error.status == KMT_ERR_CANCELLED {
+                throw Interrupt.stop()
+            } catch where Interrupt.requested {
+                throw Interrupt.stop("no partial MP4 was left")
+            }
+        }
+    }
+
+    /// The command's work: animate, pose, render, encode.
+    private func preview(progress bar: ProgressBar) throws {
         let rigPath = try Animate.resolveRig(rig)
         let modelPath = try ModelLocator.resolve(model)
         let loadedRig: Rig
@@ -79,13 +101,17 @@ struct PreviewCommand: ParsableCommand {
         if modelHandle.motionSpace == "vertices" {
             throw CLIError("\(modelPath) is a vertices-space model (it predicts its own template's vertices, not rig weights); preview renders rigs: write OBJ, PLY or NPY with `kmtalk animate` instead")
         }
-        let session = try SessionHandle(model: modelHandle, threads: threads, fps: fps)
+        let session = try SessionHandle(model: modelHandle, threads: threads, fps: fps, progress: bar)
+        bar.task = "animate"
         let animation = try Self.animate(session, path: audio)
+        bar.clear()
         let animateSeconds = Date().timeIntervalSince(started)
 
         let mapping = loadedRig.matcher.match(animation.channels)
         let driven = mapping.drivers.compactMap { $0 }.count
-        RigFileOutput.standardError("\(rigPath): \(loadedRig.vertexCount) vertices, \(driven) of \(loadedRig.shapeCount) shapes driven by the model's \(animation.channels.count) channels")
+        if !quiet {
+            RigFileOutput.standardError("\(rigPath): \(loadedRig.vertexCount) vertices, \(driven) of \(loadedRig.shapeCount) shapes driven by the model's \(animation.channels.count) channels")
+        }
 
         var sink: any FrameSink
         if output.lowercased().hasSuffix(".mp4") {
@@ -107,8 +133,21 @@ struct PreviewCommand: ParsableCommand {
             }
             range = selected.lowerBound..<min(selected.upperBound + 1, animation.frameCount)
         }
-        let timings = try renderer.render(animation, frames: range, into: &sink)
-        try sink.finish()
+        bar.task = "render"
+        let timings: PreviewRenderer.Timings
+        do {
+            timings = try renderer.render(animation, frames: range, into: &sink) { fraction in
+                guard !Interrupt.requested else { throw CLIError("interrupted", status: KMT_ERR_CANCELLED) }
+                bar.update(fraction, stage: "frames")
+            }
+            bar.update(1, stage: "encoding")
+            try sink.finish()
+        } catch {
+            sink.discard()
+            throw error
+        }
+        bar.clear()
+        guard !quiet else { return }
         let frames = max(1, timings.frames)
         RigFileOutput.standardError(String(
             format: "%@: %d frames at %g fps; model %.2f s, posing %.2f ms/frame, rendering %.1f ms/frame (%dx%d), output %.1f ms/frame -> %@",

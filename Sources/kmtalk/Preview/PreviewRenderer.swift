@@ -28,7 +28,13 @@ struct PreviewRenderer {
 
     /// Renders frames `frames` of `animation` (all by default) into `sink`, each under its
     /// frame index. Errors: the sink's.
-    func render(_ animation: AnimationResult, frames: Range<Int>? = nil, into sink: inout some FrameSink) throws -> Timings {
+    ///
+    /// `progress`, when given, is called after each frame with the share of the frames
+    /// done (0...1); what it throws (Ctrl-C) stops the rendering.
+    func render(
+        _ animation: AnimationResult, frames: Range<Int>? = nil, into sink: inout some FrameSink,
+        progress: ((Double) throws -> Void)? = nil
+    ) throws -> Timings {
         let solver = VertexSolver(rig: rig, channelNames: animation.channels)
         let range = frames ?? 0..<animation.frameCount
         let width = solver.floatsPerFrame
@@ -54,6 +60,7 @@ struct PreviewRenderer {
                 timings.rendering += renderEnd.timeIntervalSince(renderStart)
                 timings.output += Date().timeIntervalSince(renderEnd)
                 timings.frames += 1
+                try progress?(Double(timings.frames) / Double(range.count))
             }
             start += count
         }

@@ -9,19 +9,46 @@ struct RigFileOutput {
     let path: String
     /// Whether deltas are stored as float16.
     let half: Bool
+    /// No progress bar, notes or summary.
+    var quiet = false
 
     /// Imports `source`, writes the rig and prints notes and a summary; `started` times it.
+    /// A progress bar shows on a terminal; Ctrl-C stops the import (exit 130, no file).
     func write(importing source: String, params: inout kmt_rig_import_params, started: Date) throws {
-        kmt_log_set({ level, message, _ in
-            guard level == KMT_LOG_INFO, let message else { return }
+        Interrupt.install()
+        let bar = ProgressBar(quiet: quiet)
+        bar.task = "import"
+        params.progress = ProgressBar.callback
+        params.progress_user_data = bar.userData
+        do {
+            try withExtendedLifetime(bar) {
+                defer { bar.clear() }  // before any error message
+                try write(importing: source, params: &params, started: started, bar: bar)
+            }
+        } catch let error as CLIError where error.status == KMT_ERR_CANCELLED {
+            throw Interrupt.stop()
+        } catch where Interrupt.requested {
+            throw Interrupt.stop()
+        }
+    }
+
+    private func write(importing source: String, params: inout kmt_rig_import_params, started: Date, bar: ProgressBar) throws {
+        kmt_log_set({ level, message, userData in
+            guard level.rawValue >= KMT_LOG_INFO.rawValue, let message, let userData else { return }
+            let bar = Unmanaged<ProgressBar>.fromOpaque(userData).takeUnretainedValue()
             let text = String(cString: message)
-            if !text.hasPrefix("imported rig ") { RigFileOutput.standardError("note: \(text)") }
-        }, KMT_LOG_INFO, nil)
+            guard level != KMT_LOG_INFO || (!bar.quiet && !text.hasPrefix("imported rig ")) else { return }
+            bar.clear()
+            RigFileOutput.standardError(level == KMT_LOG_INFO ? "note: \(text)" : "warning: \(text)")
+        }, KMT_LOG_INFO, bar.userData)
         defer { kmt_log_set(nil, KMT_LOG_WARNING, nil) }
         var rig: OpaquePointer?
         try check(kmt_rig_import_file(source, &params, &rig))
         defer { kmt_rig_free(rig) }
+        bar.clear()
+        guard !Interrupt.requested else { throw CLIError("interrupted", status: KMT_ERR_CANCELLED) }
         try check(kmt_rig_save(rig, path, half ? KMT_RIG_SAVE_HALF : 0))
+        guard !quiet else { return }
         let elapsed = Date().timeIntervalSince(started)
         let units = Self.metadata(rig, "units") ?? "?"
         let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
@@ -31,9 +58,9 @@ struct RigFileOutput {
                 + String(format: ", %.2f MiB in %.2f s", Double(size) / 1_048_576, elapsed))
     }
 
-    /// A failed call as the CLI's error, with the library's message.
+    /// A failed call as the CLI's error, with the library's message and status.
     private func check(_ status: kmt_status) throws {
-        guard status == KMT_OK else { throw CLIError(String(cString: kmt_last_error())) }
+        guard status == KMT_OK else { throw CLIError(String(cString: kmt_last_error()), status: status) }
     }
 
     /// The rig's metadata value under `key`, or nil.

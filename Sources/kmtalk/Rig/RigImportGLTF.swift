@@ -29,13 +29,16 @@ struct RigImportGLTF: ParsableCommand {
     @Flag(help: "Store deltas as float16 (refused when rounding exceeds 0.1 mm).")
     var half = false
 
+    @Flag(name: .shortAndLong, help: "No progress bar, notes or summary on stderr (warnings and errors still show).")
+    var quiet = false
+
     func run() throws {
         let started = Date()
         var params = kmt_rig_import_default_params()
         params.flags = allowOutsideFiles ? KMT_RIG_IMPORT_ALLOW_OUTSIDE_FILES : 0
         try withOptionalCString(mesh) { mesh in
             params.mesh = mesh
-            try RigFileOutput(path: output, half: half).write(importing: file, params: &params, started: started)
+            try RigFileOutput(path: output, half: half, quiet: quiet).write(importing: file, params: &params, started: started)
         }
     }
 }

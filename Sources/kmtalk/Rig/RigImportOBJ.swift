@@ -33,6 +33,9 @@ struct RigImportOBJ: ParsableCommand {
     @Flag(help: "Store deltas as float16 (refused when rounding exceeds 0.1 mm).")
     var half = false
 
+    @Flag(name: .shortAndLong, help: "No progress bar, notes or summary on stderr (warnings and errors still show).")
+    var quiet = false
+
     @Flag(help: "Import every OBJ even when an ICT-FaceKit manifest lists fewer.")
     var all = false
 
@@ -47,7 +50,7 @@ struct RigImportOBJ: ParsableCommand {
             try withOptionalCString(units) { units in
                 params.neutral = neutral
                 params.units = units
-                try RigFileOutput(path: output, half: half).write(importing: directory, params: &params, started: started)
+                try RigFileOutput(path: output, half: half, quiet: quiet).write(importing: directory, params: &params, started: started)
             }
         }
     }
