@@ -43,6 +43,7 @@ from .arkit import ARKIT_52, INDEX
 from .export import load
 from .model import KMTalkModel, native_lengths
 from .train import LOSS_WEIGHTS, Item, batches, collate, learning_rate, resample_teacher, seed_everything
+from .train import losses as train_losses
 
 PAUSE_RMS = 0.01          # audio RMS below this is silence
 PAUSE_MIN_SECONDS = 0.25  # shortest silence that counts as a pause
@@ -126,8 +127,11 @@ def masked_losses(model: KMTalkModel, batch, supervised: torch.Tensor) -> Dict[s
 
 
 def fine_tune(model: KMTalkModel, takes: Sequence[Take], steps: int, device, seed: int = 0, batch_size: int = 16,
-              lr: float = 5e-4, max_seconds: float = 8.0, log: Callable = print) -> KMTalkModel:
-    """A copy of `model` adapted on `takes` (see the module docstring)."""
+              lr: float = 5e-4, max_seconds: float = 8.0, log: Callable = print,
+              loss_weights: Optional[Dict[str, float]] = None) -> KMTalkModel:
+    """A copy of `model` adapted on `takes` (see the module docstring). `loss_weights`: train
+    with `train.losses` and these weights instead (e.g. the base model's own objective, with
+    its correlation, range and closure terms), masked to the supervised channels the same way."""
     seed_everything(seed)
     model = copy.deepcopy(model).to(device)
     params = freeze_audio_side(model)
@@ -145,14 +149,19 @@ def fine_tune(model: KMTalkModel, takes: Sequence[Take], steps: int, device, see
         for group in optimizer.param_groups:
             group["lr"] = learning_rate(lr, step / max(steps, 1))
         batch = collate(next(stream), config, max_frames, rng).to(device)
-        parts = masked_losses(model, batch, supervised)
-        total = sum(LOSS_WEIGHTS[k] * v for k, v in parts.items())
+        if loss_weights is None:
+            parts = masked_losses(model, batch, supervised)
+            total = sum(LOSS_WEIGHTS[k] * v for k, v in parts.items())
+        else:
+            batch.channels = supervised.float()[None].expand(batch.motion.shape[0], -1)
+            total, parts, _ = train_losses(model, batch, True, loss_weights)
         optimizer.zero_grad(set_to_none=True)
         total.backward()
         torch.nn.utils.clip_grad_norm_(params, 1.0)
         optimizer.step()
         if (step + 1) % max(1, steps // 4) == 0:
-            log(f"    step {step + 1}/{steps} " + " ".join(f"{k} {float(v.detach()):.4g}" for k, v in parts.items()))
+            log(f"    step {step + 1}/{steps} " + " ".join(f"{k} {float(torch.as_tensor(v).detach()):.4g}"
+                                                            for k, v in parts.items()))
     model.eval()
     return model
 
