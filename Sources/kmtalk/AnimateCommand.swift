@@ -57,7 +57,7 @@ struct Animate: ParsableCommand {
     @Option(help: "Output frames per second, 1-240 (default: the model's native rate).")
     var fps: Double?
 
-    @Option(help: "OpenBLAS threads (0 = all cores).")
+    @Option(help: "Threads (0 or 1: one, bit-identical results; N > 1: OpenBLAS uses N).")
     var threads: Int = 0
 
     @Option(help: ArgumentHelp(

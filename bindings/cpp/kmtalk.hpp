@@ -669,8 +669,9 @@ private:
 
 /** Options of a Session, mapped onto kmt_session_params (from kmt_session_default_params()). */
 struct SessionOptions {
-    /** OpenBLAS threads while the session computes (n_threads); 0 = all cores. Sessions that run at
-        once should use the same value (OpenBLAS keeps one process-wide thread count). */
+    /** Threads the session's calls may use (n_threads): 0 or 1 the calling thread only, with
+        bit-identical results; N > 1 lets OpenBLAS use N (one process-wide count; results may
+        then differ in the last bit, also those of sessions computing at the same moment). */
     int threads = 0;
     /** Output frame rate, 1..240 fps (output_fps); 0 = the model's native rate. */
     float output_fps = 0.0f;

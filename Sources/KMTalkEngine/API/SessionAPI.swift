@@ -20,7 +20,7 @@ private func readSessionParams(_ params: UnsafePointer<kmt_session_params>?) thr
 /// Validates session params into engine options.
 private func sessionOptions(_ p: kmt_session_params) throws -> SessionOptions {
     guard p.n_threads >= 0, p.n_threads <= 1024 else {
-        throw KMTError.invalidArgument("n_threads must be 0 (all cores) or 1..1024, got \(p.n_threads)")
+        throw KMTError.invalidArgument("n_threads must be 0 (one thread) or 1..1024, got \(p.n_threads)")
     }
     guard p.output_fps == 0 || (p.output_fps.isFinite && SessionOptions.fpsRange.contains(Double(p.output_fps))) else {
         throw KMTError.invalidArgument("output_fps must be 0 (native) or 1..240, got \(p.output_fps)")

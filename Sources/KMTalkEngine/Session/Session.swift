@@ -2,7 +2,8 @@ import CKMTalk
 
 /// Validated session options (from `kmt_session_params`).
 public struct SessionOptions: Sendable {
-    /// OpenBLAS threads; 0 = all cores.
+    /// Threads a call may use: 0 or 1, the calling thread only (bit-identical results);
+    /// N > 1 lets OpenBLAS use N (process-wide; results may differ in the last bit).
     public var threads: Int = 0
     /// Output frame rate; nil = the model's native rate.
     public var outputFps: Double? = nil

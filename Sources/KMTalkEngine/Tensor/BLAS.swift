@@ -2,10 +2,12 @@ import COpenBLAS
 
 /// Thin wrappers over the OpenBLAS calls the engine uses.
 public enum BLAS {
-    /// Sets OpenBLAS's process-wide thread count; `count <= 0` means all cores.
+    /// Sets OpenBLAS's process-wide thread count; `count <= 1` means one thread (the caller's),
+    /// which keeps results bit-identical whatever other sessions run: OpenBLAS's threaded
+    /// products round differently from its single-threaded ones.
     public static func setThreads(_ count: Int) {
         let cores = Int(openblas_get_num_procs())
-        let wanted = count <= 0 ? cores : min(count, max(cores, 1) * 4)
+        let wanted = count <= 1 ? 1 : min(count, max(cores, 1) * 4)
         if Int(openblas_get_num_threads()) != wanted {
             openblas_set_num_threads(Int32(wanted))
         }

@@ -43,7 +43,7 @@ struct PreviewCommand: ParsableCommand {
     @Option(help: "Model file (default: $KMTALK_MODEL or the shipped model).")
     var model: String?
 
-    @Option(help: "OpenBLAS threads (0 = all cores).")
+    @Option(help: "Threads (0 or 1: one, bit-identical results; N > 1: OpenBLAS uses N).")
     var threads: Int = 0
 
     @Flag(name: .shortAndLong, help: "No progress bar or summary on stderr (errors still show).")

@@ -544,7 +544,9 @@ _NONFINITE = {"reject": _lib.KMT_NONFINITE_REJECT, "zero": _lib.KMT_NONFINITE_ZE
 class Session(_Handle):
     """Per-stream inference state over a model.
 
-    threads: OpenBLAS threads while computing (0 = all cores).
+    threads: threads while computing: 0 or 1 the calling thread only
+        (bit-identical results); N > 1 lets OpenBLAS use N (process-wide; results
+        may differ in the last bit).
     fps: output frame rate 1..240, or None for the model's native rate.
     nonfinite: "reject" (NaN/Inf samples raise InvalidAudioError) or "zero"
     (they become silence).
