@@ -106,8 +106,16 @@ extern "C" {
 #define KMT_VERSION_NUMBER \
     (KMT_VERSION_MAJOR * 10000 + KMT_VERSION_MINOR * 100 + KMT_VERSION_PATCH)
 
-/** Marks a declaration as deprecated, naming its replacement. */
-#if defined(__GNUC__) || defined(__clang__)
+/**
+ * Marks a declaration as deprecated, naming its replacement: a compiler
+ * warning where the host uses it (GCC and Clang: __attribute__((deprecated)),
+ * MSVC: __declspec(deprecated); nothing with other compilers). A host that
+ * must keep using a deprecated function without warnings defines
+ * KMT_NO_DEPRECATION_WARNINGS before including this header.
+ */
+#if defined(KMT_NO_DEPRECATION_WARNINGS)
+#define KMT_DEPRECATED(replacement)
+#elif defined(__GNUC__) || defined(__clang__)
 #define KMT_DEPRECATED(replacement) \
     __attribute__((deprecated("use " #replacement " instead")))
 #elif defined(_MSC_VER)
@@ -246,11 +254,13 @@ typedef struct kmt_rig kmt_rig;
 /* ------------------------------------------------------------------------ */
 
 /**
- * Options for loading a model. Obtain with kmt_model_default_params(), then
- * change fields. Fields are only ever appended, and every field is 8-byte
- * aligned in groups so that sizeof() changes with each addition; struct_size
- * tells the library which fields the caller knows, so older callers keep
- * working and newer callers' extra fields are ignored by older libraries.
+ * Options for loading a model. Initialise with kmt_model_params_init(&p,
+ * sizeof p), then change fields. Fields are only ever appended, and every
+ * field is 8-byte aligned in groups so that sizeof() changes with each
+ * addition; struct_size tells the library which fields the caller knows, so
+ * older callers keep working and newer callers' extra fields are ignored by
+ * older libraries. Every parameter struct follows these rules and has its own
+ * kmt_*_params_init function.
  */
 typedef struct kmt_model_params {
     /** sizeof(kmt_model_params) as the caller was compiled. */
@@ -262,8 +272,45 @@ typedef struct kmt_model_params {
     uint32_t reserved;
 } kmt_model_params;
 
-/** Default model options (struct_size filled in). */
-kmt_model_params kmt_model_default_params(void);
+/**
+ * Fills `*params` with the default model options; the way to set up a
+ * kmt_model_params before changing fields:
+ *
+ *     kmt_model_params p;
+ *     kmt_model_params_init(&p, sizeof p);
+ *
+ * `struct_size` is sizeof(*params) as the caller was compiled. The library
+ * writes exactly `struct_size` bytes at `params`, never more: the defaults of
+ * the fields it knows, zeros for any bytes past the struct it knows (the
+ * fields of a newer header than the library's; 0 is every field's default),
+ * and `struct_size` (the caller's value) into params->struct_size. A caller
+ * built against an older, smaller struct gets only its own bytes written.
+ * Errors: KMT_ERR_INVALID_ARGUMENT, with nothing written, for a NULL `params`,
+ * a struct_size below sizeof(size_t) or above 65536, or one that ends inside a
+ * pointer field.
+ *
+ * The caller owns `params` (the library keeps no pointer to it). Any thread
+ * may call it at any time.
+ *
+ * Why it exists: the kmt_*_default_params() functions return their struct by
+ * value, and a struct returned by value is the caller's size, not the
+ * library's. With the SysV x86-64 ABI, a struct over 16 bytes is returned
+ * through a hidden pointer to space the caller reserved, so a host built
+ * against an older header, calling a newer library whose struct grew, would
+ * have more bytes written than it reserved (its stack overrun); one of 16
+ * bytes or less comes back in registers, and growing it past 16 would change
+ * how it is returned. The _init functions take the caller's size instead.
+ */
+kmt_status kmt_model_params_init(kmt_model_params *params, size_t struct_size);
+
+/**
+ * Deprecated: use kmt_model_params_init(). The default model options by value
+ * (struct_size filled in). It still works for hosts built against this header,
+ * but it returns the struct by value (see kmt_model_params_init for why that
+ * breaks when a struct grows), so kmt_model_params cannot grow while this
+ * function exists; it goes with the next ABI major version.
+ */
+KMT_DEPRECATED(kmt_model_params_init) kmt_model_params kmt_model_default_params(void);
 
 /**
  * Loads a model from a safetensors file written by KMTalk's exporter.
@@ -346,8 +393,8 @@ typedef enum kmt_nonfinite_policy {
 } kmt_nonfinite_policy;
 
 /**
- * Options for a session. Obtain with kmt_session_default_params(), then
- * change fields. Fields are only ever appended (see kmt_model_params).
+ * Options for a session. Initialise with kmt_session_params_init(&p, sizeof p),
+ * then change fields. Fields are only ever appended (see kmt_model_params).
  */
 typedef struct kmt_session_params {
     /** sizeof(kmt_session_params) as the caller was compiled. */
@@ -374,9 +421,31 @@ typedef struct kmt_session_params {
     void *progress_user_data;
 } kmt_session_params;
 
-/** Default session options (struct_size filled in, n_threads 0 (one thread), native fps,
-    no progress callback). */
-kmt_session_params kmt_session_default_params(void);
+/**
+ * Fills `*params` with the default session options (n_threads 0: one thread,
+ * native fps, KMT_NONFINITE_REJECT, no progress callback):
+ *
+ *     kmt_session_params p;
+ *     kmt_session_params_init(&p, sizeof p);
+ *     p.output_fps = 60;
+ *
+ * Writes exactly `struct_size` bytes (sizeof(*params) as the caller was
+ * compiled): the defaults of the fields the library knows, zeros beyond them,
+ * and `struct_size` into params->struct_size. Errors, ownership and thread
+ * safety as kmt_model_params_init (any thread; the caller owns `params`),
+ * which also says why it replaces kmt_session_default_params().
+ */
+kmt_status kmt_session_params_init(kmt_session_params *params, size_t struct_size);
+
+/**
+ * Deprecated: use kmt_session_params_init(). The default session options by
+ * value. It still works for hosts built against this header, but it returns
+ * the struct by value: a host built against an older header (struct_size 24)
+ * calling this library has 40 bytes written where it reserved 24 (see
+ * kmt_model_params_init). kmt_session_params cannot grow again while this
+ * function exists; it goes with the next ABI major version.
+ */
+KMT_DEPRECATED(kmt_session_params_init) kmt_session_params kmt_session_default_params(void);
 
 /**
  * Creates a session on `model`. `params` may be NULL for defaults. The
@@ -631,9 +700,9 @@ kmt_status kmt_rig_load_memory(const void *data, size_t size, kmt_rig **out_rig)
 #define KMT_RIG_IMPORT_ALLOW_OUTSIDE_FILES 2u
 
 /**
- * Options for kmt_rig_import_file. Obtain with
- * kmt_rig_import_default_params(), then change fields (struct rules as for
- * kmt_model_params). The strings are read during the call only.
+ * Options for kmt_rig_import_file. Initialise with
+ * kmt_rig_import_params_init(&p, sizeof p), then change fields (struct rules
+ * as for kmt_model_params). The strings are read during the call only.
  */
 typedef struct kmt_rig_import_params {
     /** sizeof(kmt_rig_import_params) as the caller was compiled. */
@@ -660,8 +729,30 @@ typedef struct kmt_rig_import_params {
     void *progress_user_data;
 } kmt_rig_import_params;
 
-/** Default rig import options (struct_size filled in, everything else 0/NULL). */
-kmt_rig_import_params kmt_rig_import_default_params(void);
+/**
+ * Fills `*params` with the default rig import options (everything 0/NULL):
+ *
+ *     kmt_rig_import_params p;
+ *     kmt_rig_import_params_init(&p, sizeof p);
+ *     p.units = "cm";
+ *
+ * Writes exactly `struct_size` bytes (sizeof(*params) as the caller was
+ * compiled): the defaults of the fields the library knows, zeros beyond them,
+ * and `struct_size` into params->struct_size. Errors, ownership and thread
+ * safety as kmt_model_params_init (any thread; the caller owns `params`),
+ * which also says why it replaces kmt_rig_import_default_params().
+ */
+kmt_status kmt_rig_import_params_init(kmt_rig_import_params *params, size_t struct_size);
+
+/**
+ * Deprecated: use kmt_rig_import_params_init(). The default rig import options
+ * by value. It still works for hosts built against this header, but it
+ * returns the struct by value: a host built against an older header
+ * (struct_size 40) calling this library has 56 bytes written where it reserved
+ * 40 (see kmt_model_params_init). kmt_rig_import_params cannot grow again
+ * while this function exists; it goes with the next ABI major version.
+ */
+KMT_DEPRECATED(kmt_rig_import_params_init) kmt_rig_import_params kmt_rig_import_default_params(void);
 
 /**
  * Imports a rig from a user's asset: a glTF 2.0 file (.gltf with its buffers,
@@ -975,9 +1066,9 @@ kmt_status kmt_animation_save_to_memory(const kmt_animation *animation,
 
 /**
  * Options for kmt_animation_save_with_params and
- * kmt_animation_save_to_memory_with_params. Obtain with
- * kmt_export_default_params(), then change fields (struct rules as for
- * kmt_model_params). Read during the call only.
+ * kmt_animation_save_to_memory_with_params. Initialise with
+ * kmt_export_params_init(&p, sizeof p), then change fields (struct rules as
+ * for kmt_model_params). Read during the call only.
  */
 typedef struct kmt_export_params {
     /** sizeof(kmt_export_params) as the caller was compiled. */
@@ -1001,9 +1092,30 @@ typedef struct kmt_export_params {
     const char *mouth_cue_extended_shapes;
 } kmt_export_params;
 
-/** Default export options (struct_size filled in, no progress, all extended
-    mouth shapes): kmt_animation_save's behaviour. */
-kmt_export_params kmt_export_default_params(void);
+/**
+ * Fills `*params` with the default export options (no progress, all extended
+ * mouth shapes: kmt_animation_save's behaviour):
+ *
+ *     kmt_export_params p;
+ *     kmt_export_params_init(&p, sizeof p);
+ *     p.mouth_cue_extended_shapes = "";
+ *
+ * Writes exactly `struct_size` bytes (sizeof(*params) as the caller was
+ * compiled): the defaults of the fields the library knows, zeros beyond them,
+ * and `struct_size` into params->struct_size. Errors, ownership and thread
+ * safety as kmt_model_params_init (any thread; the caller owns `params`),
+ * which also says why it replaces kmt_export_default_params().
+ */
+kmt_status kmt_export_params_init(kmt_export_params *params, size_t struct_size);
+
+/**
+ * Deprecated: use kmt_export_params_init(). The default export options by
+ * value. It still works for hosts built against this header, but it returns
+ * the struct by value (see kmt_model_params_init for why that breaks when a
+ * struct grows), so kmt_export_params cannot grow while this function exists;
+ * it goes with the next ABI major version.
+ */
+KMT_DEPRECATED(kmt_export_params_init) kmt_export_params kmt_export_default_params(void);
 
 /**
  * kmt_animation_save with options. `params` may be NULL for defaults (then

@@ -8,8 +8,10 @@ a change that would break a host built against an earlier header fails CI.
     scripts/abi-check.py --update   # rewrite the baseline (after a deliberate ABI change)
 
 Breaking: a function, constant or field of the baseline gone or changed, a struct smaller
-than before. Compatible: new functions, constants and structs, and a struct that grows at
-its end with every old field in place (the structs carry `struct_size`). Both fail until
+than before, and a struct that grows while a baseline function returns it by value (the
+caller reserves the return space with its own, older sizeof, so a newer library would
+write past it). Compatible: new functions, constants and structs, and a struct that grows
+at its end with every old field in place (the structs carry `struct_size`). Both fail until
 the baseline is updated, so every ABI change is a reviewed line in a commit; the message
 says which kind it is. The exported symbols themselves are checked by check-symbols.sh.
 Needs a C compiler (cc).
@@ -29,8 +31,10 @@ BASELINE = os.path.join(ROOT, "include", "kmtalk.abi")
 
 
 def preprocessed(header: str) -> str:
-    """The header after the C preprocessor (comments and the include guard gone)."""
-    return subprocess.run(["cc", "-E", "-P", "-x", "c", header], check=True, capture_output=True, text=True).stdout
+    """The header after the C preprocessor (comments, the include guard and the deprecation
+    attributes gone: deprecating a function does not change its ABI)."""
+    command = ["cc", "-E", "-P", "-DKMT_NO_DEPRECATION_WARNINGS", "-x", "c", header]
+    return subprocess.run(command, check=True, capture_output=True, text=True).stdout
 
 
 def normal_type(text: str) -> str:
@@ -107,6 +111,12 @@ def compare(baseline: list, current: list) -> tuple:
     breaking, compatible = [], []
     sizes = lambda lines: {l.split()[1]: int(l.split()[3]) for l in lines if l.startswith("struct ")}  # noqa: E731
     old_sizes, new_sizes = sizes(old), sizes(new)
+    # The baseline's functions that return a struct by value: struct -> function names.
+    returned = {}
+    for line in old:
+        match = re.match(r"^function (\w+): (\w+)\(", line)
+        if match and match.group(2) in old_sizes:
+            returned.setdefault(match.group(2), []).append(match.group(1))
     for line in sorted(old - new):
         if line.startswith("struct "):
             name = line.split()[1]
@@ -119,7 +129,11 @@ def compare(baseline: list, current: list) -> tuple:
     for line in sorted(new - old):
         if line.startswith("struct "):
             name = line.split()[1]
-            if name in old_sizes and new_sizes[name] > old_sizes[name]:
+            if name in old_sizes and new_sizes[name] > old_sizes[name] and name in returned:
+                breaking.append(f"struct {name} grew from {old_sizes[name]} to {new_sizes[name]} bytes but "
+                                f"{' and '.join(sorted(returned[name]))} returns it by value: hosts built "
+                                f"against the old header would be overrun")
+            elif name in old_sizes and new_sizes[name] > old_sizes[name]:
                 compatible.append(f"struct {name} grew from {old_sizes[name]} to {new_sizes[name]} bytes")
             elif name not in old_sizes:
                 compatible.append(f"new: {line}")

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Tests the C side of the public API from a host's point of view:
-#   1. include/kmtalk.h compiles as strict C99 and C++17 (examples/c/header_check.*);
+#   1. include/kmtalk.h compiles as strict C99 and C++17 (examples/c/header_check.*), and
+#      the by-value kmt_*_default_params() warn as deprecated unless KMT_NO_DEPRECATION_WARNINGS;
 #   2. examples/c/animate builds against the library with -Wall -Wextra -Werror;
 #   3. animate runs on a generated WAV and prints what it should;
 #   4. animate fails cleanly (exit 1, message naming the path) on a missing file;
@@ -46,6 +47,21 @@ if "$CXX" -std=c++17 -pedantic -Wall -Wextra -Werror -fsyntax-only -Iinclude \
 else
     fail "header_check.cpp does not compile as C++17"; show "$WORK/hcpp.log"
 fi
+
+# The by-value kmt_*_default_params() functions warn (deprecated), in C and C++, unless the
+# host defines KMT_NO_DEPRECATION_WARNINGS.
+printf '#include "kmtalk.h"\nint main(void) { return (int)kmt_session_default_params().struct_size; }\n' >"$WORK/dep.c"
+for lang in c c++; do
+    compiler="$CC"; [[ $lang == c++ ]] && compiler="$CXX"
+    if ! "$compiler" -x "$lang" -Wall -Werror -fsyntax-only -Iinclude "$WORK/dep.c" >"$WORK/dep.log" 2>&1 &&
+            grep -q "kmt_session_params_init" "$WORK/dep.log" &&
+            "$compiler" -x "$lang" -Wall -Werror -fsyntax-only -DKMT_NO_DEPRECATION_WARNINGS -Iinclude "$WORK/dep.c" \
+                >>"$WORK/dep.log" 2>&1; then
+        pass "kmt_session_default_params() is deprecated in $lang (names kmt_session_params_init; KMT_NO_DEPRECATION_WARNINGS silences it)"
+    else
+        fail "the deprecation of kmt_session_default_params() in $lang"; show "$WORK/dep.log"
+    fi
+done
 
 # 2. Build the example.
 if [[ ! -f "$LIB_DIR/libKMTalk.so" ]]; then

@@ -43,6 +43,7 @@ import Testing
 
         let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: Fixtures.tinyModelPath)))
         var fromMemory: OpaquePointer?
+        // The deprecated by-value functions keep working for hosts built with this header.
         var params = kmt_model_default_params()
         #expect(params.struct_size == MemoryLayout<kmt_model_params>.size)
         #expect(kmt_model_load_memory(bytes, bytes.count, &params, &fromMemory) == KMT_OK, "\(lastError)")
@@ -164,22 +165,22 @@ import Testing
         let model = try loadTinyModel()
         defer { kmt_model_free(model) }
         var session: OpaquePointer?
-        var params = kmt_session_default_params()
+        var params: kmt_session_params = initialized(kmt_session_params_init)
         params.output_fps = 500
         #expect(kmt_session_create(model, &params, &session) == KMT_ERR_INVALID_ARGUMENT)
         #expect(lastError.contains("output_fps"))
-        params = kmt_session_default_params()
+        params = initialized(kmt_session_params_init)
         params.n_threads = -2
         #expect(kmt_session_create(model, &params, &session) == KMT_ERR_INVALID_ARGUMENT)
-        params = kmt_session_default_params()
+        params = initialized(kmt_session_params_init)
         params.nonfinite_policy = kmt_nonfinite_policy(rawValue: 7)
         #expect(kmt_session_create(model, &params, &session) == KMT_ERR_INVALID_ARGUMENT)
-        params = kmt_session_default_params()
+        params = initialized(kmt_session_params_init)
         params.struct_size = 0
         #expect(kmt_session_create(model, &params, &session) == KMT_ERR_INVALID_ARGUMENT)
         #expect(lastError.contains("struct_size"))
         // An older caller whose struct ends after n_threads gets defaults for the rest.
-        params = kmt_session_default_params()
+        params = initialized(kmt_session_params_init)
         params.output_fps = 500  // beyond the declared size: must be ignored
         params.struct_size = MemoryLayout<kmt_session_params>.offset(of: \.output_fps)!
         #expect(kmt_session_create(model, &params, &session) == KMT_OK, "\(lastError)")
@@ -188,19 +189,56 @@ import Testing
         let bigger = UnsafeMutableRawPointer.allocate(byteCount: 256, alignment: 8)
         defer { bigger.deallocate() }
         bigger.initializeMemory(as: UInt8.self, repeating: 0xAB, count: 256)
-        var known = kmt_session_default_params()
+        var known: kmt_session_params = initialized(kmt_session_params_init)
         known.output_fps = 30
         known.struct_size = 256
         bigger.storeBytes(of: known, as: kmt_session_params.self)
         #expect(kmt_session_create(model, bigger.assumingMemoryBound(to: kmt_session_params.self), &session) == KMT_OK, "\(lastError)")
         kmt_session_free(session)
-        params = kmt_session_default_params()
+        params = initialized(kmt_session_params_init)
         params.reserved = 1
         #expect(kmt_session_create(model, &params, &session) == KMT_ERR_INVALID_ARGUMENT)
-        var modelParams = kmt_model_default_params()
+        var modelParams: kmt_model_params = initialized(kmt_model_params_init)
         modelParams.flags = 1
         var other: OpaquePointer?
         #expect(kmt_model_load_file(Fixtures.tinyModelPath, &modelParams, &other) == KMT_ERR_INVALID_ARGUMENT)
+    }
+
+    @Test func paramsInitWritesTheCallersSizeOnly() throws {
+        // The deprecated by-value functions still work for hosts built with this header.
+        expectParamsInit(
+            kmt_model_params_init, byValue: kmt_model_default_params(), name: "kmt_model_params",
+            olderSize: MemoryLayout<Int>.size, splitSize: nil)
+        expectParamsInit(
+            kmt_session_params_init, byValue: kmt_session_default_params(), name: "kmt_session_params",
+            olderSize: 24, splitSize: 28)
+        #expect(MemoryLayout<kmt_session_params>.size == 40)
+    }
+
+    @Test func paramsInitStructsOfEveryHeaderVersionCreateSessions() throws {
+        let model = try loadTinyModel()
+        defer { kmt_model_free(model) }
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: 128, alignment: 16)
+        defer { raw.deallocate() }
+        let params = raw.bindMemory(to: kmt_session_params.self, capacity: 1)
+        // A host of the first header (24 bytes, no progress fields): the bytes after its
+        // struct are not its own, and stay what they were.
+        raw.initializeMemory(as: UInt8.self, repeating: 0xAB, count: 128)
+        #expect(kmt_session_params_init(params, 24) == KMT_OK, "\(lastError)")
+        params.pointee.output_fps = 60
+        var session: OpaquePointer?
+        #expect(kmt_session_create(model, params, &session) == KMT_OK, "\(lastError)")
+        kmt_session_free(session)
+        // A host of a newer header (a larger struct): its unknown fields are 0.
+        #expect(kmt_session_params_init(params, 64) == KMT_OK, "\(lastError)")
+        #expect(params.pointee.struct_size == 64 && params.pointee.progress == nil)
+        #expect(kmt_session_create(model, params, &session) == KMT_OK, "\(lastError)")
+        kmt_session_free(session)
+        var modelParams = kmt_model_params()
+        #expect(kmt_model_params_init(&modelParams, MemoryLayout<kmt_model_params>.size) == KMT_OK)
+        var other: OpaquePointer?
+        #expect(kmt_model_load_file(Fixtures.tinyModelPath, &modelParams, &other) == KMT_OK, "\(lastError)")
+        kmt_model_free(other)
     }
 
     @Test func nonFinitePCMFollowsThePolicy() throws {
@@ -214,7 +252,7 @@ import Testing
         #expect(kmt_animate_pcm(session, samples, samples.count, 16_000, 1, &animation) == KMT_ERR_INVALID_AUDIO)
         #expect(lastError.contains("non-finite sample (nan) at frame 500"))
         kmt_session_free(session)
-        var params = kmt_session_default_params()
+        var params: kmt_session_params = initialized(kmt_session_params_init)
         params.nonfinite_policy = KMT_NONFINITE_ZERO
         #expect(kmt_session_create(model, &params, &session) == KMT_OK)
         defer { kmt_session_free(session) }
@@ -245,7 +283,7 @@ import Testing
         var sessions: [OpaquePointer] = []
         // Defaults (n_threads 0) and an explicit single thread compute the same bits, whatever
         // the other tests of this process run at the same moment.
-        var single = kmt_session_default_params()
+        var single: kmt_session_params = initialized(kmt_session_params_init)
         single.n_threads = 1
         for index in 0..<4 {
             var session: OpaquePointer?
@@ -308,4 +346,79 @@ import Testing
         #expect(box.messages.contains { $0.hasPrefix("Live Link Face CSV at 50 fps: the Live Link Face app records at 30 or 60 fps") })
         #expect(!box.messages.contains { $0.hasPrefix("Live Link Face CSV at 30 fps") })
     }
+}
+
+/// Checks a `kmt_*_params_init` function the way C hosts built against an older, the
+/// current and a newer header call it (`sizeof(*params)` as each was compiled): exactly
+/// `struct_size` bytes written, the by-value function's defaults for the fields both know,
+/// zeros beyond the library's struct, the caller's struct_size kept; NULL, sizes below
+/// sizeof(size_t) or absurdly large, and `splitSize` (inside a pointer field) refused with
+/// a message and nothing written. Returns nothing; records issues at the caller's line.
+func expectParamsInit<T>(
+    _ initialize: (UnsafeMutablePointer<T>?, Int) -> kmt_status, byValue: T, name: String,
+    olderSize: Int, splitSize: Int?, sourceLocation: SourceLocation = #_sourceLocation
+) {
+    let lastError = { String(cString: kmt_last_error()) }
+    let size = MemoryLayout<T>.size
+    let defaults = withUnsafeBytes(of: byValue) { Array($0) }
+    #expect(defaults.prefix(8) == sizeBytes(size)[...], "the by-value struct_size", sourceLocation: sourceLocation)
+    let capacity = size + 64
+    let raw = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 16)
+    defer { raw.deallocate() }
+    let params = raw.bindMemory(to: T.self, capacity: 1)
+    func filled() -> UnsafeMutablePointer<T> {
+        raw.initializeMemory(as: UInt8.self, repeating: 0xAB, count: capacity)
+        return params
+    }
+    var bytes: [UInt8] { Array(UnsafeRawBufferPointer(start: raw, count: capacity)) }
+
+    // The current header: the by-value defaults, byte for byte; nothing past sizeof.
+    #expect(initialize(filled(), size) == KMT_OK, "\(lastError())", sourceLocation: sourceLocation)
+    #expect(Array(bytes[..<size]) == defaults, sourceLocation: sourceLocation)
+    #expect(bytes[size...].allSatisfy { $0 == 0xAB }, sourceLocation: sourceLocation)
+    #expect(lastError() == "", sourceLocation: sourceLocation)
+
+    // An older header's smaller struct: only its bytes are written.
+    #expect(initialize(filled(), olderSize) == KMT_OK, "\(lastError())", sourceLocation: sourceLocation)
+    #expect(Array(bytes[..<8]) == sizeBytes(olderSize), sourceLocation: sourceLocation)
+    #expect(Array(bytes[8..<olderSize]) == Array(defaults[8..<olderSize]), sourceLocation: sourceLocation)
+    #expect(bytes[olderSize...].allSatisfy { $0 == 0xAB }, "bytes past the older struct written", sourceLocation: sourceLocation)
+
+    // A newer header's larger struct: the known defaults, zeros for the fields the library
+    // does not know, the caller's struct_size.
+    let newer = size + 24
+    #expect(initialize(filled(), newer) == KMT_OK, "\(lastError())", sourceLocation: sourceLocation)
+    #expect(Array(bytes[..<8]) == sizeBytes(newer), sourceLocation: sourceLocation)
+    #expect(Array(bytes[8..<size]) == Array(defaults[8...]), sourceLocation: sourceLocation)
+    #expect(bytes[size..<newer].allSatisfy { $0 == 0 }, sourceLocation: sourceLocation)
+    #expect(bytes[newer...].allSatisfy { $0 == 0xAB }, sourceLocation: sourceLocation)
+
+    // Refused, nothing written, a message naming the function.
+    let bad: [(UnsafeMutablePointer<T>?, Int, String)] = [
+        (nil, size, "NULL"), (params, 0, "struct_size 0"), (params, 4, "struct_size 4"),
+        (params, 65537, "struct_size 65537"), (params, -1, "struct_size \(UInt.max)"),
+    ] + (splitSize.map { [(params, $0, "ends inside the pointer field")] } ?? [])
+    for (pointer, structSize, fragment) in bad {
+        _ = filled()
+        #expect(initialize(pointer, structSize) == KMT_ERR_INVALID_ARGUMENT, "\(structSize)", sourceLocation: sourceLocation)
+        #expect(lastError().hasPrefix("\(name)_init: ") && lastError().contains(fragment), "\(lastError())", sourceLocation: sourceLocation)
+        #expect(bytes.allSatisfy { $0 == 0xAB }, "written despite \(structSize)", sourceLocation: sourceLocation)
+    }
+    // A success clears the last error.
+    #expect(initialize(filled(), size) == KMT_OK && lastError() == "", sourceLocation: sourceLocation)
+}
+
+/// A parameter struct set up by its `kmt_*_params_init` function, as hosts should (the
+/// by-value `kmt_*_default_params()` are deprecated); a failure is a test issue.
+func initialized<T>(_ initialize: (UnsafeMutablePointer<T>?, Int) -> kmt_status) -> T {
+    let params = UnsafeMutablePointer<T>.allocate(capacity: 1)
+    defer { params.deallocate() }
+    let status = initialize(params, MemoryLayout<T>.size)
+    #expect(status == KMT_OK, "\(String(cString: kmt_last_error()))")
+    return params.move()
+}
+
+/// The bytes of a size_t holding `value`.
+private func sizeBytes(_ value: Int) -> [UInt8] {
+    withUnsafeBytes(of: UInt(value)) { Array($0) }
 }

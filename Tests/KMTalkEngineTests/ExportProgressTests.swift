@@ -20,7 +20,8 @@ import Testing
 
     /// Export params reporting to `log`.
     func params(_ log: ProgressLog) -> kmt_export_params {
-        var params = kmt_export_default_params()
+        var params = kmt_export_params()
+        #expect(kmt_export_params_init(&params, MemoryLayout<kmt_export_params>.size) == KMT_OK)
         params.progress = ProgressLog.callback
         params.progress_user_data = log.userData
         return params
@@ -128,6 +129,14 @@ import Testing
         var reported = -1
         #expect(kmt_animation_save_to_memory_with_params(animation, rig, KMT_EXPORT_NPY, &p, &untouched, untouched.count, &reported) == KMT_ERR_CANCELLED)
         #expect(reported == 0 && untouched.allSatisfy { $0 == 7 })
+    }
+
+    @Test func paramsInitWritesTheCallersSizeOnly() {
+        // 24 bytes: the header before mouth_cue_extended_shapes.
+        expectParamsInit(
+            kmt_export_params_init, byValue: kmt_export_default_params(), name: "kmt_export_params",
+            olderSize: 24, splitSize: 20)
+        #expect(MemoryLayout<kmt_export_params>.size == 32)
     }
 
     @Test func nullAndOlderParams() throws {

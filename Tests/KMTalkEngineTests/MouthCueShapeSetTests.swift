@@ -93,7 +93,8 @@ import Testing
         let directory = try Fixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let path = directory.appendingPathComponent("cues.tsv").path
-        var params = kmt_export_default_params()
+        var params = kmt_export_params()
+        #expect(kmt_export_params_init(&params, MemoryLayout<kmt_export_params>.size) == KMT_OK)
         let saved = "".withCString { letters in
             params.mouth_cue_extended_shapes = letters
             return kmt_animation_save_with_params(handle, nil, path, KMT_EXPORT_AUTO, &params)

@@ -61,7 +61,8 @@ final class ProgressLog {
 
     /// A session reporting to `log` (or without a callback).
     func session(_ model: OpaquePointer, _ log: ProgressLog?) throws -> OpaquePointer {
-        var params = kmt_session_default_params()
+        var params = kmt_session_params()
+        #expect(kmt_session_params_init(&params, MemoryLayout<kmt_session_params>.size) == KMT_OK)
         params.n_threads = 1
         if let log {
             params.progress = ProgressLog.callback
@@ -154,7 +155,8 @@ final class ProgressLog {
         // The session is left usable: the next call runs to the end (no cancel below 1.0
         // is asked for, so this one stops only at its final report).
         let again = ProgressLog(cancelAt: 2)
-        var params = kmt_session_default_params()
+        var params = kmt_session_params()
+        #expect(kmt_session_params_init(&params, MemoryLayout<kmt_session_params>.size) == KMT_OK)
         params.progress = ProgressLog.callback
         params.progress_user_data = again.userData
         var second: OpaquePointer?
@@ -184,7 +186,8 @@ final class ProgressLog {
         let model = try loadModel()
         defer { kmt_model_free(model) }
         let log = ProgressLog(cancelAt: 0)
-        var params = kmt_session_default_params()
+        var params = kmt_session_params()
+        #expect(kmt_session_params_init(&params, MemoryLayout<kmt_session_params>.size) == KMT_OK)
         params.progress = ProgressLog.callback  // beyond the declared size: must be ignored
         params.progress_user_data = log.userData
         params.struct_size = MemoryLayout<kmt_session_params>.offset(of: \.progress)!
@@ -207,7 +210,8 @@ final class ProgressLog {
             #expect(refused == nil)
         }
         // The same for the rig import params (40 bytes before the progress fields).
-        var importParams = kmt_rig_import_default_params()
+        var importParams = kmt_rig_import_params()
+        #expect(kmt_rig_import_params_init(&importParams, MemoryLayout<kmt_rig_import_params>.size) == KMT_OK)
         #expect(MemoryLayout<kmt_rig_import_params>.offset(of: \.progress) == 40)
         importParams.struct_size = 44
         var rig: OpaquePointer?
@@ -221,7 +225,8 @@ final class ProgressLog {
         let session = try session(model, nil)
         defer { kmt_session_free(session) }
         // A NULL callback with user data set, and long audio: no reports, no crash.
-        var params = kmt_session_default_params()
+        var params = kmt_session_params()
+        #expect(kmt_session_params_init(&params, MemoryLayout<kmt_session_params>.size) == KMT_OK)
         params.progress_user_data = UnsafeMutableRawPointer(bitPattern: 0xdead)
         var other: OpaquePointer?
         #expect(kmt_session_create(model, &params, &other) == KMT_OK)

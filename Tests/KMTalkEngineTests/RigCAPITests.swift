@@ -73,6 +73,14 @@ import Testing
         #expect(faces[21] == -1)
     }
 
+    @Test func importParamsInitWritesTheCallersSizeOnly() {
+        // 40 bytes: the header before the progress fields.
+        expectParamsInit(
+            kmt_rig_import_params_init, byValue: kmt_rig_import_default_params(), name: "kmt_rig_import_params",
+            olderSize: 40, splitSize: 12)
+        #expect(MemoryLayout<kmt_rig_import_params>.size == 56)
+    }
+
     @Test func posesAnimationsIntoCallerBuffers() throws {
         let builder = RigBuilder(shapeNames: Self.shapes, vertexCount: 30, seed: 11)
         let rig = try loadRig(builder)

@@ -5,8 +5,11 @@
  *
  * Every function is assigned to a pointer of its exact documented type, and
  * every type, enumerator and macro is used, so a missing or changed
- * declaration fails to compile. Nothing here is linked or run.
+ * declaration fails to compile. Nothing here is linked or run. The deprecated
+ * by-value kmt_*_default_params() functions are checked too, so their
+ * warnings are turned off (header_check.cpp compiles with them on).
  */
+#define KMT_NO_DEPRECATION_WARNINGS
 #include "kmtalk.h"
 
 #include <stddef.h>
@@ -55,7 +58,7 @@ CHECK(session_params_threads, sizeof(((kmt_session_params *)0)->n_threads) == si
 CHECK(session_params_fps, sizeof(((kmt_session_params *)0)->output_fps) == sizeof(float));
 CHECK(session_params_policy, sizeof(((kmt_session_params *)0)->nonfinite_policy) == sizeof(kmt_nonfinite_policy));
 
-/* The deprecation macro expands to a valid attribute. */
+/* The deprecation macro still expands to something valid (nothing, here). */
 KMT_DEPRECATED(kmt_version) const char *header_check_old_version(void);
 
 /* The log callback type. */
@@ -85,6 +88,7 @@ int header_check(void) {
     void (*p_log_set)(kmt_log_callback, kmt_log_level, void *) = kmt_log_set;
 
     /* Models */
+    kmt_status (*p_model_params_init)(kmt_model_params *, size_t) = kmt_model_params_init;
     kmt_model_params (*p_model_default_params)(void) = kmt_model_default_params;
     kmt_status (*p_model_load_file)(const char *, const kmt_model_params *, kmt_model **) =
         kmt_model_load_file;
@@ -101,6 +105,7 @@ int header_check(void) {
         kmt_model_metadata;
 
     /* Sessions */
+    kmt_status (*p_session_params_init)(kmt_session_params *, size_t) = kmt_session_params_init;
     kmt_session_params (*p_session_default_params)(void) = kmt_session_default_params;
     kmt_status (*p_session_create)(const kmt_model *, const kmt_session_params *, kmt_session **) =
         kmt_session_create;
@@ -152,7 +157,10 @@ int header_check(void) {
     kmt_status (*p_animation_save_to_memory)(const kmt_animation *, const kmt_rig *,
                                              kmt_export_format, void *, size_t, size_t *) =
         kmt_animation_save_to_memory;
+    kmt_status (*p_export_params_init)(kmt_export_params *, size_t) = kmt_export_params_init;
     kmt_export_params (*p_export_default_params)(void) = kmt_export_default_params;
+    kmt_status (*p_rig_import_params_init)(kmt_rig_import_params *, size_t) = kmt_rig_import_params_init;
+    kmt_rig_import_params (*p_rig_import_default_params)(void) = kmt_rig_import_default_params;
     kmt_status (*p_animation_save_with_params)(const kmt_animation *, const kmt_rig *, const char *,
                                                kmt_export_format, const kmt_export_params *) =
         kmt_animation_save_with_params;
@@ -203,6 +211,8 @@ int header_check(void) {
     (void)p_animation_save; (void)p_animation_save_to_memory; (void)p_export_default_params;
     (void)p_animation_save_with_params; (void)p_animation_save_to_memory_with_params; (void)progress;
     (void)export_params; (void)import_params;
+    (void)p_model_params_init; (void)p_session_params_init; (void)p_export_params_init;
+    (void)p_rig_import_params_init; (void)p_rig_import_default_params;
     (void)mode; (void)tagged_mode; (void)formats; (void)tagged_format;
     (void)model; (void)session; (void)animation; (void)rig; (void)status; (void)level;
     (void)policy; (void)session_params; (void)tagged_status; (void)tagged_params; (void)version;

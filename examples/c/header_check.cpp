@@ -4,7 +4,9 @@
 //
 // Every function is checked against its exact documented type, and every
 // type, enumerator and macro is used, so a missing or changed declaration
-// fails to compile. Nothing here is linked or run.
+// fails to compile. Nothing here is linked or run. The deprecation attributes
+// stay on (header_check.c turns them off with KMT_NO_DEPRECATION_WARNINGS);
+// the checks of the deprecated functions' types silence them locally.
 #include "kmtalk.h"
 
 #include <cstddef>
@@ -71,7 +73,22 @@ CHECK_FN(kmt_version_number, int32_t (*)(void));
 CHECK_FN(kmt_status_string, const char *(*)(kmt_status));
 CHECK_FN(kmt_last_error, const char *(*)(void));
 CHECK_FN(kmt_log_set, void (*)(kmt_log_callback, kmt_log_level, void *));
+CHECK_FN(kmt_model_params_init, kmt_status (*)(kmt_model_params *, size_t));
+CHECK_FN(kmt_session_params_init, kmt_status (*)(kmt_session_params *, size_t));
+CHECK_FN(kmt_rig_import_params_init, kmt_status (*)(kmt_rig_import_params *, size_t));
+CHECK_FN(kmt_export_params_init, kmt_status (*)(kmt_export_params *, size_t));
+// The deprecated by-value functions keep their types (hosts built with this header use them).
+#if defined(__GNUC__) || defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+#endif
 CHECK_FN(kmt_model_default_params, kmt_model_params (*)(void));
+CHECK_FN(kmt_session_default_params, kmt_session_params (*)(void));
+CHECK_FN(kmt_rig_import_default_params, kmt_rig_import_params (*)(void));
+CHECK_FN(kmt_export_default_params, kmt_export_params (*)(void));
+#if defined(__GNUC__) || defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
 CHECK_FN(kmt_model_load_file, kmt_status (*)(const char *, const kmt_model_params *, kmt_model **));
 CHECK_FN(kmt_model_load_memory,
          kmt_status (*)(const void *, size_t, const kmt_model_params *, kmt_model **));
@@ -83,7 +100,6 @@ CHECK_FN(kmt_model_channel_count, size_t (*)(const kmt_model *));
 CHECK_FN(kmt_model_channel_name, const char *(*)(const kmt_model *, size_t));
 CHECK_FN(kmt_model_parameter_count, uint64_t (*)(const kmt_model *));
 CHECK_FN(kmt_model_metadata, kmt_status (*)(const kmt_model *, const char *, char *, size_t, size_t *));
-CHECK_FN(kmt_session_default_params, kmt_session_params (*)(void));
 CHECK_FN(kmt_session_create,
          kmt_status (*)(const kmt_model *, const kmt_session_params *, kmt_session **));
 CHECK_FN(kmt_session_free, void (*)(kmt_session *));
@@ -121,7 +137,6 @@ CHECK_FN(kmt_animation_save,
          kmt_status (*)(const kmt_animation *, const kmt_rig *, const char *, kmt_export_format));
 CHECK_FN(kmt_animation_save_to_memory, kmt_status (*)(const kmt_animation *, const kmt_rig *,
                                                       kmt_export_format, void *, size_t, size_t *));
-CHECK_FN(kmt_export_default_params, kmt_export_params (*)(void));
 CHECK_FN(kmt_animation_save_with_params, kmt_status (*)(const kmt_animation *, const kmt_rig *, const char *,
                                                         kmt_export_format, const kmt_export_params *));
 CHECK_FN(kmt_animation_save_to_memory_with_params,
@@ -152,11 +167,17 @@ struct RigDeleter {
     kmt_session *session = nullptr;
     kmt_animation *animation = nullptr;
     kmt_rig *rig = nullptr;
-    kmt_model_params model_params = kmt_model_default_params();
-    kmt_session_params session_params = kmt_session_default_params();
+    kmt_model_params model_params;
+    kmt_session_params session_params;
+    kmt_status status = kmt_model_params_init(&model_params, sizeof model_params);
+    if (status == KMT_OK) {
+        status = kmt_session_params_init(&session_params, sizeof session_params);
+    }
     session_params.nonfinite_policy = KMT_NONFINITE_ZERO;
     kmt_log_set(nullptr, KMT_LOG_ERROR, nullptr);
-    kmt_status status = kmt_model_load_file("model.safetensors", &model_params, &model);
+    if (status == KMT_OK) {
+        status = kmt_model_load_file("model.safetensors", &model_params, &model);
+    }
     if (status == KMT_OK) {
         status = kmt_session_create(model, &session_params, &session);
     }

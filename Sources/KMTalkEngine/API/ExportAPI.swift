@@ -28,24 +28,38 @@ private func requireAnimation(_ handle: OpaquePointer?) throws -> Animation {
     return Handle.borrow(handle, as: Animation.self)
 }
 
+/// The default export options, struct_size filled in.
+nonisolated(unsafe) private let exportDefaults = kmt_export_params(
+    struct_size: MemoryLayout<kmt_export_params>.size, progress: nil, progress_user_data: nil,
+    mouth_cue_extended_shapes: nil)
+
+/// The offsets of kmt_export_params' pointer fields (a struct_size may not split one).
+private let exportPointerFields = [
+    MemoryLayout<kmt_export_params>.offset(of: \.progress)!,
+    MemoryLayout<kmt_export_params>.offset(of: \.progress_user_data)!,
+    MemoryLayout<kmt_export_params>.offset(of: \.mouth_cue_extended_shapes)!,
+]
+
 /// Implements `kmt_export_default_params` from include/kmtalk.h, which documents it.
 @c @implementation
 public func kmt_export_default_params() -> kmt_export_params {
-    kmt_export_params(
-        struct_size: MemoryLayout<kmt_export_params>.size, progress: nil, progress_user_data: nil,
-        mouth_cue_extended_shapes: nil)
+    exportDefaults
+}
+
+/// Implements `kmt_export_params_init` from include/kmtalk.h, which documents it.
+@c @implementation
+public func kmt_export_params_init(_ params: UnsafeMutablePointer<kmt_export_params>?, _ structSize: Int) -> kmt_status {
+    apiCall {
+        try initParams(
+            params, structSize: structSize, defaults: exportDefaults, name: "kmt_export_params",
+            pointerFields: exportPointerFields)
+    }
 }
 
 /// The caller's export params as engine options (NULL: the defaults). Errors:
 /// KMT_ERR_INVALID_ARGUMENT for a bad struct_size or extended-shape letters.
 private func exportOptions(_ params: UnsafePointer<kmt_export_params>?) throws -> ExportOptions {
-    let p = try readParams(
-        params, defaults: kmt_export_default_params(), name: "kmt_export_params",
-        pointerFields: [
-            MemoryLayout<kmt_export_params>.offset(of: \.progress)!,
-            MemoryLayout<kmt_export_params>.offset(of: \.progress_user_data)!,
-            MemoryLayout<kmt_export_params>.offset(of: \.mouth_cue_extended_shapes)!,
-        ])
+    let p = try readParams(params, defaults: exportDefaults, name: "kmt_export_params", pointerFields: exportPointerFields)
     var options = ExportOptions()
     if let letters = p.mouth_cue_extended_shapes {
         options.extendedShapes = try MouthShape.extendedShapes(parsing: String(cString: letters))

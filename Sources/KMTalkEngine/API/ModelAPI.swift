@@ -1,15 +1,26 @@
 import CKMTalk
 import Glibc
 
+/// The default model options, struct_size filled in.
+private let modelDefaults = kmt_model_params(struct_size: MemoryLayout<kmt_model_params>.size, flags: 0, reserved: 0)
+
 /// Implements `kmt_model_default_params` from include/kmtalk.h, which documents it.
 @c @implementation
 public func kmt_model_default_params() -> kmt_model_params {
-    kmt_model_params(struct_size: MemoryLayout<kmt_model_params>.size, flags: 0, reserved: 0)
+    modelDefaults
+}
+
+/// Implements `kmt_model_params_init` from include/kmtalk.h, which documents it.
+@c @implementation
+public func kmt_model_params_init(_ params: UnsafeMutablePointer<kmt_model_params>?, _ structSize: Int) -> kmt_status {
+    apiCall {
+        try initParams(params, structSize: structSize, defaults: modelDefaults, name: "kmt_model_params")
+    }
 }
 
 /// Validates model params and returns them with defaults for missing fields.
 private func modelParams(_ params: UnsafePointer<kmt_model_params>?) throws -> kmt_model_params {
-    let resolved = try readParams(params, defaults: kmt_model_default_params(), name: "kmt_model_params")
+    let resolved = try readParams(params, defaults: modelDefaults, name: "kmt_model_params")
     guard resolved.flags == 0, resolved.reserved == 0 else {
         throw KMTError.invalidArgument("kmt_model_params.flags and .reserved must be 0 (got \(resolved.flags), \(resolved.reserved))")
     }

@@ -1,24 +1,38 @@
 import CKMTalk
 
+/// The default rig import options, struct_size filled in.
+nonisolated(unsafe) private let importDefaults = kmt_rig_import_params(
+    struct_size: MemoryLayout<kmt_rig_import_params>.size, mesh: nil, neutral: nil, units: nil, flags: 0, reserved: 0,
+    progress: nil, progress_user_data: nil)
+
+/// The offsets of kmt_rig_import_params' pointer fields (a struct_size may not split one).
+private let importPointerFields = [
+    MemoryLayout<kmt_rig_import_params>.offset(of: \.mesh)!,
+    MemoryLayout<kmt_rig_import_params>.offset(of: \.neutral)!,
+    MemoryLayout<kmt_rig_import_params>.offset(of: \.units)!,
+    MemoryLayout<kmt_rig_import_params>.offset(of: \.progress)!,
+    MemoryLayout<kmt_rig_import_params>.offset(of: \.progress_user_data)!,
+]
+
 /// Implements `kmt_rig_import_default_params` from include/kmtalk.h, which documents it.
 @c @implementation
 public func kmt_rig_import_default_params() -> kmt_rig_import_params {
-    kmt_rig_import_params(
-        struct_size: MemoryLayout<kmt_rig_import_params>.size, mesh: nil, neutral: nil, units: nil, flags: 0, reserved: 0,
-        progress: nil, progress_user_data: nil)
+    importDefaults
+}
+
+/// Implements `kmt_rig_import_params_init` from include/kmtalk.h, which documents it.
+@c @implementation
+public func kmt_rig_import_params_init(_ params: UnsafeMutablePointer<kmt_rig_import_params>?, _ structSize: Int) -> kmt_status {
+    apiCall {
+        try initParams(
+            params, structSize: structSize, defaults: importDefaults, name: "kmt_rig_import_params",
+            pointerFields: importPointerFields)
+    }
 }
 
 /// Reads the caller's import params (older, smaller structs: no progress callback).
 private func readImportParams(_ params: UnsafePointer<kmt_rig_import_params>?) throws -> kmt_rig_import_params {
-    try readParams(
-        params, defaults: kmt_rig_import_default_params(), name: "kmt_rig_import_params",
-        pointerFields: [
-            MemoryLayout<kmt_rig_import_params>.offset(of: \.mesh)!,
-            MemoryLayout<kmt_rig_import_params>.offset(of: \.neutral)!,
-            MemoryLayout<kmt_rig_import_params>.offset(of: \.units)!,
-            MemoryLayout<kmt_rig_import_params>.offset(of: \.progress)!,
-            MemoryLayout<kmt_rig_import_params>.offset(of: \.progress_user_data)!,
-        ])
+    try readParams(params, defaults: importDefaults, name: "kmt_rig_import_params", pointerFields: importPointerFields)
 }
 
 /// Implements `kmt_rig_import_file` from include/kmtalk.h, which documents it.

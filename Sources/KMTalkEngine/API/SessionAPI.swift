@@ -1,20 +1,36 @@
 import CKMTalk
 
+/// The default session options, struct_size filled in.
+nonisolated(unsafe) private let sessionDefaults = kmt_session_params(
+    struct_size: MemoryLayout<kmt_session_params>.size, n_threads: 0, output_fps: 0,
+    nonfinite_policy: KMT_NONFINITE_REJECT, reserved: 0, progress: nil, progress_user_data: nil)
+
+/// The offsets of kmt_session_params' pointer fields (a struct_size may not split one).
+private let sessionPointerFields = [
+    MemoryLayout<kmt_session_params>.offset(of: \.progress)!,
+    MemoryLayout<kmt_session_params>.offset(of: \.progress_user_data)!,
+]
+
 /// Implements `kmt_session_default_params` from include/kmtalk.h, which documents it.
 @c @implementation
 public func kmt_session_default_params() -> kmt_session_params {
-    kmt_session_params(
-        struct_size: MemoryLayout<kmt_session_params>.size, n_threads: 0, output_fps: 0,
-        nonfinite_policy: KMT_NONFINITE_REJECT, reserved: 0, progress: nil, progress_user_data: nil)
+    sessionDefaults
+}
+
+/// Implements `kmt_session_params_init` from include/kmtalk.h, which documents it.
+@c @implementation
+public func kmt_session_params_init(_ params: UnsafeMutablePointer<kmt_session_params>?, _ structSize: Int) -> kmt_status {
+    apiCall {
+        try initParams(
+            params, structSize: structSize, defaults: sessionDefaults, name: "kmt_session_params",
+            pointerFields: sessionPointerFields)
+    }
 }
 
 /// Reads the caller's session params (older, smaller structs get the defaults of the
 /// fields they lack: no progress callback).
 private func readSessionParams(_ params: UnsafePointer<kmt_session_params>?) throws -> kmt_session_params {
-    try readParams(
-        params, defaults: kmt_session_default_params(), name: "kmt_session_params",
-        pointerFields: [MemoryLayout<kmt_session_params>.offset(of: \.progress)!,
-                        MemoryLayout<kmt_session_params>.offset(of: \.progress_user_data)!])
+    try readParams(params, defaults: sessionDefaults, name: "kmt_session_params", pointerFields: sessionPointerFields)
 }
 
 /// Validates session params into engine options.

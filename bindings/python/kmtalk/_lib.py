@@ -383,10 +383,18 @@ def kmt_log_set(callback: Any, min_level: int, user_data: Any) -> None:
 # Models
 # --------------------------------------------------------------------------
 
+# kmt_status kmt_model_params_init(kmt_model_params *params, size_t struct_size);
+@_c("kmt_model_params_init", [POINTER(kmt_model_params), c_size_t], kmt_status)
+def kmt_model_params_init(params: Any, struct_size: int) -> int:
+    """Fills `params` with the default model options, writing exactly `struct_size` bytes
+    (pass ctypes.sizeof(kmt_model_params)): the replacement of the deprecated by-value
+    kmt_*_default_params(), which a newer library's larger struct would overrun."""
+
+
 # kmt_model_params kmt_model_default_params(void);
 @_c("kmt_model_default_params", [], kmt_model_params)
 def kmt_model_default_params() -> kmt_model_params:
-    """Default model options (struct_size filled in)."""
+    """Deprecated (use kmt_model_params_init): default model options by value."""
 
 
 # kmt_status kmt_model_load_file(const char *path, const kmt_model_params *params,
@@ -464,10 +472,18 @@ def kmt_model_metadata(model: Any, key: bytes, buffer: Any, buffer_size: int, ou
 # Sessions
 # --------------------------------------------------------------------------
 
+# kmt_status kmt_session_params_init(kmt_session_params *params, size_t struct_size);
+@_c("kmt_session_params_init", [POINTER(kmt_session_params), c_size_t], kmt_status)
+def kmt_session_params_init(params: Any, struct_size: int) -> int:
+    """Fills `params` with the default session options (n_threads 0, native fps), writing exactly `struct_size` bytes
+    (pass ctypes.sizeof(kmt_session_params)): the replacement of the deprecated by-value
+    kmt_*_default_params(), which a newer library's larger struct would overrun."""
+
+
 # kmt_session_params kmt_session_default_params(void);
 @_c("kmt_session_default_params", [], kmt_session_params)
 def kmt_session_default_params() -> kmt_session_params:
-    """Default session options (struct_size filled in, n_threads 0, native fps)."""
+    """Deprecated (use kmt_session_params_init): default session options by value."""
 
 
 # kmt_status kmt_session_create(const kmt_model *model,
@@ -635,10 +651,18 @@ def kmt_rig_load_memory(data: Any, size: int, out_rig: Any) -> int:
     """Loads a rig from `size` bytes at `data` (copied)."""
 
 
+# kmt_status kmt_rig_import_params_init(kmt_rig_import_params *params, size_t struct_size);
+@_c("kmt_rig_import_params_init", [POINTER(kmt_rig_import_params), c_size_t], kmt_status)
+def kmt_rig_import_params_init(params: Any, struct_size: int) -> int:
+    """Fills `params` with the default rig import options, writing exactly `struct_size` bytes
+    (pass ctypes.sizeof(kmt_rig_import_params)): the replacement of the deprecated by-value
+    kmt_*_default_params(), which a newer library's larger struct would overrun."""
+
+
 # kmt_rig_import_params kmt_rig_import_default_params(void);
 @_c("kmt_rig_import_default_params", [], kmt_rig_import_params)
 def kmt_rig_import_default_params() -> kmt_rig_import_params:
-    """Default rig import options (struct_size filled in)."""
+    """Deprecated (use kmt_rig_import_params_init): default rig import options by value."""
 
 
 # kmt_status kmt_rig_import_file(const char *path, const kmt_rig_import_params *params,
@@ -786,10 +810,18 @@ def kmt_animation_save_to_memory(animation: Any, rig: Any, format: int, buffer: 
     """Encodes `animation` in a single-file `format` into the caller's `buffer`."""
 
 
+# kmt_status kmt_export_params_init(kmt_export_params *params, size_t struct_size);
+@_c("kmt_export_params_init", [POINTER(kmt_export_params), c_size_t], kmt_status)
+def kmt_export_params_init(params: Any, struct_size: int) -> int:
+    """Fills `params` with the default export options (no progress, all extended mouth shapes), writing exactly `struct_size` bytes
+    (pass ctypes.sizeof(kmt_export_params)): the replacement of the deprecated by-value
+    kmt_*_default_params(), which a newer library's larger struct would overrun."""
+
+
 # kmt_export_params kmt_export_default_params(void);
 @_c("kmt_export_default_params", [], kmt_export_params)
 def kmt_export_default_params() -> kmt_export_params:
-    """Default export options (struct_size filled in, no progress, all extended mouth shapes)."""
+    """Deprecated (use kmt_export_params_init): default export options by value."""
 
 
 # kmt_status kmt_animation_save_with_params(const kmt_animation *animation,

@@ -945,6 +945,33 @@ def build_cases() -> List[Case]:
     add("kmt_animation_save_to_memory_with_params", "mouth_cue_extended_shapes \"gx!\"", ARG,
         lambda c: memory_params(c.anim, None, L.KMT_EXPORT_MOUTH_CUES_JSON, export_params(mouth_cue_extended_shapes=b"gx!"),
                                 None, 0, size_out()))
+
+    # ---- parameter struct set-up (kmt_*_params_init) ----------------------------------
+    def init_case(struct: Any, init: Callable[[Any, int], int], size: Optional[int]) -> Callable[[Context], Any]:
+        """`init` on a fresh struct with `size` (None: params NULL); a refused call writes nothing."""
+        def run(c: Context) -> Any:
+            if size is None:
+                return init(None, ctypes.sizeof(struct))
+            params = struct()
+            status = init(byref(params), size)
+            assert bytes(params) == bytes(ctypes.sizeof(struct)), "a refused init wrote into params"
+            return status
+        return run
+
+    inits = [("kmt_model_params_init", L.kmt_model_params, L.kmt_model_params_init, None),
+             ("kmt_session_params_init", L.kmt_session_params, L.kmt_session_params_init, (28, "progress")),
+             ("kmt_rig_import_params_init", L.kmt_rig_import_params, L.kmt_rig_import_params_init, (12, "mesh")),
+             ("kmt_export_params_init", L.kmt_export_params, L.kmt_export_params_init, (20, "progress_user_data"))]
+    for name, struct_type, init, split in inits:
+        add(name, "params NULL", ARG, init_case(struct_type, init, None))
+        add(name, "struct_size 4 (smaller than struct_size itself)", ARG, init_case(struct_type, init, 4))
+        if split is not None:
+            add(name, f"struct_size {split[0]} (inside the {split[1]} pointer)", ARG, init_case(struct_type, init, split[0]))
+    add("kmt_session_params_init", "struct_size 0", ARG, init_case(L.kmt_session_params, L.kmt_session_params_init, 0))
+    add("kmt_session_params_init", "struct_size 65537 (beyond any struct)", ARG,
+        init_case(L.kmt_session_params, L.kmt_session_params_init, 65537))
+    add("kmt_session_params_init", "struct_size SIZE_MAX", ARG,
+        init_case(L.kmt_session_params, L.kmt_session_params_init, SIZE_MAX))
     return cases
 
 

@@ -155,6 +155,47 @@ def test_struct_size_too_small_is_rejected(lib, model):
     assert b"struct_size" in lib.kmt_last_error()
 
 
+@pytest.mark.parametrize("name, older_size, split_size", [
+    ("model", 8, None), ("session", 24, 28), ("rig_import", 40, 12), ("export", 24, 20)])
+def test_params_init_writes_the_callers_size_only(lib, name, older_size, split_size):
+    """kmt_*_params_init as hosts of an older, the current and a newer header call it: exactly
+    struct_size bytes written (the by-value defaults, zeros beyond the library's struct,
+    the caller's struct_size), bad sizes refused with a message and nothing written."""
+    struct = getattr(lib, f"kmt_{name}_params")
+    init = getattr(lib, f"kmt_{name}_params_init")
+    by_value = getattr(lib, f"kmt_{name}_default_params")()  # deprecated, still works
+    size = ctypes.sizeof(struct)
+    raw = (ctypes.c_ubyte * (size + 64))()
+
+    def call(struct_size):
+        ctypes.memset(raw, 0xAB, len(raw))
+        return init(ctypes.cast(raw, ctypes.POINTER(struct)), struct_size)
+
+    def size_t_bytes(value):
+        return bytes(ctypes.c_size_t(value))
+
+    assert call(size) == lib.KMT_OK and lib.kmt_last_error() == b""
+    assert bytes(raw[:size]) == bytes(by_value)
+    assert set(raw[size:]) == {0xAB}
+    # An older header's smaller struct: only its bytes.
+    assert call(older_size) == lib.KMT_OK
+    assert bytes(raw[:8]) == size_t_bytes(older_size)
+    assert bytes(raw[8:older_size]) == bytes(by_value)[8:older_size]
+    assert set(raw[older_size:]) == {0xAB}
+    # A newer header's larger struct: zeros for the fields this library does not know.
+    assert call(size + 24) == lib.KMT_OK
+    assert bytes(raw[:8]) == size_t_bytes(size + 24)
+    assert bytes(raw[8:size]) == bytes(by_value)[8:]
+    assert set(raw[size:size + 24]) == {0} and set(raw[size + 24:]) == {0xAB}
+    # Refused: NULL, too small, absurd, or ending inside a pointer; nothing written.
+    assert init(None, size) == lib.KMT_ERR_INVALID_ARGUMENT
+    assert lib.kmt_last_error() == f"kmt_{name}_params_init: params is NULL".encode()
+    for bad in [0, 4, 65537, ctypes.c_size_t(-1).value] + ([split_size] if split_size else []):
+        assert call(bad) == lib.KMT_ERR_INVALID_ARGUMENT, bad
+        assert lib.kmt_last_error().startswith(f"kmt_{name}_params_init: struct_size {bad} ".encode())
+        assert set(raw) == {0xAB}, bad
+
+
 def test_lookup_order_env_first(monkeypatch, tmp_path):
     monkeypatch.setenv(_lib.LIBRARY_ENV, str(tmp_path / "custom.so"))
     candidates = [path for _, path in _lib.candidate_paths()]
