@@ -6,6 +6,17 @@ func libraryError(_ status: kmt_status) -> CLIError {
     CLIError("\(String(cString: kmt_status_string(status))): \(String(cString: kmt_last_error()))", status: status)
 }
 
+/// A parameter struct set up by its `kmt_*_params_init` function: the library's defaults,
+/// struct_size this build's sizeof (never a by-value `kmt_*_default_params()`, whose
+/// result a newer library could write past the struct; include/kmtalk.h).
+func defaultParams<T>(_ initialize: (UnsafeMutablePointer<T>?, Int) -> kmt_status) throws -> T {
+    let params = UnsafeMutablePointer<T>.allocate(capacity: 1)
+    defer { params.deallocate() }
+    let status = initialize(params, MemoryLayout<T>.size)
+    guard status == KMT_OK else { throw libraryError(status) }
+    return params.move()
+}
+
 /// Owns a `kmt_model` handle.
 final class ModelHandle {
     let pointer: OpaquePointer
@@ -35,7 +46,7 @@ final class SessionHandle {
     /// A session whose offline calls report to `progress` (when given) and stop on
     /// Ctrl-C (always: the callback is installed either way).
     init(model: ModelHandle, threads: Int, fps: Double?, progress: ProgressBar? = nil) throws {
-        var params = kmt_session_default_params()
+        var params: kmt_session_params = try defaultParams(kmt_session_params_init)
         params.n_threads = Int32(threads)
         params.output_fps = Float(fps ?? 0)
         params.progress = ProgressBar.callback
@@ -87,7 +98,7 @@ final class AnimationHandle {
         to path: String, rig: RigHandle?, format: kmt_export_format, extendedShapes: String? = nil,
         progress: ProgressBar? = nil
     ) throws {
-        let status = withExportParams(extendedShapes: extendedShapes, progress: progress) { params in
+        let status = try withExportParams(extendedShapes: extendedShapes, progress: progress) { params in
             kmt_animation_save_with_params(pointer, rig?.pointer, path, format, params)
         }
         guard status == KMT_OK else { throw libraryError(status) }
@@ -112,8 +123,8 @@ final class AnimationHandle {
     /// Calls `body` with export params carrying the options, valid during the call.
     private func withExportParams<R>(
         extendedShapes: String?, progress: ProgressBar?, _ body: (UnsafePointer<kmt_export_params>) throws -> R
-    ) rethrows -> R {
-        var params = kmt_export_default_params()
+    ) throws -> R {
+        var params: kmt_export_params = try defaultParams(kmt_export_params_init)
         params.progress = ProgressBar.callback
         params.progress_user_data = progress?.userData
         return try withExtendedLifetime(progress) {

@@ -48,11 +48,16 @@ static int fail(const char *what, kmt_status status) {
 }
 
 static kmt_session *new_session(void) {
-    kmt_session_params params = kmt_session_default_params();
+    kmt_session_params params;
+    kmt_status status = kmt_session_params_init(&params, sizeof params);
+    if (status != KMT_OK) {
+        fail("kmt_session_params_init", status);
+        return NULL;
+    }
     params.n_threads = 1;
     params.nonfinite_policy = KMT_NONFINITE_ZERO;
     kmt_session *session = NULL;
-    kmt_status status = kmt_session_create(model, &params, &session);
+    status = kmt_session_create(model, &params, &session);
     if (status != KMT_OK) fail("kmt_session_create", status);
     return session;
 }

@@ -667,7 +667,7 @@ private:
     std::unique_ptr<kmt_animation, detail::AnimationDeleter> handle_;
 };
 
-/** Options of a Session, mapped onto kmt_session_params (from kmt_session_default_params()). */
+/** Options of a Session, mapped onto kmt_session_params (set up by kmt_session_params_init()). */
 struct SessionOptions {
     /** Threads the session's calls may use (n_threads): 0 or 1 the calling thread only, with
         bit-identical results; N > 1 lets OpenBLAS use N (one process-wide count; results may
@@ -733,7 +733,8 @@ public:
      * the released handle must not animate once this object is gone.
      */
     Session(const Model &model, const SessionOptions &options, ProgressFunction progress) {
-        kmt_session_params params = kmt_session_default_params();
+        kmt_session_params params;
+        detail::check(kmt_session_params_init(&params, sizeof params), "kmt_session_params_init");
         params.n_threads = static_cast<std::int32_t>(options.threads);
         params.output_fps = options.output_fps;
         params.nonfinite_policy = options.replace_nonfinite ? KMT_NONFINITE_ZERO : KMT_NONFINITE_REJECT;
@@ -1013,7 +1014,8 @@ namespace detail {
 
 /** kmt_export_params for `options`, reporting to `relay`; valid while both live. */
 inline kmt_export_params export_params(const Animation::ExportOptions &options, ProgressRelay &relay) {
-    kmt_export_params params = kmt_export_default_params();
+    kmt_export_params params;
+    check(kmt_export_params_init(&params, sizeof params), "kmt_export_params_init");
     relay.function = options.progress;
     if (options.progress) {
         params.progress = &ProgressRelay::call;

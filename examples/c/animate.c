@@ -233,7 +233,13 @@ int main(int argc, char **argv) {
         }
     }
 
-    kmt_session_params params = kmt_session_default_params();
+    /* The library writes the defaults for this header's struct (sizeof params). */
+    kmt_session_params params;
+    status = kmt_session_params_init(&params, sizeof params);
+    if (status != KMT_OK) {
+        report("kmt_session_params_init", status);
+        goto cleanup;
+    }
     params.n_threads = 1;
     params.output_fps = args.fps;
     status = kmt_session_create(model, &params, &session);

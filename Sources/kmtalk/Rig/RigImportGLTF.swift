@@ -34,7 +34,7 @@ struct RigImportGLTF: ParsableCommand {
 
     func run() throws {
         let started = Date()
-        var params = kmt_rig_import_default_params()
+        var params: kmt_rig_import_params = try defaultParams(kmt_rig_import_params_init)
         params.flags = allowOutsideFiles ? KMT_RIG_IMPORT_ALLOW_OUTSIDE_FILES : 0
         try withOptionalCString(mesh) { mesh in
             params.mesh = mesh

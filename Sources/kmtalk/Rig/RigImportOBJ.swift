@@ -44,7 +44,7 @@ struct RigImportOBJ: ParsableCommand {
         if let units, !["m", "cm", "mm"].contains(units) {
             throw ValidationError("--units must be one of: m, cm, mm")
         }
-        var params = kmt_rig_import_default_params()
+        var params: kmt_rig_import_params = try defaultParams(kmt_rig_import_params_init)
         params.flags = (all ? KMT_RIG_IMPORT_ALL_OBJS : 0) | (allowOutsideFiles ? KMT_RIG_IMPORT_ALLOW_OUTSIDE_FILES : 0)
         try withOptionalCString(neutral) { neutral in
             try withOptionalCString(units) { units in

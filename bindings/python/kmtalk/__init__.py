@@ -290,6 +290,15 @@ def _check(status: int) -> None:
         raise KMTalkError.from_status(status, _decode(detail))
 
 
+def _default_params(struct_type: Any, init: Callable[[Any, int], int]) -> Any:
+    """A parameter struct set up by its kmt_*_params_init function: the library's defaults,
+    struct_size this module's ctypes size (the by-value kmt_*_default_params() are
+    deprecated: a newer library's larger struct would overrun the ctypes buffer)."""
+    params = struct_type()
+    _check(init(ctypes.byref(params), ctypes.sizeof(struct_type)))
+    return params
+
+
 def _decode(value: Optional[bytes]) -> str:
     return "" if value is None else value.decode("utf-8", errors="replace")
 
@@ -565,7 +574,7 @@ class Session(_Handle):
         if nonfinite not in _NONFINITE:
             raise InvalidArgumentError(
                 _lib.KMT_ERR_INVALID_ARGUMENT, f"nonfinite must be 'reject' or 'zero', got {nonfinite!r}")
-        params = _lib.kmt_session_default_params()
+        params = _default_params(_lib.kmt_session_params, _lib.kmt_session_params_init)
         params.n_threads = int(threads)
         params.output_fps = 0.0 if fps is None else float(fps)
         params.nonfinite_policy = _NONFINITE[nonfinite]
@@ -972,7 +981,7 @@ class _export_params:
             raise TypeError(f"extended_shapes must be a str of G, H, X or None, not {type(extended_shapes).__name__}")
         self.relay = _ProgressRelay()
         self.relay.start(progress)
-        self.params = _lib.kmt_export_default_params()
+        self.params = _default_params(_lib.kmt_export_params, _lib.kmt_export_params_init)
         self.params.progress = self.relay.c_callback
         if extended_shapes is not None:
             self.params.mouth_cue_extended_shapes = extended_shapes.encode("utf-8")
@@ -1036,7 +1045,7 @@ class Rig(_Handle):
         _lib.load()
         relay = _ProgressRelay()
         relay.start(progress)
-        params = _lib.kmt_rig_import_default_params()
+        params = _default_params(_lib.kmt_rig_import_params, _lib.kmt_rig_import_params_init)
         params.progress = relay.c_callback
         params.mesh = mesh.encode() if mesh is not None else None
         params.neutral = neutral.encode() if neutral is not None else None
