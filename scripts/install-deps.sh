@@ -3,12 +3,13 @@
 # or sudo). The Swift 6 toolchain itself must already be on PATH (swift.org).
 #   KMTALK_TEST_TOOLS=1  also valgrind (the C example's memory check), Blender with
 #                        NumPy (scripts/check-blender.sh imports the CLI's GLB; about 40 s),
-#                        CMake and g++ (the release's CMake package and the C++ examples)
+#                        CMake and g++ (the release's CMake package and the C++ examples),
+#                        mono's C# compiler and runtime (scripts/test-csharp.sh)
 #   KMTALK_CORPUS=1      also the speech engines, voices, texts and recorded prompts the
 #                        training corpus is built from (training/README.md)
 set -euo pipefail
 packages=(libopenblas-dev libsndfile1-dev libsoxr-dev zlib1g-dev pkg-config python3-venv)
-[ "${KMTALK_TEST_TOOLS:-0}" = 1 ] && packages+=(valgrind blender python3-numpy cmake g++)
+[ "${KMTALK_TEST_TOOLS:-0}" = 1 ] && packages+=(valgrind blender python3-numpy cmake g++ mono-mcs mono-runtime)
 if [ "${KMTALK_CORPUS:-0}" = 1 ]; then
   packages+=(
     espeak-ng libespeak-ng1 flite festival

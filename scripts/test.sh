@@ -2,7 +2,8 @@
 # Runs every test of the project: the Swift engine tests, the exported-symbol check,
 # the C example and header checks, exports killed at random points, Ctrl-C during long
 # commands, the sanitizer runs
-# and a short fuzzing pass (fuzz/README.md), the Python bindings tests, the NumPy reference tests,
+# and a short fuzzing pass (fuzz/README.md), the C# binding on mono, the Python bindings tests,
+# the NumPy reference tests,
 # and the self-contained release (built into dist/ and loaded under env -i).
 # Usage: scripts/test.sh            (everything)
 #        KMTALK_SKIP_DIST=1 scripts/test.sh   (skip the release build)
@@ -33,6 +34,9 @@ KMTALK_LIB_DIR="$(pwd)/.build/debug" scripts/test-c.sh
 
 section "C++17 wrapper (scripts/test-cpp.sh)"
 KMTALK_LIB_DIR="$(pwd)/.build/debug" scripts/test-cpp.sh
+
+section "C# binding and Unity package on mono (scripts/test-csharp.sh)"
+KMTALK_LIB_DIR="$(pwd)/.build/debug" scripts/test-csharp.sh
 
 section "exports killed at random points (scripts/test-export-kill.py)"
 python3 scripts/test-export-kill.py .build/debug/kmtalk --runs 8
