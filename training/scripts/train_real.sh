@@ -13,6 +13,9 @@
 # an experiment: docs/results.md) adds the log-ratio dynamic-range loss, $CORRELATION_WEIGHT
 # (default 0) the correlation loss (1 - Pearson r per moving channel); SHALLOW=1 adds the
 # shallow path (conv features -> motion logits, `cmc.shallow`) to the runs from scratch.
+# $STEPS, when set, also stops each run after that many steps (whichever of MINUTES and
+# STEPS comes first; the schedule follows the one that is nearer), so a run on a busy machine
+# still trains the same number of steps: give MINUTES generously then.
 #   keys0, keys0-<TAKE>       the key-motion model from scratch on the pack + all five FACEGOOD
 #                     takes (keys0 with 50 minutes is kmtalk-base v2, the shipped default), and
 #                     the same without TAKE (zero-shot on TAKE)
@@ -39,6 +42,7 @@ for run in "${runs[@]}"; do
   [ "$name" != "$run" ] && take=${run#*-}
   args=("$pack" --out "$out/$run.safetensors" --minutes "$minutes" "${common[@]}")
   [ -n "$take" ] && args+=(--exclude-take "$take")
+  [ -n "${STEPS:-}" ] && args+=(--steps "$STEPS")
   case $name in
     keys) args+=(--init "${INIT:-$here/../models/kmtalk-base.safetensors}" --lr 5e-4 --batch-size 32) ;;
     keys0) args+=(--lr 1e-3 --batch-size 32); [ "${SHALLOW:-0}" = 1 ] && args+=(--shallow) ;;
