@@ -23,7 +23,9 @@ Datasets
 * **English recorded prompts** (`--corpus`): the corpus's real recordings (engine "human",
   language "en", PocketSphinx-aligned) in the validation and test splits, whose sentences
   were never trained on. No captured face: the lip-sync checks below, for each model, the
-  teacher on the true alignment and the teacher on the model's own phones.
+  teacher on the true alignment and the teacher on the model's own phones; and, with the
+  teacher on the true alignment as the reference, each predictor's jaw r and jaw std ratio
+  (a guard for range calibration on English speech, not a capture score).
 
 Predictors
 ----------
@@ -606,6 +608,8 @@ def corpus_benchmark(directory: str, models: Sequence[str], teacher_params: Opti
         raise ValueError(f"{directory}: no aligned English recordings in the {'/'.join(CORPUS_SPLITS)} splits")
     driver = _teacher_driver(plain, by_path.get(teacher_model), log)
     hits: Dict[str, Dict[str, float]] = {}
+    jaws: Dict[str, List[np.ndarray]] = {}
+    jaw = ARKIT_52.index("jawOpen")
     seconds = 0.0
     log(f"corpus: {len(rows)} recorded English prompts ({'/'.join(CORPUS_SPLITS)})")
     for row in rows:
@@ -619,6 +623,7 @@ def corpus_benchmark(directory: str, models: Sequence[str], teacher_params: Opti
         if driver is not None:
             motions[TEACHER_LABEL] = teacher_from_model(driver.model, driver.config, samples, rate, teacher_params)
         for label, motion in motions.items():
+            jaws.setdefault(label, []).append(np.asarray(motion[:count, jaw], dtype=np.float64))
             checks = lip_checks(motion, fps, segments)
             total = hits.setdefault(label, {})
             for pct, n in CHECKS:
@@ -627,6 +632,13 @@ def corpus_benchmark(directory: str, models: Sequence[str], teacher_params: Opti
                 total[n] = total.get(n, 0) + checks[n]
     predictors = {label: {**{pct: 100 * h.get(pct, 0.0) / h[n] if h[n] else float("nan") for pct, n in CHECKS},
                           **{n: int(h[n]) for _, n in CHECKS}} for label, h in hits.items()}
+    # No face was captured on these recordings: the teacher on the true alignment is the
+    # reference for the jaw's shape (r) and amount of motion (std ratio), pooled over frames.
+    for label, parts in jaws.items():
+        pairs = [(a[:n], b[:n]) for a, b in zip(parts, jaws[TEACHER_TRUE_LABEL]) for n in [min(len(a), len(b))]]
+        ours, reference = (np.concatenate(side) for side in zip(*pairs))
+        predictors[label]["jaw_r_vs_teacher"] = pearson(ours, reference)
+        predictors[label]["jaw_std_ratio_vs_teacher"] = float(ours.std() / max(reference.std(), 1e-9))
     return {"dataset": "corpus", "directory": directory, "splits": list(CORPUS_SPLITS), "utterances": len(rows),
             "seconds": seconds, "teacher_driver": driver.label if driver else None,
             "teacher_params": teacher_params or {}, "predictors": predictors}
@@ -681,10 +693,11 @@ def markdown(results: Dict[str, dict]) -> str:
         lines += [f"### Recorded English prompts: {r['utterances']} utterances ({r['seconds'] / 60:.1f} min, "
                   f"{'/'.join(r['splits'])} sentences), lip-sync checks at phone centres", "",
                   "| predictor | bilabials closed % | labiodentals contact % | rounded vowels % | pauses at rest % "
-                  "| mouthClose > jawOpen, % of frames (lower is better) |",
-                  "|---" * 6 + "|"]
+                  "| mouthClose > jawOpen, % of frames (lower is better) | jaw r / std ratio vs teacher (true alignment) |",
+                  "|---" * 7 + "|"]
         for label, s in r["predictors"].items():
-            lines.append(f"| {label} | " + " | ".join(f"{_fmt(s[pct], '.1f')} (n={s[n]})" for pct, n in CHECKS) + " |")
+            lines.append(f"| {label} | " + " | ".join(f"{_fmt(s[pct], '.1f')} (n={s[n]})" for pct, n in CHECKS)
+                         + f" | {_fmt(s.get('jaw_r_vs_teacher'), '.3f')} / {_fmt(s.get('jaw_std_ratio_vs_teacher'), '.2f')} |")
         lines.append("")
     return "\n".join(lines) + "\n"
 

@@ -322,6 +322,11 @@ def test_cli_with_live_link_and_corpus(tiny_model, facegood_dir, tmp_path):
     assert result["corpus"]["utterances"] == 1
     assert checks["bilabials"] == 1 and checks["labiodentals"] == 1 and checks["pauses"] == 2
     assert checks["bilabial_closed_pct"] == 100 and checks["labiodental_contact_pct"] == 100
+    # The aligned teacher is the English jaw reference: itself exactly, the model not.
+    assert checks["jaw_r_vs_teacher"] == pytest.approx(1.0) and checks["jaw_std_ratio_vs_teacher"] == pytest.approx(1.0)
+    ours = next(p for label, p in result["corpus"]["predictors"].items() if label != real_bench.TEACHER_TRUE_LABEL
+                and not label.startswith("teacher"))
+    assert -1 <= ours["jaw_r_vs_teacher"] < 0.999 and ours["jaw_std_ratio_vs_teacher"] > 0
     assert "Recorded English prompts" in (tmp_path / "bench.md").read_text()
 
     # Without FACEGOOD the Live Link energy baseline has no honest fit: correlations only.
