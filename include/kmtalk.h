@@ -937,16 +937,18 @@ typedef enum kmt_export_format {
         seconds and the weights with 6 decimals. The rig is ignored. */
     KMT_EXPORT_CSV = 2,
     /** The iPhone Live Link Face app's CSV (Unreal's LiveLinkFace importer
-        reads it): exactly the app's columns "Timecode,BlendShapeCount,
+        reads it): exactly the app's columns "Timecode,BlendshapeCount,
         EyeBlinkLeft,...,TongueOut,HeadYaw,...,RightEyeRoll" (52 blendshapes,
         JawRight before JawLeft and MouthRight before MouthLeft as the app
         writes them, then 9 head and eye rotations), Timecode hh:mm:ss:ff.fff
-        counting frames at the animation's rate from 00:00:00:00.000,
-        BlendShapeCount 61. Channels fill the columns by name (ARKit names in
-        any of the styles the rig matcher accepts); other columns, the
-        rotations among them, are 0. The frame rate must be a whole number;
-        the app records 30 or 60 fps (other whole rates are written, with a
-        KMT_LOG_WARNING message); the rig is ignored. */
+        counting 60ths of a second at every rate (as the app and Unreal's
+        importer do) from 00:00:00:00.000, BlendshapeCount 61, every value
+        with 10 decimals as the app writes them ("0.0182390027"). Channels
+        fill the columns by name (ARKit names in any of the styles the rig
+        matcher accepts); other columns, the rotations among them, are 0.
+        The frame rate must be a whole number; the app records 30 or 60 fps
+        (other whole rates are written, with a KMT_LOG_WARNING message); the
+        rig is ignored. */
     KMT_EXPORT_LIVE_LINK_CSV = 3,
     /** NumPy .npy (format 1.0, little-endian float32 '<f4', C order): without
         a rig the weights, shape (frames, channels); with a rig the posed

@@ -58,7 +58,7 @@ import Testing
         }
         #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path).count == cases.count, "no temporary files left")
         let liveLink = try String(contentsOfFile: directory.appendingPathComponent("c.csv").path, encoding: .utf8)
-        #expect(liveLink.hasPrefix("Timecode,BlendShapeCount,EyeBlinkLeft,"))
+        #expect(liveLink.hasPrefix("Timecode,BlendshapeCount,EyeBlinkLeft,"))
     }
 
     @Test func sequencesThroughTheCAPI() throws {

@@ -7,10 +7,11 @@ import Testing
 /// The weight exports: JSON, CSV, Live Link Face CSV and NPY of weights, read back by
 /// independent parsers.
 @Suite struct ExportWeightsTests {
-    /// The Live Link Face app's header, copied from training/kmtalk_train/capture.py
-    /// (LIVE_LINK_HEADER): 2 + 52 + 9 columns, JawRight/JawLeft and MouthRight/MouthLeft
-    /// in the app's order.
-    static let liveLinkHeader = "Timecode,BlendShapeCount,EyeBlinkLeft,EyeLookDownLeft,EyeLookInLeft,EyeLookOutLeft,EyeLookUpLeft,EyeSquintLeft,EyeWideLeft,EyeBlinkRight,EyeLookDownRight,EyeLookInRight,EyeLookOutRight,EyeLookUpRight,EyeSquintRight,EyeWideRight,JawForward,JawRight,JawLeft,JawOpen,MouthClose,MouthFunnel,MouthPucker,MouthRight,MouthLeft,MouthSmileLeft,MouthSmileRight,MouthFrownLeft,MouthFrownRight,MouthDimpleLeft,MouthDimpleRight,MouthStretchLeft,MouthStretchRight,MouthRollLower,MouthRollUpper,MouthShrugLower,MouthShrugUpper,MouthPressLeft,MouthPressRight,MouthLowerDownLeft,MouthLowerDownRight,MouthUpperUpLeft,MouthUpperUpRight,BrowDownLeft,BrowDownRight,BrowInnerUp,BrowOuterUpLeft,BrowOuterUpRight,CheekPuff,CheekSquintLeft,CheekSquintRight,NoseSneerLeft,NoseSneerRight,TongueOut,HeadYaw,HeadPitch,HeadRoll,LeftEyeYaw,LeftEyePitch,LeftEyeRoll,RightEyeYaw,RightEyePitch,RightEyeRoll"
+    /// The Live Link Face app's header as its take MySlate_1_iPhone.csv (docs/export.md)
+    /// has it: 2 + 52 + 9 columns, JawRight/JawLeft and MouthRight/MouthLeft in the app's
+    /// order, `BlendshapeCount` (capture.py's LIVE_LINK_HEADER, like other takes, spells
+    /// it `BlendShapeCount`).
+    static let liveLinkHeader = "Timecode,BlendshapeCount,EyeBlinkLeft,EyeLookDownLeft,EyeLookInLeft,EyeLookOutLeft,EyeLookUpLeft,EyeSquintLeft,EyeWideLeft,EyeBlinkRight,EyeLookDownRight,EyeLookInRight,EyeLookOutRight,EyeLookUpRight,EyeSquintRight,EyeWideRight,JawForward,JawRight,JawLeft,JawOpen,MouthClose,MouthFunnel,MouthPucker,MouthRight,MouthLeft,MouthSmileLeft,MouthSmileRight,MouthFrownLeft,MouthFrownRight,MouthDimpleLeft,MouthDimpleRight,MouthStretchLeft,MouthStretchRight,MouthRollLower,MouthRollUpper,MouthShrugLower,MouthShrugUpper,MouthPressLeft,MouthPressRight,MouthLowerDownLeft,MouthLowerDownRight,MouthUpperUpLeft,MouthUpperUpRight,BrowDownLeft,BrowDownRight,BrowInnerUp,BrowOuterUpLeft,BrowOuterUpRight,CheekPuff,CheekSquintLeft,CheekSquintRight,NoseSneerLeft,NoseSneerRight,TongueOut,HeadYaw,HeadPitch,HeadRoll,LeftEyeYaw,LeftEyePitch,LeftEyeRoll,RightEyeYaw,RightEyePitch,RightEyeRoll"
 
     func text(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8.self) }
 
@@ -85,10 +86,60 @@ import Testing
             for (column, name) in header.enumerated().dropFirst(2) {
                 let arkit = name.prefix(1).lowercased() + name.dropFirst()
                 let expected = ExportFixtures.value(animation, frame: frame, channel: arkit) ?? 0
-                #expect(Float(cells[column]) == expected, "frame \(frame) \(name): \(cells[column]) vs \(expected)")
+                #expect(cells[column] == NumberText.fixed(Double(expected), decimals: 10), "frame \(frame) \(name): \(cells[column]) vs \(expected)")
             }
         }
         #expect(lines[62].hasPrefix("00:00:01:01.000,61,"))
+    }
+
+    /// The 61 values of the first row of a take recorded by the Live Link Face app
+    /// (MySlate_1_iPhone.csv in github.com/dwskillman/BlendFiles, docs/export.md): 52
+    /// blendshapes, the head rotation (0 in this take) and the eyes' (radians).
+    static let appRowValues =
+        "0.0182390027,0.1126266047,0.0544237606,0.0000000000,0.0000000000,0.0492073074,0.0000000000,0.0184993520,"
+            + "0.1126226410,0.0626601055,0.0000000000,0.0000000000,0.0492055379,0.0000000000,0.0086282734,"
+            + "0.0069826529,0.0000000000,0.0152122928,0.0190521292,0.0122395223,0.0484295152,0.0000000000,"
+            + "0.0330241732,0.0240318440,0.0877640620,0.0000000000,0.0000000000,0.0076385094,0.0082660848,"
+            + "0.0270072967,0.0272899829,0.0160105191,0.0179545302,0.0539737977,0.0303745233,0.0216923337,"
+            + "0.0234204177,0.0196970906,0.0181558393,0.0047733900,0.0057865656,0.0592719503,0.0595941171,"
+            + "0.0155718960,0.0000000000,0.0000000000,0.0144077558,0.0194894280,0.0220976323,0.0449737906,"
+            + "0.0477803946,0.0000000461,0.0000000000,0.0000000000,0.0000000000,-0.0381863005,0.0688475519,"
+            + "-0.0026325486,0.0331669003,0.0688375905,0.0022863199"
+
+    @Test func liveLinkReproducesARowOfTheAppByteForByte() throws {
+        // The app's floats, read back from its text, written by the exporter: the same text
+        // (%.10f of a float32), the same count column and layout; only the timecode differs
+        // (the take starts at 11:54:29:19.804, an export at 0).
+        let cells = Self.appRowValues.split(separator: ",").map(String.init)
+        #expect(cells.count == 61)
+        let animation = Animation(
+            values: Tensor(shape: [2, 61], data: (cells + cells).map { Float($0)! }), fps: 60,
+            channelNames: LiveLinkCSVExporter.valueColumns)
+        let lines = text(try AnimationExporter.encode(animation, rig: nil, format: .liveLinkCSV)).split(separator: "\n").map(String.init)
+        #expect(lines.count == 3)
+        #expect(lines[1] == "00:00:00:00.000,61," + Self.appRowValues)
+        #expect(lines[2] == "00:00:00:01.000,61," + Self.appRowValues)
+        // ARKit's camelCase channels fill the same columns; the rotations no channel fills are
+        // written as the app writes a zero.
+        let arkit = Animation(
+            values: Tensor(shape: [1, 52], data: cells.prefix(52).map { Float($0)! }), fps: 30,
+            channelNames: LiveLinkCSVExporter.blendshapeColumns.map { $0.prefix(1).lowercased() + $0.dropFirst() })
+        let row = text(try AnimationExporter.encode(arkit, rig: nil, format: .liveLinkCSV)).split(separator: "\n")[1]
+        #expect(row == "00:00:00:00.000,61," + cells.prefix(52).joined(separator: ",") + String(repeating: ",0.0000000000", count: 9))
+    }
+
+    @Test func fixedPointTextIsPrintfs() {
+        var generator = SeededGenerator(seed: 3)
+        var values: [Float] = [0, -0.0, 1, -1, 0.5, 1e-11, -1e-11, 5e-11, -4.9e-11, 0.12345678, 899_999.9, 1e7, -3e9, .infinity, .nan, 0.00000000005]
+        for _ in 0..<5_000 { values.append(Float.random(in: -1.5...1.5, using: &generator) * Float.random(in: 0...1, using: &generator)) }
+        for value in values {
+            for decimals in [0, 3, 6, 10] {
+                var out = ByteBuffer(capacity: 32)
+                NumberText.appendFixed(value, decimals: decimals, to: &out)
+                let text = String(decoding: out.bytes, as: UTF8.self)
+                #expect(text == NumberText.fixed(Double(value), decimals: decimals), "\(value) with \(decimals) decimals")
+            }
+        }
     }
 
     @Test func liveLinkMatchesChannelNamesInOtherStylesAndWrapsHours() throws {
@@ -98,10 +149,12 @@ import Testing
         let row = lines[2].split(separator: ",").map(String.init)
         for (channel, column) in [(0, "JawOpen"), (1, "EyeBlinkLeft"), (2, "TongueOut")] {
             let index = try need(header.firstIndex(of: column))
-            #expect(Float(row[index]) == animation.values.data[4 + channel], "\(column)")
+            #expect(row[index] == NumberText.fixed(Double(animation.values.data[4 + channel]), decimals: 10), "\(column)")
         }
-        #expect(row.dropFirst(2).filter { $0 != "0" }.count == 3, "only the three matched columns are nonzero")
-        #expect(LiveLinkCSVExporter.timecode(frame: 30 * 3600 * 25 + 30 * 61 + 7, fps: 30) == "01:01:01:07.000")
+        #expect(row.dropFirst(2).filter { $0 != "0.0000000000" }.count == 3, "only the three matched columns are nonzero")
+        // 60ths of a second at every rate: frame 7 at 30 fps is the 14th 60th.
+        #expect(LiveLinkCSVExporter.timecode(frame: 30 * 3600 * 25 + 30 * 61 + 7, fps: 30) == "01:01:01:14.000")
+        #expect(row[0] == "00:00:00:02.000", "frame 1 at 30 fps")
     }
 
     @Test func liveLinkRefusesAFractionalFrameRate() throws {

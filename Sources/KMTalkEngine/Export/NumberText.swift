@@ -76,8 +76,50 @@ enum NumberText {
         }
     }
 
+    /// Appends `value` as C's `%.<decimals>f` prints it, every decimal kept ("0.0123400000",
+    /// "-0.0000000000" for a negative value that rounds to zero, as printf writes it), for
+    /// `decimals` up to 10 without making a String: the Live Link Face CSV's numbers.
+    /// Exact: a float times 10^10 needs at most 24 + 24 significant bits, so the product is
+    /// exact in double and rounding it to the nearest integer (ties to even, as glibc's
+    /// printf rounds) gives printf's digits. Values too large for that (|value| >= 9e5 at
+    /// 10 decimals) and non-finite ones go through `fixed`.
+    static func appendFixed(_ value: Float, decimals: Int, to out: inout ByteBuffer) {
+        precondition((0...10).contains(decimals))
+        var power: Int64 = 1
+        for _ in 0..<decimals { power *= 10 }
+        let scaled = (Double(value) * Double(power)).rounded(.toNearestOrEven)
+        guard scaled.isFinite, abs(scaled) < 9e15 else {
+            out.append(fixed(Double(value), decimals: decimals))
+            return
+        }
+        if value.sign == .minus { out.append(byte: UInt8(ascii: "-")) }
+        let units = Int64(abs(scaled))
+        let whole = units / power
+        var fraction = units % power
+        // The whole part, most significant digit first.
+        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
+            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        withUnsafeMutableBytes(of: &digits) { buffer in
+            var count = 0
+            var rest = whole
+            repeat {
+                buffer[count] = UInt8(ascii: "0") + UInt8(rest % 10)
+                rest /= 10
+                count += 1
+            } while rest > 0 && count < 16
+            for index in stride(from: count - 1, through: 0, by: -1) { out.append(byte: buffer[index]) }
+            guard decimals > 0 else { return }
+            out.append(byte: UInt8(ascii: "."))
+            for index in stride(from: decimals - 1, through: 0, by: -1) {
+                buffer[index] = UInt8(ascii: "0") + UInt8(fraction % 10)
+                fraction /= 10
+            }
+            for index in 0..<decimals { out.append(byte: buffer[index]) }
+        }
+    }
+
     /// The shortest decimal text that reads back as exactly `value` in float32 ("0.25",
-    /// "1.0", "1e-05"): what OBJ and Live Link CSV positions and weights use.
+    /// "1.0", "1e-05"): what OBJ positions use.
     static func shortest(_ value: Float) -> String {
         value == 0 ? "0" : value.description
     }

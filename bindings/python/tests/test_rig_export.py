@@ -111,7 +111,7 @@ def test_save_and_to_bytes_agree(rig_file, animation, tmp_path):
         exported = json.loads((tmp_path / "a.json").read_text())
         np.testing.assert_allclose(np.array(exported["frames"]), animation.weights, atol=1e-6)
         assert exported["channels"] == list(animation.channel_names)
-        assert (tmp_path / "c.csv").read_text().startswith("Timecode,BlendShapeCount,EyeBlinkLeft,")
+        assert (tmp_path / "c.csv").read_text().startswith("Timecode,BlendshapeCount,EyeBlinkLeft,")
         vertices = np.load(tmp_path / "d.npy")
         np.testing.assert_array_equal(vertices, animation.vertices(rig))
         (tmp_path / "seq").mkdir()
