@@ -1076,8 +1076,10 @@ typedef struct kmt_export_params {
     /** sizeof(kmt_export_params) as the caller was compiled. */
     size_t struct_size;
     /** Progress of the export (stage "export": per batch of frames posed and
-        written for OBJ, PLY and NPY of vertices; before and after encoding for
-        the other formats) and its cancellation: see kmt_progress_callback.
+        written for OBJ, PLY and NPY of vertices; while encoding for JSON, CSV,
+        Live Link CSV (every 64 rows) and GLB (per morph target, per block of
+        weights); before and after encoding for the other formats) and its
+        cancellation: see kmt_progress_callback.
         A cancelled save leaves no file and existing files untouched. NULL:
         none. */
     kmt_progress_callback progress;

@@ -103,6 +103,46 @@ import Testing
         #expect(try Data(contentsOf: URL(fileURLWithPath: path)).count > 100)
     }
 
+    /// JSON, CSV, Live Link CSV and GLB report while they encode (not only at 0 and the
+    /// end) and a cancel in the middle of encoding stops it: KMT_ERR_CANCELLED, the
+    /// earlier file untouched, no temporary file.
+    @Test(arguments: [KMT_EXPORT_JSON, KMT_EXPORT_CSV, KMT_EXPORT_LIVE_LINK_CSV, KMT_EXPORT_GLB, KMT_EXPORT_GLB_SPARSE])
+    func textAndGLBReportWhileEncodingAndCancelMidway(format: kmt_export_format) throws {
+        let rig = try rigHandle()
+        defer { kmt_rig_free(rig) }
+        // 3000 frames: 47 blocks of 64 rows, 3 of 1024 frames of GLB weights.
+        let animation = Handle.retain(ExportFixtures.animation(frames: 3000))
+        defer { kmt_animation_free(animation) }
+        let directory = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("take.out").path
+        let geometry = format == KMT_EXPORT_GLB || format == KMT_EXPORT_GLB_SPARSE
+        let log = ProgressLog()
+        var p = params(log)
+        #expect(kmt_animation_save_with_params(animation, geometry ? rig : nil, path, format, &p) == KMT_OK, "\(lastError)")
+        log.returned = true
+        log.expectWellFormed(finished: true)
+        let encoding = log.fractions.filter { $0 > 0 && $0 < 0.9 }
+        #expect(encoding.count >= (geometry ? 5 : 30), "reports while encoding: \(log.fractions)")
+
+        // Cancelled at 30%: mid-encoding, before anything is staged.
+        try Data("old".utf8).write(to: URL(fileURLWithPath: path))
+        let cancel = ProgressLog(cancelAt: 0.3)
+        p = params(cancel)
+        #expect(kmt_animation_save_with_params(animation, geometry ? rig : nil, path, format, &p) == KMT_ERR_CANCELLED)
+        cancel.returned = true
+        cancel.expectWellFormed(finished: false)
+        #expect(try need(cancel.fractions.last) < 0.5, "cancelled at \(cancel.fractions.last ?? -1), not mid-encoding")
+        #expect(lastError.contains("cancelled by the progress callback during export"), "\(lastError)")
+        #expect(try snapshot(directory) == ["take.out": Data("old".utf8)])
+        // The memory export too: cancelled, nothing returned.
+        var size = 0
+        let memory = ProgressLog(cancelAt: 0.3)
+        p = params(memory)
+        #expect(kmt_animation_save_to_memory_with_params(animation, geometry ? rig : nil, format, &p, nil, 0, &size) == KMT_ERR_CANCELLED)
+        #expect(size == 0)
+    }
+
     @Test func memoryExportsReportAndCancel() throws {
         let rig = try rigHandle()
         defer { kmt_rig_free(rig) }

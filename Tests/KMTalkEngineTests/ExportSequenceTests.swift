@@ -214,7 +214,7 @@ import Testing
         let animation = ExportFixtures.animation(frames: 3)
         try AnimationExporter.save(animation, rig: nil, path: path, format: nil)
         let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
-        #expect(bytes == CSVExporter.encode(animation))
+        #expect(try bytes == CSVExporter.encode(animation))
         #expect(try listing(directory) == ["take.csv"])
     }
 }

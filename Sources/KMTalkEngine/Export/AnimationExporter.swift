@@ -64,7 +64,7 @@ public enum AnimationExporter {
     /// (and refuse one); GLB, Live Link CSV and mouth cues refuse it. Returns the paths written.
     ///
     /// `options.progress` hears stage "export" (per batch of frames for OBJ and PLY,
-    /// `encode`'s reports, 1.0 before the files are renamed into place) and may cancel
+    /// `encode`'s reports while encoding, 1.0 before the files are renamed into place) and may cancel
     /// it: KMT_ERR_CANCELLED, the staged files removed, existing files untouched.
     @discardableResult
     public static func save(
@@ -110,8 +110,9 @@ public enum AnimationExporter {
     /// mismatches `save` refuses (a geometry format without a rig, ...), and for mouth
     /// cues of an animation without ARKit mouth weights. `options`: the extended mouth
     /// shapes of the cue formats; `progress` hears stage "export" up to `encodeShare`
-    /// (per batch of frames for NPY of vertices) and may cancel (KMT_ERR_CANCELLED); the
-    /// caller reports the end.
+    /// while encoding (every 64 rows of JSON, CSV and Live Link CSV, per batch of frames
+    /// for NPY of vertices, per morph target and block of weights for GLB) and may cancel
+    /// (KMT_ERR_CANCELLED) mid-encoding, before any file is staged; the caller reports the end.
     public static func encode(
         _ animation: Animation, rig: Rig?, format: ExportFormat, options: ExportOptions = ExportOptions()
     ) throws -> [UInt8] {
@@ -119,17 +120,17 @@ public enum AnimationExporter {
         let progress = options.progress
         try progress.report(0, stage: "export")
         let shapes = options.extendedShapes
+        let encoding = progress.part(0...encodeShare, stage: "export")
         let bytes: [UInt8]
         switch format {
-        case .json: bytes = JSONExporter.encode(animation)
-        case .csv: bytes = CSVExporter.encode(animation)
-        case .liveLinkCSV: bytes = try LiveLinkCSVExporter.encode(animation)
+        case .json: bytes = try JSONExporter.encode(animation, progress: encoding ?? { _ in })
+        case .csv: bytes = try CSVExporter.encode(animation, progress: encoding ?? { _ in })
+        case .liveLinkCSV: bytes = try LiveLinkCSVExporter.encode(animation, progress: encoding)
         case .npy:
-            bytes = try NPYExporter.encode(
-                animation, mesh: mesh(animation, rig: rig, for: format), progress: progress.part(0...encodeShare, stage: "export"))
+            bytes = try NPYExporter.encode(animation, mesh: mesh(animation, rig: rig, for: format), progress: encoding)
         case .glb, .glbSparse:
             guard let rig else { throw KMTError.invalidArgument("GLB export needs a rig") }
-            bytes = try GLBExporter.encode(animation, rig: rig, sparseTargets: format == .glbSparse)
+            bytes = try GLBExporter.encode(animation, rig: rig, sparseTargets: format == .glbSparse, progress: encoding)
         case .mouthCuesTSV: bytes = try MouthCuesTSVExporter.encode(animation, extendedShapes: shapes)
         case .mouthCuesJSON: bytes = try MouthCuesJSONExporter.encode(animation, extendedShapes: shapes)
         case .mouthCuesXML: bytes = try MouthCuesXMLExporter.encode(animation, extendedShapes: shapes)

@@ -21,6 +21,9 @@
 /// axes already agree (+y up, the face looking towards +z). `asset.generator` is
 /// "KMTalk <version>". Every buffer view starts at a multiple of 4 bytes.
 enum GLBExporter {
+    /// Frames of weights gathered between two progress reports.
+    static let framesPerReport = 1024
+
     /// Metres per unit of `units`.
     static func metres(per units: RigUnits) -> Float {
         switch units {
@@ -30,9 +33,13 @@ enum GLBExporter {
         }
     }
 
-    /// The GLB bytes for `animation` on `rig`. Errors: KMT_ERR_INVALID_ARGUMENT for an
+    /// The GLB bytes for `animation` on `rig`. `progress` hears the share done (0...1):
+    /// after the neutral mesh, after each morph target, and after each block of frames of
+    /// the weights; it may throw to cancel. Errors: KMT_ERR_INVALID_ARGUMENT for an
     /// animation without frames (a glTF sampler needs one keyframe) or a result over 4 GiB.
-    static func encode(_ animation: Animation, rig: Rig, sparseTargets: Bool = false) throws -> [UInt8] {
+    static func encode(
+        _ animation: Animation, rig: Rig, sparseTargets: Bool = false, progress: ((Double) throws -> Void)? = nil
+    ) throws -> [UInt8] {
         let frameCount = animation.frameCount
         guard frameCount > 0 else { throw KMTError.invalidArgument("GLB export: the animation has no frames") }
         let vertexCount = rig.vertexCount
@@ -46,6 +53,8 @@ enum GLBExporter {
         guard estimate < Double(UInt32.max) - 1_048_576 else {
             throw KMTError.invalidArgument("GLB export: \(frameCount) frames on \(vertexCount) vertices x \(shapeCount) shapes exceed the format's 4 GiB limit")
         }
+        // Shares of the work: the neutral mesh, the targets (their deltas dominate), the weights.
+        let meshShare = 0.1, targetShare = 0.7
         var buffer = GLTFBufferBuilder(capacity: Int(estimate) + 64)
         var attributes: [String] = []
 
@@ -76,15 +85,19 @@ enum GLBExporter {
         }
         let indices = buffer.addAccessor(
             view: indexView, componentType: shortIndices ? .unsignedShort : .unsignedInt, count: rig.faces.count, type: .scalar)
+        try progress?(meshShare)
 
         // Morph targets: one view, one accessor per shape at its offset (dense), or one view
         // of indices and one of values shared by the shapes' sparse accessors.
         var targets: [String] = []
         if shapeCount > 0 {
             let deltas = rig.deltas.data.map { $0 * scale }
+            let perShape: (Int) throws -> Void = { done in
+                try progress?(meshShare + targetShare * Double(done) / Double(shapeCount))
+            }
             let accessors = sparseTargets
-                ? addSparseTargets(deltas, vertexCount: vertexCount, shapeCount: shapeCount, to: &buffer)
-                : addDenseTargets(deltas, vertexCount: vertexCount, shapeCount: shapeCount, to: &buffer)
+                ? try addSparseTargets(deltas, vertexCount: vertexCount, shapeCount: shapeCount, to: &buffer, progress: perShape)
+                : try addDenseTargets(deltas, vertexCount: vertexCount, shapeCount: shapeCount, to: &buffer, progress: perShape)
             targets = accessors.map { "{\"POSITION\":\($0)}" }
         }
 
@@ -96,7 +109,9 @@ enum GLBExporter {
             let input = buffer.addAccessor(
                 view: timeView, componentType: .float, count: frameCount, type: .scalar,
                 bounds: ([times[0]], [times[frameCount - 1]]))
-            let weights = shapeWeights(animation, rig: rig)
+            let weights = try shapeWeights(animation, rig: rig) { done in
+                try progress?(meshShare + targetShare + (1 - meshShare - targetShare) * done)
+            }
             let weightView = buffer.addView(target: nil) { $0.append(floats: weights) }
             let output = buffer.addAccessor(view: weightView, componentType: .float, count: frameCount * shapeCount, type: .scalar)
             animations = ",\"animations\":[{\"name\":\"speech\",\"samplers\":[{\"input\":\(input),\"output\":\(output),\"interpolation\":\"LINEAR\"}],\"channels\":[{\"sampler\":0,\"target\":{\"node\":0,\"path\":\"weights\"}}]}]"
@@ -136,31 +151,42 @@ enum GLBExporter {
     }
 
     /// One dense POSITION accessor per shape (V deltas each) in one strided view.
-    static func addDenseTargets(_ deltas: [Float], vertexCount: Int, shapeCount: Int, to buffer: inout GLTFBufferBuilder) -> [Int] {
+    /// `progress` hears the number of shapes done after each.
+    static func addDenseTargets(
+        _ deltas: [Float], vertexCount: Int, shapeCount: Int, to buffer: inout GLTFBufferBuilder,
+        progress: (Int) throws -> Void = { _ in }
+    ) throws -> [Int] {
         let deltaView = buffer.addView(target: .arrayBuffer, byteStride: 12) { $0.append(floats: deltas) }
-        return deltas.withUnsafeBufferPointer { all in
-            (0..<shapeCount).map { shape in
+        return try deltas.withUnsafeBufferPointer { all in
+            try (0..<shapeCount).map { shape in
                 let range = (shape * vertexCount * 3)..<((shape + 1) * vertexCount * 3)
                 let bounds = GLTFBufferBuilder.bounds(UnsafeBufferPointer(rebasing: all[range]), components: 3)
-                return buffer.addAccessor(
+                let accessor = buffer.addAccessor(
                     view: deltaView, byteOffset: range.lowerBound * 4, componentType: .float, count: vertexCount,
                     type: .vec3, bounds: bounds)
+                try progress(shape + 1)
+                return accessor
             }
         }
     }
 
     /// One sparse POSITION accessor per shape: the indices of the vertices whose delta is
     /// not zero (increasing) and their deltas. A shape that moves nothing lists vertex 0
-    /// with a zero delta (a sparse accessor needs at least one entry).
-    static func addSparseTargets(_ deltas: [Float], vertexCount: Int, shapeCount: Int, to buffer: inout GLTFBufferBuilder) -> [Int] {
+    /// with a zero delta (a sparse accessor needs at least one entry). `progress` hears
+    /// the number of shapes whose moved vertices are found.
+    static func addSparseTargets(
+        _ deltas: [Float], vertexCount: Int, shapeCount: Int, to buffer: inout GLTFBufferBuilder,
+        progress: (Int) throws -> Void = { _ in }
+    ) throws -> [Int] {
         var moved: [[Int]] = []
-        deltas.withUnsafeBufferPointer { all in
+        try deltas.withUnsafeBufferPointer { all in
             for shape in 0..<shapeCount {
                 let base = shape * vertexCount * 3
                 let vertices = (0..<vertexCount).filter { v in
                     all[base + 3 * v] != 0 || all[base + 3 * v + 1] != 0 || all[base + 3 * v + 2] != 0
                 }
                 moved.append(vertices.isEmpty ? [0] : vertices)
+                try progress(shape + 1)
             }
         }
         let indexType: GLTFBufferBuilder.ComponentType = vertexCount <= Int(UInt16.max) + 1 ? .unsignedShort : .unsignedInt
@@ -202,8 +228,9 @@ enum GLBExporter {
     }
 
     /// The animation's weights mapped onto the rig's shapes, frames x S row-major: each
-    /// shape takes the value of the channel that drives it, 0 when none does.
-    static func shapeWeights(_ animation: Animation, rig: Rig) -> [Float] {
+    /// shape takes the value of the channel that drives it, 0 when none does. `progress`
+    /// hears the share of the frames done every `framesPerReport` frames.
+    static func shapeWeights(_ animation: Animation, rig: Rig, progress: (Double) throws -> Void = { _ in }) rethrows -> [Float] {
         let mapping = rig.matcher.match(animation.channelNames)
         if !mapping.unmatchedShapes.isEmpty {
             Log.debug("GLB export: rig shapes no channel drives (weight 0): \(mapping.unmatchedShapes.map { rig.shapeNames[$0] }.joined(separator: ", "))")
@@ -211,12 +238,17 @@ enum GLBExporter {
         let shapeCount = rig.shapeCount
         let channelCount = animation.channelCount
         var weights = [Float](repeating: 0, count: animation.frameCount * shapeCount)
-        animation.values.data.withUnsafeBufferPointer { values in
-            for (shape, driver) in mapping.drivers.enumerated() {
-                guard let source = driver?.source else { continue }
-                for frame in 0..<animation.frameCount {
-                    weights[frame * shapeCount + shape] = values[frame * channelCount + source]
+        let frameCount = animation.frameCount
+        try animation.values.data.withUnsafeBufferPointer { values in
+            for start in stride(from: 0, to: frameCount, by: framesPerReport) {
+                let end = min(start + framesPerReport, frameCount)
+                for (shape, driver) in mapping.drivers.enumerated() {
+                    guard let source = driver?.source else { continue }
+                    for frame in start..<end {
+                        weights[frame * shapeCount + shape] = values[frame * channelCount + source]
+                    }
                 }
+                try progress(Double(end) / Double(frameCount))
             }
         }
         return weights

@@ -17,8 +17,12 @@
 /// left out when unknown (PCM input, an animation built in memory). Weights are written
 /// with 6 decimals, trailing zeros trimmed.
 enum JSONExporter {
-    /// The JSON document for `animation`.
-    static func encode(_ animation: Animation) -> [UInt8] {
+    /// Frames encoded between two progress reports.
+    static let framesPerReport = 64
+
+    /// The JSON document for `animation`; `progress` hears the share of the frames written
+    /// (0...1) every `framesPerReport` frames and may throw to cancel.
+    static func encode(_ animation: Animation, progress: (Double) throws -> Void = { _ in }) rethrows -> [UInt8] {
         var out = ByteBuffer(capacity: 64 + animation.frameCount * animation.channelCount * 9)
         out.append("{\n")
         out.append("  \"fps\": \(animation.fps),\n")
@@ -28,7 +32,7 @@ enum JSONExporter {
         out.append("  \"channels\": [" + animation.channelNames.map(JSONText.quoted).joined(separator: ", ") + "],\n")
         out.append("  \"frames\": [\n")
         let width = animation.channelCount
-        animation.values.data.withUnsafeBufferPointer { values in
+        try animation.values.data.withUnsafeBufferPointer { values in
             for frame in 0..<animation.frameCount {
                 out.append("    [")
                 for channel in 0..<width {
@@ -36,6 +40,7 @@ enum JSONExporter {
                     NumberText.appendWeight(values[frame * width + channel], to: &out)
                 }
                 out.append(frame + 1 < animation.frameCount ? "],\n" : "]\n")
+                if (frame + 1) % framesPerReport == 0 { try progress(Double(frame + 1) / Double(animation.frameCount)) }
             }
         }
         out.append("  ]\n}\n")
