@@ -38,6 +38,7 @@
  * - kmt_animation is immutable: any thread may read it.
  * - kmt_rig is immutable once loaded: any number of threads may read it and
  *   pose animations with it at the same time.
+ * - kmt_audio is immutable: any thread may read it.
  * - kmt_last_error() is per thread. kmt_log_set() may be called at any time.
  * - Progress callbacks (kmt_progress_callback) run on the thread of the call
  *   they report on, only during that call.
@@ -53,14 +54,16 @@
  * OWNERSHIP
  *
  * - Every object returned through an out-parameter (kmt_model **,
- *   kmt_session **, kmt_animation **, kmt_rig **) belongs to the caller, who
- *   releases it with the matching kmt_*_free(). The free functions accept NULL.
+ *   kmt_session **, kmt_animation **, kmt_rig **, kmt_audio **) belongs to the
+ *   caller, who releases it with the matching kmt_*_free(). The free
+ *   functions accept NULL.
  * - A session keeps its model alive: the model may be freed before its
  *   sessions; its memory is released when the last user is gone.
  * - const char * values returned by the library are owned by the library.
- *   Strings from a model, animation or rig live as long as that object; static
- *   strings (kmt_version, kmt_status_string) live forever; kmt_last_error()
- *   lives until the next KMTalk call on the same thread.
+ *   Strings from a model, animation, rig or audio live as long as that
+ *   object, as do the samples of kmt_audio_samples(); static strings
+ *   (kmt_version, kmt_status_string) live forever; kmt_last_error() lives
+ *   until the next KMTalk call on the same thread.
  * - The library never keeps caller pointers (paths, buffers, parameter
  *   structs) after a call returns, with one exception: a session keeps the
  *   progress callback and user data of its kmt_session_params (see
@@ -204,7 +207,8 @@ void kmt_log_set(kmt_log_callback callback, kmt_log_level min_level,
  * calls take one in their parameter struct: kmt_animate_file and
  * kmt_animate_pcm (kmt_session_params.progress), kmt_animation_save_with_params
  * and kmt_animation_save_to_memory_with_params (kmt_export_params.progress),
- * kmt_rig_import_file (kmt_rig_import_params.progress). NULL: no reports.
+ * kmt_rig_import_file (kmt_rig_import_params.progress), kmt_audio_load_file and
+ * kmt_audio_load_memory (kmt_audio_params.progress). NULL: no reports.
  *
  * `fraction` is the share of the call done, 0..1. `stage` names the step it
  * is in: "decode" (reading, mixing down and resampling the audio), "features"
@@ -248,6 +252,9 @@ typedef struct kmt_animation kmt_animation;
 /** A character rig (template mesh plus named blendshapes); immutable, shareable
     across threads. */
 typedef struct kmt_rig kmt_rig;
+/** Decoded audio: mono float samples at a sample rate (kmt_audio_load_file);
+    immutable, shareable across threads. */
+typedef struct kmt_audio kmt_audio;
 
 /* ------------------------------------------------------------------------ */
 /* Models                                                                    */
@@ -614,6 +621,135 @@ kmt_status kmt_session_set_latency_ms(kmt_session *session, double latency_ms);
 
 /** Frames per second of the session's output (output_fps or the model's native rate); -1 for NULL. */
 double kmt_session_output_fps(const kmt_session *session);
+
+/* ------------------------------------------------------------------------ */
+/* Audio decoding                                                            */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * The library's own audio decoder for hosts: the file formats kmt_animate_file
+ * reads (every format libsndfile reads, see AUDIO INPUT), mixed down to mono
+ * and resampled with libsoxr, as float samples. A host that streams a file
+ * (kmt_session_push_f32) decodes it with these calls instead of its own
+ * parser:
+ *
+ *     kmt_audio *audio = NULL;
+ *     if (kmt_audio_load_file("speech.flac", NULL, &audio) == KMT_OK) {
+ *         const float *pcm = kmt_audio_samples(audio);
+ *         size_t n = kmt_audio_sample_count(audio), chunk = 160, i;
+ *         int32_t rate = kmt_audio_sample_rate(audio);
+ *         for (i = 0; i < n; i += chunk)
+ *             kmt_session_push_f32(session, pcm + i, n - i < chunk ? n - i : chunk, rate, 1);
+ *     }
+ *     kmt_audio_free(audio);
+ *
+ * At the model's rate (kmt_model_sample_rate) the samples are exactly those
+ * kmt_animate_file feeds the network for the same file and nonfinite_policy.
+ * Containers libsndfile does not read (MP4/M4A/AAC, video) are
+ * KMT_ERR_UNSUPPORTED_FORMAT with a message suggesting ffmpeg.
+ * Threads: a kmt_audio is immutable, any thread may read it; the load calls
+ * may run on any threads at once.
+ */
+
+/**
+ * Options for kmt_audio_load_file and kmt_audio_load_memory. Initialise with
+ * kmt_audio_params_init(&p, sizeof p), then change fields (struct rules as for
+ * kmt_model_params). Read during the call only.
+ */
+typedef struct kmt_audio_params {
+    /** sizeof(kmt_audio_params) as the caller was compiled. */
+    size_t struct_size;
+    /** The rate of the decoded samples in Hz, 8000..192000 (resampled with
+        libsoxr at high quality, as for kmt_animate_file); 0 (default) keeps
+        the file's own rate. Pass kmt_model_sample_rate(model) for the samples
+        the network would get. */
+    int32_t sample_rate;
+    /** Handling of NaN, infinite and absurd (|x| > 1000) samples, as
+        kmt_session_params.nonfinite_policy (default KMT_NONFINITE_REJECT). */
+    kmt_nonfinite_policy nonfinite_policy;
+    /** Progress of the decoding (stage "decode", per block of 16384 frames)
+        and its cancellation: see kmt_progress_callback. NULL: none. */
+    kmt_progress_callback progress;
+    /** Passed to `progress` as given. */
+    void *progress_user_data;
+} kmt_audio_params;
+
+/**
+ * Fills `*params` with the default audio options (the file's own rate,
+ * KMT_NONFINITE_REJECT, no progress):
+ *
+ *     kmt_audio_params p;
+ *     kmt_audio_params_init(&p, sizeof p);
+ *     p.sample_rate = 16000;
+ *
+ * Writes exactly `struct_size` bytes (sizeof(*params) as the caller was
+ * compiled): the defaults of the fields the library knows, zeros beyond them,
+ * and `struct_size` into params->struct_size. Errors, ownership and thread
+ * safety as kmt_model_params_init (any thread; the caller owns `params`).
+ */
+kmt_status kmt_audio_params_init(kmt_audio_params *params, size_t struct_size);
+
+/**
+ * Decodes the audio file at `path` whole into mono float samples (channels
+ * averaged) at params->sample_rate. `params` may be NULL for defaults. On
+ * success *out_audio owns the result (free it with kmt_audio_free); on failure
+ * it is NULL. Only regular files are opened (a directory, FIFO or device is
+ * KMT_ERR_IO at once). The whole signal is held in memory: 4 bytes per
+ * output sample (an hour at 16 kHz is 230 MB).
+ * Errors, as kmt_animate_file for the same file: KMT_ERR_INVALID_ARGUMENT
+ * (NULL `path` or `out_audio`, an empty path, bad params: a sample_rate
+ * outside 0 and 8000..192000, an unknown nonfinite_policy), KMT_ERR_IO
+ * (missing, unreadable, not a regular file), KMT_ERR_UNSUPPORTED_FORMAT (not
+ * a format libsndfile recognises, a file cut inside its header),
+ * KMT_ERR_INVALID_AUDIO (empty, truncated, corrupt, a file rate outside
+ * 8 kHz..192 kHz, non-finite samples under KMT_NONFINITE_REJECT),
+ * KMT_ERR_CANCELLED (the progress callback stopped it), KMT_ERR_OUT_OF_MEMORY.
+ * Thread safety: any thread, any number at once.
+ */
+kmt_status kmt_audio_load_file(const char *path, const kmt_audio_params *params,
+                               kmt_audio **out_audio);
+
+/**
+ * Decodes an audio file held in memory: `size` bytes at `data` (for example
+ * an asset a game engine read from its pack), with libsndfile's virtual I/O.
+ * The bytes are read during the call only; the caller may free `data` when it
+ * returns. Messages name the input "audio in memory". Errors as
+ * kmt_audio_load_file, with KMT_ERR_INVALID_ARGUMENT for a NULL `data` and
+ * KMT_ERR_INVALID_AUDIO for `size` 0 (no KMT_ERR_IO).
+ */
+kmt_status kmt_audio_load_memory(const void *data, size_t size,
+                                 const kmt_audio_params *params,
+                                 kmt_audio **out_audio);
+
+/** Releases decoded audio (its samples pointer becomes invalid). Accepts NULL. */
+void kmt_audio_free(kmt_audio *audio);
+
+/** The rate of the decoded samples in Hz (params->sample_rate, or the file's
+    own); 0 for NULL. */
+int32_t kmt_audio_sample_rate(const kmt_audio *audio);
+
+/** Number of decoded mono samples (at least 1); 0 for NULL. */
+size_t kmt_audio_sample_count(const kmt_audio *audio);
+
+/**
+ * The decoded mono samples, kmt_audio_sample_count() floats, nominal range
+ * -1..1; owned by `audio` and valid until kmt_audio_free(audio). NULL for
+ * NULL.
+ */
+const float *kmt_audio_samples(const kmt_audio *audio);
+
+/** The file's own sample rate in Hz; 0 for NULL. */
+int32_t kmt_audio_source_rate(const kmt_audio *audio);
+
+/** The file's channel count (before the mixdown); 0 for NULL. */
+int32_t kmt_audio_source_channels(const kmt_audio *audio);
+
+/**
+ * libsndfile's name for the file's container and encoding, for example
+ * "WAV (Microsoft) / Signed 16 bit PCM" or "FLAC (Free Lossless Audio Codec)
+ * / 16 bit PCM". Owned by `audio`; NULL for NULL.
+ */
+const char *kmt_audio_format_name(const kmt_audio *audio);
 
 /* ------------------------------------------------------------------------ */
 /* Animations                                                                */

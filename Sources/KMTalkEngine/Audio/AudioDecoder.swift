@@ -21,7 +21,8 @@ public enum AudioDecoder {
     /// Takes model-rate mono samples block by block instead of collecting them.
     public typealias SampleConsumer = ([Float]) throws -> Void
 
-    /// Decodes the file at `path`, mixes it to mono and resamples it to `targetRate`.
+    /// Decodes the file at `path`, mixes it to mono and resamples it to `targetRate` (nil:
+    /// keep the file's own rate).
     /// `consumer`, when given, is asked once with the file's duration in seconds (from its
     /// header, before decoding); a consumer it returns receives the samples block by block
     /// as they are decoded, and `samples` of the result stays empty (memory bounded by a
@@ -29,7 +30,7 @@ public enum AudioDecoder {
     /// the file's frames decoded so far (0...1) after each block; what it throws (a
     /// cancellation) stops the decoding.
     public static func decode(
-        path: String, targetRate: Int, nonfinitePolicy: NonFinitePolicy = .reject,
+        path: String, targetRate: Int?, nonfinitePolicy: NonFinitePolicy = .reject,
         consumer: ((Double) throws -> SampleConsumer?)? = nil, progress: ((Double) throws -> Void)? = nil
     ) throws -> Decoded {
         guard !path.isEmpty else { throw KMTError.invalidArgument("path is empty") }
@@ -45,24 +46,43 @@ public enum AudioDecoder {
         }
         var info = SF_INFO()
         guard let file = sf_open(path, Int32(SFM_READ), &info) else {
-            let code = sf_error(nil)
-            let detail = String(cString: sf_strerror(nil))
-            switch Int(code) {
-            case Int(SF_ERR_SYSTEM):
-                throw KMTError(KMT_ERR_IO, "\(path): \(detail)")
-            case Int(SF_ERR_MALFORMED_FILE):
-                throw KMTError.invalidAudio("\(path): corrupt audio file (\(detail))")
-            case Int(SF_ERR_UNSUPPORTED_ENCODING):
-                throw KMTError(KMT_ERR_UNSUPPORTED_FORMAT, "\(path): unsupported audio encoding (\(detail))")
-            default:
-                if let hint = containerHint(path) { throw KMTError(KMT_ERR_UNSUPPORTED_FORMAT, "\(path): \(hint)") }
-                throw KMTError(KMT_ERR_UNSUPPORTED_FORMAT, "\(path): not a supported audio format (\(detail))")
-            }
+            throw openError(source: path, hint: containerHint(path))
         }
         defer { sf_close(file) }
+        return try decode(
+            file: file, info: info, source: path, targetRate: targetRate, nonfinitePolicy: nonfinitePolicy,
+            consumer: consumer, progress: progress)
+    }
+
+    /// The error for a file (or buffer) libsndfile could not open, named by `source`;
+    /// `hint` says what to do with a known container libsndfile does not read.
+    static func openError(source: String, hint: String?) -> KMTError {
+        let code = sf_error(nil)
+        let detail = String(cString: sf_strerror(nil))
+        switch Int(code) {
+        case Int(SF_ERR_SYSTEM):
+            return KMTError(KMT_ERR_IO, "\(source): \(detail)")
+        case Int(SF_ERR_MALFORMED_FILE):
+            return KMTError.invalidAudio("\(source): corrupt audio file (\(detail))")
+        case Int(SF_ERR_UNSUPPORTED_ENCODING):
+            return KMTError(KMT_ERR_UNSUPPORTED_FORMAT, "\(source): unsupported audio encoding (\(detail))")
+        default:
+            if let hint { return KMTError(KMT_ERR_UNSUPPORTED_FORMAT, "\(source): \(hint)") }
+            return KMTError(KMT_ERR_UNSUPPORTED_FORMAT, "\(source): not a supported audio format (\(detail))")
+        }
+    }
+
+    /// Decodes an opened libsndfile handle (a file or a memory buffer, named by `source` in
+    /// messages); the rest as `decode(path:...)`.
+    static func decode(
+        file: OpaquePointer, info: SF_INFO, source path: String, targetRate requestedRate: Int?,
+        nonfinitePolicy: NonFinitePolicy, consumer: ((Double) throws -> SampleConsumer?)?,
+        progress: ((Double) throws -> Void)?
+    ) throws -> Decoded {
         guard info.frames > 0 else {
             throw KMTError.invalidAudio("\(path): contains no audio frames")
         }
+        let targetRate = requestedRate ?? Int(info.samplerate)
         let sink = try MonoResamplingSink(
             inputRate: Int(info.samplerate), channels: Int(info.channels), outputRate: targetRate,
             nonfinitePolicy: nonfinitePolicy, source: path)
@@ -105,7 +125,14 @@ public enum AudioDecoder {
     static func containerHint(_ path: String) -> String? {
         let head = (try? FileBytes.OpenFile(path).prefix(12)) ?? []
         let name = path.split(separator: "/").last.map(String.init) ?? path
-        let ext = name.split(separator: ".").last.map { $0.lowercased() } ?? ""
+        return containerHint(head: head, name: name)
+    }
+
+    /// `containerHint` from the first bytes of the data and its file name (nil for data
+    /// without one: the extension is then unknown).
+    static func containerHint(head: [UInt8], name: String?) -> String? {
+        let ext = name.flatMap { $0.split(separator: ".").last.map { $0.lowercased() } } ?? ""
+        let name = name ?? "input"
         let isMP4 = head.count >= 8 && Array(head[4..<8]) == Array("ftyp".utf8)
         let isMatroska = head.starts(with: [0x1A, 0x45, 0xDF, 0xA3])
         if isMP4 || isMatroska || ["mp4", "m4a", "m4b", "aac", "mov", "mkv", "webm", "avi", "wma", "3gp"].contains(ext) {
