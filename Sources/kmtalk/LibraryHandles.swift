@@ -160,6 +160,31 @@ final class RigHandle {
     }
 }
 
+/// Owns a `kmt_audio` handle: a file decoded by the library to mono float samples.
+final class AudioHandle {
+    let pointer: OpaquePointer
+
+    /// Decodes `path` at `sampleRate` Hz (0: the file's own rate).
+    init(path: String, sampleRate: Int32) throws {
+        var params: kmt_audio_params = try defaultParams(kmt_audio_params_init)
+        params.sample_rate = sampleRate
+        var audio: OpaquePointer?
+        let status = kmt_audio_load_file(path, &params, &audio)
+        guard status == KMT_OK, let audio else { throw libraryError(status) }
+        pointer = audio
+    }
+
+    deinit { kmt_audio_free(pointer) }
+
+    var sampleRate: Int32 { kmt_audio_sample_rate(pointer) }
+    /// The mono samples, owned by the handle (valid while it lives).
+    var samples: UnsafeBufferPointer<Float> {
+        UnsafeBufferPointer(start: kmt_audio_samples(pointer), count: kmt_audio_sample_count(pointer))
+    }
+    /// libsndfile's name for the file's container and encoding.
+    var formatName: String { String(cString: kmt_audio_format_name(pointer)) }
+}
+
 /// An animation copied into Swift values.
 struct AnimationResult {
     var fps: Double

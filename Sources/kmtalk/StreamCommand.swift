@@ -21,8 +21,9 @@ struct StreamCommand: ParsableCommand {
             '-' reads raw PCM from stdin: signed 16-bit little-endian, mono, at --rate Hz \
             (default 16000), e.g. from a microphone:
               arecord -f S16_LE -r 16000 -c 1 | kmtalk stream - --livelink 127.0.0.1:11111
-            Files: WAV (PCM or float, any rate and channels); other formats through ffmpeg \
-            when installed. Ctrl-C stops: exit status 130.
+            Files: every format the library decodes (WAV, FLAC, Ogg, MP3, AIFF, ...; any \
+            rate and channels; kmt_audio_load_file), MP4/M4A and video through ffmpeg when \
+            installed. Ctrl-C stops: exit status 130.
             Guide: docs/unreal-livelink.md.
             """)
 
@@ -34,7 +35,7 @@ struct StreamCommand: ParsableCommand {
         case asFastAsPossible
     }
 
-    @Argument(help: "Audio file (WAV; other formats through ffmpeg), or '-' for raw s16le mono PCM on stdin.")
+    @Argument(help: "Audio file (WAV, FLAC, Ogg, MP3, AIFF, ...; MP4/M4A through ffmpeg), or '-' for raw s16le mono PCM on stdin.")
     var audio: String
 
     @Option(help: ArgumentHelp("Where to send the packets: the machine running Unreal, port 11111 unless changed there.", valueName: "host:port"))
@@ -110,7 +111,8 @@ struct StreamCommand: ParsableCommand {
         if let latencyMs { try session.setLatency(ms: latencyMs) }
         let latency = session.latencyMs
         let sender = try UDPSender(endpoint: livelink, defaultPort: LiveLinkFacePacket.defaultPort)
-        let source = try PCMSource(audio, rawRate: rate)
+        // Files are decoded at the model's rate, as kmt_animate_file decodes them.
+        let source = try PCMSource(audio, rawRate: rate, decodeRate: kmt_model_sample_rate(modelHandle.pointer))
         let realtime = pacing == .realtime
         note("streaming \(source.label) to \(sender.label) as Live Link subject '\(subject)': \(fps) fps, latency \(String(format: "%g", latency)) ms\(realtime ? "" : ", as fast as possible"); Ctrl-C stops")
 

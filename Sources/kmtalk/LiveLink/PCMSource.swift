@@ -1,3 +1,4 @@
+import CKMTalk
 import Foundation
 
 #if canImport(Glibc)
@@ -17,45 +18,46 @@ enum PCMChunk {
     }
 }
 
-/// Where `kmtalk stream` reads its audio, chunk by chunk: a WAV file (read whole), raw
-/// s16le PCM from standard input (`-`, at --rate, mono), or another container decoded by
-/// ffmpeg into raw 16 kHz mono PCM through a pipe.
+/// Where `kmtalk stream` reads its audio, chunk by chunk: a file decoded whole by the
+/// library (`kmt_audio_load_file`: WAV, FLAC, Ogg, MP3, AIFF, ... mixed to mono at the
+/// model's rate, exactly the samples `kmtalk animate` feeds the network), raw s16le PCM
+/// from standard input (`-`, at --rate, mono), or a container libsndfile does not read
+/// (MP4/M4A/AAC, video) decoded by ffmpeg into raw mono PCM through a pipe.
 final class PCMSource {
     let sampleRate: Int32
     let channels: Int32
     /// What the input is, for messages ("speech.wav", "stdin (s16le mono 16000 Hz)").
     let label: String
-    private let wav: WAVFile?
+    private let decoded: AudioHandle?
     private var position = 0
     private let descriptor: Int32
     private let process: Process?
 
-    /// Opens `argument` (a path or `-`); `rawRate` is the rate of raw PCM on stdin.
-    init(_ argument: String, rawRate: Int32) throws {
+    /// Opens `argument` (a path or `-`); `rawRate` is the rate of raw PCM on stdin,
+    /// `decodeRate` the rate files are decoded to (the model's).
+    init(_ argument: String, rawRate: Int32, decodeRate: Int32) throws {
         if argument == "-" {
-            (sampleRate, channels, wav, descriptor, process) = (rawRate, 1, nil, STDIN_FILENO, nil)
+            (sampleRate, channels, decoded, descriptor, process) = (rawRate, 1, nil, STDIN_FILENO, nil)
             label = "stdin (s16le mono \(rawRate) Hz)"
             return
         }
-        guard let data = FileManager.default.contents(atPath: argument) else {
-            throw CLIError("\(argument): cannot read the file (\(FileManager.default.fileExists(atPath: argument) ? "permission denied" : "no such file"))")
-        }
         label = argument
-        if WAVFile.looksLikeWAV(data) {
-            let file = try WAVFile(data, label: argument)
-            (sampleRate, channels, wav, descriptor, process) = (file.sampleRate, file.channels, file, -1, nil)
+        do {
+            let audio = try AudioHandle(path: argument, sampleRate: decodeRate)
+            (sampleRate, channels, decoded, descriptor, process) = (audio.sampleRate, 1, audio, -1, nil)
             return
+        } catch let error as CLIError where error.status == KMT_ERR_UNSUPPORTED_FORMAT {
+            // As `kmtalk animate` (AudioInput): ffmpeg only when libsndfile cannot read it.
+            guard let ffmpeg = AudioInput.ffmpeg() else { throw error }
+            FileHandle.standardError.write(Data("note: \(argument): decoded with ffmpeg (libsndfile does not read this container)\n".utf8))
+            let pipe = Pipe()
+            let decoder = Process()
+            decoder.executableURL = URL(fileURLWithPath: ffmpeg)
+            decoder.arguments = ["-nostdin", "-loglevel", "error", "-i", argument, "-vn", "-ac", "1", "-ar", "\(decodeRate)", "-f", "s16le", "-"]
+            decoder.standardOutput = pipe
+            try decoder.run()
+            (sampleRate, channels, decoded, descriptor, process) = (decodeRate, 1, nil, pipe.fileHandleForReading.fileDescriptor, decoder)
         }
-        guard let ffmpeg = AudioInput.ffmpeg() else {
-            throw CLIError("\(argument): kmtalk stream reads WAV files (and raw PCM from stdin); install ffmpeg for other formats, or convert it first")
-        }
-        let pipe = Pipe()
-        let decoder = Process()
-        decoder.executableURL = URL(fileURLWithPath: ffmpeg)
-        decoder.arguments = ["-nostdin", "-loglevel", "error", "-i", argument, "-vn", "-ac", "1", "-ar", "16000", "-f", "s16le", "-"]
-        decoder.standardOutput = pipe
-        try decoder.run()
-        (sampleRate, channels, wav, descriptor, process) = (16000, 1, nil, pipe.fileHandleForReading.fileDescriptor, decoder)
     }
 
     deinit {
@@ -67,12 +69,12 @@ final class PCMSource {
     /// true (then returns nil).
     func read(frames: Int, stop: () -> Bool) throws -> PCMChunk? {
         let wanted = frames * Int(channels)
-        if let wav {
-            let total = wav.int16.isEmpty ? wav.float.count : wav.int16.count
-            guard position < total else { return nil }
-            let end = min(total, position + wanted)
+        if let decoded {
+            let samples = decoded.samples
+            guard position < samples.count else { return nil }
+            let end = min(samples.count, position + wanted)
             defer { position = end }
-            return wav.int16.isEmpty ? .float(Array(wav.float[position..<end])) : .int16(Array(wav.int16[position..<end]))
+            return .float(Array(samples[position..<end]))
         }
         var bytes = [UInt8](repeating: 0, count: wanted * 2)
         var filled = 0
