@@ -1,6 +1,8 @@
-"""Streams a WAV file to Unreal Engine's Live Link in real time, as the iPhone
+"""Streams an audio file to Unreal Engine's Live Link in real time, as the iPhone
 Live Link Face app would: 10 ms chunks into a KMTalk session, one UDP packet
-per 60 fps frame (kmtalk.livelink). See docs/unreal-livelink.md.
+per 60 fps frame (kmtalk.livelink). See docs/unreal-livelink.md. The library
+decodes the file (kmtalk.load_audio: WAV, FLAC, Ogg, MP3, AIFF, ...) at the
+model's rate, so the stream sees the samples animate_file would.
 
     python livelink_wav.py SPEECH.wav [--host 127.0.0.1] [--port 11111] [--subject KMTalk]
                            [--model MODEL.safetensors] [--latency MS] [--fast]
@@ -12,9 +14,6 @@ from __future__ import annotations
 
 import argparse
 import time
-import wave
-
-import numpy as np
 
 import kmtalk
 from kmtalk.livelink import DEFAULT_PORT, LiveLinkSender
@@ -22,7 +21,7 @@ from kmtalk.livelink import DEFAULT_PORT, LiveLinkSender
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("wav")
+    parser.add_argument("audio", help="an audio file (any format the library decodes)")
     parser.add_argument("--host", default="127.0.0.1", help="the machine running Unreal")
     parser.add_argument("--port", type=int, default=DEFAULT_PORT)
     parser.add_argument("--subject", default="KMTalk", help="the Live Link subject name")
@@ -31,16 +30,11 @@ def main() -> None:
     parser.add_argument("--fast", action="store_true", help="do not wait: send as fast as possible")
     args = parser.parse_args()
 
-    with wave.open(args.wav, "rb") as w:
-        if w.getsampwidth() != 2:
-            raise SystemExit("this example reads 16-bit PCM WAV files")
-        rate, channels = w.getframerate(), w.getnchannels()
-        pcm = np.frombuffer(w.readframes(w.getnframes()), dtype=np.int16).reshape(-1, channels)
-
     model_path = args.model or kmtalk.default_model_path()
     if model_path is None:
         raise SystemExit("no model found: pass --model or set KMTALK_MODEL")
     model = kmtalk.Model(model_path)
+    pcm, rate = kmtalk.load_audio(args.audio, model.sample_rate)  # mono float32
     session = kmtalk.Session(model, threads=1, fps=60)
     if args.latency is not None:
         session.latency_ms = args.latency

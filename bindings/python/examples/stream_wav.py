@@ -1,6 +1,8 @@
-"""Streams a WAV file through a KMTalk session in 10 ms chunks at real time,
+"""Streams an audio file through a KMTalk session in 10 ms chunks at real time,
 as a live microphone would, and prints each chunk's compute time and the
-frames that became final.
+frames that became final. The library decodes the file (kmtalk.load_audio:
+WAV, FLAC, Ogg, MP3, AIFF, ...; mono at the file's own rate, which the session
+resamples as it would a microphone's).
 
     python stream_wav.py SPEECH.wav [--model MODEL.safetensors] [--latency MS | --exact] [--fast]
 
@@ -12,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import time
-import wave
 
 import numpy as np
 
@@ -21,7 +22,7 @@ import kmtalk
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("wav")
+    parser.add_argument("audio", help="an audio file (any format the library decodes)")
     parser.add_argument("--model", default=None, help="model file (default: kmtalk.default_model_path())")
     latency = parser.add_mutually_exclusive_group()
     latency.add_argument("--latency", type=float, default=None, help="latency in ms (default 150)")
@@ -30,11 +31,8 @@ def main() -> None:
     parser.add_argument("--fast", action="store_true", help="do not wait between chunks")
     args = parser.parse_args()
 
-    with wave.open(args.wav, "rb") as w:
-        if w.getsampwidth() != 2:
-            raise SystemExit("this example reads 16-bit PCM WAV files")
-        rate, channels = w.getframerate(), w.getnchannels()
-        pcm = np.frombuffer(w.readframes(w.getnframes()), dtype=np.int16).reshape(-1, channels)
+    pcm, rate = kmtalk.load_audio(args.audio)  # mono float32 at the file's rate
+    channels = 1
 
     model_path = args.model or kmtalk.default_model_path()
     if model_path is None:

@@ -33,6 +33,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Animation",
+    "Audio",
     "KMTalkError",
     "InvalidArgumentError",
     "FileIOError",
@@ -56,6 +57,7 @@ __all__ = [
     "Status",
     "animate",
     "default_model_path",
+    "load_audio",
     "set_log_callback",
     "status_string",
     "version",
@@ -1136,6 +1138,105 @@ class Rig(_Handle):
         if self.closed:
             return "<kmtalk.Rig (closed)>"
         return f"<kmtalk.Rig {self.vertex_count} vertices {self.face_count} faces {self.shape_count} shapes>"
+
+
+# --------------------------------------------------------------------------
+# Audio decoding
+# --------------------------------------------------------------------------
+
+
+class Audio(_Handle):
+    """Audio decoded by the library (kmt_audio_load_file / _memory): every
+    format :meth:`Session.animate_file` reads (WAV, FLAC, Ogg, MP3, AIFF, ...),
+    channels averaged to mono, resampled with libsoxr to ``sample_rate`` (None:
+    the file's own rate). At the model's rate the samples are exactly those
+    ``animate_file`` feeds the network, so ``session.stream`` on them gives the
+    offline frames. Immutable, shareable across threads.
+
+    ``source`` is a file path (str or PathLike) or the file's bytes.
+    ``nonfinite``: "reject" (NaN/Inf samples raise InvalidAudioError) or
+    "zero". ``progress``: a :data:`ProgressCallback` (stage "decode";
+    returning False or raising cancels). Containers libsndfile does not read
+    (MP4/M4A/AAC) raise UnsupportedFormatError.
+    """
+
+    def __init__(self, source: Union[PathLike, bytes, bytearray, memoryview],
+                 sample_rate: Optional[int] = None, *, nonfinite: str = "reject",
+                 progress: Optional[ProgressCallback] = None):
+        _lib.load()
+        if nonfinite not in _NONFINITE:
+            raise InvalidArgumentError(
+                _lib.KMT_ERR_INVALID_ARGUMENT, f"nonfinite must be 'reject' or 'zero', got {nonfinite!r}")
+        relay = _ProgressRelay()
+        relay.start(progress)
+        params = _default_params(_lib.kmt_audio_params, _lib.kmt_audio_params_init)
+        params.sample_rate = 0 if sample_rate is None else int(sample_rate)
+        params.nonfinite_policy = _NONFINITE[nonfinite]
+        params.progress = relay.c_callback
+        out = _lib.kmt_audio_p()
+        if isinstance(source, (str, os.PathLike)):
+            self.path: Optional[str] = os.fsdecode(os.fspath(source))
+            status = _lib.kmt_audio_load_file(_fspath(source), ctypes.byref(params), ctypes.byref(out))
+        else:
+            self.path = None
+            data, size = _buffer_argument(source)
+            status = _lib.kmt_audio_load_memory(data, size, ctypes.byref(params), ctypes.byref(out))
+        relay.check(status)
+        self._adopt(out.value, _lib.kmt_audio_free)
+
+    @property
+    def sample_rate(self) -> int:
+        """The rate of :attr:`samples` in Hz."""
+        return int(_lib.kmt_audio_sample_rate(self._ptr()))
+
+    @property
+    def sample_count(self) -> int:
+        return int(_lib.kmt_audio_sample_count(self._ptr()))
+
+    @property
+    def samples(self) -> np.ndarray:
+        """The mono samples as a float32 array (a copy: it outlives the handle)."""
+        handle = self._ptr()
+        count = int(_lib.kmt_audio_sample_count(handle))
+        return np.ctypeslib.as_array(_lib.kmt_audio_samples(handle), shape=(count,)).copy()
+
+    @property
+    def duration(self) -> float:
+        """Seconds of audio."""
+        return self.sample_count / self.sample_rate
+
+    @property
+    def source_rate(self) -> int:
+        """The file's own sample rate."""
+        return int(_lib.kmt_audio_source_rate(self._ptr()))
+
+    @property
+    def source_channels(self) -> int:
+        """The file's channel count before the mixdown."""
+        return int(_lib.kmt_audio_source_channels(self._ptr()))
+
+    @property
+    def format_name(self) -> str:
+        """libsndfile's name for the container and encoding, e.g.
+        "WAV (Microsoft) / Signed 16 bit PCM"."""
+        return _decode(_lib.kmt_audio_format_name(self._ptr()))
+
+    def __repr__(self) -> str:
+        if self.closed:
+            return "<kmtalk.Audio (closed)>"
+        return (f"<kmtalk.Audio {self.sample_count} samples at {self.sample_rate} Hz from "
+                f"{self.format_name!r}, {self.source_channels} ch {self.source_rate} Hz>")
+
+
+def load_audio(source: Union[PathLike, bytes, bytearray, memoryview], sample_rate: Optional[int] = None, *,
+               nonfinite: str = "reject", progress: Optional[ProgressCallback] = None) -> Tuple[np.ndarray, int]:
+    """Decodes an audio file (a path, or its bytes) with the library:
+    ``(samples, rate)``, mono float32 at ``sample_rate`` (None: the file's own
+    rate). Options and errors as :class:`Audio`. For streaming a file, pass
+    ``model.sample_rate``: the samples are then exactly those
+    :meth:`Session.animate_file` feeds the network."""
+    with Audio(source, sample_rate, nonfinite=nonfinite, progress=progress) as audio:
+        return audio.samples, audio.sample_rate
 
 
 # --------------------------------------------------------------------------

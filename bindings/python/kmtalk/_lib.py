@@ -123,6 +123,8 @@ kmt_session_p = c_void_p
 kmt_animation_p = c_void_p
 # typedef struct kmt_rig kmt_rig;
 kmt_rig_p = c_void_p
+# typedef struct kmt_audio kmt_audio;
+kmt_audio_p = c_void_p
 
 # typedef void (*kmt_log_callback)(kmt_log_level level, const char *message,
 #                                  void *user_data);
@@ -180,6 +182,20 @@ class kmt_session_params(Structure):
         ("output_fps", c_float),
         ("nonfinite_policy", kmt_nonfinite_policy),
         ("reserved", c_int32),
+        ("progress", kmt_progress_callback),
+        ("progress_user_data", c_void_p),
+    ]
+
+
+class kmt_audio_params(Structure):
+    """typedef struct kmt_audio_params { size_t struct_size; int32_t sample_rate;
+    kmt_nonfinite_policy nonfinite_policy; kmt_progress_callback progress;
+    void *progress_user_data; }"""
+
+    _fields_ = [
+        ("struct_size", c_size_t),
+        ("sample_rate", c_int32),
+        ("nonfinite_policy", kmt_nonfinite_policy),
         ("progress", kmt_progress_callback),
         ("progress_user_data", c_void_p),
     ]
@@ -587,6 +603,73 @@ def kmt_session_set_latency_ms(session: Any, latency_ms: float) -> int:
 @_c("kmt_session_output_fps", [kmt_session_p], c_double)
 def kmt_session_output_fps(session: Any) -> float:
     """Frames per second of the session's output."""
+
+
+# --------------------------------------------------------------------------
+# Audio decoding
+# --------------------------------------------------------------------------
+
+# kmt_status kmt_audio_params_init(kmt_audio_params *params, size_t struct_size);
+@_c("kmt_audio_params_init", [POINTER(kmt_audio_params), c_size_t], kmt_status)
+def kmt_audio_params_init(params: Any, struct_size: int) -> int:
+    """Fills *params with the default audio options (the file's own rate, reject NaN)."""
+
+
+# kmt_status kmt_audio_load_file(const char *path, const kmt_audio_params *params,
+#                                kmt_audio **out_audio);
+@_c("kmt_audio_load_file", [c_char_p, POINTER(kmt_audio_params), POINTER(kmt_audio_p)], kmt_status)
+def kmt_audio_load_file(path: bytes, params: Any, out_audio: Any) -> int:
+    """Decodes an audio file to mono float samples; params may be NULL."""
+
+
+# kmt_status kmt_audio_load_memory(const void *data, size_t size,
+#                                  const kmt_audio_params *params,
+#                                  kmt_audio **out_audio);
+@_c("kmt_audio_load_memory", [c_void_p, c_size_t, POINTER(kmt_audio_params), POINTER(kmt_audio_p)], kmt_status)
+def kmt_audio_load_memory(data: Any, size: int, params: Any, out_audio: Any) -> int:
+    """Decodes an audio file held in memory; params may be NULL."""
+
+
+# void kmt_audio_free(kmt_audio *audio);
+@_c("kmt_audio_free", [kmt_audio_p], None)
+def kmt_audio_free(audio: Any) -> None:
+    """Releases decoded audio. Accepts NULL."""
+
+
+# int32_t kmt_audio_sample_rate(const kmt_audio *audio);
+@_c("kmt_audio_sample_rate", [kmt_audio_p], c_int32)
+def kmt_audio_sample_rate(audio: Any) -> int:
+    """The rate of the decoded samples in Hz; 0 for NULL."""
+
+
+# size_t kmt_audio_sample_count(const kmt_audio *audio);
+@_c("kmt_audio_sample_count", [kmt_audio_p], c_size_t)
+def kmt_audio_sample_count(audio: Any) -> int:
+    """Number of decoded mono samples; 0 for NULL."""
+
+
+# const float *kmt_audio_samples(const kmt_audio *audio);
+@_c("kmt_audio_samples", [kmt_audio_p], POINTER(c_float))
+def kmt_audio_samples(audio: Any) -> Any:
+    """The decoded samples, owned by the audio (valid until kmt_audio_free)."""
+
+
+# int32_t kmt_audio_source_rate(const kmt_audio *audio);
+@_c("kmt_audio_source_rate", [kmt_audio_p], c_int32)
+def kmt_audio_source_rate(audio: Any) -> int:
+    """The file's own sample rate; 0 for NULL."""
+
+
+# int32_t kmt_audio_source_channels(const kmt_audio *audio);
+@_c("kmt_audio_source_channels", [kmt_audio_p], c_int32)
+def kmt_audio_source_channels(audio: Any) -> int:
+    """The file's channel count before the mixdown; 0 for NULL."""
+
+
+# const char *kmt_audio_format_name(const kmt_audio *audio);
+@_c("kmt_audio_format_name", [kmt_audio_p], c_char_p)
+def kmt_audio_format_name(audio: Any) -> Optional[bytes]:
+    """libsndfile's name for the file's container and encoding; NULL for NULL."""
 
 
 # --------------------------------------------------------------------------

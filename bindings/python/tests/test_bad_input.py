@@ -947,6 +947,76 @@ def build_cases() -> List[Case]:
         lambda c: memory_params(c.anim, None, L.KMT_EXPORT_MOUTH_CUES_JSON, export_params(mouth_cue_extended_shapes=b"gx!"),
                                 None, 0, size_out()))
 
+    # ---- audio decoding (kmt_audio_*): the file errors of kmt_animate_file ------------
+    aload = L.kmt_audio_load_file
+    aloadm = L.kmt_audio_load_memory
+
+    def audio_params(**fields: Any) -> Any:
+        p = L.kmt_audio_params()
+        L.kmt_audio_params_init(byref(p), ctypes.sizeof(p))
+        for key, value in fields.items():
+            setattr(p, key, value)
+        return byref(p)
+
+    def decode_file(name: str, data: Callable[[], bytes]) -> Callable[[Context], Any]:
+        return lambda c: aload(c.file(name, data()), None, c.out())
+
+    def decode_bytes(data: Callable[[], bytes], params: Any = None) -> Callable[[Context], Any]:
+        return lambda c: aloadm(*c.buffer(data()), params, c.out())
+
+    add("kmt_audio_load_file", "path NULL", ARG, lambda c: aload(None, None, c.out()))
+    add("kmt_audio_load_file", "out_audio NULL", ARG, lambda c: aload(wav(c), None, None))
+    add("kmt_audio_load_file", "empty path \"\"", ARG, lambda c: aload(b"", None, c.out()))
+    add("kmt_audio_load_file", "params.struct_size 4", ARG, lambda c: aload(wav(c), audio_params(struct_size=4), c.out()))
+    add("kmt_audio_load_file", "params.struct_size 20 (inside the progress pointer)", ARG,
+        lambda c: aload(wav(c), audio_params(struct_size=20), c.out()))
+    add("kmt_audio_load_file", "params.sample_rate 4000", ARG, lambda c: aload(wav(c), audio_params(sample_rate=4000), c.out()))
+    add("kmt_audio_load_file", "params.sample_rate -16000", ARG,
+        lambda c: aload(wav(c), audio_params(sample_rate=-16000), c.out()))
+    add("kmt_audio_load_file", "params.nonfinite_policy 2", ARG,
+        lambda c: aload(wav(c), audio_params(nonfinite_policy=2), c.out()))
+    add("kmt_audio_load_file", "missing file", IO, lambda c: aload(c.path("missing.wav"), None, c.out()))
+    add("kmt_audio_load_file", "a directory", IO, lambda c: aload(c.dir("decode-dir.wav"), None, c.out()))
+
+    @case("kmt_audio_load_file", "a FIFO (must not block)", IO, max_seconds=2.0)
+    def _(c: Context) -> Any:
+        path = c.fifo("decode.fifo.wav")
+        with FifoWatchdog(path):
+            return aload(path, None, c.out())
+
+    add("kmt_audio_load_file", "/dev/zero (character device)", IO, lambda c: aload(b"/dev/zero", None, c.out()), 2.0)
+    add("kmt_audio_load_file", "empty file .wav", AUDIO, decode_file("decode-empty.wav", lambda: b""))
+    add("kmt_audio_load_file", "plain text renamed .wav", FORMAT,
+        decode_file("decode-notes.wav", lambda: b"this is plain text, not RIFF audio\n" * 20))
+    add("kmt_audio_load_file", "WAV cut inside its header (20 bytes)", FORMAT,
+        decode_file("decode-cut.wav", lambda: wav_bytes(speech(0.5), 16000)[:20]))
+    add("kmt_audio_load_file", "WAV whose data chunk claims 10x the bytes present", AUDIO,
+        decode_file("decode-short.wav", lambda: wav_bytes(speech(0.5), 16000, claim_data=160000)))
+    add("kmt_audio_load_file", "WAV at 4000 Hz", AUDIO,
+        decode_file("decode-4000.wav", lambda: wav_bytes(speech(0.5, 4000), 4000)))
+    add("kmt_audio_load_file", "WAV with 0 frames", AUDIO, decode_file("decode-none.wav", lambda: wav_bytes(np.zeros(0), 16000)))
+    add("kmt_audio_load_file", "float WAV with a NaN sample", AUDIO, decode_file("decode-nan.wav", float_wav(math.nan)))
+    add("kmt_audio_load_file", "float WAV with a NaN sample, nonfinite_policy ZERO", OK,
+        lambda c: aload(c.file("decode-nan0.wav", float_wav(math.nan)()), audio_params(nonfinite_policy=L.KMT_NONFINITE_ZERO),
+                        c.out()))
+    add("kmt_audio_load_file", "4096 random bytes named .flac", FORMAT,
+        decode_file("decode-random.flac", lambda: random_bytes(4096, 2)))
+    add("kmt_audio_load_file", "an MP4 (ftyp) header named .m4a", FORMAT,
+        decode_file("decode.m4a", lambda: b"\0\0\0\x20ftypM4A \0\0\0\0" + bytes(64)))
+    add("kmt_audio_load_file", "2 GiB sparse file of zeros named .wav", FORMAT,
+        lambda c: aload(c.sparse("decode-zeros-2g.wav", 2 * GIB), None, c.out()), 5.0)
+    add("kmt_audio_load_memory", "data NULL, size 100", ARG, lambda c: aloadm(None, 100, None, c.out()))
+    add("kmt_audio_load_memory", "out_audio NULL", ARG,
+        lambda c: aloadm(*c.buffer(wav_bytes(speech(0.1), 16000)), None, None))
+    add("kmt_audio_load_memory", "size 0 (data not NULL)", AUDIO, lambda c: aloadm(c.buffer(b"x")[0], 0, None, c.out()))
+    add("kmt_audio_load_memory", "plain text", FORMAT, decode_bytes(lambda: b"this is plain text, not RIFF audio\n" * 20))
+    add("kmt_audio_load_memory", "WAV whose data chunk claims 10x the bytes present", AUDIO,
+        decode_bytes(lambda: wav_bytes(speech(0.5), 16000, claim_data=160000)))
+    add("kmt_audio_load_memory", "float WAV with a +Inf sample", AUDIO, decode_bytes(float_wav(math.inf)))
+    add("kmt_audio_load_memory", "an MP4 (ftyp) header", FORMAT, decode_bytes(lambda: b"\0\0\0\x20ftypM4A \0\0\0\0" + bytes(64)))
+    add("kmt_audio_samples", "audio NULL", RETURNS_NULL, lambda c: L.kmt_audio_samples(None) or None)
+    add("kmt_audio_format_name", "audio NULL", RETURNS_NULL, lambda c: L.kmt_audio_format_name(None))
+
     # ---- parameter struct set-up (kmt_*_params_init) ----------------------------------
     def init_case(struct: Any, init: Callable[[Any, int], int], size: Optional[int]) -> Callable[[Context], Any]:
         """`init` on a fresh struct with `size` (None: params NULL); a refused call writes nothing."""
@@ -962,7 +1032,8 @@ def build_cases() -> List[Case]:
     inits = [("kmt_model_params_init", L.kmt_model_params, L.kmt_model_params_init, None),
              ("kmt_session_params_init", L.kmt_session_params, L.kmt_session_params_init, (28, "progress")),
              ("kmt_rig_import_params_init", L.kmt_rig_import_params, L.kmt_rig_import_params_init, (12, "mesh")),
-             ("kmt_export_params_init", L.kmt_export_params, L.kmt_export_params_init, (20, "progress_user_data"))]
+             ("kmt_export_params_init", L.kmt_export_params, L.kmt_export_params_init, (20, "progress_user_data")),
+             ("kmt_audio_params_init", L.kmt_audio_params, L.kmt_audio_params_init, (20, "progress"))]
     for name, struct_type, init, split in inits:
         add(name, "params NULL", ARG, init_case(struct_type, init, None))
         add(name, "struct_size 4 (smaller than struct_size itself)", ARG, init_case(struct_type, init, 4))
@@ -1011,7 +1082,8 @@ def normalise(message: str, tmp: Path) -> str:
 
 
 FREES = (("kmt_model_", L.kmt_model_free), ("kmt_session_", L.kmt_session_free),
-         ("kmt_animate_", L.kmt_animation_free), ("kmt_rig_", L.kmt_rig_free))
+         ("kmt_animate_", L.kmt_animation_free), ("kmt_rig_", L.kmt_rig_free),
+         ("kmt_audio_", L.kmt_audio_free))
 
 
 def clear_last_error(ctx: Context) -> None:
