@@ -337,6 +337,47 @@ internal static class KMTalkTests
         threads.ForEach(t => t.Join());
         Check(results.All(r => r != null && MaxDiff(r, pcmWeights) == 0), "3 threads, one session each on a shared model: bit-identical results");
 
+        // ---- audio decoding (kmt_audio_*) ----
+        using (var decoded = Audio.Load(wavPath, new AudioOptions { SampleRate = model.SampleRate }))
+        {
+            float[] samples = decoded.Samples;
+            Check(decoded.SampleRate == 16000 && decoded.SourceRate == rate && decoded.SourceChannels == wavChannels &&
+                  decoded.FormatName == "WAV (Microsoft) / Signed 16 bit PCM",
+                  "Audio.Load: " + decoded);
+            Check(MaxDiff(samples, pcm) == 0, "Audio.Load samples equal the 16-bit PCM read in C# (/32768)");
+            using (var fromSamples = session.Animate(samples, decoded.SampleRate, 1))
+                Check(MaxDiff(fromSamples.ReadFrames(), fileWeights) == 0, "Animate(Audio.Load samples) equals Animate(file) exactly");
+            var tail = new float[10];
+            Check(decoded.CopySamples(samples.Length - 4, new Span<float>(tail)) == 4 && tail[3] == samples[samples.Length - 1],
+                  "CopySamples copies what remains");
+            using (var live = new Session(model))
+            {
+                live.LatencyMs = live.ExactLatencyMs;
+                bool ok;
+                float[] streamedFile = Stream(live, k => 160, (s, off, n) => s.Push(new ReadOnlySpan<float>(samples, off, n), decoded.SampleRate, 1),
+                                              samples.Length, channels, out ok);
+                Check(streamedFile.Length == fileWeights.Length && MaxDiff(streamedFile, fileWeights) < 1e-3,
+                      "a file decoded by Audio.Load and streamed at the exact latency equals Animate(file): max diff " + F(MaxDiff(streamedFile, fileWeights)));
+            }
+        }
+        using (var fromBytes = Audio.FromMemory(File.ReadAllBytes(wavPath), new AudioOptions { SampleRate = 22050 }))
+            Check(fromBytes.SampleRate == 22050 && Math.Abs(fromBytes.Duration - (double)pcm.Length / rate) < 1e-3,
+                  "Audio.FromMemory resamples to 22050 Hz: " + fromBytes.SampleCount + " samples");
+        var audioFractions = new List<float>();
+        using (Audio.Load(wavPath, new AudioOptions { Progress = (f, stage) => { audioFractions.Add(f); return stage == "decode"; } })) { }
+        Check(audioFractions.Count >= 2 && audioFractions.Last() == 1f, "Audio.Load reports progress (stage decode) up to 1.0");
+        var missingAudio = Throws<KMTalkException>(() => Audio.Load(Path.Combine(scratch, "missing.wav")), "Audio.Load of a missing file throws");
+        Check(missingAudio != null && missingAudio.Status == Status.Io, "  ... with Io");
+        var notAudio = Throws<KMTalkException>(() => Audio.FromMemory(Encoding.ASCII.GetBytes("not audio at all")), "Audio.FromMemory of text throws");
+        Check(notAudio != null && notAudio.Status == Status.UnsupportedFormat, "  ... with UnsupportedFormat");
+        var emptyAudio = Throws<KMTalkException>(() => Audio.FromMemory(new byte[0]), "Audio.FromMemory of no bytes throws");
+        Check(emptyAudio != null && emptyAudio.Status == Status.InvalidAudio, "  ... with InvalidAudio");
+        var badAudioRate = Throws<KMTalkException>(() => Audio.Load(wavPath, new AudioOptions { SampleRate = 100 }), "Audio.Load with SampleRate 100 throws");
+        Check(badAudioRate != null && badAudioRate.Status == Status.InvalidArgument, "  ... with InvalidArgument");
+        var disposedAudio = Audio.Load(wavPath);
+        disposedAudio.Dispose();
+        Throws<ObjectDisposedException>(() => { var unused = disposedAudio.SampleCount; }, "a disposed Audio is refused");
+
         // ---- progress and cancel ----
         var fractions = new List<float>();
         var stages = new List<string>();

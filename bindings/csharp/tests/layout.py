@@ -127,7 +127,8 @@ SCALARS = {
     "float": "System.Single", "double": "System.Double", "char": "System.Byte",
 }
 HANDLE_CLASSES = {"kmt_model": "KMTalk.ModelHandle", "kmt_session": "KMTalk.SessionHandle",
-                  "kmt_animation": "KMTalk.AnimationHandle", "kmt_rig": "KMTalk.RigHandle"}
+                  "kmt_animation": "KMTalk.AnimationHandle", "kmt_rig": "KMTalk.RigHandle",
+                  "kmt_audio": "KMTalk.AudioHandle"}
 # How each kind of C type may be declared in C# (the .NET type names reflection prints; `&`
 # is ref/out): TYPE_RULES is documentation of allowed(), which implements it.
 TYPE_RULES = """

@@ -86,4 +86,18 @@ namespace KMTalk
             return true;
         }
     }
+
+    /// <summary>Owns a <c>kmt_audio *</c> (released with <c>kmt_audio_free</c>).</summary>
+    public sealed class AudioHandle : KMTalkHandle
+    {
+        /// <summary>An empty handle (the marshaller fills it from an out-parameter).</summary>
+        public AudioHandle() { }
+
+        /// <summary>Calls <c>kmt_audio_free</c>.</summary>
+        protected override bool ReleaseHandle()
+        {
+            Native.kmt_audio_free(handle);
+            return true;
+        }
+    }
 }

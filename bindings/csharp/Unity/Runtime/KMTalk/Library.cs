@@ -177,6 +177,14 @@ namespace KMTalk
             return p;
         }
 
+        /// <summary>The defaults from kmt_audio_params_init.</summary>
+        internal static Native.kmt_audio_params AudioParams()
+        {
+            var p = new Native.kmt_audio_params();
+            KMTalkException.Check(Native.kmt_audio_params_init(ref p, StructSize<Native.kmt_audio_params>()), "kmt_audio_params_init");
+            return p;
+        }
+
         /// <summary>The reference to pass for an empty buffer: NULL.</summary>
         internal static ref T First<T>(Span<T> span)
         {

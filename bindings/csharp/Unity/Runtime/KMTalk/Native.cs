@@ -91,6 +91,16 @@ namespace KMTalk
             public IntPtr mouth_cue_extended_shapes;
         }
 
+        [StructLayout(LayoutKind.Sequential)]
+        internal struct kmt_audio_params
+        {
+            public UIntPtr struct_size;
+            public int sample_rate;
+            public NonfinitePolicy nonfinite_policy;
+            public IntPtr progress;
+            public IntPtr progress_user_data;
+        }
+
         // ---- versions, errors, log -------------------------------------------------------
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern IntPtr kmt_version();
@@ -190,6 +200,37 @@ namespace KMTalk
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern double kmt_session_output_fps(SessionHandle session);
+
+        // ---- audio decoding --------------------------------------------------------------------
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern Status kmt_audio_params_init(ref kmt_audio_params @params, UIntPtr struct_size);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern Status kmt_audio_load_file(byte[] path, ref kmt_audio_params @params, out AudioHandle out_audio);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern Status kmt_audio_load_memory(ref byte data, UIntPtr size, ref kmt_audio_params @params, out AudioHandle out_audio);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern void kmt_audio_free(IntPtr audio);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int kmt_audio_sample_rate(AudioHandle audio);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern UIntPtr kmt_audio_sample_count(AudioHandle audio);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern IntPtr kmt_audio_samples(AudioHandle audio);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int kmt_audio_source_rate(AudioHandle audio);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int kmt_audio_source_channels(AudioHandle audio);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern IntPtr kmt_audio_format_name(AudioHandle audio);
 
         // ---- animations ----------------------------------------------------------------------
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
