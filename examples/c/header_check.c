@@ -116,6 +116,21 @@ int header_check(void) {
     kmt_status (*p_animate_pcm)(kmt_session *, const float *, size_t, int32_t, int32_t,
                                 kmt_animation **) = kmt_animate_pcm;
 
+    /* Audio decoding */
+    kmt_status (*p_audio_params_init)(kmt_audio_params *, size_t) = kmt_audio_params_init;
+    kmt_status (*p_audio_load_file)(const char *, const kmt_audio_params *, kmt_audio **) = kmt_audio_load_file;
+    kmt_status (*p_audio_load_memory)(const void *, size_t, const kmt_audio_params *, kmt_audio **) =
+        kmt_audio_load_memory;
+    void (*p_audio_free)(kmt_audio *) = kmt_audio_free;
+    int32_t (*p_audio_sample_rate)(const kmt_audio *) = kmt_audio_sample_rate;
+    size_t (*p_audio_sample_count)(const kmt_audio *) = kmt_audio_sample_count;
+    const float *(*p_audio_samples)(const kmt_audio *) = kmt_audio_samples;
+    int32_t (*p_audio_source_rate)(const kmt_audio *) = kmt_audio_source_rate;
+    int32_t (*p_audio_source_channels)(const kmt_audio *) = kmt_audio_source_channels;
+    const char *(*p_audio_format_name)(const kmt_audio *) = kmt_audio_format_name;
+    kmt_audio_params audio_params = {sizeof(kmt_audio_params), 16000, KMT_NONFINITE_REJECT, on_progress, NULL};
+    kmt_audio *audio = NULL;
+
     /* Animations */
     void (*p_animation_free)(kmt_animation *) = kmt_animation_free;
     size_t (*p_animation_frame_count)(const kmt_animation *) = kmt_animation_frame_count;
@@ -211,6 +226,10 @@ int header_check(void) {
     (void)p_animation_save; (void)p_animation_save_to_memory; (void)p_export_default_params;
     (void)p_animation_save_with_params; (void)p_animation_save_to_memory_with_params; (void)progress;
     (void)export_params; (void)import_params;
+    (void)p_audio_params_init; (void)p_audio_load_file; (void)p_audio_load_memory; (void)p_audio_free;
+    (void)p_audio_sample_rate; (void)p_audio_sample_count; (void)p_audio_samples;
+    (void)p_audio_source_rate; (void)p_audio_source_channels; (void)p_audio_format_name;
+    (void)audio_params; (void)audio;
     (void)p_model_params_init; (void)p_session_params_init; (void)p_export_params_init;
     (void)p_rig_import_params_init; (void)p_rig_import_default_params;
     (void)mode; (void)tagged_mode; (void)formats; (void)tagged_format;

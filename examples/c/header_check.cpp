@@ -113,6 +113,16 @@ CHECK_FN(kmt_animation_fps, float (*)(const kmt_animation *));
 CHECK_FN(kmt_animation_channel_name, const char *(*)(const kmt_animation *, size_t));
 CHECK_FN(kmt_animation_read_frames,
          kmt_status (*)(const kmt_animation *, size_t, size_t, float *, size_t, size_t *));
+CHECK_FN(kmt_audio_params_init, kmt_status (*)(kmt_audio_params *, size_t));
+CHECK_FN(kmt_audio_load_file, kmt_status (*)(const char *, const kmt_audio_params *, kmt_audio **));
+CHECK_FN(kmt_audio_load_memory, kmt_status (*)(const void *, size_t, const kmt_audio_params *, kmt_audio **));
+CHECK_FN(kmt_audio_free, void (*)(kmt_audio *));
+CHECK_FN(kmt_audio_sample_rate, int32_t (*)(const kmt_audio *));
+CHECK_FN(kmt_audio_sample_count, size_t (*)(const kmt_audio *));
+CHECK_FN(kmt_audio_samples, const float *(*)(const kmt_audio *));
+CHECK_FN(kmt_audio_source_rate, int32_t (*)(const kmt_audio *));
+CHECK_FN(kmt_audio_source_channels, int32_t (*)(const kmt_audio *));
+CHECK_FN(kmt_audio_format_name, const char *(*)(const kmt_audio *));
 CHECK_FN(kmt_rig_load_file, kmt_status (*)(const char *, kmt_rig **));
 CHECK_FN(kmt_rig_load_memory, kmt_status (*)(const void *, size_t, kmt_rig **));
 CHECK_FN(kmt_rig_free, void (*)(kmt_rig *));
