@@ -25,10 +25,10 @@ Live Link Face CSV, as written by the app and read by Epic's own importer
   every public header we checked, including Unreal's importer samples, shows this). The
   reader matches columns by name (case-insensitively, ignoring unknown columns and
   accepting files with only the 52 blendshapes); the writer reproduces the app's order.
-* `Timecode` is `hh:mm:ss:ff.fff`, where `ff.fff` is a fractional frame number at the
-  recording rate (30 or 60; the app's default is 60). Time = h*3600 + m*60 + s + ff/fps.
-  No column states the rate: Epic infers 60 when any frame number exceeds 30; we infer
-  the rate too (see `_infer_timecode_fps`) or take it from the caller.
+* `Timecode` is `hh:mm:ss:ff.fff`, where `ff.fff` counts 60ths of a second whatever the
+  recording rate: time = h*3600 + m*60 + s + ff/60 (Epic's LiveLinkFaceImporterFactory
+  divides by 60; a 30 fps take steps 2 per row). No column states the recording rate: it
+  is the rate of the rows' timecodes (see `_infer_row_fps`), or the caller's.
 * The head / eye rotations are kept apart from the 52 weights (`MotionTake.rotations`).
 """
 from __future__ import annotations
@@ -248,8 +248,9 @@ def load_facegood(directory: str, tolerance_frames: float = 2.0) -> List[MotionT
 # ----------------------------------------------------------------------------- Live Link Face
 
 _TIMECODE = re.compile(r"^\s*(\d+):(\d+):(\d+)[:;](\d+(?:\.\d*)?)\s*$")
-# Rates the app records at, in order of preference when the data cannot tell them apart
-# (a take shorter than a second): 60 is the app's default.
+# The frame part of a timecode counts this many per second at every recording rate.
+TIMECODE_FPS = 60
+# Row rates a take may have; 60 is the app's default (a take of one row).
 _CANDIDATE_FPS = (60, 30, 50, 25, 24, 120, 48)
 
 
@@ -262,30 +263,25 @@ def parse_timecode(text: str) -> Tuple[int, int, int, float]:
     return int(h), int(m), int(s), float(ff)
 
 
-def _timecode_seconds(parts: Sequence[Tuple[int, int, int, float]], fps: float) -> np.ndarray:
-    t = np.array([h * 3600 + m * 60 + s + ff / fps for h, m, s, ff in parts], dtype=np.float64)
+def _timecode_seconds(parts: Sequence[Tuple[int, int, int, float]]) -> np.ndarray:
+    t = np.array([h * 3600 + m * 60 + s + ff / TIMECODE_FPS for h, m, s, ff in parts], dtype=np.float64)
     # A take running past midnight wraps to 00:00:00.
     wraps = np.concatenate([[0], np.cumsum(np.diff(t) < -12 * 3600)])
     return t + wraps * 86400.0
 
 
-def _infer_timecode_fps(parts: Sequence[Tuple[int, int, int, float]]) -> float:
-    """The recording rate: the first candidate (60 preferred) above every frame number for
-    which the timecodes increase and fewer than 10% of the frames would be missing. A wrong
-    rate breaks one of these at each seconds boundary (a 30 fps take read at 60 fps would
-    be missing half its frames)."""
-    max_frame = max(ff for _, _, _, ff in parts)
-    for fps in _CANDIDATE_FPS:
-        if fps <= max_frame:
-            continue
-        t = _timecode_seconds(parts, fps)
-        if len(t) > 1 and np.any(np.diff(t) <= 0):
-            continue
-        span_frames = (t[-1] - t[0]) * fps + 1
-        if len(t) >= 0.9 * span_frames:
-            return float(fps)
-    raise ValueError(f"cannot infer the recording rate from the timecodes (frame numbers up to "
-                     f"{max_frame:g}); pass fps=")
+def _infer_row_fps(times: np.ndarray) -> float:
+    """The recording rate: the candidate rate nearest 1 / (median step between rows),
+    within 5 %. Dropped frames make a few steps longer, not the median."""
+    if len(times) < 2:
+        return float(_CANDIDATE_FPS[0])
+    step = float(np.median(np.diff(times)))
+    if step > 0:
+        for fps in sorted(_CANDIDATE_FPS, key=lambda f: abs(f * step - 1)):
+            if abs(fps * step - 1) <= 0.05:
+                return float(fps)
+    raise ValueError(f"cannot infer the recording rate from the timecodes (median step {step * 1000:.1f} ms); "
+                     f"pass fps=")
 
 
 def load_live_link_csv(csv_path: str, wav_path: Optional[str] = None,
@@ -344,11 +340,11 @@ def load_live_link_csv(csv_path: str, wav_path: Optional[str] = None,
     if not (np.all(np.isfinite(weights)) and np.all(np.isfinite(rotations))):
         raise ValueError(f"{csv_path}: non-finite values")
 
-    if fps is None:
-        fps = _infer_timecode_fps(parts)
-    times = _timecode_seconds(parts, fps)
+    times = _timecode_seconds(parts)
     if np.any(np.diff(times) <= 0):
-        raise ValueError(f"{csv_path}: timecodes do not increase at {fps:g} fps")
+        raise ValueError(f"{csv_path}: timecodes do not increase")
+    if fps is None:
+        fps = _infer_row_fps(times)
     relative = (times - times[0]) * fps
     num_frames = int(np.round(relative[-1])) + 1
     dropped = num_frames - len(body)
@@ -396,8 +392,9 @@ def _live_link_subject(base: str) -> str:
     return base
 
 
-def format_timecode(seconds: float, fps: int) -> str:
-    """Seconds -> 'hh:mm:ss:ff.fff' at `fps` (ff in 0..fps-1, three decimals)."""
+def format_timecode(seconds: float, fps: int = TIMECODE_FPS) -> str:
+    """Seconds -> 'hh:mm:ss:ff.fff' with ff counting 1/`fps` s (0..fps-1, three decimals;
+    the app's files count 60ths at every recording rate)."""
     ticks = int(round(seconds * fps * 1000))  # thousandths of a frame
     per_second = fps * 1000
     whole, rest = divmod(ticks, per_second)
@@ -414,8 +411,10 @@ def write_live_link_csv(path: str, weights: np.ndarray, fps: int,
     with the app's exact header (LIVE_LINK_HEADER: 61 value columns, JawRight/JawLeft and
     MouthRight/MouthLeft in the app's order). Channels not in `names` are written as 0;
     `rotations` (frames x 9, LIVE_LINK_ROTATIONS order) default to 0. `start_timecode` is
-    a 'hh:mm:ss:ff.fff' string at `fps` or seconds since midnight; row k is stamped
-    start + k / fps. Values are written with 9 significant digits (float32 round-trips)."""
+    a 'hh:mm:ss:ff.fff' string (ff in 60ths of a second, as the app writes at every rate) or
+    seconds since midnight; row k is stamped start + k / fps. Values are written with 9
+    significant digits, so float32 round-trips exactly (the app and the engine write 10
+    decimals; readers take either)."""
     weights = np.asarray(weights, dtype=np.float64)
     if weights.ndim != 2 or weights.shape[1] != len(names):
         raise ValueError(f"weights shape {weights.shape} does not match {len(names)} names")
@@ -437,9 +436,9 @@ def write_live_link_csv(path: str, weights: np.ndarray, fps: int,
         raise ValueError(f"rotations must be frames x {len(LIVE_LINK_ROTATIONS)}")
     if isinstance(start_timecode, str):
         h, m, s, ff = parse_timecode(start_timecode)
-        if ff >= fps:
-            raise ValueError(f"start timecode frame {ff:g} is not below fps {fps}")
-        start = h * 3600 + m * 60 + s + ff / fps
+        if ff >= TIMECODE_FPS:
+            raise ValueError(f"start timecode frame {ff:g} is not below {TIMECODE_FPS}")
+        start = h * 3600 + m * 60 + s + ff / TIMECODE_FPS
     else:
         start = float(start_timecode)
     order = [index[n.lower()] for n in LIVE_LINK_BLENDSHAPES]
@@ -448,7 +447,7 @@ def write_live_link_csv(path: str, weights: np.ndarray, fps: int,
         writer.writerow(LIVE_LINK_HEADER)
         start_frames = start * fps
         for k in range(len(weights)):
-            stamp = format_timecode((start_frames + k) / fps, fps)
+            stamp = format_timecode((start_frames + k) / fps)
             values = [f"{v:.9g}" for v in full[k, order]] + [f"{v:.9g}" for v in rotations[k]]
             writer.writerow([stamp, str(len(LIVE_LINK_BLENDSHAPES) + len(LIVE_LINK_ROTATIONS))] + values)
 

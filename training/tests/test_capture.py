@@ -304,20 +304,26 @@ def test_load_live_link_csv_60fps_across_a_second(tmp_path):
     assert capture._live_link_subject("take") == "take"
 
 
-def test_load_live_link_csv_infers_30fps_and_defaults_to_60_for_short_takes(tmp_path):
-    timecodes = [f"01:00:{(25 + k) // 30:02d}:{(25 + k) % 30:02d}.500" for k in range(12)]
+def test_load_live_link_csv_30fps_rows_count_60ths(tmp_path):
+    # A 30 fps take as the app writes it: the frame part counts 60ths, stepping 2 per row
+    # (Epic's importer: time = h:m:s + ff / 60), here across a seconds boundary.
+    timecodes = [f"01:00:{(50 + 2 * k) // 60:02d}:{(50 + 2 * k) % 60:02d}.500" for k in range(12)]
     rows, _ = app_rows(timecodes)
     write_app_csv(str(tmp_path / "thirty.csv"), rows)
     take = capture.load_live_link_csv(str(tmp_path / "thirty.csv"))
-    assert take.fps == 30.0 and take.num_frames == 12
+    assert take.fps == 30.0 and take.num_frames == 12 and take.meta["dropped_frames"] == 0
+    assert take.meta["start_seconds"] == pytest.approx(3600 + 50.5 / 60)
     assert take.sample_rate == 0 and len(take.samples) == 0
-    # Under a second and below frame 30: the data cannot tell; the app default (60) wins,
-    # and an explicit rate overrides it.
-    short = [f"00:00:01:{k:02d}.000" for k in range(5)]
-    rows, _ = app_rows(short)
-    write_app_csv(str(tmp_path / "short.csv"), rows)
-    assert capture.load_live_link_csv(str(tmp_path / "short.csv")).fps == 60.0
-    assert capture.load_live_link_csv(str(tmp_path / "short.csv"), fps=30).fps == 30.0
+    # One row: no step to measure; the app's default (60) wins, an explicit rate overrides it.
+    rows, _ = app_rows(["00:00:01:07.000"])
+    write_app_csv(str(tmp_path / "one.csv"), rows)
+    assert capture.load_live_link_csv(str(tmp_path / "one.csv")).fps == 60.0
+    assert capture.load_live_link_csv(str(tmp_path / "one.csv"), fps=30).fps == 30.0
+    # Rows 70 ms apart match no rate the app records at.
+    rows, _ = app_rows([f"00:00:01:{4.2 * k:06.3f}" for k in range(5)])
+    write_app_csv(str(tmp_path / "odd.csv"), rows)
+    with pytest.raises(ValueError, match="recording rate"):
+        capture.load_live_link_csv(str(tmp_path / "odd.csv"))
 
 
 def test_load_live_link_csv_is_tolerant(tmp_path):
@@ -397,7 +403,10 @@ def test_write_live_link_csv_subset_and_errors(tmp_path):
     weights = np.array([[0.2, 0.7], [0.4, 0.1]], np.float32)
     path = str(tmp_path / "subset.csv")
     capture.write_live_link_csv(path, weights, 30, names=["jawOpen", "mouthPucker"], start_timecode=2.0)
-    take = capture.load_live_link_csv(path, fps=30)
+    with open(path) as f:
+        assert [line.split(",")[0] for line in f.read().splitlines()[1:]] == ["00:00:02:00.000", "00:00:02:02.000"]
+    take = capture.load_live_link_csv(path)
+    assert take.fps == 30.0
     np.testing.assert_array_equal(take.channel("jawOpen"), weights[:, 0])
     np.testing.assert_array_equal(take.channel("mouthPucker"), weights[:, 1])
     assert np.count_nonzero(take.motion) == 4 and take.meta["start_timecode"] == "00:00:02:00.000"
