@@ -18,9 +18,11 @@ the correlation, is kept. Folded into `cmc.head`: `W' = a * W`, `b' = a * b + (1
     # 1. the gains of a fold model on the take it never saw (std matched per channel)
     ../.venv-torch/bin/python -m kmtalk_train.calibrate fit FOLD.safetensors \\
         --facegood ../../shared/data/facegood --take 1114_3_15 --json gains-1114_3_15.json
-    # 2. a model with gains folded in (several JSONs: their geometric mean)
+    # 2. a model with gains folded in (several JSONs: their geometric mean); --only keeps
+    #    some channels, --mouth-close-exponent couples mouthClose to the jaw's gain
     ../.venv-torch/bin/python -m kmtalk_train.calibrate apply MODEL.safetensors \\
-        gains-1114_2_01.json gains-1114_3_15.json --out MODEL-calibrated.safetensors
+        gains-1114_2_01.json gains-1114_3_15.json --out MODEL-calibrated.safetensors \\
+        [--only jawOpen --mouth-close-exponent 0.5]
 
 An honest test calibrates fold model A with gains fitted by fold model B on take B, and
 scores it on take A (nothing of take A is used); docs/results.md reports it that way.
@@ -113,6 +115,24 @@ def combine(gain_sets: Sequence[Dict[str, float]]) -> Dict[str, float]:
     return {n: float(math.exp(np.mean([math.log(s[n]) for s in gain_sets if n in s]))) for n in names}
 
 
+def select_gains(gains: Dict[str, float], only: Optional[Sequence[str]] = None,
+                 mouth_close_exponent: float = 0.0) -> Dict[str, float]:
+    """The gains to fold: those of the channels in `only` (all when None), plus, when
+    jawOpen has one and `mouth_close_exponent` > 0, mouthClose with jawOpen's gain to that
+    power. ARKit's mouthClose closes the lips *relative to* the jaw: a wider jaw with an
+    unchanged mouthClose parts the lips at bilabials (exponent 0); the same gain (1) keeps
+    them together but lets mouthClose pass jawOpen more often; 0.5 is between the two."""
+    unknown = sorted(set(only or ()) - set(ARKIT_52))
+    if unknown:
+        raise ValueError(f"unknown channels: {unknown}")
+    if mouth_close_exponent < 0 or not math.isfinite(mouth_close_exponent):
+        raise ValueError(f"the mouthClose exponent must be >= 0, got {mouth_close_exponent}")
+    chosen = {n: g for n, g in gains.items() if only is None or n in only}
+    if mouth_close_exponent > 0 and "jawOpen" in chosen:
+        chosen["mouthClose"] = chosen["jawOpen"] ** mouth_close_exponent
+    return {n: chosen[n] for n in ARKIT_52 if n in chosen}
+
+
 def apply_gains(model, config: dict, gains: Dict[str, float]) -> np.ndarray:
     """Folds `gains` ({channel: a}) into the model's output layer, in place; returns z0."""
     import torch
@@ -180,7 +200,10 @@ def apply_command(args) -> int:
     for path in args.gains:
         with open(path) as f:
             reports.append(json.load(f))
-    gains = combine([r["gains"] for r in reports])
+    gains = select_gains(combine([r["gains"] for r in reports]), args.only, args.mouth_close_exponent)
+    if not gains:
+        print(f"calibrate: no gains left for {args.only} in {args.gains}", file=sys.stderr)
+        return 2
     model, config, meta = load(args.model)
     if meta.get("range_gains"):
         print(f"calibrate: {args.model} is already calibrated", file=sys.stderr)
@@ -189,6 +212,9 @@ def apply_command(args) -> int:
     extra = {k: v for k, v in meta.items() if k not in ("format", "format_version", "architecture", "config")}
     extra["range_gains"] = json.dumps({n: round(g, 4) for n, g in gains.items()})
     extra["range_gains_fitted_on"] = "; ".join(f"{r['model']} on {','.join(r['takes'])}" for r in reports)
+    if args.only or args.mouth_close_exponent:
+        extra["range_gains_selection"] = (f"only {','.join(args.only)}" if args.only else "all") + \
+            (f"; mouthClose = jawOpen gain ^ {args.mouth_close_exponent:g}" if args.mouth_close_exponent else "")
     extra["range_gains_generator"] = "training/kmtalk_train/calibrate.py"
     directory = os.path.dirname(os.path.abspath(args.out))
     handle, tmp = tempfile.mkstemp(prefix=".calibrate-", suffix=".safetensors", dir=directory)
@@ -216,6 +242,10 @@ def main(argv: Optional[List[str]] = None) -> int:
     apply.add_argument("model")
     apply.add_argument("gains", nargs="+")
     apply.add_argument("--out", required=True)
+    apply.add_argument("--only", action="append", metavar="CHANNEL",
+                       help="fold only this channel's gain (repeatable; default: every channel in the JSONs)")
+    apply.add_argument("--mouth-close-exponent", type=float, default=0.0, metavar="E",
+                       help="give mouthClose jawOpen's gain to the power E (0: untouched; see select_gains)")
     args = parser.parse_args(argv)
     try:
         return fit_command(args) if args.command == "fit" else apply_command(args)

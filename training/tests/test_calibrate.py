@@ -60,3 +60,44 @@ def test_apply_refuses_to_overwrite_its_input(tmp_path, capsys):
     assert calibrate.main(["apply", str(model), str(gains), "--out", str(model)]) == 2
     assert "must not be the input" in capsys.readouterr().err
     assert not math.isnan(calibrate.GAIN_BOUNDS[0])
+
+
+def test_select_gains_keeps_channels_and_couples_mouth_close():
+    gains = {"jawOpen": 1.44, "mouthFunnel": 1.3, "mouthSmileLeft": 1.5}
+    assert calibrate.select_gains(gains) == gains
+    assert calibrate.select_gains(gains, ["jawOpen"]) == {"jawOpen": 1.44}
+    coupled = calibrate.select_gains(gains, ["jawOpen"], mouth_close_exponent=0.5)
+    assert coupled == {"jawOpen": 1.44, "mouthClose": pytest.approx(1.2)}
+    assert list(calibrate.select_gains(gains, mouth_close_exponent=1.0)) == \
+        ["jawOpen", "mouthClose", "mouthFunnel", "mouthSmileLeft"]  # ARKit order
+    # No jaw gain: nothing to couple mouthClose to.
+    assert calibrate.select_gains(gains, ["mouthFunnel"], mouth_close_exponent=0.5) == {"mouthFunnel": 1.3}
+    with pytest.raises(ValueError, match="unknown"):
+        calibrate.select_gains(gains, ["jawOpenn"])
+    with pytest.raises(ValueError, match="exponent"):
+        calibrate.select_gains(gains, mouth_close_exponent=-1)
+
+
+def test_apply_command_writes_only_the_selected_gains(tmp_path):
+    torch = pytest.importorskip("torch")
+    from kmtalk_train.export import export, load
+    from kmtalk_train.model import KMTalkModel, tiny_config
+    torch.manual_seed(0)
+    config = tiny_config()
+    source = tmp_path / "m.safetensors"
+    export(KMTalkModel(config).eval(), config, str(source), {})
+    gains = tmp_path / "g.json"
+    gains.write_text(json.dumps({"model": "m", "takes": ["t"], "gains": {"jawOpen": 1.21, "mouthFunnel": 2.0}}))
+    out = tmp_path / "cal.safetensors"
+    assert calibrate.main(["apply", str(source), str(gains), "--out", str(out), "--only", "jawOpen",
+                           "--mouth-close-exponent", "0.5"]) == 0
+    _, _, meta = load(str(out))
+    assert json.loads(meta["range_gains"]) == {"jawOpen": 1.21, "mouthClose": 1.1}
+    assert "only jawOpen" in meta["range_gains_selection"] and "^ 0.5" in meta["range_gains_selection"]
+    # The selected head rows changed, the others did not.
+    before, _, _ = load(str(source))
+    after, _, _ = load(str(out))
+    changed = (after.cmc.head.weight != before.cmc.head.weight).any(dim=1).numpy()
+    assert sorted(ARKIT_52[i] for i in np.flatnonzero(changed)) == ["jawOpen", "mouthClose"]
+    assert calibrate.main(["apply", str(source), str(gains), "--out", str(tmp_path / "x.safetensors"),
+                           "--only", "mouthPucker"]) == 2
