@@ -99,18 +99,7 @@ struct Animate: ParsableCommand {
     }
 
     func run() throws {
-        Interrupt.install()
-        let bar = ProgressBar(quiet: quiet)
-        try withExtendedLifetime(bar) {
-            defer { bar.clear() }  // before any error message
-            do {
-                try animate(progress: bar)
-            } catch let error as CLIError where error.status == KMT_ERR_CANCELLED {
-                throw Interrupt.stop()
-            } catch where Interrupt.requested {
-                throw Interrupt.stop()
-            }
-        }
+        try Interrupt.withProgress(quiet: quiet) { try animate(progress: $0) }
     }
 
     /// The warning for a Live Link Face CSV at `fps`, or nil at a rate the app records (30

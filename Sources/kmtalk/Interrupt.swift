@@ -1,4 +1,5 @@
 import ArgumentParser
+import CKMTalk
 import Foundation
 import Synchronization
 
@@ -29,6 +30,27 @@ enum Interrupt {
     }
 
     private static let installed = Atomic<Bool>(false)
+
+    /// Runs a command's long `work` with Ctrl-C routed to `requested` and a progress bar on
+    /// stderr (cleared before any message is printed); a cancellation (KMT_ERR_CANCELLED
+    /// from the library, or any error after Ctrl-C) ends the command with exit 130 and
+    /// `detail`. `task` names the bar's work when the library's stages do not.
+    static func withProgress<T>(quiet: Bool, task: String? = nil, stopped detail: String = "nothing was written",
+                                _ work: (ProgressBar) throws -> T) throws -> T {
+        install()
+        let bar = ProgressBar(quiet: quiet)
+        if let task { bar.task = task }
+        do {
+            return try withExtendedLifetime(bar) {
+                defer { bar.clear() }  // before any error message
+                return try work(bar)
+            }
+        } catch let error as CLIError where error.status == KMT_ERR_CANCELLED {
+            throw stop(detail)
+        } catch where requested {
+            throw stop(detail)
+        }
+    }
 
     /// The error a command throws when it stopped for Ctrl-C: a note on stderr, exit 130.
     static func stop(_ detail: String = "nothing was written") -> ExitCode {

@@ -72,18 +72,7 @@ struct PreviewCommand: ParsableCommand {
     }
 
     func run() throws {
-        Interrupt.install()
-        let bar = ProgressBar(quiet: quiet)
-        try withExtendedLifetime(bar) {
-            defer { bar.clear() }  // before any error message
-            do {
-                try preview(progress: bar)
-            } catch let error as CLIError where error.status == KMT_ERR_CANCELLED {
-                throw Interrupt.stop()
-            } catch where Interrupt.requested {
-                throw Interrupt.stop("no partial MP4 was left")
-            }
-        }
+        try Interrupt.withProgress(quiet: quiet, stopped: "no partial MP4 was left") { try preview(progress: $0) }
     }
 
     /// The command's work: animate, pose, render, encode.

@@ -15,20 +15,10 @@ struct RigFileOutput {
     /// Imports `source`, writes the rig and prints notes and a summary; `started` times it.
     /// A progress bar shows on a terminal; Ctrl-C stops the import (exit 130, no file).
     func write(importing source: String, params: inout kmt_rig_import_params, started: Date) throws {
-        Interrupt.install()
-        let bar = ProgressBar(quiet: quiet)
-        bar.task = "import"
-        params.progress = ProgressBar.callback
-        params.progress_user_data = bar.userData
-        do {
-            try withExtendedLifetime(bar) {
-                defer { bar.clear() }  // before any error message
-                try write(importing: source, params: &params, started: started, bar: bar)
-            }
-        } catch let error as CLIError where error.status == KMT_ERR_CANCELLED {
-            throw Interrupt.stop()
-        } catch where Interrupt.requested {
-            throw Interrupt.stop()
+        try Interrupt.withProgress(quiet: quiet, task: "import") { bar in
+            params.progress = ProgressBar.callback
+            params.progress_user_data = bar.userData
+            try write(importing: source, params: &params, started: started, bar: bar)
         }
     }
 
