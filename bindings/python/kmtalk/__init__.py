@@ -1061,6 +1061,38 @@ class Rig(_Handle):
         rig._adopt(out.value, _lib.kmt_rig_free)
         return rig
 
+    @classmethod
+    def from_shape_names(cls, names: Any) -> "Rig":
+        """A placeholder rig that has only shape names (one triangle, zero
+        deltas), built in memory: for :meth:`shape_channels` and
+        :meth:`unmatched_channels`, the library's channel-to-shape name matching
+        (docs/rig.md), on a character whose mesh lives elsewhere (a Blender
+        mesh's shape keys, a Unity SkinnedMeshRenderer's blendshapes). Names
+        must be non-empty and unique."""
+        import json
+        import struct
+        names = [str(name) for name in names]
+        vertices = np.array([[0, 0, 0], [1, 0, 0], [0, 1, 0]], dtype="<f4")
+        faces = np.array([[0, 1, 2]], dtype="<i4")
+        deltas = np.zeros((len(names), 3, 3), dtype="<f4")
+        header: Dict[str, Any] = {"__metadata__": {
+            "format": "kmtalk-rig", "format_version": "1", "channels": json.dumps(names), "units": "m",
+            "up_axis": "+y", "forward_axis": "+z", "description": "shape names only (Rig.from_shape_names)"}}
+        offset, blobs = 0, []
+        for key, dtype, array in (("vertices", "F32", vertices), ("faces", "I32", faces), ("deltas", "F32", deltas)):
+            blob = array.tobytes()
+            header[key] = {"dtype": dtype, "shape": list(array.shape), "data_offsets": [offset, offset + len(blob)]}
+            offset += len(blob)
+            blobs.append(blob)
+        text = json.dumps(header).encode("utf-8")
+        text += b" " * ((8 - len(text) % 8) % 8)
+        return cls(struct.pack("<Q", len(text)) + text + b"".join(blobs))
+
+    def unmatched_channels(self, animation: Animation) -> Tuple[str, ...]:
+        """The names of the animation's channels that drive no shape of this rig."""
+        driven = {int(index) for index in self.shape_channels(animation) if index >= 0}
+        return tuple(name for i, name in enumerate(animation.channel_names) if i not in driven)
+
     def save(self, path: PathLike, *, half: bool = False) -> None:
         """Writes the rig as a kmtalk-rig safetensors file (atomically);
         ``half`` stores the deltas as float16 (refused when rounding exceeds
