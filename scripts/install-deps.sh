@@ -2,7 +2,8 @@
 # Installs the system packages KMTalk builds and tests with (Debian/Ubuntu, needs root
 # or sudo). The Swift 6 toolchain itself must already be on PATH (swift.org).
 #   KMTALK_TEST_TOOLS=1  also valgrind (the C example's memory check), Blender with
-#                        NumPy (scripts/check-blender.sh imports the CLI's GLB; about 40 s),
+#                        NumPy (scripts/check-blender.sh imports the CLI's GLB; about 40 s;
+#                        scripts/test-blender-addon.sh tests the add-on; about 10 s),
 #                        CMake and g++ (the release's CMake package and the C++ examples),
 #                        mono's C# compiler and runtime (scripts/test-csharp.sh)
 #   KMTALK_CORPUS=1      also the speech engines, voices, texts and recorded prompts the

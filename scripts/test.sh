@@ -64,6 +64,9 @@ KMTALK_LIBRARY="$(pwd)/.build/debug/libKMTalk.so" KMTALK_CLI="$(pwd)/.build/debu
 section "Blender imports the CLI's GLB (skipped without Blender)"
 scripts/check-blender.sh
 
+section "Blender add-on, headless (skipped without Blender; about 10 s)"
+KMTALK_LIBRARY="$(pwd)/.build/debug/libKMTalk.so" scripts/test-blender-addon.sh
+
 section "NumPy reference and fixtures"
 scripts/test-training.sh
 
