@@ -18,8 +18,10 @@ if [[ ! -x "$VENV/bin/python" ]]; then
     "$PYTHON" -m venv --system-site-packages "$VENV"
 fi
 
-echo "test-python: pip install -e bindings/python pytest pygltflib"
-if ! "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e bindings/python pytest pygltflib; then
+echo "test-python: pip install -e bindings/python pytest pygltflib dask distributed"
+# dask + distributed: tests/test_batch.py runs a batch on a local Dask cluster.
+if ! "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e bindings/python pytest pygltflib \
+        dask distributed; then
     # Offline fallback: build the editable install with the setuptools at hand.
     echo "test-python: retrying without build isolation"
     "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-build-isolation \
@@ -27,6 +29,8 @@ if ! "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e bi
     # pygltflib reads the CLI's GLB in one test, which skips without it.
     "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check pygltflib ||
         echo "test-python: pygltflib unavailable; the GLB test will be skipped"
+    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check dask distributed ||
+        echo "test-python: dask/distributed unavailable; the Dask batch test will be skipped"
 fi
 
 export KMTALK_LIBRARY="${KMTALK_LIBRARY:-$ROOT/.build/debug/libKMTalk.so}"
