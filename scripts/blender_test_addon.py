@@ -217,6 +217,24 @@ def main(zip_path, audio, model, library):
     check_animation("streaming 29.97 fps", face, weights, names, "LINEAR")
     check_scene("streaming 29.97 fps", audio, 30000 / 1001, len(weights))
 
+    # The sidebar panel's draw (no UI in background mode: a recording stand-in layout).
+    from types import SimpleNamespace
+
+    class Layout:
+        def __init__(self):
+            self.calls = []
+
+        def __getattr__(self, name):
+            def call(*args, **kwargs):
+                self.calls.append(name)
+                return SimpleNamespace() if name == "operator" else self
+            return call
+
+    layout = Layout()
+    scene.kmtalk.audio_path = audio
+    bpy.types.KMTALK_PT_panel.draw(SimpleNamespace(layout=layout), bpy.context)
+    check("operator" in layout.calls and layout.calls.count("prop") >= 5, f"the panel draws ({layout.calls})")
+
     bpy.ops.preferences.addon_disable(module="kmtalk_blender")
     check(not hasattr(bpy.types.Scene, "kmtalk"), "the add-on unregisters")
     return 1 if failures else 0
