@@ -416,9 +416,9 @@ class _ProgressLine:
         self.last = now
         elapsed = max(now - self.start, 1e-9)
         rate = summary.ok / elapsed
-        eta = (total - done) / rate if rate > 0 else float("nan")
+        eta = f"{(total - done) / rate:.0f} s" if rate > 0 else "?"
         line = (f"\r{done}/{total} ({100.0 * done / max(total, 1):.0f}%) ok {summary.ok} "
-                f"skipped {summary.skipped} failed {summary.failed}  {rate:.1f} files/s  eta {eta:.0f} s ")
+                f"skipped {summary.skipped} failed {summary.failed}  {rate:.1f} files/s  eta {eta} ")
         self.stream.write(line)
         if done == total:
             self.stream.write("\n")
