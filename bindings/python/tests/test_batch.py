@@ -138,7 +138,8 @@ def test_crash_in_progress_callback_then_resume(corpus, model_path, tmp_path):
     done_before = set(_outputs(out))
     assert 60 <= len(done_before) < GOOD
     # A crash mid-write leaves a temp file; the rerun removes it.
-    stale = out / f".{sorted(set(expected) - done_before)[0].name}.999.deadbeef.kmtalk-tmp"
+    missing = sorted(set(expected) - done_before, key=lambda p: (len(p.parts), p))[-1]  # one in a subfolder
+    stale = out / missing.parent / f".{missing.name}.999.deadbeef.kmtalk-tmp"
     stale.parent.mkdir(parents=True, exist_ok=True)
     stale.write_bytes(b"half")
     summary = batch.animate_many(root, out, model=model_path, workers=2)
