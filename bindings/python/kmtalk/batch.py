@@ -525,7 +525,10 @@ def _run_parallel(pending: List[Job], model_path: str, rig_path: Optional[str], 
         pool = concurrent.futures.ProcessPoolExecutor(
             max_workers=min(workers, len(pending)), mp_context=multiprocessing.get_context("spawn"),
             initializer=warm, initargs=(model_path, rig_path))
-        close = lambda: pool.shutdown(wait=True, cancel_futures=True)  # noqa: E731
+        if sys.version_info >= (3, 9):
+            close = lambda: pool.shutdown(wait=True, cancel_futures=True)  # noqa: E731
+        else:  # the futures are cancelled below when the batch stops early
+            close = lambda: pool.shutdown(wait=True)  # noqa: E731
     else:
         pool, close = _executor_for(executor)
     futures: Dict[Any, Job] = {}
