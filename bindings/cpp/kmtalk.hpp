@@ -226,6 +226,9 @@ struct AnimationDeleter {
 struct RigDeleter {
     void operator()(kmt_rig *rig) const noexcept { kmt_rig_free(rig); }
 };
+struct AudioDeleter {
+    void operator()(kmt_audio *audio) const noexcept { kmt_audio_free(audio); }
+};
 
 /** Reads a `__metadata__` value (kmt_model_metadata / kmt_rig_metadata). */
 template <class Handle, class Fn>
@@ -396,6 +399,79 @@ public:
 
 private:
     std::unique_ptr<kmt_model, detail::ModelDeleter> handle_;
+};
+
+/**
+ * Audio decoded by the library (kmt_audio): every format kmt_animate_file
+ * reads, mixed to mono and resampled with libsoxr, as float samples. For
+ * hosts that stream a file: decode it at the model's rate and push its
+ * samples() in chunks. Immutable: any number of threads may read it.
+ */
+class Audio {
+public:
+    /** An empty object (no handle). */
+    Audio() noexcept = default;
+
+    /**
+     * Decodes the file at `path` (kmt_audio_load_file) to mono at
+     * `sample_rate` Hz (0: the file's own rate; pass Model::sample_rate() for
+     * the samples the network gets). `progress` is called per decoded block
+     * (stage "decode"); returning false cancels (KMT_ERR_CANCELLED). Throws
+     * Error as kmt_animate_file: KMT_ERR_IO, KMT_ERR_INVALID_AUDIO,
+     * KMT_ERR_UNSUPPORTED_FORMAT, KMT_ERR_INVALID_ARGUMENT (a bad rate).
+     */
+    explicit Audio(const std::string &path, std::int32_t sample_rate = 0, ProgressFunction progress = nullptr) {
+        detail::ProgressRelay relay;
+        const kmt_audio_params params = audio_params(sample_rate, progress, relay);
+        kmt_audio *audio = nullptr;
+        const Status status = kmt_audio_load_file(path.c_str(), &params, &audio);
+        handle_.reset(audio);
+        relay.finish(status, "kmt_audio_load_file");
+    }
+
+    /** Decodes `size` bytes of an audio file at `data` (kmt_audio_load_memory); as Audio(path). */
+    Audio(const void *data, std::size_t size, std::int32_t sample_rate = 0, ProgressFunction progress = nullptr) {
+        detail::ProgressRelay relay;
+        const kmt_audio_params params = audio_params(sample_rate, progress, relay);
+        kmt_audio *audio = nullptr;
+        const Status status = kmt_audio_load_memory(data, size, &params, &audio);
+        handle_.reset(audio);
+        relay.finish(status, "kmt_audio_load_memory");
+    }
+
+    /** The C handle (still owned by this object); nullptr when empty. */
+    const kmt_audio *get() const noexcept { return handle_.get(); }
+    /** Whether this object holds audio. */
+    explicit operator bool() const noexcept { return static_cast<bool>(handle_); }
+
+    /** The rate of samples() in Hz (0 when empty). */
+    std::int32_t sample_rate() const noexcept { return kmt_audio_sample_rate(get()); }
+    /** The number of mono samples (0 when empty). */
+    std::size_t sample_count() const noexcept { return kmt_audio_sample_count(get()); }
+    /** The samples, valid while this object lives (empty when empty). */
+    FloatView samples() const noexcept { return FloatView(kmt_audio_samples(get()), sample_count()); }
+    /** The file's own sample rate in Hz. */
+    std::int32_t source_rate() const noexcept { return kmt_audio_source_rate(get()); }
+    /** The file's channel count before the mixdown. */
+    std::int32_t source_channels() const noexcept { return kmt_audio_source_channels(get()); }
+    /** libsndfile's name of the container and encoding, e.g. "WAV (Microsoft) / Signed 16 bit PCM". */
+    std::string format_name() const { return detail::to_string(kmt_audio_format_name(get())); }
+
+private:
+    static kmt_audio_params audio_params(std::int32_t sample_rate, ProgressFunction &progress,
+                                         detail::ProgressRelay &relay) {
+        kmt_audio_params params;
+        detail::check(kmt_audio_params_init(&params, sizeof params), "kmt_audio_params_init");
+        params.sample_rate = sample_rate;
+        if (progress) {
+            relay.function = std::move(progress);
+            params.progress = &detail::ProgressRelay::call;
+            params.progress_user_data = &relay;
+        }
+        return params;
+    }
+
+    std::unique_ptr<kmt_audio, detail::AudioDeleter> handle_;
 };
 
 /**

@@ -308,6 +308,36 @@ int main(int argc, char **argv) {
               "SessionOptions{threads 1, output_fps 60}: " + std::to_string(anim60.frame_count()) + " frames at 60 fps");
     });
 
+    // ---- Decoding for hosts that stream files ------------------------------------------
+    section("Audio: the library's decoder", [&] {
+        kmtalk::Model model(kBase);
+        kmtalk::Audio audio(kHello, model.sample_rate());
+        check(static_cast<bool>(audio) && audio.sample_rate() == 16000 && audio.sample_count() > 16000 &&
+                  audio.samples().size == audio.sample_count() && audio.source_channels() >= 1 &&
+                  !audio.format_name().empty(),
+              "Audio(hello.wav, 16000): " + std::to_string(audio.sample_count()) + " samples from " +
+                  std::to_string(audio.source_rate()) + " Hz (" + audio.format_name() + ")");
+        kmtalk::Session session(model);
+        const std::vector<float> from_file = session.animate_file(kHello).frames();
+        const std::vector<float> from_samples = session.animate_pcm(audio.samples(), audio.sample_rate()).frames();
+        check(from_file == from_samples, "animate_pcm(Audio.samples()) equals animate_file exactly");
+        const auto bytes = read_bytes(kHello);
+        kmtalk::Audio in_memory(bytes.data(), bytes.size(), 16000);
+        check(in_memory.sample_count() == audio.sample_count() &&
+                  std::equal(audio.samples().begin(), audio.samples().end(), in_memory.samples().begin()),
+              "Audio(bytes) decodes the same samples as Audio(path)");
+        int calls = 0;
+        kmtalk::Audio native(kHello, 0, [&](float, const char *) { return ++calls > 0; });
+        check(native.sample_rate() == native.source_rate(), "sample_rate 0 keeps the file's rate (" +
+                  std::to_string(native.sample_rate()) + " Hz), progress called " + std::to_string(calls) + " times");
+        expect_error("Audio of a missing file", KMT_ERR_IO, [&] { kmtalk::Audio missing("no-such-file.wav"); });
+        expect_error("Audio cancelled by its progress function", KMT_ERR_CANCELLED,
+                     [&] { kmtalk::Audio cancelled(kHello, 0, [](float, const char *) { return false; }); });
+        const unsigned char junk[16] = {1, 2, 3};
+        expect_error("Audio of 16 bytes of junk", KMT_ERR_UNSUPPORTED_FORMAT,
+                     [&] { kmtalk::Audio bad(junk, sizeof junk); });
+    });
+
     // ---- PCM, streaming ----------------------------------------------------------------
     const std::vector<float> signal = synthetic_speech();
     section("animate_pcm and streaming equivalence", [&] {
