@@ -144,14 +144,18 @@ def face_patch_template(columns=6, rows=8):
     return f32(vertices), np.array(faces, dtype=np.int32)
 
 
-def kmtalk_fixture(fixtures, rng, use_keys, model_name, golden_name, seconds, template=None, shallow=False):
+def kmtalk_fixture(fixtures, rng, use_keys, model_name, golden_name, seconds, template=None, shallow=False,
+                   loudness=None):
     """A tiny `kmtalk` model and its golden outputs. With `template` ((vertices [V, 3],
     faces [F, 3]) in cm) the model is vertices-space: 3V offset channels, identity
     activation, and the template stored as `motion.template` / `motion.faces`. `shallow`
-    adds the shallow path (`cmc.shallow`)."""
+    adds the shallow path (`cmc.shallow`), `loudness` (its settings) the loudness path
+    (`cmc.loudness`)."""
     config = kmtalk_model.tiny_config(phones.INVENTORY, use_keys=use_keys)
     if shallow:
         config["cmc"]["shallow"] = True
+    if loudness is not None:
+        config["cmc"]["loudness"] = dict(loudness)
     if template is not None:
         config["motion"] = kmtalk_model.vertices_motion(len(template[0]), config["motion"]["fps"], units="cm")
     samples = test_signal(rng, seconds)
@@ -173,6 +177,8 @@ def kmtalk_fixture(fixtures, rng, use_keys, model_name, golden_name, seconds, te
         golden.update({"phone_post": f32(result["phone_post"]), "feature_prob": f32(result["feature_prob"]),
                        "boundary": f32(result["boundary"]), "key_frames": f32(result["key_frames"]),
                        "key_poses": f32(result["key_poses"])})
+    if loudness is not None:
+        golden["loudness"] = f32(result["loudness"])
     if template is not None:
         golden["vertices"] = f32(kmtalk_model.posed_vertices(result["motion"], template[0]))
     write(os.path.join(fixtures, golden_name), golden)
@@ -214,6 +220,10 @@ def main():
     kmtalk_fixture(fixtures, rng, True, "kmtalk-vertices.safetensors", "vertices_golden.safetensors", 1.7,
                    template=face_patch_template())
     kmtalk_fixture(fixtures, rng, True, "kmtalk-shallow.safetensors", "shallow_golden.safetensors", 1.9, shallow=True)
+    # A short window and a high floor so both the sliding peak and the floor decide frames
+    # of the 3 Hz loudness swing of the test signal.
+    kmtalk_fixture(fixtures, rng, True, "kmtalk-loudness.safetensors", "loudness_golden.safetensors", 2.1,
+                   loudness={"window": 12, "range_db": 30.0, "floor": 7.5})
 
 
 if __name__ == "__main__":

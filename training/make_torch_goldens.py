@@ -11,6 +11,7 @@ Cases (model, audio -> golden):
   Fixtures/kmtalk-tiny.safetensors,   kmtalk_golden's samples  -> Fixtures/kmtalk_torch_golden.safetensors
   Fixtures/kmtalk-nokeys.safetensors, nokeys_golden's samples  -> Fixtures/nokeys_torch_golden.safetensors
   Fixtures/kmtalk-shallow.safetensors, shallow_golden's samples -> Fixtures/shallow_torch_golden.safetensors
+  Fixtures/kmtalk-loudness.safetensors, loudness_golden's samples -> Fixtures/loudness_torch_golden.safetensors
   models/kmtalk-base.safetensors,     examples/audio/hello.wav -> Fixtures/base_torch_golden.safetensors
 
 The tiny models and their samples come from make_fixtures.py (NumPy); the shipped default
@@ -40,6 +41,8 @@ CASES = [
      "nokeys_torch_golden.safetensors"),
     (os.path.join(FIXTURES, "kmtalk-shallow.safetensors"), ("golden", os.path.join(FIXTURES, "shallow_golden.safetensors")),
      "shallow_torch_golden.safetensors"),
+    (os.path.join(FIXTURES, "kmtalk-loudness.safetensors"),
+     ("golden", os.path.join(FIXTURES, "loudness_golden.safetensors")), "loudness_torch_golden.safetensors"),
     (os.path.join("models", "kmtalk-base.safetensors"), ("wav", os.path.join("examples", "audio", "hello.wav")),
      "base_torch_golden.safetensors"),
 ]
@@ -78,6 +81,8 @@ def golden(model_path: str, samples: np.ndarray) -> dict:
     f32 = lambda t: np.ascontiguousarray(t.detach().cpu().numpy(), dtype=np.float32)  # noqa: E731
     result = {"samples": samples.astype(np.float32), "features": f32(out["features"]), "encoded": f32(out["encoded"]),
               "motion": f32(out["motion"])}
+    if "loudness" in out:
+        result["loudness"] = f32(out["loudness"])
     if model.use_keys:
         result.update({"phone_post": f32(out["phone_post"]), "feature_prob": f32(out["feature_prob"]),
                        "boundary": f32(out["boundary"]),

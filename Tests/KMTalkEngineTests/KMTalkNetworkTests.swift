@@ -50,6 +50,48 @@ import Testing
         #expect((shallowLogits.data.map { abs($0) }.max() ?? 0) > 0.3)
     }
 
+    @Test func matchesReferenceWithTheLoudnessPath() throws {
+        let model = try KMTalkModel(path: Fixtures.path("kmtalk-loudness.safetensors"))
+        let golden = try Fixtures.golden("loudness_golden.safetensors")
+        let settings = try #require(model.config.cmc?.loudness)
+        #expect(settings == LoudnessConfig(window: 12, rangeDecibels: 30, floor: 7.5))
+        let output = try model.run(features: try golden.tensor("features"))
+        let expected = try golden.tensor("loudness")
+        expectClose(Tensor(shape: expected.shape, data: output.loudness), expected, "loudness")
+        #expect(output.keyFrames == (try golden.tensor("key_frames")).data.map { Int($0) })
+        expectClose(output.motion, try golden.tensor("motion"), tolerance: 1e-3, "motion")
+        // The fixture's signal swings through the range, and the floor decides some frames.
+        #expect(output.loudness.min()! < 0.6 && output.loudness.max()! == 1)
+    }
+
+    @Test func loudnessTrackerGivesTheSameFramesInAnyChunking() throws {
+        let golden = try Fixtures.golden("loudness_golden.safetensors")
+        let features = try golden.tensor("features")
+        let rows = features.shape[0], width = features.shape[1]
+        let settings = LoudnessConfig(window: 12, rangeDecibels: 30, floor: 7.5)
+        let frames = (rows - 1) / 2 + 1
+        var whole = LoudnessTracker(settings: settings, stride: 2)
+        whole.push(features)
+        let expected = whole.advance(ended: true, frames: frames)
+        #expect(expected == (try golden.tensor("loudness")).data.enumerated().map { expected[$0.offset] })
+        for chunk in [1, 2, 3, 7, 50] {
+            var tracker = LoudnessTracker(settings: settings, stride: 2)
+            var got: [Float] = []
+            var start = 0
+            while start < rows {
+                let end = min(rows, start + chunk)
+                tracker.push(Tensor(shape: [end - start, width], data: Array(features.data[(start * width)..<(end * width)])))
+                let new = tracker.advance(ended: false)
+                // A frame comes out once its last mel row (2t + 1) has arrived, never before.
+                #expect(tracker.produced <= max(0, (end - 2) / 2 + 1))
+                got += new
+                start = end
+            }
+            got += tracker.advance(ended: true, frames: frames)
+            #expect(got == expected, "chunk \(chunk)")
+        }
+    }
+
     @Test func locatorFollowsTheSpec() {
         let locator = KeyFrameLocator(threshold: 0.5, minimumGap: 2, maximumGap: 5)
         // Peaks at 2 and 3 (too close: only 2), 6 below threshold, forced key at 7 (gap 5).
@@ -84,6 +126,17 @@ import Testing
             // The shallow path's weight is missing from the file.
             (config.replacingOccurrences(of: "\"use_keys\":true", with: "\"use_keys\":true,\"shallow\":true"),
              "cmc.shallow.weight"),
+            (config.replacingOccurrences(of: "\"use_keys\":true", with: "\"use_keys\":true,\"loudness\":3"),
+             "loudness must be an object"),
+            (config.replacingOccurrences(of: "\"use_keys\":true", with: "\"use_keys\":true,\"loudness\":{\"window\":10,\"range_db\":30}"),
+             "cmc.loudness.floor"),
+            (config.replacingOccurrences(
+                of: "\"use_keys\":true", with: "\"use_keys\":true,\"loudness\":{\"window\":0,\"range_db\":30,\"floor\":0}"),
+             "window"),
+            // The loudness path's weights are missing from the file.
+            (config.replacingOccurrences(
+                of: "\"use_keys\":true", with: "\"use_keys\":true,\"loudness\":{\"window\":10,\"range_db\":30,\"floor\":0}"),
+             "cmc.loudness_proj.weight"),
         ] {
             let metadata = original.metadata.map { $0.key == "config" ? (key: "config", value: broken) : $0 }
             let bytes = SafeTensorsWriter.encode(tensors: original.names.map { ($0, original.tensors[$0]!) }, metadata: metadata)

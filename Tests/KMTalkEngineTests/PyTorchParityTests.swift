@@ -19,6 +19,12 @@ import Testing
         let output = try model.run(features: features)
         expectClose(output.encoded, try golden.tensor("encoded"), "\(name): encoder output")
         expectClose(output.motion, try golden.tensor("motion"), tolerance: 1e-3, "\(name): motion")
+        if golden.tensors["loudness"] != nil {
+            let loudness = try golden.tensor("loudness")
+            expectClose(Tensor(shape: loudness.shape, data: output.loudness), loudness, "\(name): loudness")
+        } else {
+            #expect(output.loudness.isEmpty)
+        }
         guard golden.tensors["key_frames"] != nil else {
             #expect(output.keyFrames.isEmpty && output.phonePosteriors == nil)
             return
@@ -44,6 +50,10 @@ import Testing
 
     @Test func tinyModelWithTheShallowPath() throws {
         try expectParity(modelPath: Fixtures.path("kmtalk-shallow.safetensors"), golden: "shallow_torch_golden.safetensors")
+    }
+
+    @Test func tinyModelWithTheLoudnessPath() throws {
+        try expectParity(modelPath: Fixtures.path("kmtalk-loudness.safetensors"), golden: "loudness_torch_golden.safetensors")
     }
 
     @Test(.enabled(if: FileManager.default.fileExists(atPath: basePath), "models/kmtalk-base.safetensors missing"))

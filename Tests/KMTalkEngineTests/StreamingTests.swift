@@ -10,7 +10,7 @@ import Testing
     static let audioPath = Fixtures.repositoryRoot.appendingPathComponent("examples/audio/hello.wav").path
     static let modelPaths = [
         basePath, Fixtures.path("kmtalk-tiny.safetensors"), Fixtures.path("kmtalk-nokeys.safetensors"),
-        Fixtures.path("kmtalk-shallow.safetensors"),
+        Fixtures.path("kmtalk-shallow.safetensors"), Fixtures.path("kmtalk-loudness.safetensors"),
     ]
 
     /// hello.wav as float samples at its own rate (16 kHz mono).

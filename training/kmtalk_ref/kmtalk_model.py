@@ -7,6 +7,7 @@ import numpy as np
 from . import ops
 from .direct_model import convolve, encode, tiny_config as direct_tiny_config, transformer_layer_weights
 from .frontend import log_mel
+from .loudness import loudness
 
 FEATURES = ["bilabial_closure", "labiodental", "rounding", "spreading", "jaw_open", "tongue_tip_visible",
             "teeth_close"]
@@ -94,6 +95,9 @@ def random_weights(config, seed, phone_logit_scale=3.0):
     w["cmc.head.bias"] = rng.normal(0, 0.5, m)
     if cmc.get("shallow", False):  # drawn last: the other tensors stay those of the same seed without it
         w["cmc.shallow.weight"] = rng.normal(0, 0.5 / np.sqrt(d), (m, d))
+    if cmc.get("loudness"):  # likewise
+        w["cmc.loudness_proj.weight"] = rng.normal(0, 1.0, (c, 1))
+        w["cmc.loudness_head.weight"] = rng.normal(0, 2.0, (m, 1))
     return {k: np.asarray(v, dtype=np.float32) for k, v in w.items()}
 
 
@@ -153,7 +157,14 @@ def forward_features(features, w, config):
         result.update({"phone_logits": logits, "phone_post": post,
                        "feature_prob": ops.sigmoid(ops.linear(H, w["feature_head.weight"], w["feature_head.bias"])),
                        "boundary": boundary, "key_frames": np.array(keys), "key_poses": poses})
-    u = u + token + ops.sinusoidal_positions(T, cmc["width"])
+    u = u + token
+    if cmc.get("loudness"):  # the loudness path: relative loudness into the CMC input and the logits
+        settings = cmc["loudness"]
+        stride = int(np.prod([conv["stride"] for conv in config["encoder"]["conv"]]))
+        f = loudness(features, T, stride, settings["window"], settings["range_db"], settings["floor"])
+        result["loudness"] = f
+        u = u + f[:, None] * w["cmc.loudness_proj.weight"].astype(np.float64).T
+    u = u + ops.sinusoidal_positions(T, cmc["width"])
     band = (cmc["band_back"], cmc["band_ahead"])
     for i in range(cmc["layers"]):
         u = transformer_layer(u, w, f"cmc.layers.{i}.", cmc["heads"], band, eps, act)
@@ -161,6 +172,8 @@ def forward_features(features, w, config):
     logits = ops.linear(u, w["cmc.head.weight"], w["cmc.head.bias"])
     if cmc.get("shallow", False):  # the shallow path: conv features straight to the logits
         logits = logits + convolved @ w["cmc.shallow.weight"].astype(np.float64).T
+    if cmc.get("loudness"):
+        logits = logits + result["loudness"][:, None] * w["cmc.loudness_head.weight"].astype(np.float64).T
     result["motion"] = out_act(logits)
     return result
 

@@ -154,6 +154,8 @@ def apply_gains(model, config: dict, gains: Dict[str, float]) -> np.ndarray:
         scale = torch.tensor(a, dtype=head.weight.dtype)
         head.weight.mul_(scale[:, None])
         head.bias.copy_(scale * head.bias + torch.tensor((1 - a) * z0, dtype=head.bias.dtype))
+        if config["cmc"].get("loudness"):  # the loudness path adds to the same logits
+            model.cmc.loudness_head.weight.mul_(scale[:, None])
     return z0
 
 

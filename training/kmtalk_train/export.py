@@ -77,6 +77,9 @@ def expected_shapes(config: dict) -> Dict[str, Tuple[int, ...]]:
     shapes.update({"cmc.norm.weight": (c,), "cmc.norm.bias": (c,), "cmc.head.weight": (m, c), "cmc.head.bias": (m,)})
     if cmc.get("shallow", False):
         shapes["cmc.shallow.weight"] = (m, d)
+    if cmc.get("loudness"):
+        shapes["cmc.loudness_proj.weight"] = (c, 1)
+        shapes["cmc.loudness_head.weight"] = (m, 1)
     return shapes
 
 

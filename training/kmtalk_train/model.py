@@ -26,6 +26,12 @@ from .phones import FEATURE_NAMES as _PHONE_FEATURE_NAMES, INVENTORY
 # The visible features the feature head predicts (phones.FEATURE_NAMES without voiced/pause).
 FEATURES = list(_PHONE_FEATURE_NAMES[:7])
 
+# The loudness path's settings (docs/model.md): the peak of the last 2 s (100 native frames
+# at 50 fps), a 40 dB range, and a floor in the log-mel's units (ln of the total mel power):
+# 0 is 43 dB below a full-scale sine (9.9) and ~30 dB below the loud frames of speech at
+# -25 dBFS RMS (6.6-7.3), so hiss or digital silence alone never reads as loud speech.
+DEFAULT_LOUDNESS = {"window": 100, "range_db": 40.0, "floor": 0.0}
+
 
 def _act(name: str):
     return {"gelu": lambda x: F.gelu(x),  # exact (erf) GELU
@@ -41,12 +47,14 @@ def default_config(width: int = 128, layers: int = 4, heads: int = 4, ffn: int =
                    cmc_width: int = 128, cmc_layers: int = 2, cmc_heads: int = 4, cmc_ffn: int = 256,
                    cmc_band=(25, 2), key_threshold: float = 0.5, min_gap: int = 2, max_gap: int = 25,
                    use_keys: bool = True, positions: str = "sinusoidal", phones: Sequence[str] = INVENTORY,
-                   features: Sequence[str] = FEATURES, shallow: bool = False) -> dict:
+                   features: Sequence[str] = FEATURES, shallow: bool = False, loudness: bool = False) -> dict:
     """The size we train: 16 kHz, log-mel 80 bands at 100 frames/s, conv k3 s1 + k3 s2 to
     `width` (50 frames/s native), 4 pre-norm layers with a 25-back / 2-ahead band, LKMA
     over the full phone inventory and 7 visible features, a 2-layer CMC, ARKit-52 sigmoid.
     `shallow` adds the shallow path: a linear map from the conv stack's output (before the
-    positions) straight to the motion logits, next to the CMC head (docs/model.md)."""
+    positions) straight to the motion logits, next to the CMC head (docs/model.md).
+    `loudness` adds the loudness path: the gain-invariant relative loudness of each frame
+    (kmtalk_ref.loudness) into the CMC input and straight to the motion logits."""
     frontend = {"sample_rate": 16000, "n_fft": 512, "win_length": 400, "hop_length": 160, "n_mels": n_mels,
                 "f_min": 20.0, "f_max": 7600.0, "log_floor": 1e-6}
     encoder = {"conv": [{"kernel": 3, "stride": 1, "channels": width}, {"kernel": 3, "stride": 2, "channels": width}],
@@ -63,6 +71,8 @@ def default_config(width: int = 128, layers: int = 4, heads: int = 4, ffn: int =
                      "use_keys": use_keys}
     if shallow:
         config["cmc"]["shallow"] = True
+    if loudness:
+        config["cmc"]["loudness"] = dict(DEFAULT_LOUDNESS)
     fps = frontend["sample_rate"] / frontend["hop_length"] / total_stride(config)
     config["motion"] = {"space": "arkit", "channels": list(ARKIT_52), "fps": fps, "activation": "sigmoid"}
     return config
@@ -106,6 +116,36 @@ def native_lengths(mel_lengths: torch.Tensor, config: dict) -> torch.Tensor:
         k, s = conv["kernel"], conv["stride"]
         lengths = torch.div(lengths + 2 * (k // 2) - k, s, rounding_mode="floor") + 1
     return lengths
+
+
+def loudness_feature(mel: torch.Tensor, mel_lengths: torch.Tensor, frames: int, stride: int,
+                     settings: dict) -> torch.Tensor:
+    """The loudness path's input f [B, frames] from log-mel [B, T_mel, n_mels] with
+    `mel_lengths` valid frames per item (kmtalk_ref.loudness, batched; no gradient).
+    Frames past an item's end get values too (from its last frames); they are masked
+    downstream."""
+    with torch.no_grad():
+        level = torch.logsumexp(mel.double(), dim=-1)                    # [B, T_mel]
+        batch, count = level.shape
+        half = stride // 2
+        centre = torch.arange(frames, device=mel.device) * stride       # [T]
+        offsets = torch.arange(-half, half + 1, device=mel.device)      # [K]
+        index = centre[:, None] + offsets[None, :]                      # [T, K]
+        last = (mel_lengths.to(mel.device) - 1)[:, None, None]          # [B, 1, 1]
+        valid = (index[None] >= 0) & (index[None] <= last)               # [B, T, K]
+        gathered = level[:, index.clamp(0, count - 1).reshape(-1)].reshape(batch, frames, -1)
+        weights = valid.double()
+        # A frame past the end has no valid mel frame: take the item's last one.
+        empty = weights.sum(-1) == 0
+        e = (gathered * weights).sum(-1) / weights.sum(-1).clamp(min=1)
+        if empty.any():
+            tail = level.gather(1, (mel_lengths.to(mel.device) - 1).clamp(min=0)[:, None]).expand(-1, frames)
+            e = torch.where(empty, tail, e)
+        window = int(settings["window"])
+        padded = F.pad(e[:, None, :], (window - 1, 0), value=float("-inf"))
+        peak = F.max_pool1d(padded, window, stride=1)[:, 0, :].clamp(min=float(settings["floor"]))
+        span = float(settings["range_db"]) * math.log(10.0) / 10.0
+        return torch.clamp(1 + (e - peak) / span, min=0).to(mel.dtype)
 
 
 # --------------------------------------------------------------------------------------
@@ -354,8 +394,12 @@ class CMC(nn.Module):
         if cmc.get("shallow", False):
             self.shallow = nn.Linear(d, m, bias=False)
             nn.init.zeros_(self.shallow.weight)
+        if cmc.get("loudness"):
+            self.loudness_proj = nn.Linear(1, c, bias=False)
+            self.loudness_head = nn.Linear(1, m, bias=False)
+            nn.init.zeros_(self.loudness_head.weight)
 
-    def forward(self, H, lengths, batch_index=None, frames=None, poses=None, conv_features=None):
+    def forward(self, H, lengths, batch_index=None, frames=None, poses=None, conv_features=None, loudness=None):
         batch, length, _ = H.shape
         u = self.audio_proj(H)
         token = self.mask_token.expand(batch, length, -1)
@@ -363,6 +407,10 @@ class CMC(nn.Module):
             token = token.clone()
             token[batch_index, frames] = self.key_proj(poses)
         u = u + token
+        if self.cfg.get("loudness"):
+            if loudness is None:
+                raise ValueError("cmc.loudness needs the loudness feature")
+            u = u + self.loudness_proj(loudness[..., None])
         u = u + sinusoidal_positions(length, u.shape[-1], u.device, u.dtype)
         mask = attention_mask(length, self.cfg.get("band_back"), self.cfg.get("band_ahead"), lengths, u.device)
         for layer in self.layers:
@@ -372,6 +420,8 @@ class CMC(nn.Module):
             if conv_features is None:
                 raise ValueError("cmc.shallow needs the encoder's conv features")
             logits = logits + self.shallow(conv_features)
+        if self.cfg.get("loudness"):
+            logits = logits + self.loudness_head(loudness[..., None])
         return self.out_act(logits), logits
 
 
@@ -460,12 +510,17 @@ class KMTalkModel(nn.Module):
                         "feature_prob": torch.sigmoid(feature_logits), "boundary": boundary,
                         "key_frames": key_frames, "key_poses": list(torch.split(poses, sizes)),
                         "key_batch": batch_index, "key_index": frames, "key_poses_flat": poses})
+        loudness = None
+        if self.config["cmc"].get("loudness"):
+            loudness = loudness_feature(mel, mel_lengths, H.shape[1], total_stride(self.config),
+                                        self.config["cmc"]["loudness"])
+            out["loudness"] = loudness
         motion, motion_logits = self.cmc(H, native, batch_index, frames, poses,
-                                         conv_features=conv_features)
+                                         conv_features=conv_features, loudness=loudness)
         out.update({"motion": motion, "motion_logits": motion_logits})
         if single:
             for key in ("encoded", "phone_logits", "phone_post", "feature_logits", "feature_prob", "boundary",
-                        "motion", "motion_logits"):
+                        "motion", "motion_logits", "loudness"):
                 if key in out:
                     out[key] = out[key][0]
             out["lengths"] = native[0]

@@ -708,13 +708,16 @@ def main(argv: Optional[List[str]] = None) -> int:
                         help="weight of the correlation loss (1 - Pearson r per moving channel)")
     parser.add_argument("--shallow", action="store_true",
                         help="add the shallow path (conv features -> motion logits, cmc.shallow)")
+    parser.add_argument("--loudness", action="store_true",
+                        help="add the loudness path (relative loudness -> CMC input and motion logits, cmc.loudness)")
     parser.add_argument("--last", action="store_true",
                         help="export the last step instead of the best validation MAE")
     args = parser.parse_args(argv)
     if args.minutes is None and args.steps is None:
         parser.error("give --minutes or --steps")
     config = (tiny_config if args.size == "tiny" else default_config)(use_keys=not args.no_keys,
-                                                                      shallow=args.shallow)
+                                                                      shallow=args.shallow,
+                                                                      loudness=args.loudness)
     if args.init:
         from .export import load
         config = load(args.init)[1]

@@ -12,7 +12,9 @@
 # ($CAPTURE_FRACTION), the fold runs leave their test take out. $RANGE_LOG_WEIGHT (default 0,
 # an experiment: docs/results.md) adds the log-ratio dynamic-range loss, $CORRELATION_WEIGHT
 # (default 0) the correlation loss (1 - Pearson r per moving channel); SHALLOW=1 adds the
-# shallow path (conv features -> motion logits, `cmc.shallow`) to the runs from scratch.
+# shallow path (conv features -> motion logits, `cmc.shallow`) to the runs from scratch;
+# LOUDNESS=1 adds the loudness path (relative loudness -> CMC input and motion logits,
+# `cmc.loudness`) to them.
 # $STEPS, when set, also stops each run after that many steps (whichever of MINUTES and
 # STEPS comes first; the schedule follows the one that is nearer), so a run on a busy machine
 # still trains the same number of steps: give MINUTES generously then.
@@ -45,8 +47,9 @@ for run in "${runs[@]}"; do
   [ -n "${STEPS:-}" ] && args+=(--steps "$STEPS")
   case $name in
     keys) args+=(--init "${INIT:-$here/../models/kmtalk-base.safetensors}" --lr 5e-4 --batch-size 32) ;;
-    keys0) args+=(--lr 1e-3 --batch-size 32); [ "${SHALLOW:-0}" = 1 ] && args+=(--shallow) ;;
-    direct0) args+=(--no-keys --lr 1e-3 --batch-size 32) ;;
+    keys0) args+=(--lr 1e-3 --batch-size 32); [ "${SHALLOW:-0}" = 1 ] && args+=(--shallow)
+           [ "${LOUDNESS:-0}" = 1 ] && args+=(--loudness) ;;
+    direct0) args+=(--no-keys --lr 1e-3 --batch-size 32); [ "${LOUDNESS:-0}" = 1 ] && args+=(--loudness) ;;
     *) echo "unknown run $run" >&2; exit 2 ;;
   esac
   (cd "$here" && OMP_NUM_THREADS=1 PYTHONUNBUFFERED=1 PYTHONPATH="$here" \

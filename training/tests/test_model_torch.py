@@ -80,7 +80,7 @@ def test_default_config_matches_the_brief_and_is_under_8m_parameters():
 @pytest.mark.parametrize("use_keys", [True, False])
 def test_parameter_names_are_the_spec_tensor_names(use_keys):
     for config in (tiny_config(use_keys=use_keys), default_config(use_keys=use_keys),
-                   tiny_config(use_keys=use_keys, shallow=True)):
+                   tiny_config(use_keys=use_keys, shallow=True), tiny_config(use_keys=use_keys, loudness=True)):
         model = KMTalkModel(config)
         state = {k: tuple(v.shape) for k, v in model.state_dict().items()}
         assert state == export_module.expected_shapes(config)
@@ -271,7 +271,8 @@ def test_log_mel_matches_the_reference(cfg):
 
 
 PARITY_CASES = [("keys", dict(use_keys=True)), ("direct", dict(use_keys=False)),
-                ("learned", dict(use_keys=True, positions="learned")), ("shallow", dict(use_keys=True, shallow=True))]
+                ("learned", dict(use_keys=True, positions="learned")), ("shallow", dict(use_keys=True, shallow=True)),
+                ("loudness", dict(use_keys=True, loudness=True)), ("loudness-direct", dict(use_keys=False, loudness=True))]
 
 
 @pytest.mark.parametrize("name, options", PARITY_CASES)
@@ -284,6 +285,8 @@ def test_parity_with_numpy_reference(name, options, seed):
         config["encoder"]["max_positions"] = 200
     if options.get("shallow"):
         config["cmc"]["shallow"] = True
+    if options.get("loudness"):  # a short window and a floor inside the signal's range
+        config["cmc"]["loudness"] = {"window": 15, "range_db": 30.0, "floor": 7.4}
     weights = ref.random_weights(config, seed)
     samples = test_signal(2.3, seed=seed)
     expected = ref.forward(samples, weights, config)
@@ -293,9 +296,11 @@ def test_parity_with_numpy_reference(name, options, seed):
         got = model.forward_audio(torch.tensor(samples))
     errors = {}
     for key in ("features", "encoded", "phone_logits", "phone_post", "feature_prob", "boundary", "key_poses",
-                "motion"):
+                "loudness", "motion"):
         if key in expected:
             errors[key] = float(np.abs(got[key].numpy() - expected[key]).max())
+    if options.get("loudness"):
+        assert 0 <= expected["loudness"].min() < 0.9 and expected["loudness"].max() == 1.0
     print(name, seed, {k: f"{v:.2e}" for k, v in errors.items()})
     assert all(v < TOL for v in errors.values()), errors
     if options["use_keys"]:
@@ -427,7 +432,8 @@ def test_export_refuses_a_bad_template(tmp_path):
 @pytest.mark.parametrize("model_name, golden_name", [("kmtalk-tiny.safetensors", "kmtalk_golden.safetensors"),
                                                      ("kmtalk-nokeys.safetensors", "nokeys_golden.safetensors"),
                                                      ("kmtalk-vertices.safetensors", "vertices_golden.safetensors"),
-                                                     ("kmtalk-shallow.safetensors", "shallow_golden.safetensors")])
+                                                     ("kmtalk-shallow.safetensors", "shallow_golden.safetensors"),
+                                                     ("kmtalk-loudness.safetensors", "loudness_golden.safetensors")])
 def test_engine_fixtures_load_and_match_their_goldens(model_name, golden_name):
     """The Swift tests' model files load into PyTorch and reproduce the goldens."""
     fixtures = os.path.join(os.path.dirname(TRAINING), "Tests", "KMTalkEngineTests", "Fixtures")
@@ -437,7 +443,7 @@ def test_engine_fixtures_load_and_match_their_goldens(model_name, golden_name):
     golden, _ = safetensors_io.load(os.path.join(fixtures, golden_name))
     with torch.no_grad():
         got = model.eval().forward_audio(torch.tensor(golden["samples"]))
-    for key in ("features", "encoded", "phone_post", "feature_prob", "boundary", "key_poses", "motion"):
+    for key in ("features", "encoded", "phone_post", "feature_prob", "boundary", "key_poses", "loudness", "motion"):
         if key in golden:
             assert np.abs(got[key].numpy() - golden[key]).max() < TOL, key
     if "key_frames" in golden:
@@ -446,3 +452,49 @@ def test_engine_fixtures_load_and_match_their_goldens(model_name, golden_name):
         posed = model.motion_template[None] + got["motion"].numpy().reshape(len(got["motion"]), -1, 3)
         assert np.abs(posed - golden["vertices"]).max() < TOL
         assert model.motion_faces is not None and model.motion_faces.shape[1] == 3
+
+
+def _loudness_reference():
+    import importlib
+    return importlib.import_module("kmtalk_ref.loudness")
+
+
+def test_loudness_feature_batched_matches_reference():
+    """The batched PyTorch feature equals the NumPy reference item by item, padded items
+    included (their windows clamp at each item's own last mel frame)."""
+    from kmtalk_train.model import loudness_feature
+    ref = _loudness_reference()
+    rng = np.random.default_rng(3)
+    settings = {"window": 9, "range_db": 25.0, "floor": 1.5}
+    lengths = [61, 40, 1, 2]
+    mel = np.full((len(lengths), max(lengths), 12), -13.8)
+    for b, n in enumerate(lengths):
+        mel[b, :n] = rng.normal(0, 1.5, (n, 12)) + np.sin(np.arange(n) / 4)[:, None] * 3
+    frames = (max(lengths) - 1) // 2 + 1
+    got = loudness_feature(torch.tensor(mel, dtype=torch.float32), torch.tensor(lengths), frames, 2, settings).numpy()
+    for b, n in enumerate(lengths):
+        count = (n - 1) // 2 + 1
+        expected = ref.loudness(mel[b, :n].astype(np.float32), count, 2, **settings)
+        np.testing.assert_allclose(got[b, :count], expected, atol=1e-6)
+        assert 0 <= expected.min() and expected.max() <= 1
+
+
+def test_loudness_feature_is_gain_invariant_and_relative():
+    """A gain leaves f unchanged above the floor; the peak frame reads 1, a frame 20 dB
+    below it 1 - 20 / range_db; silence reads 0."""
+    ref = _loudness_reference()
+    from kmtalk_ref.frontend import log_mel
+    cfg = tiny_config()["frontend"]
+    rate = cfg["sample_rate"]
+    t = np.arange(rate) / rate
+    tone = np.sin(2 * np.pi * 440 * t)
+    signal = np.concatenate([np.zeros(rate // 2), 0.5 * tone, 0.05 * tone]).astype(np.float32)
+    settings = {"window": 100, "range_db": 40.0, "floor": 0.0}
+    frames = (1 + len(signal) // cfg["hop_length"] - 1) // 2 + 1
+    f = ref.loudness(log_mel(signal, cfg), frames, 2, **settings)
+    quieter = ref.loudness(log_mel(signal * 0.25, cfg), frames, 2, **settings)
+    np.testing.assert_allclose(f[30:], quieter[30:], atol=1e-5)
+    assert f[:20].max() == 0                     # digital silence: below the floor
+    loud, soft = f[40:70], f[90:-2]              # inside the 0.5 and the 0.05 tone
+    np.testing.assert_allclose(loud, 1, atol=0.02)
+    np.testing.assert_allclose(soft, 0.5, atol=0.03)   # 20 dB below the peak of the last 2 s

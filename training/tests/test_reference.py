@@ -18,7 +18,8 @@ FIXTURES = ["Tests/KMTalkEngineTests/Fixtures/" + name for name in (
     "ops_golden.safetensors", "logmel_golden.safetensors", "model_golden.safetensors",
     "learned-direct.safetensors", "learned_golden.safetensors", "kmtalk-tiny.safetensors", "kmtalk_golden.safetensors",
     "kmtalk-nokeys.safetensors", "nokeys_golden.safetensors", "kmtalk-vertices.safetensors",
-    "vertices_golden.safetensors", "kmtalk-shallow.safetensors", "shallow_golden.safetensors")] + [
+    "vertices_golden.safetensors", "kmtalk-shallow.safetensors", "shallow_golden.safetensors",
+    "kmtalk-loudness.safetensors", "loudness_golden.safetensors")] + [
     "models/kmtalk-tiny-random.safetensors"]
 
 

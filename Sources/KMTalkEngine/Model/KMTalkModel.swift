@@ -140,7 +140,7 @@ public final class KMTalkModel: Sendable {
                 encoded: encoded, phonePosteriors: nil, featureProbabilities: nil, boundaryScores: [], keyFrames: [],
                 keyPoses: nil, motion: motion, stageSeconds: clock.stages)
         case let .kmtalk(network):
-            var output = network(encoded, convolved: convolved)
+            var output = network(encoded, convolved: convolved, features: features)
             output.stageSeconds = clock.stages + output.stageSeconds
             return output
         }

@@ -13,6 +13,8 @@ public struct NetworkOutput: Sendable {
     public var keyPoses: Tensor?
     /// Motion at the native frame rate [T, M].
     public var motion: Tensor
+    /// The loudness path's input per native frame (empty for a model without one).
+    public var loudness: [Float] = []
     /// Wall time of each network stage in seconds, in order: "encoder", then "lkma" and
     /// "cmc" (`kmtalk`) or "head" (`kmtalk-direct`).
     public var stageSeconds: [(stage: String, seconds: Double)] = []
@@ -41,6 +43,11 @@ struct KMTalkNetwork: Sendable {
     let head: (weight: Tensor, bias: Tensor)
     /// The shallow path's weight [M, d] (`cmc.shallow.weight`), nil without it.
     let shallow: Tensor?
+    /// The loudness path: its settings and weights `cmc.loudness_proj.weight` [c, 1] and
+    /// `cmc.loudness_head.weight` [M, 1]; nil without it.
+    let loudness: (settings: LoudnessConfig, projection: Tensor, head: Tensor)?
+    /// The encoder's total conv stride (mel frames per native frame).
+    let stride: Int
 
     init(config: ModelConfig, weights: inout WeightStore) throws {
         guard let cmc = config.cmc else { throw KMTError.corruptModel("architecture 'kmtalk' needs config.cmc") }
@@ -80,12 +87,25 @@ struct KMTalkNetwork: Sendable {
         norm = try pair("cmc.norm", [c])
         head = try pair("cmc.head", [m, c])
         shallow = cmc.shallow ? try weights.require("cmc.shallow.weight", shape: [m, d]) : nil
+        if let settings = cmc.loudness {
+            loudness = (settings, try weights.require("cmc.loudness_proj.weight", shape: [c, 1]),
+                        try weights.require("cmc.loudness_head.weight", shape: [m, 1]))
+        } else {
+            loudness = nil
+        }
+        stride = config.encoder.totalStride
+    }
+
+    /// A tracker of the loudness path's input (nil for a model without one).
+    func makeLoudnessTracker() -> LoudnessTracker? {
+        loudness.map { LoudnessTracker(settings: $0.settings, stride: stride) }
     }
 
     /// LKMA then CMC on encoder output `encoded` [T, d] (and the conv features [T, d] the
-    /// shallow path reads): the offline driver of the stages below (the streaming driver,
-    /// `StreamingNetwork`, runs the same stages on rows as they arrive).
-    func callAsFunction(_ encoded: Tensor, convolved: Tensor) -> NetworkOutput {
+    /// shallow path reads, and the log-mel `features` the loudness path reads): the offline
+    /// driver of the stages below (the streaming driver, `StreamingNetwork`, runs the same
+    /// stages on rows as they arrive).
+    func callAsFunction(_ encoded: Tensor, convolved: Tensor, features: Tensor) -> NetworkOutput {
         var clock = StageClock()
         let frames = encoded.shape[0]
         var output = NetworkOutput(
@@ -107,8 +127,12 @@ struct KMTalkNetwork: Sendable {
             for (r, k) in keys.enumerated() { keyTokens[k] = r }
             clock.mark("lkma")
         }
-        let input = completionInput(encoded, offset: 0) { t in keyTokens[t].map { r in projected.data[(r * projected.shape[1])...].prefix(projected.shape[1]) } }
-        output.motion = completionOutput(layers(input), convolved: convolved)
+        if var tracker = makeLoudnessTracker() {
+            tracker.push(features)
+            output.loudness = tracker.advance(ended: true, frames: frames)
+        }
+        let input = completionInput(encoded, offset: 0, loudness: output.loudness) { t in keyTokens[t].map { r in projected.data[(r * projected.shape[1])...].prefix(projected.shape[1]) } }
+        output.motion = completionOutput(layers(input), convolved: convolved, loudness: output.loudness)
         clock.mark("cmc")
         output.stageSeconds = clock.stages
         return output
@@ -151,9 +175,12 @@ struct KMTalkNetwork: Sendable {
 
     /// CMC input rows for encoder rows `encoded` [n, d] at absolute frames
     /// `offset ..< offset + n`: the audio projection plus each frame's conditioning token
-    /// (its key pose's projection at a key frame, `token(t)`, else the mask token) plus
-    /// the sinusoidal positions.
-    func completionInput<Token: Collection<Float>>(_ encoded: Tensor, offset: Int, token: (Int) -> Token?) -> Tensor {
+    /// (its key pose's projection at a key frame, `token(t)`, else the mask token) plus the
+    /// loudness path's projection of `loudness` (the same n frames; ignored without the
+    /// path) plus the sinusoidal positions.
+    func completionInput<Token: Collection<Float>, Loudness: Collection<Float>>(
+        _ encoded: Tensor, offset: Int, loudness values: Loudness, token: (Int) -> Token?
+    ) -> Tensor {
         let n = encoded.shape[0], c = cmcConfig.width
         var u = linear(encoded, weight: audioProjection.weight, bias: audioProjection.bias)
         u.data.withUnsafeMutableBufferPointer { out in
@@ -164,17 +191,31 @@ struct KMTalkNetwork: Sendable {
                     for j in 0..<c { out[r * c + j] += maskToken.data[j] }
                 }
             }
+            if let loudness {
+                for (r, f) in values.prefix(n).enumerated() {
+                    for j in 0..<c { out[r * c + j] += f * loudness.projection.data[j] }
+                }
+            }
         }
         return addPositions(u, table: sinusoidalPositions(length: n, width: c, offset: offset))
     }
 
-    /// Motion rows [n, M] from CMC transformer output rows [n, c] and the conv features of
-    /// the same frames [n, d]: final norm, head, plus the shallow path, activation.
-    func completionOutput(_ rows: Tensor, convolved: Tensor) -> Tensor {
+    /// Motion rows [n, M] from CMC transformer output rows [n, c] and the conv features and
+    /// loudness of the same frames ([n, d] and n values): final norm, head, plus the
+    /// shallow and loudness paths, activation.
+    func completionOutput<Loudness: Collection<Float>>(_ rows: Tensor, convolved: Tensor, loudness values: Loudness) -> Tensor {
         var motion = linear(layerNorm(rows, gamma: norm.weight, beta: norm.bias, epsilon: epsilon), weight: head.weight, bias: head.bias)
         if let shallow {
             let direct = linear(convolved, weight: shallow)
             for i in motion.data.indices { motion.data[i] += direct.data[i] }
+        }
+        if let loudness {
+            let m = motion.shape[1]
+            motion.data.withUnsafeMutableBufferPointer { out in
+                for (r, f) in values.prefix(rows.shape[0]).enumerated() {
+                    for j in 0..<m { out[r * m + j] += f * loudness.head.data[j] }
+                }
+            }
         }
         motionActivation.apply(&motion.data)
         return motion

@@ -78,6 +78,20 @@ public struct CMCConfig: Sendable, Equatable {
     /// The shallow path (`cmc.shallow`, default false): a linear map from the encoder's
     /// conv features (before the positions) added to the head's logits.
     public var shallow: Bool = false
+    /// The loudness path (`cmc.loudness`, optional): each frame's relative loudness added
+    /// to the CMC input and to the head's logits; nil without it.
+    public var loudness: LoudnessConfig?
+}
+
+/// The loudness path's settings (`config.cmc.loudness`, docs/model.md): the relative
+/// loudness `f[t] = max(0, 1 + (e[t] - max(floor, peak of the last window frames)) / D)`.
+public struct LoudnessConfig: Sendable, Equatable {
+    /// Native frames the running peak looks back over, the current one included (>= 1).
+    public var window: Int
+    /// The range mapped to 0...1 below the peak, in dB (D = range_db ln(10) / 10).
+    public var rangeDecibels: Double
+    /// The lowest peak, in the log-mel's units (ln of the total mel power).
+    public var floor: Double
 }
 
 /// Everything the engine needs to know about a model, parsed from safetensors metadata:
@@ -257,7 +271,7 @@ public struct ModelConfig: Sendable {
         }
         guard architecture == .kmtalk else { return }
 
-        let cmc = CMCConfig(
+        var cmc = CMCConfig(
             width: try reader.int("cmc", "width"), layers: try reader.int("cmc", "layers"),
             heads: try reader.int("cmc", "heads"), feedForwardWidth: try reader.int("cmc", "ffn_width"),
             band: AttentionBand(back: try reader.int("cmc", "band_back"), ahead: try reader.int("cmc", "band_ahead")),
@@ -268,6 +282,17 @@ public struct ModelConfig: Sendable {
         guard case .bool = config["cmc"]?["use_keys"] ?? .null else { throw corrupt("config.cmc.use_keys must be a boolean") }
         if let shallow = config["cmc"]?["shallow"], shallow != .bool(true), shallow != .bool(false) {
             throw corrupt("config.cmc.shallow must be a boolean")
+        }
+        if let loudness = config["cmc"]?["loudness"], loudness != .null {
+            guard case .object = loudness else { throw corrupt("config.cmc.loudness must be an object") }
+            let settings = LoudnessConfig(
+                window: try reader.int("cmc", "loudness", "window"),
+                rangeDecibels: try reader.double("cmc", "loudness", "range_db"),
+                floor: try reader.double("cmc", "loudness", "floor"))
+            guard (1...100_000).contains(settings.window), settings.rangeDecibels > 0, settings.rangeDecibels <= 1_000,
+                abs(settings.floor) <= 1_000
+            else { throw corrupt("config.cmc.loudness: window (1...100000), range_db (0...1000] or floor (+-1000) out of range") }
+            cmc.loudness = settings
         }
         self.cmc = cmc
         guard cmc.useKeys else { return }

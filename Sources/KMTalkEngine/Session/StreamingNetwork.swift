@@ -57,12 +57,17 @@ final class StreamingNetwork {
     /// model without one).
     private var convolvedRows: [Float] = []
     private var convolvedBase = 0
+    /// The loudness path's input (nil without one): its tracker, fed every mel row, and the
+    /// values of the frames from `loudnessBase` on, kept until their motion frame is emitted.
+    private var loudnessTracker: LoudnessTracker?
+    private var loudnessRows: [Float] = []
+    private var loudnessBase = 0
 
     /// Rows held by the conv, encoder, LKMA and CMC stages (bounded by the bands).
     var heldRows: Int {
         convInputs.reduce(0) { $0 + $1.count } / max(1, model.config.frontend.melCount)
             + encoderStack.heldRows + (cmcStack?.heldRows ?? 0) + encodedRows.count / model.config.encoder.width
-            + convolvedRows.count / model.config.encoder.width
+            + convolvedRows.count / model.config.encoder.width + loudnessRows.count
     }
 
     /// Throws KMT_ERR_INCOMPATIBLE_MODEL for a model with full (unbanded) attention.
@@ -115,6 +120,9 @@ final class StreamingNetwork {
         other.cmcDone = cmcDone
         other.convolvedRows = convolvedRows
         other.convolvedBase = convolvedBase
+        other.loudnessTracker = loudnessTracker
+        other.loudnessRows = loudnessRows
+        other.loudnessBase = loudnessBase
         return other
     }
 
@@ -145,6 +153,9 @@ final class StreamingNetwork {
         cmcDone = 0
         convolvedRows = []
         convolvedBase = 0
+        loudnessTracker = network?.makeLoudnessTracker()
+        loudnessRows = []
+        loudnessBase = 0
     }
 
     /// Appends model-rate samples.
@@ -204,6 +215,7 @@ final class StreamingNetwork {
                 model.frontend.frames(melDone..<lengths[0], signal: $0, signalStart: sampleBase)
             }
             convInputs[0].append(contentsOf: frames.data)
+            loudnessTracker?.push(frames)
             melDone = lengths[0]
             if encodedCount > 0 {
                 let drop = min(samples.count, max(0, melDone * hop - half) - sampleBase)
@@ -212,6 +224,9 @@ final class StreamingNetwork {
                     sampleBase += drop
                 }
             }
+        }
+        if loudnessTracker != nil {
+            loudnessRows.append(contentsOf: loudnessTracker!.advance(ended: ended, frames: lengths.last!))
         }
         // Convolutions.
         let encoder = model.encoder
@@ -272,7 +287,7 @@ final class StreamingNetwork {
             if ready > cmcDone {
                 let d = model.config.encoder.width
                 let encoded = Tensor(shape: [ready - cmcDone, d], data: Array(encodedRows[((cmcDone - rowBase) * d)..<((ready - rowBase) * d)]))
-                cmcInput = net.completionInput(encoded, offset: cmcDone) { keyTokens[$0] }
+                cmcInput = net.completionInput(encoded, offset: cmcDone, loudness: try loudness(cmcDone..<ready)) { keyTokens[$0] }
                 cmcDone = ready
                 keyTokens = keyTokens.filter { $0.key >= cmcDone }
                 // Rows the scan (b[t-1] needs post[t-2]) and the CMC input no longer need.
@@ -285,7 +300,12 @@ final class StreamingNetwork {
             }
             let out = cmcStack?.push(cmcInput, ended: ended) ?? Tensor(zeros: [0, net.cmcConfig.width])
             guard out.shape[0] > 0 else { return nil }
-            let m = net.completionOutput(out, convolved: takeConvolved(frames: out.shape[0]))
+            let m = net.completionOutput(out, convolved: takeConvolved(frames: out.shape[0]), loudness: try loudness(emitted..<(emitted + out.shape[0])))
+            if loudnessTracker != nil {  // emitted frames no longer need their values
+                let drop = min(loudnessRows.count, emitted + out.shape[0] - loudnessBase)
+                loudnessRows.removeFirst(drop)
+                loudnessBase += drop
+            }
             emitted += m.shape[0]
             return m
         }
@@ -335,6 +355,15 @@ final class StreamingNetwork {
         convolvedRows.removeFirst(end)
         convolvedBase = emitted + frames
         return rows
+    }
+
+    /// The loudness path's values of `frames` (empty without the path).
+    private func loudness(_ frames: Range<Int>) throws -> ArraySlice<Float> {
+        guard loudnessTracker != nil else { return [] }
+        guard frames.lowerBound >= loudnessBase, frames.upperBound - loudnessBase <= loudnessRows.count else {
+            throw KMTError(KMT_ERR_INTERNAL, "streaming: the loudness of frames \(frames) is not available")
+        }
+        return loudnessRows[(frames.lowerBound - loudnessBase + loudnessRows.startIndex)..<(frames.upperBound - loudnessBase + loudnessRows.startIndex)]
     }
 
     /// An utterance too short for one encoder frame: the offline path (which pads it with
