@@ -7,6 +7,9 @@ import Foundation
 final class AudioInput {
     /// The path to animate.
     let path: String
+    /// The file the library read in the last `animate`: `path`, or ffmpeg's WAV of it
+    /// (for hosts that decode the same audio again, e.g. `kmt_audio_load_file`).
+    private(set) var decodablePath: String
     /// What the input was, for messages ("speech.m4a via ffmpeg", "stdin").
     let label: String
     private var temporary: [URL] = []
@@ -16,6 +19,7 @@ final class AudioInput {
         guard argument == "-" else {
             path = argument
             label = argument
+            decodablePath = argument
             return
         }
         let data = FileHandle.standardInput.readDataToEndOfFile()
@@ -25,6 +29,7 @@ final class AudioInput {
         temporary.append(url)
         path = url.path
         label = "stdin"
+        decodablePath = url.path
     }
 
     deinit {
@@ -50,6 +55,7 @@ final class AudioInput {
             }
             session.progress?.clear()
             FileHandle.standardError.write(Data("note: \(label): decoded with ffmpeg (libsndfile does not read this container)\n".utf8))
+            decodablePath = wav.path
             return try session.animateHandle(path: wav.path)
         }
     }

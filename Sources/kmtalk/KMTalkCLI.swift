@@ -10,9 +10,9 @@ struct KMTalkCLI: ParsableCommand {
             The model is found from --model, then $KMTALK_MODEL, then models/ next to the \
             binary or in the source checkout it was built from.
             Guides: docs/unreal-livelink.md (kmtalk stream to Unreal's Live Link), \
-            docs/export.md, docs/rig.md, docs/model.md.
+            docs/export.md, docs/rig.md, docs/model.md, docs/web-viewer.md (kmtalk view).
             """,
         version: "0.1.0",
-        subcommands: [Animate.self, StreamCommand.self, Info.self, Features.self, Bench.self, RigCommand.self, PreviewCommand.self],
+        subcommands: [Animate.self, StreamCommand.self, Info.self, Features.self, Bench.self, RigCommand.self, PreviewCommand.self, ViewCommand.self],
         defaultSubcommand: nil)
 }
