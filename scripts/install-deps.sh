@@ -5,12 +5,14 @@
 #                        NumPy (scripts/check-blender.sh imports the CLI's GLB; about 40 s;
 #                        scripts/test-blender-addon.sh tests the add-on; about 10 s),
 #                        CMake and g++ (the release's CMake package and the C++ examples),
-#                        mono's C# compiler and runtime (scripts/test-csharp.sh)
+#                        mono's C# compiler and runtime (scripts/test-csharp.sh),
+#                        Chromium (scripts/test-web-viewer.sh loads `kmtalk view`'s page
+#                        headless)
 #   KMTALK_CORPUS=1      also the speech engines, voices, texts and recorded prompts the
 #                        training corpus is built from (training/README.md)
 set -euo pipefail
 packages=(libopenblas-dev libsndfile1-dev libsoxr-dev zlib1g-dev pkg-config python3-venv)
-[ "${KMTALK_TEST_TOOLS:-0}" = 1 ] && packages+=(valgrind blender python3-numpy cmake g++ mono-mcs mono-runtime)
+[ "${KMTALK_TEST_TOOLS:-0}" = 1 ] && packages+=(valgrind blender python3-numpy cmake g++ mono-mcs mono-runtime chromium)
 if [ "${KMTALK_CORPUS:-0}" = 1 ]; then
   packages+=(
     espeak-ng libespeak-ng1 flite festival

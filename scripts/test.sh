@@ -3,7 +3,8 @@
 # the C example and header checks, exports killed at random points, Ctrl-C during long
 # commands, the sanitizer runs
 # and a short fuzzing pass (fuzz/README.md), the C# binding on mono, the Python bindings tests,
-# kmtalk stream --livelink against a UDP receiver (in the Python tests), the NumPy reference tests,
+# kmtalk stream --livelink against a UDP receiver (in the Python tests), kmtalk view's web page
+# in headless Chromium, the NumPy reference tests,
 # and the self-contained release (built into dist/ and loaded under env -i).
 # Usage: scripts/test.sh            (everything)
 #        KMTALK_SKIP_DIST=1 scripts/test.sh   (skip the release build)
@@ -60,6 +61,9 @@ scripts/fuzz.sh all "${KMTALK_FUZZ_SECONDS:-15}"
 
 section "Python bindings"
 KMTALK_LIBRARY="$(pwd)/.build/debug/libKMTalk.so" KMTALK_CLI="$(pwd)/.build/debug/kmtalk" scripts/test-python.sh
+
+section "web viewer in headless Chromium (scripts/test-web-viewer.sh; skipped without Chromium)"
+KMTALK_CLI="$(pwd)/.build/debug/kmtalk" scripts/test-web-viewer.sh
 
 section "Blender imports the CLI's GLB (skipped without Blender)"
 scripts/check-blender.sh
