@@ -35,7 +35,8 @@ enum WebViewerScript {
         #kmtalk-legend span { display: inline-block; margin: 4px 12px 0 0; cursor: pointer; user-select: none; }
         #kmtalk-legend span.off { opacity: 0.35; }
         #kmtalk-legend i { display: inline-block; width: 14px; height: 3px; margin: 0 5px 4px 0; vertical-align: middle; }
-        #kmtalk-state { font-size: 11px; color: #8a93a3; white-space: pre-wrap; word-break: break-all; max-height: 90px; overflow: auto; }
+        #kmtalk-state { display: none; }
+        body.show-state #kmtalk-state { display: block; font-size: 11px; color: #8a93a3; white-space: pre-wrap; word-break: break-all; max-height: 90px; overflow: auto; }
         footer { margin-top: 8px; font-size: 12px; color: #8a93a3; }
         body.head-only { padding: 0; background: #0e1014; }
         body.head-only > *:not(#kmtalk-main), body.head-only #kmtalk-side { display: none; }
@@ -372,6 +373,7 @@ enum WebViewerScript {
           const hash = new URLSearchParams(location.hash.replace(/^#/, "")), query = new URLSearchParams(location.search);
           const layout = hash.get("layout") || query.get("layout"), t = hash.get("t") ?? query.get("t");
           document.body.classList.toggle("head-only", layout === "head");
+          document.body.classList.toggle("show-state", hash.has("state") || query.has("state"));
           if (t !== null) seek(parseFloat(t));
         }
         window.kmtalk = {
