@@ -11,7 +11,8 @@
 /// `window.kmtalk.seek` set it. `#t=SECONDS` (or `?t=`) seeks on load and `#layout=head`
 /// leaves only the head; every change writes the state as JSON into `#kmtalk-state`.
 enum WebViewerScript {
-    /// The curves drawn when the animation has them (ARKit names), with their colours.
+    /// The curves drawn when the animation has them (ARKit names), with their colours; an
+    /// animation with none of them shows its six most moving channels in these colours.
     static let curveChannels: [(name: String, colour: String)] = [
         ("jawOpen", "#f2b134"), ("mouthClose", "#e4572e"), ("mouthFunnel", "#4cb5ae"), ("mouthPucker", "#7b8cde"),
         ("mouthRollLower", "#b07bd6"), ("mouthRollUpper", "#d67bb0"), ("mouthSmileLeft", "#8ac926"),
@@ -253,8 +254,17 @@ enum WebViewerScript {
 
         // The curves: the main mouth channels over the whole clip, a cursor at the time.
         const curves = document.getElementById("kmtalk-curves");
-        const plotted = data.curves.filter((c) => data.channels.includes(c.name))
+        let plotted = data.curves.filter((c) => data.channels.includes(c.name))
           .map((c) => ({ name: c.name, colour: c.colour, index: data.channels.indexOf(c.name), on: true }));
+        if (plotted.length === 0) {
+          // A rig's own channel names: the six that move most, in the same colours.
+          const range = (c) => { let lo = Infinity, hi = -Infinity;
+            for (let f = 0; f < N; f++) { lo = Math.min(lo, weights[f * C + c]); hi = Math.max(hi, weights[f * C + c]); }
+            return hi - lo; };
+          plotted = data.channels.map((name, index) => ({ name, index, spread: range(index) }))
+            .sort((a, b) => b.spread - a.spread).slice(0, 6)
+            .map((c, k) => ({ name: c.name, colour: data.curves[k].colour, index: c.index, on: true }));
+        }
         const legend = document.getElementById("kmtalk-legend");
         for (const c of plotted) {
           const item = document.createElement("span");
