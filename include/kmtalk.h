@@ -965,6 +965,16 @@ kmt_status kmt_rig_read_faces(const kmt_rig *rig, int32_t *buffer,
                               size_t buffer_length, size_t *out_written);
 
 /**
+ * Copies blendshape `shape`'s deltas into `buffer`: V x 3 floats, the offset
+ * of each vertex from the neutral mesh at weight 1 (in the rig's units), so
+ * a posed mesh is vertices + sum over shapes of weight x deltas. Sizes as
+ * kmt_rig_read_vertices(). KMT_ERR_INVALID_ARGUMENT: `shape` is not below
+ * kmt_rig_shape_count() (or the rig is NULL).
+ */
+kmt_status kmt_rig_read_deltas(const kmt_rig *rig, size_t shape, float *buffer,
+                               size_t buffer_length, size_t *out_written);
+
+/**
  * Poses frames [first_frame, first_frame + frame_count) of `animation` and
  * writes frame_count x V x 3 floats into `buffer`, frame by frame, vertex by
  * vertex: positions (KMT_VERTICES_ABSOLUTE) or offsets from the neutral mesh

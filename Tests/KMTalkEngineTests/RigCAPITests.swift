@@ -71,6 +71,20 @@ import Testing
         #expect(kmt_rig_read_faces(rig, &faces, 30, nil) == KMT_OK)
         #expect(Array(faces.prefix(21)) == builder.faces)
         #expect(faces[21] == -1)
+
+        // Each shape's deltas, V x 3, exactly the file's.
+        #expect(kmt_rig_read_deltas(rig, 0, nil, 0, &written) == KMT_ERR_BUFFER_TOO_SMALL)
+        #expect(written == 27)
+        var deltas = [Float](repeating: 0, count: 27)
+        for shape in 0..<6 {
+            #expect(kmt_rig_read_deltas(rig, shape, &deltas, 27, &written) == KMT_OK)
+            #expect(deltas == Array(builder.deltas[(shape * 27)..<((shape + 1) * 27)]), "shape \(shape)")
+        }
+        #expect(kmt_rig_read_deltas(rig, 6, &deltas, 27, &written) == KMT_ERR_INVALID_ARGUMENT)
+        #expect(lastError.contains("6 shapes"))
+        #expect(written == 0)
+        #expect(kmt_rig_read_deltas(rig, -1, &deltas, 27, &written) == KMT_ERR_INVALID_ARGUMENT)
+        #expect(kmt_rig_read_deltas(rig, 0, &deltas, 26, &written) == KMT_ERR_BUFFER_TOO_SMALL)
     }
 
     @Test func importParamsInitWritesTheCallersSizeOnly() {
@@ -196,6 +210,7 @@ import Testing
         #expect(written == 0)
         #expect(lastError == "rig is NULL")
         #expect(kmt_rig_read_faces(nil, nil, 0, nil) == KMT_ERR_INVALID_ARGUMENT)
+        #expect(kmt_rig_read_deltas(nil, 0, nil, 0, nil) == KMT_ERR_INVALID_ARGUMENT)
 
         let realRig = try loadRig(RigBuilder(shapeNames: Self.shapes))
         defer { kmt_rig_free(realRig) }

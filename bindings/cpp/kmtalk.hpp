@@ -566,6 +566,16 @@ public:
             "kmt_rig_read_faces");
     }
 
+    /** Blendshape `shape`'s deltas, V x 3 floats: each vertex's offset at weight 1 (rig units). */
+    std::vector<float> deltas(std::size_t shape) const {
+        const kmt_rig *rig = get();
+        return detail::read_sized<float>(
+            [rig, shape](float *buffer, std::size_t length, std::size_t *needed) {
+                return kmt_rig_read_deltas(rig, shape, buffer, length, needed);
+            },
+            "kmt_rig_read_deltas");
+    }
+
     /**
      * For each of the S shapes, the index of the `animation` channel that
      * drives it, or -1 (kmt_rig_shape_channels).

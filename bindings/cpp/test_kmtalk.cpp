@@ -438,6 +438,17 @@ int main(int argc, char **argv) {
                   std::all_of(faces.begin(), faces.end(),
                               [v](std::int32_t i) { return i >= 0 && static_cast<std::size_t>(i) < v; }),
               "rig.vertices() is V x 3 finite floats, rig.faces() F x 3 indices below V");
+        {
+            const std::size_t jaw = static_cast<std::size_t>(
+                std::find(shapes.begin(), shapes.end(), "jawOpen") - shapes.begin());
+            const std::vector<float> deltas = rig.deltas(jaw);
+            float largest = 0.0f;
+            for (float d : deltas) largest = std::max(largest, std::fabs(d));
+            check(deltas.size() == 3 * v && all_finite(deltas) && largest > 1e-3f,
+                  "rig.deltas(jawOpen) is V x 3 finite floats that move the mesh (largest " +
+                      std::to_string(largest) + ")");
+            expect_error("deltas(shape count)", KMT_ERR_INVALID_ARGUMENT, [&] { rig.deltas(s); });
+        }
 
         kmtalk::Model model(kBase);
         kmtalk::Session session(model);

@@ -120,6 +120,24 @@ public func kmt_rig_read_faces(
     }
 }
 
+/// Implements `kmt_rig_read_deltas` from include/kmtalk.h, which documents it.
+@c @implementation
+public func kmt_rig_read_deltas(
+    _ handle: OpaquePointer?, _ shape: Int, _ buffer: UnsafeMutablePointer<Float>?, _ bufferLength: Int,
+    _ outWritten: UnsafeMutablePointer<Int>?
+) -> kmt_status {
+    outWritten?.pointee = 0
+    return apiCall {
+        let rig = try requireRig(handle)
+        // size_t arrives as Int: values above Int.max show up negative.
+        guard shape >= 0, shape < rig.shapeCount else {
+            throw KMTError.invalidArgument("shape \(UInt(bitPattern: shape)) is out of range: the rig has \(rig.shapeCount) shapes")
+        }
+        let size = rig.vertexCount * 3
+        try copyToCallerBuffer(Array(rig.deltas.data[(shape * size)..<((shape + 1) * size)]), buffer, capacity: bufferLength, outCount: outWritten, unit: "floats")
+    }
+}
+
 /// Implements `kmt_animation_vertices` from include/kmtalk.h, which documents it.
 @c @implementation
 public func kmt_animation_vertices(

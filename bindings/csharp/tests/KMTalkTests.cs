@@ -436,6 +436,11 @@ internal static class KMTalkTests
             float[] posed = fromFile.Vertices(rig, 57, 1);
             Check(posed.Length == rig.VertexCount * 3 && rig.ReadVertices().Length == posed.Length && rig.ReadFaces().Length == rig.FaceCount * 3,
                   "Vertices(rig, 57, 1): V x 3 floats");
+            float[] jawDeltas = rig.ReadDeltas(rig.ShapeNames.ToList().IndexOf("jawOpen"));
+            Check(jawDeltas.Length == rig.VertexCount * 3 && jawDeltas.Max(d => Math.Abs(d)) > 1e-3f,
+                  "ReadDeltas(jawOpen): V x 3 floats that move the mesh");
+            Check(Throws<ArgumentOutOfRangeException>(() => rig.ReadDeltas(rig.ShapeCount), "ReadDeltas(ShapeCount) throws") != null,
+                  "  ... ArgumentOutOfRangeException");
             Check(rig.UnmatchedChannels(fromFile).Length + map.Where(c => c >= 0).Distinct().Count() == channels,
                   "UnmatchedChannels + driven channels = " + channels);
             Check(rig.GetMetadata("units").Length > 0, "rig units = " + rig.GetMetadata("units"));

@@ -1158,6 +1158,21 @@ class Rig(_Handle):
                                        out.size, None))
         return out
 
+    def deltas(self, shape: Union[int, str]) -> np.ndarray:
+        """A blendshape's deltas (by index or name): a new float32 array V x 3,
+        each vertex's offset from the neutral mesh at weight 1."""
+        if isinstance(shape, str):
+            names = self.shape_names
+            if shape not in names:
+                raise KeyError(f"no shape named {shape!r} in this rig")
+            shape = names.index(shape)
+        if not 0 <= int(shape) < self.shape_count:
+            raise IndexError(f"shape {shape} is out of range: the rig has {self.shape_count} shapes")
+        out = np.empty((self.vertex_count, 3), dtype=np.float32)
+        _check(_lib.kmt_rig_read_deltas(self._ptr(), int(shape), out.ctypes.data_as(ctypes.POINTER(ctypes.c_float)),
+                                        out.size, None))
+        return out
+
     def shape_channels(self, animation: Animation) -> np.ndarray:
         """For each rig shape, the index of the animation channel that drives
         it, or -1 (int32 array of shape_count)."""

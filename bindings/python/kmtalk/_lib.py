@@ -812,6 +812,13 @@ def kmt_rig_read_faces(rig: Any, buffer: Any, buffer_length: int, out_written: A
     """Copies the triangles (F x 3 int32 indices) into `buffer`."""
 
 
+# kmt_status kmt_rig_read_deltas(const kmt_rig *rig, size_t shape, float *buffer,
+#                                size_t buffer_length, size_t *out_written);
+@_c("kmt_rig_read_deltas", [kmt_rig_p, c_size_t, POINTER(c_float), c_size_t, POINTER(c_size_t)], kmt_status)
+def kmt_rig_read_deltas(rig: Any, shape: int, buffer: Any, buffer_length: int, out_written: Any) -> int:
+    """Copies blendshape `shape`'s deltas (V x 3 floats) into `buffer`."""
+
+
 # kmt_status kmt_animation_vertices(const kmt_animation *animation,
 #                                   const kmt_rig *rig, size_t first_frame,
 #                                   size_t frame_count, kmt_vertex_mode mode,

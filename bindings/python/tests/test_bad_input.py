@@ -818,6 +818,13 @@ def build_cases() -> List[Case]:
     add("kmt_rig_read_faces", "buffer NULL, buffer_length 3", ARG, lambda c: rfaces(c.small_rig, None, 3, written()))
     add("kmt_rig_read_faces", "buffer of 2 indices for 1 triangle", SMALL,
         lambda c: rfaces(c.small_rig, (c_int32 * 2)(), 2, written()))
+    rdeltas = L.kmt_rig_read_deltas
+    add("kmt_rig_read_deltas", "rig NULL", ARG, lambda c: rdeltas(None, 0, None, 0, written()))
+    add("kmt_rig_read_deltas", "shape = shape count", ARG,
+        lambda c: rdeltas(c.small_rig, L.kmt_rig_shape_count(c.small_rig), (c_float * 9)(), 9, written()))
+    add("kmt_rig_read_deltas", "shape = SIZE_MAX", ARG, lambda c: rdeltas(c.small_rig, 2 ** 64 - 1, (c_float * 9)(), 9, written()))
+    add("kmt_rig_read_deltas", "buffer of 8 floats for 3 vertices", SMALL,
+        lambda c: rdeltas(c.small_rig, 0, (c_float * 8)(), 8, written()))
 
     verts = L.kmt_animation_vertices
 

@@ -68,6 +68,13 @@ def test_rig_loads_from_file_and_memory(rig_file):
             assert loaded.metadata("nope", None) is None
             np.testing.assert_array_equal(loaded.vertices, arrays["vertices"])
             np.testing.assert_array_equal(loaded.faces, arrays["faces"])
+            for index, name in enumerate(SHAPES):
+                np.testing.assert_array_equal(loaded.deltas(index), arrays["deltas"][index])
+                np.testing.assert_array_equal(loaded.deltas(name), arrays["deltas"][index])
+            with pytest.raises(IndexError):
+                loaded.deltas(len(SHAPES))
+            with pytest.raises(KeyError):
+                loaded.deltas("noSuchShape")
         assert "9 vertices" in repr(rig)
     assert rig.closed
 

@@ -292,6 +292,9 @@ namespace KMTalk
         internal static extern Status kmt_rig_read_faces(RigHandle rig, ref int buffer, UIntPtr buffer_length, out UIntPtr out_written);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern Status kmt_rig_read_deltas(RigHandle rig, UIntPtr shape, ref float buffer, UIntPtr buffer_length, out UIntPtr out_written);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern Status kmt_animation_vertices(AnimationHandle animation, RigHandle rig, UIntPtr first_frame, UIntPtr frame_count, VertexMode mode, ref float buffer, UIntPtr buffer_length, out UIntPtr out_written);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]

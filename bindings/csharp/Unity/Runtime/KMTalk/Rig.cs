@@ -256,6 +256,18 @@ namespace KMTalk
             return faces;
         }
 
+        /// <summary>Blendshape <paramref name="shape"/>'s deltas, V x 3 floats: each vertex's
+        /// offset from the neutral mesh at weight 1 (<c>kmt_rig_read_deltas</c>).</summary>
+        public float[] ReadDeltas(int shape)
+        {
+            if (shape < 0 || shape >= ShapeCount)
+                throw new ArgumentOutOfRangeException(nameof(shape), $"shape {shape} is out of range: the rig has {ShapeCount} shapes");
+            var deltas = new float[checked(VertexCount * 3)];
+            UIntPtr written;
+            KMTalkException.Check(Native.kmt_rig_read_deltas(Live, (UIntPtr)(uint)shape, ref Interop.First(new Span<float>(deltas)), Interop.Size(deltas.Length), out written), "kmt_rig_read_deltas");
+            return deltas;
+        }
+
         /// <summary>Writes the rig as a kmtalk-rig safetensors file, atomically
         /// (<c>kmt_rig_save</c>); <paramref name="half"/> stores the deltas as float16.</summary>
         public void Save(string path, bool half = false)
