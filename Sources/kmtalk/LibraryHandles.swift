@@ -152,6 +152,44 @@ final class RigHandle {
     var vertexCount: Int { kmt_rig_vertex_count(pointer) }
     var shapeCount: Int { kmt_rig_shape_count(pointer) }
 
+    /// The neutral positions, V x 3 floats in the rig's units (`kmt_rig_read_vertices`).
+    func vertices() throws -> [Float] {
+        try read(count: vertexCount * 3) { kmt_rig_read_vertices(pointer, $0, $1, $2) }
+    }
+
+    /// The triangles, F x 3 vertex indices (`kmt_rig_read_faces`).
+    func faces() throws -> [Int32] {
+        try read(count: kmt_rig_face_count(pointer) * 3) { kmt_rig_read_faces(pointer, $0, $1, $2) }
+    }
+
+    /// Shape `shape`'s deltas, V x 3 floats in the rig's units (`kmt_rig_read_deltas`).
+    func deltas(shape: Int) throws -> [Float] {
+        try read(count: vertexCount * 3) { kmt_rig_read_deltas(pointer, shape, $0, $1, $2) }
+    }
+
+    /// Metres per unit of the rig's positions (its "units" metadata: m, cm or mm).
+    var metresPerUnit: Float {
+        var length = 0
+        var text = [CChar](repeating: 0, count: 8)
+        guard kmt_rig_metadata(pointer, "units", &text, text.count, &length) == KMT_OK else { return 1 }
+        switch String(decoding: text.prefix(length).map { UInt8(bitPattern: $0) }, as: UTF8.self) {
+        case "cm": return 0.01
+        case "mm": return 0.001
+        default: return 1
+        }
+    }
+
+    /// `count` elements from a sized accessor of the C API.
+    private func read<Element: Numeric>(
+        count: Int, _ accessor: (UnsafeMutablePointer<Element>, Int, UnsafeMutablePointer<Int>) -> kmt_status
+    ) throws -> [Element] {
+        var values = [Element](repeating: 0, count: count)
+        var written = 0
+        let status = values.withUnsafeMutableBufferPointer { accessor($0.baseAddress!, count, &written) }
+        guard status == KMT_OK else { throw libraryError(status) }
+        return values
+    }
+
     /// How many of the rig's shapes `animation`'s channels drive.
     func drivenShapes(by animation: AnimationHandle) -> Int {
         var unmatched = 0

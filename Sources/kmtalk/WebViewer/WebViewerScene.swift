@@ -3,8 +3,8 @@ import Foundation
 
 /// Everything the web page shows, gathered through the C API like any host: the
 /// animation's weights (`kmt_animation_read_frames`), the rig's mesh and one morph target
-/// per channel (the library's GLB export of the rig, summed over the shapes each channel
-/// drives by `kmt_rig_shape_channels`), per-vertex colours from the rig's `parts` and
+/// per channel (the rig's deltas, `kmt_rig_read_deltas`, summed over the shapes each
+/// channel drives by `kmt_rig_shape_channels`), per-vertex colours from the rig's `parts` and
 /// `landmarks` metadata (as `kmtalk preview` paints them) and the audio as decoded.
 struct WebViewerScene {
     /// Shown as the page's title (the audio's file name).
@@ -31,8 +31,7 @@ struct WebViewerScene {
 
     var vertexCount: Int { positions.count / 3 }
 
-    /// The scene for `animation` of `audio` posed on `rig`. Errors: the library's, or a
-    /// `CLIError` when its GLB export does not match the rig.
+    /// The scene for `animation` of `audio` posed on `rig`. Errors: the library's.
     init(title: String, animation: AnimationHandle, rig: RigHandle, audio: AudioHandle) throws {
         self.title = title
         let result = try AnimationResult(animation.pointer)
@@ -40,13 +39,10 @@ struct WebViewerScene {
         channels = result.channels
         weights = result.values
 
-        let mesh = try GLBMeshReader(animation.encoded(rig: rig, format: KMT_EXPORT_GLB))
+        let scale = rig.metresPerUnit
         let shapeCount = rig.shapeCount
-        guard mesh.positions.count == rig.vertexCount * 3, mesh.targets.count == shapeCount else {
-            throw CLIError("the library's GLB export has \(mesh.positions.count / 3) vertices and \(mesh.targets.count) targets, the rig \(rig.vertexCount) and \(shapeCount)")
-        }
-        positions = mesh.positions
-        indices = mesh.indices
+        positions = try rig.vertices().map { $0 * scale }
+        indices = try rig.faces().map { UInt32(bitPattern: $0) }
 
         var drivers = [Int32](repeating: -1, count: shapeCount)
         var written = 0
@@ -55,7 +51,8 @@ struct WebViewerScene {
         var perChannel = [[Float]?](repeating: nil, count: channels.count)
         for (shape, driver) in drivers.enumerated() where driver >= 0 && Int(driver) < channels.count {
             var sum = perChannel[Int(driver)] ?? [Float](repeating: 0, count: positions.count)
-            for k in sum.indices { sum[k] += mesh.targets[shape][k] }
+            let deltas = try rig.deltas(shape: shape)
+            for k in sum.indices { sum[k] += deltas[k] * scale }
             perChannel[Int(driver)] = sum
         }
         targets = perChannel.enumerated().compactMap { channel, deltas in
