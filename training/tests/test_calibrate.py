@@ -28,13 +28,17 @@ def test_combine_is_a_geometric_mean_over_the_sets_that_have_a_channel():
     assert list(combined) == ["jawOpen", "mouthFunnel"]  # ARKit order
 
 
-def test_gains_fold_into_the_head_around_the_rest_pose():
+@pytest.mark.parametrize("loudness", [False, True])
+def test_gains_fold_into_the_head_around_the_rest_pose(loudness):
     torch = pytest.importorskip("torch")
     from kmtalk_train.model import KMTalkModel, tiny_config
     from kmtalk_train.real_bench import log_mel
     torch.manual_seed(0)
-    config = tiny_config()
+    config = tiny_config(loudness=loudness)
     model = KMTalkModel(config).eval()
+    if loudness:  # the loudness path adds to the same logits: it must scale with the head
+        with torch.no_grad():
+            model.cmc.loudness_head.weight.normal_(0, 2.0)
     rng = np.random.default_rng(1)
     samples = (0.1 * rng.standard_normal(config["frontend"]["sample_rate"])).astype(np.float32)
     mel = log_mel(config, samples)
