@@ -96,15 +96,18 @@ func attentionContext(
                             c: sp.baseAddress!, ldc: visible)
                         for r in 0..<rows {
                             let row = sp.baseAddress! + r * visible
-                            if let band {
-                                let query = first + r
-                                let lowest = query - band.back, highest = query + band.ahead
-                                for j in 0..<visible {
-                                    let key = keyStart + j
-                                    if key < lowest || key > highest { row[j] = -.infinity }
-                                }
+                            guard let band else {
+                                softmaxInPlace(row, count: visible)
+                                continue
                             }
-                            softmaxInPlace(row, count: visible)
+                            // The keys this query sees are one contiguous run of the block's
+                            // columns: softmax over the run, zero on either side.
+                            let query = first + r
+                            let lower = min(max(query - band.back - keyStart, 0), visible)
+                            let upper = max(min(query + band.ahead + 1 - keyStart, visible), lower)
+                            row.update(repeating: 0, count: lower)
+                            softmaxInPlace(row + lower, count: upper - lower)
+                            (row + upper).update(repeating: 0, count: visible - upper)
                         }
                         BLAS.sgemm(
                             transposeA: false, transposeB: false, m: rows, n: headWidth, k: visible,

@@ -4,20 +4,22 @@ import Glibc
 /// probability 0; a row that is entirely -infinity becomes all zeros.
 @inline(__always)
 func softmaxInPlace(_ values: UnsafeMutablePointer<Float>, count: Int) {
-    var maximum = -Float.infinity
-    for i in 0..<count { maximum = max(maximum, values[i]) }
+    let maximum = VectorMath.maximum(values, count: count)
     guard maximum > -Float.infinity else {
         values.update(repeating: 0, count: count)
         return
     }
-    var sum: Float = 0
-    for i in 0..<count {
-        let e = expf(values[i] - maximum)
-        values[i] = e
-        sum += e
+    // Padding the last partial block with -infinity makes its extra lanes e^-inf = 0, so
+    // they add nothing to the sum.
+    var sums = SIMD8<Float>(repeating: 0)
+    VectorMath.map(values, count: count, padding: -.infinity) { x in
+        let e = VectorMath.exp(x - maximum)
+        sums += e
+        return e
     }
+    let sum = sums.sum()
     let scale = 1 / sum
-    for i in 0..<count { values[i] *= scale }
+    VectorMath.map(values, count: count) { x in x * scale }
 }
 
 /// Softmax over the last dimension.
