@@ -42,9 +42,10 @@ let package = Package(
             name: "CZlib", pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"])]),
         .target(name: "CKMTalk"),
+        .target(name: "CKMTalkKernels"),
         .target(
             name: "KMTalkEngine",
-            dependencies: ["CKMTalk", "COpenBLAS", "CSndFile", "CSoxr"],
+            dependencies: ["CKMTalk", "CKMTalkKernels", "COpenBLAS", "CSndFile", "CSoxr"],
             exclude: ["exports.map"],
             swiftSettings: staticStdlib ? [.unsafeFlags(["-static-stdlib"])] : [],
             linkerSettings: [

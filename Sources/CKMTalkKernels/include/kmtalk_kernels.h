@@ -1,0 +1,31 @@
+/* Internal compute kernels of libKMTalk (not part of the public API: nothing here is
+ * exported from the shared library, whose version script keeps only kmt_*). */
+#ifndef KMTALK_KERNELS_H
+#define KMTALK_KERNELS_H
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The most rows kmtalk_sgemm_nt_small is meant for; beyond it OpenBLAS's packed kernels
+ * win. */
+#define KMTALK_SMALL_GEMM_MAX_ROWS 8
+
+/* Row-major C[m, n] = alpha * A[m, k] * B[n, k]^T + beta * C for a few rows of A
+ * (m <= KMTALK_SMALL_GEMM_MAX_ROWS; larger m works, only slower than BLAS). This is the
+ * shape of every linear layer (B is the [out, in] weight) and of the attention scores.
+ * Unlike sgemm it packs nothing: each row of B is read once per block of four rows of
+ * A, which is what streaming's one-to-few-row products need. Uses AVX2 + FMA when the
+ * CPU has them (checked at run time), else portable C. beta == 0 ignores C's contents
+ * (NaN included), as BLAS does. */
+void kmtalk_sgemm_nt_small(int m, int n, int k, float alpha, const float *a, int lda,
+                           const float *b, int ldb, float beta, float *c, int ldc);
+
+/* 1 when kmtalk_sgemm_nt_small runs its AVX2 + FMA kernel on this CPU, else 0. */
+int kmtalk_kernels_have_avx2(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
