@@ -44,6 +44,7 @@ struct Bench: ParsableCommand {
             throw ValidationError("--rig-chunk must be in 1...\(RigPoseBenchmark.frameCount)")
         }
         print("kmtalk bench: \(ProcessInfo.processInfo.activeProcessorCount) CPUs, \(cpuModel())")
+        print("OpenBLAS kernels: \(OpenBLASCore.describe())")
 
         if !sizes.isEmpty {
             print("\nsgemm (row-major, C = A B, float32):")

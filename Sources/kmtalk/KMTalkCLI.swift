@@ -15,4 +15,16 @@ struct KMTalkCLI: ParsableCommand {
         version: "0.1.0",
         subcommands: [Animate.self, StreamCommand.self, Info.self, Features.self, Bench.self, RigCommand.self, PreviewCommand.self, ViewCommand.self],
         defaultSubcommand: nil)
+
+    /// Puts OpenBLAS on the kernels this CPU can run (`OpenBLASCore`), then parses and
+    /// runs the command as ArgumentParser's own `main` does.
+    static func main() {
+        OpenBLASCore.reexecWithSuitedKernelIfNeeded()
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            exit(withError: error)
+        }
+    }
 }

@@ -20,7 +20,7 @@ public enum BLAS {
     /// Up to this many rows, `A B^T` (every linear layer, attention scores) goes to
     /// `kmtalk_sgemm_nt_small`, which packs nothing: streaming's one-to-few-row products
     /// spent most of their time in OpenBLAS packing the weights (`kmtalk bench --stream`).
-    static let smallRows = 4
+    static let smallRows = 8
 
     /// Row-major `C[m, n] = alpha * op(A) * op(B) + beta * C`, where op transposes when asked.
     /// `lda`, `ldb`, `ldc` are the row strides of the stored matrices. Products of at most

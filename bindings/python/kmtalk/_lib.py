@@ -273,7 +273,40 @@ _functions: Dict[str, Any] = {}
 _signatures: Dict[str, tuple] = {}
 
 
+def _suited_openblas_coretype(cpuinfo: str = "/proc/cpuinfo") -> Optional[str]:
+    """The ``OPENBLAS_CORETYPE`` this CPU can run, from its flags: ``SkylakeX`` with
+    AVX-512 (F, BW, DQ, VL), ``Haswell`` with AVX2 + FMA, else None (or when the flags
+    cannot be read)."""
+    try:
+        with open(cpuinfo, encoding="utf-8", errors="replace") as file:
+            line = next((line for line in file if line.startswith("flags")), "")
+    except OSError:
+        return None
+    flags = set(line.partition(":")[2].split())
+    if {"avx512f", "avx512bw", "avx512dq", "avx512vl"} <= flags:
+        return "SkylakeX"
+    if {"avx2", "fma"} <= flags:
+        return "Haswell"
+    return None
+
+
+def _choose_openblas_kernels() -> None:
+    """OpenBLAS picks its kernels from the CPU model when it loads, and on virtual
+    machines that hide the model it falls back to SSE3 kernels a third as fast (the CLI
+    does the same check: ``kmtalk bench`` prints the kernels). So, unless the user set
+    ``OPENBLAS_CORETYPE`` or ``KMTALK_OPENBLAS_AUTO=0``, name the kernels the CPU's flags
+    allow before libKMTalk.so (and the OpenBLAS it links) loads."""
+    if "OPENBLAS_CORETYPE" in os.environ or os.environ.get("KMTALK_OPENBLAS_AUTO") == "0":
+        return
+    if not sys.platform.startswith("linux"):
+        return
+    suited = _suited_openblas_coretype()
+    if suited is not None:
+        os.environ["OPENBLAS_CORETYPE"] = suited
+
+
 def _open() -> tuple:
+    _choose_openblas_kernels()
     tried = []
     if not os.environ.get(LIBRARY_ENV):
         tried.append((f"${LIBRARY_ENV}", "not set"))

@@ -258,3 +258,30 @@ def test_read_frames_huge_count_is_invalid_argument(lib, session):
     assert status == lib.KMT_ERR_INVALID_ARGUMENT
     status = lib.kmt_animation_read_frames(animation._ptr(), SIZE_MAX - 9, 10, buffer, 52, ctypes.byref(written))
     assert status == lib.KMT_ERR_INVALID_ARGUMENT
+
+
+def test_openblas_core_type_follows_the_cpu_flags(tmp_path):
+    def suited(flags):
+        cpuinfo = tmp_path / "cpuinfo"
+        cpuinfo.write_text(f"processor\t: 0\nflags\t\t: {flags}\nbugs\t\t: none\n")
+        return _lib._suited_openblas_coretype(str(cpuinfo))
+
+    assert suited("sse2 avx2 fma avx512f avx512bw avx512dq avx512vl") == "SkylakeX"
+    assert suited("sse2 avx2 fma avx512f") == "Haswell"
+    assert suited("sse2 avx avx2") is None
+    assert suited("") is None
+    assert _lib._suited_openblas_coretype(str(tmp_path / "missing")) is None
+
+
+def test_openblas_core_type_keeps_the_users_choice(monkeypatch):
+    monkeypatch.setenv("OPENBLAS_CORETYPE", "Nehalem")
+    _lib._choose_openblas_kernels()
+    assert _lib.os.environ["OPENBLAS_CORETYPE"] == "Nehalem"
+    monkeypatch.delenv("OPENBLAS_CORETYPE")
+    monkeypatch.setenv("KMTALK_OPENBLAS_AUTO", "0")
+    _lib._choose_openblas_kernels()
+    assert "OPENBLAS_CORETYPE" not in _lib.os.environ
+    monkeypatch.delenv("KMTALK_OPENBLAS_AUTO")
+    monkeypatch.setattr(_lib, "_suited_openblas_coretype", lambda: "Haswell")
+    _lib._choose_openblas_kernels()
+    assert _lib.os.environ["OPENBLAS_CORETYPE"] == "Haswell"
