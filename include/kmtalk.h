@@ -50,6 +50,11 @@
  *   session sets before computing, so results may then differ in the last bit
  *   (rounding, not validity) from single-threaded ones, including those of
  *   other sessions computing at the same moment.
+ * - Speed depends on the matrix kernels OpenBLAS picked when it loaded. On
+ *   virtual machines that hide the CPU model it may fall back to SSE3 kernels,
+ *   about half as fast: set OPENBLAS_CORETYPE (e.g. Haswell, SkylakeX) in the
+ *   environment before the process starts (README, "Performance"). The kmtalk
+ *   CLI and the Python package do this themselves.
  *
  * OWNERSHIP
  *
