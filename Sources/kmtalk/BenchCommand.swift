@@ -32,6 +32,15 @@ struct Bench: ParsableCommand {
     @Flag(help: "Also stream the audio in 10 ms chunks at 1 thread: compute time per chunk (p50/p99/max), latency, difference from offline.")
     var stream = false
 
+    @Option(help: "Comma-separated counts of live streams to serve from one thread (10 ms ticks through the C API), or 'auto' to search for the most with every tick on time at p99.")
+    var streams: String?
+
+    @Option(help: "Latency of the --streams sessions in ms, or 'exact' (default: the library's default).")
+    var streamLatency: String?
+
+    @Option(help: "Seconds of audio each --streams measurement streams.")
+    var streamSeconds: Double = 20
+
     @Option(help: "Model to stream with --stream (default: the benchmarked model).")
     var streamModel: String?
 
@@ -40,6 +49,8 @@ struct Bench: ParsableCommand {
         let sizes = sgemmSizes.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }.filter { $0 > 0 }
         guard !threadCounts.isEmpty, threadCounts.allSatisfy({ $0 >= 0 }) else { throw ValidationError("--threads needs counts like 1,2") }
         guard seconds > 0, seconds <= 3600 else { throw ValidationError("--seconds must be in (0, 3600]") }
+        let streamCounts = try parsedStreamCounts()
+        guard streamSeconds >= 1, streamSeconds <= 600 else { throw ValidationError("--stream-seconds must be in [1, 600]") }
         guard (1...RigPoseBenchmark.frameCount).contains(rigChunk) else {
             throw ValidationError("--rig-chunk must be in 1...\(RigPoseBenchmark.frameCount)")
         }
@@ -114,6 +125,11 @@ struct Bench: ParsableCommand {
                 let streamed = streamPath == modelPath ? model : try KMTalkModel(path: streamPath)
                 try StreamBenchmark().run(model: streamed, path: streamPath, audio: samples)
             }
+            if let streamCounts {
+                let streamPath = try ModelLocator.resolve(streamModel ?? self.model)
+                try MultiStreamBenchmark(seconds: streamSeconds, modelPath: streamPath, latencyMs: parsedStreamLatency())
+                    .run(counts: streamCounts, audio: samples, rate: rate)
+            }
             if let rig {
                 let minute = seconds >= RigPoseBenchmark.seconds ? samples : speechLikeSignal(seconds: RigPoseBenchmark.seconds, rate: rate)
                 try RigPoseBenchmark(rigPath: rig, chunk: rigChunk, threadCounts: threadCounts, repeats: repeats)
@@ -125,6 +141,27 @@ struct Bench: ParsableCommand {
         var usage = rusage()
         getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
         print(String(format: "\npeak resident memory: %.1f MiB", Double(usage.ru_maxrss) / 1024))
+    }
+
+    /// `--stream-latency`: nil for the default, infinity for `exact`, else milliseconds > 0.
+    func parsedStreamLatency() throws -> Double? {
+        guard let streamLatency else { return nil }
+        if streamLatency.lowercased() == "exact" { return .infinity }
+        guard let ms = Double(streamLatency), ms > 0, ms.isFinite else {
+            throw ValidationError("--stream-latency needs milliseconds > 0 or 'exact'")
+        }
+        return ms
+    }
+
+    /// `--streams`: nil when not given, [] for `auto`, else the counts (each 1...1024).
+    func parsedStreamCounts() throws -> [Int]? {
+        guard let streams else { return nil }
+        if streams.trimmingCharacters(in: .whitespaces).lowercased() == "auto" { return [] }
+        let counts = streams.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard !counts.isEmpty, counts.allSatisfy({ $0 != nil && (1...1024).contains($0!) }) else {
+            throw ValidationError("--streams needs counts in 1...1024 like 8,16,32, or auto")
+        }
+        return counts.map { $0! }
     }
 
     /// GFLOP/s of an n x n x n sgemm at `threads` threads, timed over at least 0.3 s.

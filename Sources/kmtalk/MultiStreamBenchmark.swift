@@ -1,0 +1,115 @@
+import CKMTalk
+import Foundation
+
+/// `kmtalk bench --streams N,...`: how many live streams one thread serves in real time,
+/// through the C API as a host program would. Every 10 ms tick pushes the next 10 ms of
+/// audio into each of N sessions (default latency) and pulls their frames; the tick is on
+/// time when all N finish within 10 ms (`--stream-latency` sets the sessions' latency). The sessions start at staggered points of the
+/// audio so their frame boundaries (where the speculative look-ahead runs) do not all fall
+/// on the same tick. Prints the p50 / p99 / max tick time and the share of late ticks per
+/// N, and the largest N whose p99 tick fits in 10 ms; `auto` searches for it.
+struct MultiStreamBenchmark {
+    static let tickMilliseconds = 10
+    /// Seconds of audio each measurement streams.
+    let seconds: Double
+    let modelPath: String
+    /// Latency each session is set to, ms; nil: the default, `.infinity`: exact.
+    let latencyMs: Double?
+
+    /// One measurement: tick times (ms) with `count` streams.
+    struct Result {
+        let count: Int
+        let p50: Double, p99: Double, max: Double
+        let lateShare: Double
+        var sustained: Bool { p99 <= Double(MultiStreamBenchmark.tickMilliseconds) }
+    }
+
+    func run(counts: [Int], audio: [Float], rate: Int) throws {
+        let model = try ModelHandle(path: modelPath)
+        print("\nlive streams from one thread (\(modelPath)), \(Self.tickMilliseconds) ms ticks, \(Int(seconds)) s each, \(latencyText):")
+        print("  streams | tick compute p50 / p99 / max ms | late ticks | p99 on time")
+        var results: [Result] = []
+        func report(_ result: Result) {
+            print(String(format: "  %7d | %8.3f / %6.3f / %6.3f | %9.1f%% | %@",
+                         result.count, result.p50, result.p99, result.max, result.lateShare * 100,
+                         result.sustained ? "yes" : "no"))
+            results.append(result)
+        }
+        if counts.isEmpty {
+            // auto: double until a p99 tick is late, then bisect.
+            var low = 0, high = 0, n = 4
+            while high == 0 && n <= 1024 {
+                let result = try measure(count: n, model: model, audio: audio, rate: rate)
+                report(result)
+                if result.sustained { low = n; n *= 2 } else { high = n }
+            }
+            while high > 0 && high - low > max(1, low / 16) {
+                let mid = (low + high) / 2
+                let result = try measure(count: mid, model: model, audio: audio, rate: rate)
+                report(result)
+                if result.sustained { low = mid } else { high = mid }
+            }
+        } else {
+            for n in counts { report(try measure(count: n, model: model, audio: audio, rate: rate)) }
+        }
+        let best = results.filter(\.sustained).map(\.count).max() ?? 0
+        print("  sustained with every tick on time at p99: \(best) stream(s) per thread")
+    }
+
+    var latencyText: String {
+        switch latencyMs {
+        case nil: return "default latency"
+        case let ms? where ms.isInfinite: return "exact latency (full look-ahead)"
+        case let ms?: return String(format: "latency %.0f ms", ms)
+        }
+    }
+
+    func measure(count: Int, model: ModelHandle, audio: [Float], rate: Int) throws -> Result {
+        let chunk = rate * Self.tickMilliseconds / 1000
+        let channels = Int(kmt_model_channel_count(model.pointer))
+        var params: kmt_session_params = try defaultParams(kmt_session_params_init)
+        params.n_threads = 1
+        var sessions: [OpaquePointer] = []
+        defer { sessions.forEach { kmt_session_free($0) } }
+        for _ in 0..<count {
+            var session: OpaquePointer?
+            let status = kmt_session_create(model.pointer, &params, &session)
+            guard status == KMT_OK, let session else { throw libraryError(status) }
+            sessions.append(session)
+            if let latencyMs {
+                let ms = latencyMs.isInfinite ? kmt_session_exact_latency_ms(session) : latencyMs
+                let set = kmt_session_set_latency_ms(session, ms)
+                guard set == KMT_OK else { throw libraryError(set) }
+            }
+        }
+        // Stream i starts i * 13 ms into the (looped) audio: 13 is prime to the 20 ms frame
+        // and the 10 ms tick, so the frame boundaries spread evenly over the ticks, as for
+        // streams that started at random times.
+        let offsets = (0..<count).map { ($0 * 13 * rate / 1000) % max(audio.count, 1) }
+        let ticks = Int(seconds * 1000) / Self.tickMilliseconds
+        var buffer = [Float](repeating: 0, count: channels * 64)
+        var block = [Float](repeating: 0, count: chunk)
+        var times: [Double] = []
+        times.reserveCapacity(ticks)
+        for tick in 0..<ticks {
+            let start = DispatchTime.now().uptimeNanoseconds
+            for (index, session) in sessions.enumerated() {
+                let from = offsets[index] + tick * chunk
+                for j in 0..<chunk { block[j] = audio[(from + j) % audio.count] }
+                var status = kmt_session_push_f32(session, block, chunk, Int32(rate), 1)
+                guard status == KMT_OK else { throw libraryError(status) }
+                var frames = 0
+                repeat {
+                    status = kmt_session_pull(session, &buffer, buffer.count, &frames, nil)
+                    guard status == KMT_OK else { throw libraryError(status) }
+                } while frames * channels == buffer.count
+            }
+            times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
+        }
+        let sorted = times.sorted()
+        func percentile(_ p: Double) -> Double { sorted[min(sorted.count - 1, Int(Double(sorted.count - 1) * p))] }
+        let late = times.filter { $0 > Double(Self.tickMilliseconds) }.count
+        return Result(count: count, p50: percentile(0.5), p99: percentile(0.99), max: sorted.last ?? 0,
+                      lateShare: Double(late) / Double(max(1, times.count)))
+    }
+}
