@@ -47,15 +47,20 @@ final class IncrementalTransformer {
     var heldRows: Int { inputs.reduce(0) { $0 + $1.count } / max(width, 1) }
 
     /// Appends input rows [n, width]; returns the output rows that became final ([m, width]).
-    func push(_ rows: Tensor, ended: Bool) -> Tensor {
+    /// `limit` (absolute row index) stops the last layer's output before that row, and
+    /// each earlier layer `ahead` rows later per layer above it, which is all the limited
+    /// rows can see: a speculative run to a target frame computes nothing past it. A
+    /// limited stack is not continued afterwards (its rows past the limit are missing).
+    func push(_ rows: Tensor, ended: Bool, limit: Int? = nil) -> Tensor {
         var x = rows
-        for layer in 0..<stack.layers.count {
-            x = step(layer, newRows: x, ended: ended)
+        let layers = stack.layers.count
+        for layer in 0..<layers {
+            x = step(layer, newRows: x, ended: ended, limit: limit.map { $0 + (layers - 1 - layer) * band.ahead })
         }
         return x
     }
 
-    private func step(_ index: Int, newRows: Tensor, ended: Bool) -> Tensor {
+    private func step(_ index: Int, newRows: Tensor, ended: Bool, limit: Int?) -> Tensor {
         let layer = stack.layers[index], d = width
         let added = newRows.shape[0]
         var newNormed: Tensor?
@@ -74,7 +79,7 @@ final class IncrementalTransformer {
         }
         let total = received[index], base = bases[index]
         let first = emitted[index]
-        let last = ended ? total : max(first, total - band.ahead)
+        let last = max(first, min(ended ? total : total - band.ahead, limit ?? .max))
         guard last > first else { return Tensor(zeros: [0, d]) }
         let count = last - first
         let own = newRows.shape[0] == count && first == total - added

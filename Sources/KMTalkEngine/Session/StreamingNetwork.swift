@@ -201,10 +201,14 @@ final class StreamingNetwork {
     // MARK: - Steps
 
     /// Computes the native frames that became final ([new frames, channels]), or nil.
-    /// With `ended`, the signal is complete and every remaining frame is returned.
+    /// With `ended`, the signal is complete and every remaining frame is returned; with
+    /// `ended` and a `limit`, only the frames before native frame `limit` are, and the
+    /// transformer stages stop at the rows those frames can see (the speculative run of a
+    /// reduced-latency stream, on a copy that is then dropped: it cannot be continued).
     /// Each stage computes only its new rows: log-mel frames and conv outputs once their
     /// window has arrived, transformer rows through `IncrementalTransformer`.
-    func advance(ended: Bool) throws -> Tensor? {
+    func advance(ended: Bool, limit: Int? = nil) throws -> Tensor? {
+        precondition(limit == nil || ended, "advance: a limit applies to a run to the end only")
         let lengths = lengths(samples: sampleCount, ended: ended)
         if ended, lengths.last! < 1 {
             return try shortUtterance()
@@ -259,12 +263,18 @@ final class StreamingNetwork {
             }
             encoderInput = encoder.positioned(encoderInput, offset: encoderStart)
         }
-        var h = encoderStack.push(encoderInput, ended: ended)
+        // The CMC rows before `limit` see CMC input rows `cmcLayers * ahead` further; the
+        // key frames among those need one more encoder row (`b[t + 1]`, `post[k + 1]`).
+        let encoderLimit = limit.map { $0 + cmcLayers * cmcBand.ahead + (keyed ? 2 : 0) }
+        var h = encoderStack.push(encoderInput, ended: ended, limit: encoderLimit)
         if h.shape[0] > 0 {
             h = encoder.normalized(h)
             encodedCount += h.shape[0]
         }
-        let total = ended ? encodedCount : nil
+        // The utterance's frame count once it has ended (the encoder may have stopped short
+        // of it at a limit).
+        let total = ended ? lengths.last! : nil
+        let complete = ended && encodedCount == lengths.last!
 
         switch model.network {
         case let .direct(weight, bias):
@@ -281,7 +291,7 @@ final class StreamingNetwork {
                     collectedPosteriors?.append(contentsOf: posteriors)
                 }
             }
-            let ready = ended ? encodedCount : (keyed ? max(0, encodedCount - 1) : encodedCount)
+            let ready = complete ? encodedCount : (keyed ? max(0, encodedCount - 1) : encodedCount)
             if keyed { try decide(net, until: ready, total: total) }
             var cmcInput = Tensor(zeros: [0, net.cmcConfig.width])
             if ready > cmcDone {
@@ -298,7 +308,7 @@ final class StreamingNetwork {
                     rowBase = keep
                 }
             }
-            let out = cmcStack?.push(cmcInput, ended: ended) ?? Tensor(zeros: [0, net.cmcConfig.width])
+            let out = cmcStack?.push(cmcInput, ended: ended, limit: limit) ?? Tensor(zeros: [0, net.cmcConfig.width])
             guard out.shape[0] > 0 else { return nil }
             let m = net.completionOutput(out, convolved: takeConvolved(frames: out.shape[0]), loudness: try loudness(emitted..<(emitted + out.shape[0])))
             if loudnessTracker != nil {  // emitted frames no longer need their values

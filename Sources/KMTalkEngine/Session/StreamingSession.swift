@@ -229,7 +229,8 @@ public final class StreamingSession {
         guard target > delivered, network.sampleCount > 0 else { return }
         let copy = try network.copy()
         let first = copy.emitted
-        guard let motion = try copy.advance(ended: true) else { return }
+        // Native frames before `target` are due; the copy computes only what they see.
+        guard let motion = try copy.advance(ended: true, limit: target) else { return }
         deliver(try checked(motion), first: first, until: min(target, copy.emitted))
     }
 
