@@ -57,7 +57,8 @@ import Testing
     }
 }
 
-/// The double-precision power spectrum: both of its methods against a direct DFT.
+/// The double-precision power spectrum: its three methods (radix-2 FFT; mixed-radix FFT
+/// for 6, 10, 14, 24, 30, 98, 210, 400; the DFT for 22 and 401) against a direct DFT.
 @Suite struct PowerSpectrumTests {
     static func directPower(_ x: [Double]) -> [Double] {
         let n = x.count
@@ -72,7 +73,7 @@ import Testing
         }
     }
 
-    @Test(arguments: [2, 4, 8, 64, 512, 1024, 6, 10, 30, 400, 401])
+    @Test(arguments: [2, 4, 8, 64, 512, 1024, 6, 10, 14, 24, 30, 98, 210, 400, 22, 401])
     func matchesADirectDFT(size: Int) {
         let spectrum = PowerSpectrum(size: size)
         // A loud tone plus a tiny one: the small bins are where precision matters.
