@@ -131,7 +131,7 @@ public func kmt_rig_read_deltas(
         let rig = try requireRig(handle)
         // size_t arrives as Int: values above Int.max show up negative.
         guard shape >= 0, shape < rig.shapeCount else {
-            throw KMTError.invalidArgument("shape \(UInt(bitPattern: shape)) is out of range: the rig has \(rig.shapeCount) shapes")
+            throw KMTError.invalidArgument("shape \(UInt(bitPattern: shape)) is out of range: the rig has \(rig.shapeCount) shape\(rig.shapeCount == 1 ? "" : "s")")
         }
         let size = rig.vertexCount * 3
         try copyToCallerBuffer(Array(rig.deltas.data[(shape * size)..<((shape + 1) * size)]), buffer, capacity: bufferLength, outCount: outWritten, unit: "floats")

@@ -91,7 +91,7 @@ public final class Rig: Sendable {
             throw corrupt("tensor 'deltas' has shape \(deltas.shape), expected [S, \(vertexCount), 3]")
         }
         guard deltas.shape[0] == metadata.channels.count else {
-            throw corrupt("tensor 'deltas' holds \(deltas.shape[0]) shapes but metadata channels names \(metadata.channels.count)")
+            throw corrupt("tensor 'deltas' holds \(deltas.shape[0]) shape\(deltas.shape[0] == 1 ? "" : "s") but metadata channels names \(metadata.channels.count)")
         }
 
         let uvs = try floatTensor("uvs", [.f32], optional: true)
