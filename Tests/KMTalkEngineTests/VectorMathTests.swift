@@ -77,4 +77,30 @@ import Testing
         }
         #expect(abs(y.reduce(0, +) - 1) < 1e-5)
     }
+
+    @Test(arguments: [8, 16, 256, 10])
+    func layerNormMatchesADoubleReference(width: Int) {
+        let rows = 5
+        let data: [Float] = (0..<(rows * width)).map { i in
+            let wave = Float(sin(Double(i) * 0.37))
+            return wave * Float(1 + i % 7) + 3
+        }
+        let gamma: [Float] = (0..<width).map { i in 0.5 + Float(i % 5) * 0.25 }
+        let beta: [Float] = (0..<width).map { i in Float(i % 3) - 1 }
+        let y = layerNorm(
+            Tensor(shape: [rows, width], data: data), gamma: Tensor(shape: [width], data: gamma),
+            beta: Tensor(shape: [width], data: beta), epsilon: 1e-5)
+        for r in 0..<rows {
+            let row: [Double] = data[(r * width)..<((r + 1) * width)].map { Double($0) }
+            let mean: Double = row.reduce(0, +) / Double(width)
+            var variance = 0.0
+            for value in row { variance += (value - mean) * (value - mean) }
+            variance /= Double(width)
+            let scale: Double = 1 / (variance + 1e-5).squareRoot()
+            for i in 0..<width {
+                let expected: Double = (row[i] - mean) * scale * Double(gamma[i]) + Double(beta[i])
+                #expect(abs(Double(y.data[r * width + i]) - expected) < 2e-5, "width \(width) row \(r) column \(i)")
+            }
+        }
+    }
 }
