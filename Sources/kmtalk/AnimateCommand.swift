@@ -51,14 +51,11 @@ struct Animate: ParsableCommand {
     @Option(help: "Rig file for glb, obj, ply (and npy of vertices); default: $KMTALK_RIG or the shipped head.")
     var rig: String?
 
-    @Option(help: "Model file (default: $KMTALK_MODEL or the shipped model).")
-    var model: String?
+    @OptionGroup var engine: EngineOptions
 
     @Option(help: "Output frames per second, 1-240 (default: the model's native rate).")
     var fps: Double?
 
-    @Option(help: "Threads (0 or 1: one, bit-identical results; N > 1: OpenBLAS uses N).")
-    var threads: Int = 0
 
     @Option(help: ArgumentHelp(
         "Mouth cues: which of Rhubarb's extended shapes to use, letters of GHX (default: all; '' for the basic shapes A-F only).",
@@ -123,7 +120,7 @@ struct Animate: ParsableCommand {
         if output == "-", chosen.isSequence {
             throw ValidationError("\(chosen.rawValue) writes one file per frame and cannot go to stdout")
         }
-        let modelPath = try ModelLocator.resolve(model)
+        let modelPath = try ModelLocator.resolve(engine.model)
         let start = Date()
         let modelHandle = try ModelHandle(path: modelPath)
         // A vertices-space model's animation carries its own mesh: no rig (the library
@@ -147,7 +144,7 @@ struct Animate: ParsableCommand {
         let rigHandle = try rigPath.map { try RigHandle(path: $0) }
         // Live Link Face records at 60 fps: its CSV is written at 60 unless --fps says otherwise.
         let session = try SessionHandle(
-            model: modelHandle, threads: threads, fps: fps ?? (chosen == .liveLinkCSV ? 60 : nil), progress: bar)
+            model: modelHandle, threads: engine.threads, fps: fps ?? (chosen == .liveLinkCSV ? 60 : nil), progress: bar)
         let input = try AudioInput(audio)
         bar.task = "animate"
         let animation = try input.animate(with: session)

@@ -56,11 +56,8 @@ struct StreamCommand: ParsableCommand {
     @Option(help: "Frames per second of the packets, a whole number 1-240 (the app sends 60).")
     var fps: Int = 60
 
-    @Option(help: "Model file (default: $KMTALK_MODEL or the shipped model).")
-    var model: String?
+    @OptionGroup var engine: EngineOptions
 
-    @Option(help: "Threads (0 or 1: one, bit-identical results; N > 1: OpenBLAS uses N).")
-    var threads: Int = 0
 
     @Flag(name: .shortAndLong, help: "No notes or summary on stderr (errors still show).")
     var quiet = false
@@ -94,7 +91,7 @@ struct StreamCommand: ParsableCommand {
 
     /// The command's work; `sent` counts the packets sent so far.
     private func stream(sent: inout Int) throws {
-        let modelPath = try ModelLocator.resolve(model)
+        let modelPath = try ModelLocator.resolve(engine.model)
         let modelHandle = try ModelHandle(path: modelPath)
         if let space = modelHandle.motionSpace, space != "arkit" {
             throw CLIError("\(modelPath) animates \(space == "vertices" ? "vertex offsets" : "rig controls"), not ARKit weights: Live Link Face carries the 52 ARKit blendshapes")
@@ -107,7 +104,7 @@ struct StreamCommand: ParsableCommand {
         let unmatched = zip(channels, slots).filter { $0.1 == nil }.map(\.0)
         if !unmatched.isEmpty { note("note: not sent (no Live Link Face slot): \(unmatched.joined(separator: ", "))") }
 
-        let session = try SessionHandle(model: modelHandle, threads: threads, fps: Double(fps))
+        let session = try SessionHandle(model: modelHandle, threads: engine.threads, fps: Double(fps))
         if let latencyMs { try session.setLatency(ms: latencyMs) }
         let latency = session.latencyMs
         let sender = try UDPSender(endpoint: livelink, defaultPort: LiveLinkFacePacket.defaultPort)

@@ -2,8 +2,24 @@ import Testing
 
 @testable import kmtalk
 
-/// `kmtalk bench --streams` and `--stream-latency`: what they accept and refuse.
+/// `kmtalk bench --streams` and `--stream-latency`: what they accept and refuse; the
+/// model options every model-running command shares (`EngineOptions`).
 @Suite struct BenchOptionsTests {
+    @Test func everyModelCommandTakesTheSameEngineOptions() throws {
+        let given = ["--model", "m.safetensors", "--threads", "2"]
+        let parsed: [EngineOptions] = [
+            try Animate.parse(["a.wav", "-o", "out.json"] + given).engine,
+            try ViewCommand.parse(["a.wav", "-o", "talk.html"] + given).engine,
+            try PreviewCommand.parse(["a.wav", "-o", "out.mp4"] + given).engine,
+            try StreamCommand.parse(["a.wav", "--livelink", "127.0.0.1:11111"] + given).engine,
+        ]
+        for options in parsed {
+            #expect(options.model == "m.safetensors" && options.threads == 2)
+        }
+        let defaults = try Animate.parse(["a.wav", "-o", "out.json"]).engine
+        #expect(defaults.model == nil && defaults.threads == 0)
+    }
+
     @Test func streamCounts() throws {
         #expect(try Bench.parse([]).parsedStreamCounts() == nil)
         #expect(try Bench.parse(["--streams", "auto"]).parsedStreamCounts() == [])

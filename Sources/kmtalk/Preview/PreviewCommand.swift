@@ -40,11 +40,8 @@ struct PreviewCommand: ParsableCommand {
     @Option(help: "Only frames FIRST-LAST (inclusive, 0-based), as PNGs: for stills.")
     var frames: String?
 
-    @Option(help: "Model file (default: $KMTALK_MODEL or the shipped model).")
-    var model: String?
+    @OptionGroup var engine: EngineOptions
 
-    @Option(help: "Threads (0 or 1: one, bit-identical results; N > 1: OpenBLAS uses N).")
-    var threads: Int = 0
 
     @Flag(name: .shortAndLong, help: "No progress bar or summary on stderr (errors still show).")
     var quiet = false
@@ -78,7 +75,7 @@ struct PreviewCommand: ParsableCommand {
     /// The command's work: animate, pose, render, encode.
     private func preview(progress bar: ProgressBar) throws {
         let rigPath = try Animate.resolveRig(rig)
-        let modelPath = try ModelLocator.resolve(model)
+        let modelPath = try ModelLocator.resolve(engine.model)
         let loadedRig: Rig
         do {
             loadedRig = try Rig(path: rigPath)
@@ -90,7 +87,7 @@ struct PreviewCommand: ParsableCommand {
         if modelHandle.motionSpace == "vertices" {
             throw CLIError("\(modelPath) is a vertices-space model (it predicts its own template's vertices, not rig weights); preview renders rigs: write OBJ, PLY or NPY with `kmtalk animate` instead")
         }
-        let session = try SessionHandle(model: modelHandle, threads: threads, fps: fps, progress: bar)
+        let session = try SessionHandle(model: modelHandle, threads: engine.threads, fps: fps, progress: bar)
         bar.task = "animate"
         let animation = try Self.animate(session, path: audio)
         bar.clear()

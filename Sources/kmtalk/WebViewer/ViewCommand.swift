@@ -31,8 +31,7 @@ struct ViewCommand: ParsableCommand {
     @Option(help: "Rig file (default: $KMTALK_RIG or models/\(Animate.defaultRigName)).")
     var rig: String?
 
-    @Option(help: "Model file (default: $KMTALK_MODEL or the shipped model).")
-    var model: String?
+    @OptionGroup var engine: EngineOptions
 
     @Option(help: "Animation frames per second, 1-240 (default: the model's native rate).")
     var fps: Double?
@@ -43,8 +42,6 @@ struct ViewCommand: ParsableCommand {
     @Option(help: "Highest sample rate of the embedded audio in Hz (8000-48000); a file above it is resampled.")
     var audioRate: Int = 24000
 
-    @Option(help: "Threads (0 or 1: one, bit-identical results; N > 1: OpenBLAS uses N).")
-    var threads: Int = 0
 
     @Flag(name: .shortAndLong, help: "No progress bar or summary on stderr (errors still show).")
     var quiet = false
@@ -64,13 +61,13 @@ struct ViewCommand: ParsableCommand {
     private func view(progress bar: ProgressBar) throws {
         let started = Date()
         let rigPath = try Animate.resolveRig(rig)
-        let modelPath = try ModelLocator.resolve(model)
+        let modelPath = try ModelLocator.resolve(engine.model)
         let modelHandle = try ModelHandle(path: modelPath)
         if modelHandle.motionSpace == "vertices" {
             throw CLIError("\(modelPath) is a vertices-space model (it predicts its own template's vertices, not rig weights); the viewer poses rigs: write OBJ, PLY or NPY with `kmtalk animate` instead")
         }
         let rigHandle = try RigHandle(path: rigPath)
-        let session = try SessionHandle(model: modelHandle, threads: threads, fps: fps, progress: bar)
+        let session = try SessionHandle(model: modelHandle, threads: engine.threads, fps: fps, progress: bar)
         let input = try AudioInput(audio)
         bar.task = "animate"
         let animation = try input.animate(with: session)
