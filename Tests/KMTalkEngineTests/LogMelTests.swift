@@ -98,4 +98,36 @@ import Testing
             }
         }
     }
+
+    /// Frames transformed together (four lanes, or the odd tail) give exactly the spectra
+    /// of each frame alone: the lanes do the scalar path's operations in its order.
+    @Test(arguments: [64, 512])
+    func framesTogetherEqualFramesAlone(size: Int) {
+        let spectrum = PowerSpectrum(size: size)
+        #expect(spectrum.maximumFrames == 4)
+        let frames = 4
+        let input: [Double] = (0..<(frames * size)).map { i in
+            let t = Double(i % size), f = Double(i / size)
+            return sin(0.11 * (f + 1) * t) + 1e-4 * cos(t * t * 0.013 + f)
+        }
+        var single = [Double](repeating: 0, count: frames * spectrum.binCount)
+        var scratch = spectrum.makeScratch(frames: 1)
+        for f in 0..<frames {
+            input.withUnsafeBufferPointer { i in
+                single.withUnsafeMutableBufferPointer { o in
+                    spectrum.compute(i.baseAddress! + f * size, frames: 1, into: o.baseAddress! + f * spectrum.binCount, scratch: &scratch)
+                }
+            }
+        }
+        for count in 2...frames {
+            var together = [Double](repeating: 0, count: count * spectrum.binCount)
+            var shared = spectrum.makeScratch(frames: frames)
+            input.withUnsafeBufferPointer { i in
+                together.withUnsafeMutableBufferPointer { o in
+                    spectrum.compute(i.baseAddress!, frames: count, into: o.baseAddress!, scratch: &shared)
+                }
+            }
+            #expect(together == Array(single[0..<(count * spectrum.binCount)]), "\(count) frames of \(size)")
+        }
+    }
 }

@@ -127,9 +127,13 @@ struct PowerSpectrum: Sendable {
     struct Scratch {
         var re: [Double]
         var im: [Double]
+        /// The radix-2 FFT of four frames at once: their packed complex points, one frame
+        /// per lane (real parts, then imaginary parts, n/2 each).
+        var lanes: [SIMD4<Double>]
         init(frames: Int, size: Int, bins: Int) {
             re = [Double](repeating: 0, count: max(frames * 2 * bins, size))
             im = [Double](repeating: 0, count: size)
+            lanes = [SIMD4<Double>](repeating: .zero, count: frames > 1 ? size : 0)
         }
     }
 
@@ -138,8 +142,11 @@ struct PowerSpectrum: Sendable {
 
     /// Largest number of frames one `compute` call takes.
     var maximumFrames: Int {
-        if case .dft = method { return Self.blockFrames }
-        return 1
+        switch method {
+        case .dft: return Self.blockFrames
+        case .fft: return 4
+        case .mixed: return 1
+        }
     }
 
     /// `frames` frames (rows of `size` samples at `input`, contiguous) -> their power
@@ -149,6 +156,23 @@ struct PowerSpectrum: Sendable {
     ) {
         precondition(frames <= maximumFrames)
         switch method {
+        case let .fft(half, reversed, twiddleRe, twiddleIm, splitRe, splitIm) where frames > 1:
+            scratch.lanes.withUnsafeMutableBufferPointer { lanes in
+                reversed.withUnsafeBufferPointer { order in
+                    twiddleRe.withUnsafeBufferPointer { wr in
+                        twiddleIm.withUnsafeBufferPointer { wi in
+                            splitRe.withUnsafeBufferPointer { sr in
+                                splitIm.withUnsafeBufferPointer { si in
+                                    Self.packedRealFFT4(
+                                        input, frames: frames, size: size, half: half, order: order.baseAddress!,
+                                        wr: wr.baseAddress!, wi: wi.baseAddress!, sr: sr.baseAddress!, si: si.baseAddress!,
+                                        re: lanes.baseAddress!, im: lanes.baseAddress! + half, power: output)
+                                }
+                            }
+                        }
+                    }
+                }
+            }
         case let .fft(half, reversed, twiddleRe, twiddleIm, splitRe, splitIm):
             scratch.re.withUnsafeMutableBufferPointer { rePointer in
                 scratch.im.withUnsafeMutableBufferPointer { imPointer in
@@ -230,6 +254,67 @@ struct PowerSpectrum: Sendable {
             length *= 2
         }
         split(half: half, re: re, im: im, sr: sr, si: si, power: power)
+    }
+
+    /// Two to four frames (rows of `size` at `x`) through `packedRealFFT`'s steps at once,
+    /// one frame per lane of `SIMD4<Double>`: every lane does exactly the scalar path's
+    /// operations in the same order, so the spectra are bit-identical to it, at about half
+    /// the instructions (fewer with wider vectors).
+    @inline(__always)
+    private static func packedRealFFT4(
+        _ x: UnsafePointer<Double>, frames: Int, size n: Int, half: Int, order: UnsafePointer<Int32>,
+        wr: UnsafePointer<Double>, wi: UnsafePointer<Double>, sr: UnsafePointer<Double>, si: UnsafePointer<Double>,
+        re: UnsafeMutablePointer<SIMD4<Double>>, im: UnsafeMutablePointer<SIMD4<Double>>,
+        power: UnsafeMutablePointer<Double>
+    ) {
+        let bins = half + 1
+        if frames == 4 {
+            for j in 0..<half {
+                let a = 2 * Int(order[j])
+                re[j] = SIMD4(x[a], x[n + a], x[2 * n + a], x[3 * n + a])
+                im[j] = SIMD4(x[a + 1], x[n + a + 1], x[2 * n + a + 1], x[3 * n + a + 1])
+            }
+        } else {
+            for j in 0..<half {
+                let a = 2 * Int(order[j])
+                var r = SIMD4<Double>.zero, i = SIMD4<Double>.zero
+                for f in 0..<frames {
+                    r[f] = x[f * n + a]
+                    i[f] = x[f * n + a + 1]
+                }
+                re[j] = r
+                im[j] = i
+            }
+        }
+        var length = 2
+        while length <= half {
+            let span = length / 2, stride = half / length
+            var start = 0
+            while start < half {
+                for j in 0..<span {
+                    let c = wr[j * stride], s = wi[j * stride]
+                    let a = start + j, b = a + span
+                    let vr = re[b] * c - im[b] * s, vi = re[b] * s + im[b] * c
+                    re[b] = re[a] - vr
+                    im[b] = im[a] - vi
+                    re[a] += vr
+                    im[a] += vi
+                }
+                start += length
+            }
+            length *= 2
+        }
+        for k in 0...half {
+            let p = k == half ? 0 : k, q = k == 0 ? 0 : half - k
+            let zr = re[p], zi = im[p], cr = re[q], ci = -im[q]
+            let er = 0.5 * (zr + cr), ei = 0.5 * (zi + ci)
+            let dr = 0.5 * (zr - cr), di = 0.5 * (zi - ci)
+            let orr = di, oi = -dr
+            let xr = er + sr[k] * orr - si[k] * oi
+            let xi = ei + sr[k] * oi + si[k] * orr
+            let value = xr * xr + xi * xi
+            for f in 0..<frames { power[f * bins + k] = value[f] }
+        }
     }
 
     /// One frame as `packedRealFFT`, with the complex FFT of `half` points done by the
