@@ -4,9 +4,9 @@ import Foundation
 /// `kmtalk bench --streams N,...`: how many live streams one thread serves in real time,
 /// through the C API as a host program would. Every 10 ms tick pushes the next 10 ms of
 /// audio into each of N sessions (default latency) and pulls their frames; the tick is on
-/// time when all N finish within 10 ms (`--stream-latency` sets the sessions' latency). The sessions start at staggered points of the
-/// audio so their frame boundaries (where the speculative look-ahead runs) do not all fall
-/// on the same tick. Prints the p50 / p99 / max tick time and the share of late ticks per
+/// time when all N finish within 10 ms (`--stream-latency` sets the sessions' latency). The
+/// sessions get staggered head starts so their frame boundaries (where the network runs)
+/// do not all fall on the same tick, as for streams started at random times. Prints the p50 / p99 / max tick time and the share of late ticks per
 /// N, and the largest N whose p99 tick fits in 10 ms; `auto` searches for it.
 struct MultiStreamBenchmark {
     static let tickMilliseconds = 10
@@ -82,10 +82,17 @@ struct MultiStreamBenchmark {
                 guard set == KMT_OK else { throw libraryError(set) }
             }
         }
-        // Stream i starts i * 13 ms into the (looped) audio: 13 is prime to the 20 ms frame
-        // and the 10 ms tick, so the frame boundaries spread evenly over the ticks, as for
-        // streams that started at random times.
-        let offsets = (0..<count).map { ($0 * 13 * rate / 1000) % max(audio.count, 1) }
+        // Streams that started at random times finish their frames on different ticks: give
+        // stream i a head start of (13 i mod 40) ms of audio, pushed before the timing
+        // starts (13 is prime to the 10 ms tick and to 20 or 40 ms frames), so its frame
+        // boundaries fall at its own phase of the tick. Its audio also starts there.
+        let offsets = (0..<count).map { (($0 * 13) % 40) * rate / 1000 }
+        for (index, session) in sessions.enumerated() where offsets[index] > 0 {
+            let status = audio.withUnsafeBufferPointer {
+                kmt_session_push_f32(session, $0.baseAddress, min(offsets[index], audio.count), Int32(rate), 1)
+            }
+            guard status == KMT_OK else { throw libraryError(status) }
+        }
         let ticks = Int(seconds * 1000) / Self.tickMilliseconds
         var buffer = [Float](repeating: 0, count: channels * 64)
         var block = [Float](repeating: 0, count: chunk)
