@@ -43,9 +43,13 @@ let package = Package(
             providers: [.apt(["zlib1g-dev"])]),
         .target(name: "CKMTalk"),
         .target(name: "CKMTalkKernels"),
+        // The SIMD kernels (VectorMath, FFTLanes), optimised in every configuration: at
+        // -Onone Swift's SIMD types run through unspecialised generic code, 10-50x slower,
+        // which made debug builds (the tests, valgrind) crawl.
+        .target(name: "KMTalkVector", swiftSettings: [.unsafeFlags(["-O"])]),
         .target(
             name: "KMTalkEngine",
-            dependencies: ["CKMTalk", "CKMTalkKernels", "COpenBLAS", "CSndFile", "CSoxr"],
+            dependencies: ["CKMTalk", "CKMTalkKernels", "KMTalkVector", "COpenBLAS", "CSndFile", "CSoxr"],
             exclude: ["exports.map"],
             swiftSettings: staticStdlib ? [.unsafeFlags(["-static-stdlib"])] : [],
             linkerSettings: [
@@ -60,7 +64,7 @@ let package = Package(
             ]),
         .testTarget(
             name: "KMTalkEngineTests",
-            dependencies: ["KMTalkEngine", "CKMTalk", "CSndFile"],
+            dependencies: ["KMTalkEngine", "KMTalkVector", "CKMTalk", "CSndFile"],
             exclude: ["Fixtures"]),
         .testTarget(
             name: "KMTalkCLITests",

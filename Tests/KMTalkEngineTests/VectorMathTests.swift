@@ -2,6 +2,7 @@ import Glibc
 import Testing
 
 @testable import KMTalkEngine
+@testable import KMTalkVector
 
 /// The vectorised exp and erf against Glibc's scalar `exp`/`erf` in double precision,
 /// over dense grids, at the edges and for the special values; the activations and the

@@ -1,4 +1,4 @@
-import Glibc
+import KMTalkVector
 
 /// Element-wise activation functions.
 public enum Activation: String, Sendable {
@@ -20,15 +20,13 @@ public enum Activation: String, Sendable {
             guard let base = v.baseAddress else { return }
             switch self {
             case .gelu:
-                VectorMath.map(base, count: v.count) { x in
-                    0.5 * x * (1 + VectorMath.erf(x * 0.70710678118654752))
-                }
+                VectorMath.geluInPlace(base, count: v.count)
             case .silu:
-                VectorMath.map(base, count: v.count) { x in x / (1 + VectorMath.exp(-x)) }
+                VectorMath.siluInPlace(base, count: v.count)
             case .relu:
                 for i in v.indices { v[i] = max(v[i], 0) }
             case .sigmoid:
-                VectorMath.map(base, count: v.count) { x in 1 / (1 + VectorMath.exp(-x)) }
+                VectorMath.sigmoidInPlace(base, count: v.count)
             case .identity:
                 break
             }

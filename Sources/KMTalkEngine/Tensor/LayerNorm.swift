@@ -1,3 +1,5 @@
+import KMTalkVector
+
 /// Layer normalization over the last dimension: `(x - mean) / sqrt(var + eps) * gamma + beta`
 /// with the biased variance, as PyTorch's `nn.LayerNorm`. Rows whose width is a multiple
 /// of 8 (every model's) run eight lanes at a time.
@@ -11,7 +13,7 @@ public func layerNorm(_ x: Tensor, gamma: Tensor, beta: Tensor, epsilon: Float =
                 for row in 0..<x.rows {
                     let values = out.baseAddress! + row * width
                     if width % 8 == 0 {
-                        normalizeLanes(values, width: width, gamma: g.baseAddress!, beta: b.baseAddress!, epsilon: epsilon)
+                        VectorMath.layerNormRow(values, width: width, gamma: g.baseAddress!, beta: b.baseAddress!, epsilon: epsilon)
                         continue
                     }
                     var mean: Float = 0
@@ -32,30 +34,4 @@ public func layerNorm(_ x: Tensor, gamma: Tensor, beta: Tensor, epsilon: Float =
         }
     }
     return Tensor(shape: x.shape, data: output)
-}
-
-/// One row of `width` (a multiple of 8) floats normalised in place with eight-lane sums.
-@inline(__always)
-private func normalizeLanes(
-    _ values: UnsafeMutablePointer<Float>, width: Int, gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>,
-    epsilon: Float
-) {
-    typealias Lanes = SIMD8<Float>
-    let raw = UnsafeMutableRawPointer(values)
-    let gammaRaw = UnsafeRawPointer(gamma), betaRaw = UnsafeRawPointer(beta)
-    var sums = Lanes(repeating: 0)
-    for i in stride(from: 0, to: width, by: 8) { sums += raw.loadUnaligned(fromByteOffset: i * 4, as: Lanes.self) }
-    let mean = sums.sum() / Float(width)
-    var squares = Lanes(repeating: 0)
-    for i in stride(from: 0, to: width, by: 8) {
-        let d = raw.loadUnaligned(fromByteOffset: i * 4, as: Lanes.self) - mean
-        squares += d * d
-    }
-    let scale = 1 / (squares.sum() / Float(width) + epsilon).squareRoot()
-    for i in stride(from: 0, to: width, by: 8) {
-        let v = raw.loadUnaligned(fromByteOffset: i * 4, as: Lanes.self)
-        let g = gammaRaw.loadUnaligned(fromByteOffset: i * 4, as: Lanes.self)
-        let b = betaRaw.loadUnaligned(fromByteOffset: i * 4, as: Lanes.self)
-        raw.storeBytes(of: (v - mean) * scale * g + b, toByteOffset: i * 4, as: Lanes.self)
-    }
 }

@@ -3,18 +3,22 @@
 /// hot loops stop calling scalar `erff` and `expf` once per element.
 ///
 /// Both are accurate to a few units in the last place over the range the network uses:
-/// `vectorExp` has a relative error below 3e-7 for `x` in [-87.3, 88.37] (Cephes' `expf`
-/// polynomial after a Cody-Waite reduction), `vectorErf` an absolute error below 5e-7
+/// `exp` has a relative error below 3e-7 for `x` in [-87.3, 88.37] (Cephes' `expf`
+/// polynomial after a Cody-Waite reduction), `erf` an absolute error below 5e-7
 /// (a [13/8] rational approximation on [-4, 4], where erf is 1 within float precision
 /// outside). `Tests/KMTalkEngineTests/VectorMathTests.swift` checks both against Glibc.
-enum VectorMath {
-    typealias Lanes = SIMD8<Float>
+///
+/// This module is compiled optimised in every configuration (Package.swift), and the
+/// engine calls its closure-free kernels (`geluInPlace`, `softmaxInPlace`, ...), so they
+/// run at full speed from a debug build too.
+public enum VectorMath {
+    public typealias Lanes = SIMD8<Float>
 
     /// e^x per lane. Lanes below -87.3 (including -infinity) give 0, lanes above 88.37
     /// give +infinity (a little early: e^88.37 is 2.5e38, e^88.72 the largest float);
     /// NaN stays NaN.
     @inline(__always)
-    static func exp(_ x: Lanes) -> Lanes {
+    public static func exp(_ x: Lanes) -> Lanes {
         let log2e: Float = 1.44269504088896341
         // Round x * log2(e) to the nearest integer with the 1.5 * 2^23 trick: after the
         // add, the float's low mantissa bits hold n (valid for |n| < 2^22).
@@ -46,7 +50,7 @@ enum VectorMath {
     /// selects: the standard library's `clamped` and `pointwiseMin/Max` loop over the
     /// lanes one at a time and do not inline (4-5 % of a streaming profile).
     @inline(__always)
-    static func clamp(_ x: Lanes, _ lower: Float, _ upper: Float) -> Lanes {
+    public static func clamp(_ x: Lanes, _ lower: Float, _ upper: Float) -> Lanes {
         var result = x
         result.replace(with: lower, where: x .< lower)
         result.replace(with: upper, where: x .> upper)
@@ -55,7 +59,7 @@ enum VectorMath {
 
     /// erf(x) per lane.
     @inline(__always)
-    static func erf(_ x: Lanes) -> Lanes {
+    public static func erf(_ x: Lanes) -> Lanes {
         let clamped = clamp(x, -4, 4)
         let x2 = clamped * clamped
         var p = Lanes(repeating: -2.72614225801306e-10)
@@ -100,7 +104,7 @@ enum VectorMath {
 
     /// The largest of `count` floats (-infinity for none).
     @inline(__always)
-    static func maximum(_ values: UnsafePointer<Float>, count: Int) -> Float {
+    public static func maximum(_ values: UnsafePointer<Float>, count: Int) -> Float {
         var lanes = Lanes(repeating: -.infinity)
         var i = 0
         let raw = UnsafeRawPointer(values)
@@ -115,5 +119,69 @@ enum VectorMath {
             i += 1
         }
         return result
+    }
+
+    // MARK: - Kernels the engine calls (closure-free, so they run optimised from a debug
+    // build of the engine too).
+
+    /// The exact GELU, `0.5 x (1 + erf(x / sqrt 2))`, of `count` floats in place.
+    public static func geluInPlace(_ values: UnsafeMutablePointer<Float>, count: Int) {
+        map(values, count: count) { x in 0.5 * x * (1 + erf(x * 0.70710678118654752)) }
+    }
+
+    /// SiLU, `x / (1 + e^-x)`, of `count` floats in place.
+    public static func siluInPlace(_ values: UnsafeMutablePointer<Float>, count: Int) {
+        map(values, count: count) { x in x / (1 + exp(-x)) }
+    }
+
+    /// The logistic sigmoid of `count` floats in place.
+    public static func sigmoidInPlace(_ values: UnsafeMutablePointer<Float>, count: Int) {
+        map(values, count: count) { x in 1 / (1 + exp(-x)) }
+    }
+
+    /// Numerically stable softmax of `count` values in place. Entries equal to -infinity
+    /// get probability 0; a row that is entirely -infinity becomes all zeros.
+    public static func softmaxInPlace(_ values: UnsafeMutablePointer<Float>, count: Int) {
+        let top = maximum(values, count: count)
+        guard top > -Float.infinity else {
+            values.update(repeating: 0, count: count)
+            return
+        }
+        // Padding the last partial block with -infinity makes its extra lanes e^-inf = 0,
+        // so they add nothing to the sum.
+        var sums = Lanes(repeating: 0)
+        map(values, count: count, padding: -.infinity) { x in
+            let e = exp(x - top)
+            sums += e
+            return e
+        }
+        let scale = 1 / sums.sum()
+        map(values, count: count) { x in x * scale }
+    }
+
+    /// One row of `width` (a multiple of 8) floats layer-normalised in place:
+    /// `(x - mean) / sqrt(var + epsilon) * gamma + beta`, biased variance, eight-lane sums.
+    public static func layerNormRow(
+        _ values: UnsafeMutablePointer<Float>, width: Int, gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>,
+        epsilon: Float
+    ) {
+        precondition(width % 8 == 0, "layerNormRow: width \(width) is not a multiple of 8")
+        let raw = UnsafeMutableRawPointer(values)
+        let gammaRaw = UnsafeRawPointer(gamma), betaRaw = UnsafeRawPointer(beta)
+        var sums = Lanes(repeating: 0)
+        for i in stride(from: 0, to: width, by: 8) { sums += raw.loadUnaligned(fromByteOffset: i * 4, as: Lanes.self) }
+        let mean = sums.sum() / Float(width)
+        var squares = Lanes(repeating: 0)
+        for i in stride(from: 0, to: width, by: 8) {
+            let d = raw.loadUnaligned(fromByteOffset: i * 4, as: Lanes.self) - mean
+            squares += d * d
+        }
+        let scale = 1 / (squares.sum() / Float(width) + epsilon).squareRoot()
+        for i in stride(from: 0, to: width, by: 8) {
+            let v = raw.loadUnaligned(fromByteOffset: i * 4, as: Lanes.self)
+            let g = gammaRaw.loadUnaligned(fromByteOffset: i * 4, as: Lanes.self)
+            let b = betaRaw.loadUnaligned(fromByteOffset: i * 4, as: Lanes.self)
+            raw.storeBytes(of: (v - mean) * scale * g + b, toByteOffset: i * 4, as: Lanes.self)
+        }
     }
 }
