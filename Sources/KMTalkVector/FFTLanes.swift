@@ -1,12 +1,13 @@
-/// The radix-2 packed real FFT of `PowerSpectrum` (KMTalkEngine/Audio) for several frames
-/// at once, one per lane. In this module, which is compiled optimised in every build, so
+/// The radix-2 packed real FFT of `PowerSpectrum` (KMTalkEngine/Audio), one to four
+/// frames at once, one per lane (offline and streaming run the same code). In this module, which is compiled optimised in every build, so
 /// a debug build of the engine (and the tests under valgrind) does not crawl through
 /// unspecialised SIMD code.
 public enum FFTLanes {
-    /// Two to four frames (rows of `size` at `x`) through `PowerSpectrum.packedRealFFT`'s steps at once,
-    /// one frame per lane of `SIMD4<Double>`: every lane does exactly the scalar path's
-    /// operations in the same order, so the spectra are bit-identical to it, at about half
-    /// the instructions (fewer with wider vectors).
+    /// One to four frames (rows of `size` at `x`): z[j] = x[2j] + i x[2j+1] -> Z = FFT_half(z)
+    /// (bit-reversed order, iterative radix-2) -> X[k] = E[k] + W_n^k O[k], |X_k|^2 into
+    /// rows of `half + 1` at `power`; one frame per lane of `SIMD4<Double>`. Every lane
+    /// does the same operations in the same order, so a frame's spectrum does not depend
+    /// on its neighbours; four frames cost about half the instructions of four alone.
     public static func packedRealFFT4(
         _ x: UnsafePointer<Double>, frames: Int, size n: Int, half: Int, order: UnsafePointer<Int32>,
         wr: UnsafePointer<Double>, wi: UnsafePointer<Double>, sr: UnsafePointer<Double>, si: UnsafePointer<Double>,

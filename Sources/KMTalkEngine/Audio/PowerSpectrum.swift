@@ -128,13 +128,13 @@ struct PowerSpectrum: Sendable {
     struct Scratch {
         var re: [Double]
         var im: [Double]
-        /// The radix-2 FFT of four frames at once: their packed complex points, one frame
-        /// per lane (real parts, then imaginary parts, n/2 each).
+        /// The radix-2 FFT (`FFTLanes`, up to four frames at once): their packed complex
+        /// points, one frame per lane (real parts, then imaginary parts, n/2 each).
         var lanes: [SIMD4<Double>]
         init(frames: Int, size: Int, bins: Int) {
             re = [Double](repeating: 0, count: max(frames * 2 * bins, size))
             im = [Double](repeating: 0, count: size)
-            lanes = [SIMD4<Double>](repeating: .zero, count: frames > 1 ? size : 0)
+            lanes = [SIMD4<Double>](repeating: .zero, count: size)
         }
     }
 
@@ -157,7 +157,7 @@ struct PowerSpectrum: Sendable {
     ) {
         precondition(frames <= maximumFrames)
         switch method {
-        case let .fft(half, reversed, twiddleRe, twiddleIm, splitRe, splitIm) where frames > 1:
+        case let .fft(half, reversed, twiddleRe, twiddleIm, splitRe, splitIm):
             scratch.lanes.withUnsafeMutableBufferPointer { lanes in
                 reversed.withUnsafeBufferPointer { order in
                     twiddleRe.withUnsafeBufferPointer { wr in
@@ -168,25 +168,6 @@ struct PowerSpectrum: Sendable {
                                         input, frames: frames, size: size, half: half, order: order.baseAddress!,
                                         wr: wr.baseAddress!, wi: wi.baseAddress!, sr: sr.baseAddress!, si: si.baseAddress!,
                                         re: lanes.baseAddress!, im: lanes.baseAddress! + half, power: output)
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-        case let .fft(half, reversed, twiddleRe, twiddleIm, splitRe, splitIm):
-            scratch.re.withUnsafeMutableBufferPointer { rePointer in
-                scratch.im.withUnsafeMutableBufferPointer { imPointer in
-                    reversed.withUnsafeBufferPointer { order in
-                        twiddleRe.withUnsafeBufferPointer { wr in
-                            twiddleIm.withUnsafeBufferPointer { wi in
-                                splitRe.withUnsafeBufferPointer { sr in
-                                    splitIm.withUnsafeBufferPointer { si in
-                                        Self.packedRealFFT(
-                                            input, half: half, order: order.baseAddress!, wr: wr.baseAddress!,
-                                            wi: wi.baseAddress!, sr: sr.baseAddress!, si: si.baseAddress!,
-                                            re: rePointer.baseAddress!, im: imPointer.baseAddress!, power: output)
-                                    }
                                 }
                             }
                         }
@@ -223,41 +204,9 @@ struct PowerSpectrum: Sendable {
         }
     }
 
-    /// One frame: z[j] = x[2j] + i x[2j+1] -> Z = FFT_half(z) -> X[k] = E[k] + W_n^k O[k] with
-    /// E[k] = (Z[k] + conj Z[half-k]) / 2 and O[k] = (Z[k] - conj Z[half-k]) / 2i.
-    @inline(__always)
-    private static func packedRealFFT(
-        _ x: UnsafePointer<Double>, half: Int, order: UnsafePointer<Int32>,
-        wr: UnsafePointer<Double>, wi: UnsafePointer<Double>, sr: UnsafePointer<Double>, si: UnsafePointer<Double>,
-        re: UnsafeMutablePointer<Double>, im: UnsafeMutablePointer<Double>, power: UnsafeMutablePointer<Double>
-    ) {
-        for j in 0..<half {
-            let source = Int(order[j])
-            re[j] = x[2 * source]
-            im[j] = x[2 * source + 1]
-        }
-        var length = 2
-        while length <= half {
-            let span = length / 2, stride = half / length
-            var start = 0
-            while start < half {
-                for j in 0..<span {
-                    let c = wr[j * stride], s = wi[j * stride]
-                    let a = start + j, b = a + span
-                    let vr = re[b] * c - im[b] * s, vi = re[b] * s + im[b] * c
-                    re[b] = re[a] - vr
-                    im[b] = im[a] - vi
-                    re[a] += vr
-                    im[a] += vi
-                }
-                start += length
-            }
-            length *= 2
-        }
-        split(half: half, re: re, im: im, sr: sr, si: si, power: power)
-    }
-
-    /// One frame as `packedRealFFT`, with the complex FFT of `half` points done by the
+    /// One frame through the real-FFT packing (z[j] = x[2j] + i x[2j+1] -> Z = FFT_half(z) ->
+    /// X[k] = E[k] + W_n^k O[k] with E[k] = (Z[k] + conj Z[half-k]) / 2 and
+    /// O[k] = (Z[k] - conj Z[half-k]) / 2i), with the complex FFT of `half` points done by the
     /// mixed-radix Stockham stages: stage (radix r, length L, m = L / r, stride s) maps
     /// y[q + s (r p + k)] = (sum_j x[q + s (p + j m)] w_r^(jk)) exp(-2 pi i p k / L), then
     /// swaps x and y. `re` and `im` hold 2 * half values each (x, then y).

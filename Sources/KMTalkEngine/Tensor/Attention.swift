@@ -1,3 +1,5 @@
+import KMTalkVector
+
 /// Which keys a query may attend to: key `j` is visible from query `i` when
 /// `i - back <= j <= i + ahead`. `ahead` bounds the look-ahead, which is what lets the
 /// same weights run in streaming with a fixed latency.
@@ -97,7 +99,7 @@ func attentionContext(
                         for r in 0..<rows {
                             let row = sp.baseAddress! + r * visible
                             guard let band else {
-                                softmaxInPlace(row, count: visible)
+                                VectorMath.softmaxInPlace(row, count: visible)
                                 continue
                             }
                             // The keys this query sees are one contiguous run of the block's
@@ -106,7 +108,7 @@ func attentionContext(
                             let lower = min(max(query - band.back - keyStart, 0), visible)
                             let upper = max(min(query + band.ahead + 1 - keyStart, visible), lower)
                             row.update(repeating: 0, count: lower)
-                            softmaxInPlace(row + lower, count: upper - lower)
+                            VectorMath.softmaxInPlace(row + lower, count: upper - lower)
                             (row + upper).update(repeating: 0, count: visible - upper)
                         }
                         BLAS.sgemm(
