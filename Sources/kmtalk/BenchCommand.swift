@@ -41,8 +41,15 @@ struct Bench: ParsableCommand {
     @Option(help: "Seconds of audio each --streams measurement streams.")
     var streamSeconds: Double = 20
 
+    @Option(help: "Threads serving the --streams sessions, each with its own 10 ms tick loop over its share of them (counts and 'auto' are totals over all threads).")
+    var streamThreads: Int = 1
+
     @Option(help: "Model to stream with --stream (default: the benchmarked model).")
     var streamModel: String?
+
+    func validate() throws {
+        guard streamThreads >= 1, streamThreads <= 64 else { throw ValidationError("--stream-threads must be in [1, 64]") }
+    }
 
     func run() throws {
         let threadCounts = threads.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
@@ -127,7 +134,7 @@ struct Bench: ParsableCommand {
             }
             if let streamCounts {
                 let streamPath = try ModelLocator.resolve(streamModel ?? self.model)
-                try MultiStreamBenchmark(seconds: streamSeconds, modelPath: streamPath, latencyMs: parsedStreamLatency())
+                try MultiStreamBenchmark(seconds: streamSeconds, modelPath: streamPath, latencyMs: parsedStreamLatency(), threads: streamThreads)
                     .run(counts: streamCounts, audio: samples, rate: rate)
             }
             if let rig {

@@ -2,7 +2,7 @@ import Testing
 
 @testable import kmtalk
 
-/// `kmtalk bench --streams` and `--stream-latency`: what they accept and refuse; the
+/// `kmtalk bench --streams`, `--stream-threads` and `--stream-latency`: what they accept and refuse; the
 /// model options every model-running command shares (`EngineOptions`).
 @Suite struct BenchOptionsTests {
     @Test func everyModelCommandTakesTheSameEngineOptions() throws {
@@ -27,6 +27,14 @@ import Testing
         #expect(try Bench.parse(["--streams", "8, 16,32"]).parsedStreamCounts() == [8, 16, 32])
         for bad in ["0", "8,x", "", "2000", "-1"] {
             #expect(throws: (any Error).self, "\(bad)") { try Bench.parse(["--streams", bad]).parsedStreamCounts() }
+        }
+    }
+
+    @Test func streamThreads() throws {
+        #expect(try Bench.parse([]).streamThreads == 1)
+        #expect(try Bench.parse(["--stream-threads", "2"]).streamThreads == 2)
+        for bad in ["0", "-1", "65", "two"] {
+            #expect(throws: (any Error).self, "\(bad)") { try Bench.parse(["--stream-threads", bad]) }
         }
     }
 
