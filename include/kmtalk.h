@@ -44,12 +44,16 @@
  *   they report on, only during that call.
  * - By default (n_threads 0 or 1) a session computes on the calling thread
  *   only, and its results are bit-identical from run to run and from session
- *   to session, whatever else the process runs. n_threads > 1 lets OpenBLAS use
- *   that many threads for the larger matrix products (0-11 % faster on two
- *   cores, measured); OpenBLAS keeps one process-wide thread count, which such a
- *   session sets before computing, so results may then differ in the last bit
- *   (rounding, not validity) from single-threaded ones, including those of
- *   other sessions computing at the same moment.
+ *   to session, whatever else the process runs. With n_threads N > 1, a call
+ *   that has a long sequence to compute (offline animation; a streaming push of
+ *   several seconds) splits the rows of every stage (log-mel frames, the
+ *   convolutions, each transformer layer) into up to N parts of at least 128
+ *   rows, runs them on threads it starts for the call and joins them before it
+ *   returns; the split depends only on N and the length, so results are still
+ *   the same from run to run, and in practice the same as with one thread.
+ *   Streaming in 10-40 ms chunks has too few rows per push to split: serve many
+ *   live streams by giving each thread its own sessions (they are independent).
+ *   OpenBLAS runs single-threaded inside every session call.
  * - Speed depends on the matrix kernels OpenBLAS picked when it loaded. On
  *   virtual machines that hide the CPU model it may fall back to SSE3 kernels,
  *   about half as fast: set OPENBLAS_CORETYPE (e.g. Haswell, SkylakeX) in the
@@ -412,7 +416,8 @@ typedef struct kmt_session_params {
     /** sizeof(kmt_session_params) as the caller was compiled. */
     size_t struct_size;
     /** Threads this session's calls may use: 0 or 1 (default 0) the calling
-        thread only; N > 1 lets OpenBLAS use N (see Thread safety above). */
+        thread only; N > 1 splits long sequences over N threads started for
+        the call (see Thread safety above). */
     int32_t n_threads;
     /** Output frame rate, 1..240 fps; 0 = the model's native rate. */
     float output_fps;

@@ -756,8 +756,8 @@ private:
 /** Options of a Session, mapped onto kmt_session_params (set up by kmt_session_params_init()). */
 struct SessionOptions {
     /** Threads the session's calls may use (n_threads): 0 or 1 the calling thread only, with
-        bit-identical results; N > 1 lets OpenBLAS use N (one process-wide count; results may
-        then differ in the last bit, also those of sessions computing at the same moment). */
+        bit-identical results; N > 1 splits long sequences (offline animation) by rows over N
+        threads started for the call (see the header's Thread safety). */
     int threads = 0;
     /** Output frame rate, 1..240 fps (output_fps); 0 = the model's native rate. */
     float output_fps = 0.0f;

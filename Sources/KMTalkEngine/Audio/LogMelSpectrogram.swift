@@ -128,7 +128,10 @@ public final class LogMelSpectrogram: Sendable {
     /// The log-mel spectrogram of `samples` (at `config.sampleRate`), shape [frames, n_mels].
     public func callAsFunction(_ samples: [Float]) -> Tensor {
         samples.withUnsafeBufferPointer { signal in
-            frames(0..<config.frameCount(sampleCount: samples.count), signal: signal, signalStart: 0)
+            // Frames are independent: split over the call's threads (`WorkerThreads`).
+            WorkerThreads.rows(config.frameCount(sampleCount: samples.count), width: config.melCount, minimumPerPart: 512, alignment: 4) {
+                frames($0, signal: signal, signalStart: 0)
+            }
         }
     }
 

@@ -49,7 +49,11 @@ struct AudioEncoder: Sendable {
     func encode(_ features: Tensor) -> (encoded: Tensor, convolved: Tensor) {
         var x = features
         for index in config.convolutions.indices {
-            x = convolution(index, x, inputStart: 0, inputLength: x.shape[0], outputs: 0..<outputLength(ofConvolution: index, inputLength: x.shape[0]))
+            // Output rows are independent: split over the call's threads (`WorkerThreads`).
+            let input = x, length = outputLength(ofConvolution: index, inputLength: x.shape[0])
+            x = WorkerThreads.rows(length, width: config.convolutions[index].channels, minimumPerPart: 256) {
+                convolution(index, input, inputStart: 0, inputLength: input.shape[0], outputs: $0)
+            }
         }
         return (normalized(layers(positioned(x, offset: 0))), x)
     }

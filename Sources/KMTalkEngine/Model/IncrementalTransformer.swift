@@ -43,6 +43,18 @@ final class IncrementalTransformer {
         return other
     }
 
+    /// Rows per thread below which a layer's rows are not split over threads (one row
+    /// costs ~0.3 MFLOP at width 128; a thread costs tens of microseconds to start).
+    static let minimumRowsPerThread = 128
+
+    /// Rows `range` of `x`, without a copy when that is all of them.
+    private static func slice(_ x: Tensor, _ range: Range<Int>) -> Tensor {
+        range == 0..<x.shape[0] ? x : rows(x, range)
+    }
+
+    /// Output rows of the last layer emitted (or skipped) so far.
+    var outputRows: Int { emitted.last ?? 0 }
+
     /// Rows held, for memory checks.
     var heldRows: Int { inputs.reduce(0) { $0 + $1.count } / max(width, 1) }
 
@@ -51,31 +63,49 @@ final class IncrementalTransformer {
     /// each earlier layer `ahead` rows later per layer above it, which is all the limited
     /// rows can see: a speculative run to a target frame computes nothing past it. A
     /// limited stack is not continued afterwards (its rows past the limit are missing).
-    func push(_ rows: Tensor, ended: Bool, limit: Int? = nil) -> Tensor {
+    /// `from` (absolute row index) skips the last layer's output rows before it: they are
+    /// neither computed nor returned, so the result starts at row `max(from, first)` where
+    /// `first` is the first row not yet emitted (a speculative run whose earlier rows were
+    /// already delivered; such a stack is not continued either).
+    func push(_ rows: Tensor, ended: Bool, limit: Int? = nil, from: Int? = nil) -> Tensor {
         var x = rows
         let layers = stack.layers.count
         for layer in 0..<layers {
-            x = step(layer, newRows: x, ended: ended, limit: limit.map { $0 + (layers - 1 - layer) * band.ahead })
+            x = step(
+                layer, newRows: x, ended: ended, limit: limit.map { $0 + (layers - 1 - layer) * band.ahead },
+                from: layer == layers - 1 ? from : nil)
         }
         return x
     }
 
-    private func step(_ index: Int, newRows: Tensor, ended: Bool, limit: Int?) -> Tensor {
+    private func step(_ index: Int, newRows: Tensor, ended: Bool, limit: Int?, from: Int?) -> Tensor {
         let layer = stack.layers[index], d = width
         let added = newRows.shape[0]
         var newNormed: Tensor?
         if added > 0 {
-            let normed = layerNorm(newRows, gamma: layer.norm1Weight, beta: layer.norm1Bias, epsilon: stack.epsilon)
+            // The norm and the K and V rows of the new rows, split by rows over the call's
+            // threads when there are enough of them (an offline sequence).
+            let parts = WorkerThreads.map(
+                WorkerThreads.ranges(added, parts: WorkerThreads.parts(for: added, minimumPerPart: Self.minimumRowsPerThread), alignment: 64)
+            ) { range in
+                let normed = layerNorm(Self.slice(newRows, range), gamma: layer.norm1Weight, beta: layer.norm1Bias, epsilon: stack.epsilon)
+                return (
+                    normed: normed,
+                    keys: linear(normed, weight: layer.attention.key, bias: layer.attention.keyBias).data,
+                    values: linear(normed, weight: layer.attention.value, bias: layer.attention.valueBias).data)
+            }
             // Appending to an empty buffer shares the rows instead of copying them (the
             // offline push of a whole sequence).
             func append(_ rows: [Float], to buffer: inout [Float]) {
                 if buffer.isEmpty { buffer = rows } else { buffer.append(contentsOf: rows) }
             }
             append(newRows.data, to: &inputs[index])
-            append(linear(normed, weight: layer.attention.key, bias: layer.attention.keyBias).data, to: &keys[index])
-            append(linear(normed, weight: layer.attention.value, bias: layer.attention.valueBias).data, to: &values[index])
+            for part in parts {
+                append(part.keys, to: &keys[index])
+                append(part.values, to: &values[index])
+            }
             received[index] += added
-            newNormed = normed
+            newNormed = parts.count == 1 ? parts[0].normed : Tensor(shape: [added, d], data: parts.flatMap { $0.normed.data })
         }
         let total = received[index], base = bases[index]
         let first = emitted[index]
@@ -87,16 +117,25 @@ final class IncrementalTransformer {
         // The rows to emit are exactly the new ones (offline: all of them): reuse their norm.
         let ownNormed = own.shape[0] == added && first == total - added ? newNormed!
             : layerNorm(own, gamma: layer.norm1Weight, beta: layer.norm1Bias, epsilon: stack.epsilon)
-        let q = linear(ownNormed, weight: layer.attention.query, bias: layer.attention.queryBias)
-        let context = keys[index].withUnsafeBufferPointer { k in
+        // Queries, attention and the feed-forward tail of the rows to emit, split by rows
+        // (on 64-row boundaries: attention's query blocks stay the same) like the above.
+        let heads = stack.heads, band = band, layers = stack
+        let skip = from.map { min(max($0 - first, 0), count) } ?? 0
+        let x = keys[index].withUnsafeBufferPointer { k in
             values[index].withUnsafeBufferPointer { v in
-                attentionContext(
-                    queries: q, queryStart: first, keys: k.baseAddress!, values: v.baseAddress!, keyBase: base, keyEnd: total,
-                    heads: stack.heads, band: band)
+                WorkerThreads.rows(count - skip, width: d, minimumPerPart: Self.minimumRowsPerThread) { part in
+                    let range = (part.lowerBound + skip)..<(part.upperBound + skip)
+                    let q = linear(Self.slice(ownNormed, range), weight: layer.attention.query, bias: layer.attention.queryBias)
+                    let context = attentionContext(
+                        queries: q, queryStart: first + range.lowerBound, keys: k.baseAddress!, values: v.baseAddress!,
+                        keyBase: base, keyEnd: total, heads: heads, band: band)
+                    return layers.feedForward(
+                        layer,
+                        add(Self.slice(own, range),
+                            linear(Tensor(shape: [range.count, d], data: context), weight: layer.attention.output, bias: layer.attention.outputBias)))
+                }
             }
         }
-        let x = stack.feedForward(
-            layer, add(own, linear(Tensor(shape: [count, d], data: context), weight: layer.attention.output, bias: layer.attention.outputBias)))
         emitted[index] = last
         if ended && last == total {
             // Every row is out: nothing is seen again.

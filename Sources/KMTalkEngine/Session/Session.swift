@@ -2,8 +2,9 @@ import CKMTalk
 
 /// Validated session options (from `kmt_session_params`).
 public struct SessionOptions: Sendable {
-    /// Threads a call may use: 0 or 1, the calling thread only (bit-identical results);
-    /// N > 1 lets OpenBLAS use N (process-wide; results may differ in the last bit).
+    /// Threads a call may use: 0 or 1, the calling thread only; N > 1 splits the network's
+    /// work on a long sequence by rows over N threads started for the call (`WorkerThreads`;
+    /// the same results, see `useThreads`).
     public var threads: Int = 0
     /// Output frame rate; nil = the model's native rate.
     public var outputFps: Double? = nil
@@ -17,6 +18,14 @@ public struct SessionOptions: Sendable {
 
     /// The accepted output frame rates.
     public static let fpsRange: ClosedRange<Double> = 1...240
+
+    /// Applies `threads` to the calls about to run on this thread: the library's own
+    /// row-split parallelism gets them, OpenBLAS one thread (its threads gained 0-11 % on
+    /// two cores, and nested inside the split they would only compete).
+    func useThreads() {
+        BLAS.setThreads(1)
+        WorkerThreads.use(threads)
+    }
 }
 
 /// Per-stream inference state over a shared model. Offline calls run the whole
@@ -68,7 +77,7 @@ public final class Session {
     /// "features" and "network" (long files: "network" block by block, decoding and the
     /// network interleaved) and throws KMT_ERR_CANCELLED when the host stops it.
     public func animate(path: String) throws -> Animation {
-        BLAS.setThreads(options.threads)
+        options.useThreads()
         let reporter = progress.map(ProgressReporter.init)
         var clock = StageClock()
         var stream: StreamingSession?
@@ -102,7 +111,7 @@ public final class Session {
     public func animate(
         pcm: UnsafePointer<Float>, frameCount: Int, sampleRate: Int, channels: Int
     ) throws -> Animation {
-        BLAS.setThreads(options.threads)
+        options.useThreads()
         let reporter = progress.map(ProgressReporter.init)
         var clock = StageClock()
         let stream = sampleRate > 0 ? try boundedStream(seconds: Double(frameCount) / Double(sampleRate)) : nil
@@ -129,17 +138,33 @@ public final class Session {
         }
         try stream.setLatency(ms: stream.fullLatencyMs)
         stream.collectPhonePosteriors()
+        gathered = []
         return stream
     }
 
-    /// Pushes model-rate mono blocks into `stream`.
+    /// Model-rate samples a bounded stream gathers before a push when the session has more
+    /// than one thread (8.2 s: ~400 encoder rows, enough to split every stage's rows).
+    static let threadedPushSamples = 1 << 17
+
+    /// Pushes model-rate mono blocks into `stream`; with more than one thread, gathered
+    /// into pushes of `threadedPushSamples` (the rest goes in at `finish`).
     private func feeder(_ stream: StreamingSession) -> AudioDecoder.SampleConsumer {
-        let rate = model.config.frontend.sampleRate
-        return { block in
-            try block.withUnsafeBufferPointer { buffer in
-                guard let base = buffer.baseAddress, !buffer.isEmpty else { return }
-                try stream.push(base, frameCount: buffer.count, sampleRate: rate, channels: 1)
-            }
+        let gather = options.threads > 1 ? Self.threadedPushSamples : 0
+        return { [self] block in
+            gathered.append(contentsOf: block)
+            guard gathered.count >= gather else { return }
+            try pushGathered(into: stream)
+        }
+    }
+
+    /// Samples gathered for the bounded stream's next push.
+    private var gathered: [Float] = []
+
+    private func pushGathered(into stream: StreamingSession) throws {
+        defer { gathered.removeAll(keepingCapacity: true) }
+        try gathered.withUnsafeBufferPointer { buffer in
+            guard let base = buffer.baseAddress, !buffer.isEmpty else { return }
+            try stream.push(base, frameCount: buffer.count, sampleRate: model.config.frontend.sampleRate, channels: 1)
         }
     }
 
@@ -147,6 +172,8 @@ public final class Session {
     private func finish(
         _ stream: StreamingSession, source: String?, clock: inout StageClock, progress: ProgressReporter?
     ) throws -> Animation {
+        try pushGathered(into: stream)
+        gathered = []
         try stream.flush()
         let motion = stream.pullAll()
         clock.mark("flush")

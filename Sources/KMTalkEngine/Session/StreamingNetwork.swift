@@ -205,18 +205,26 @@ final class StreamingNetwork {
     /// `ended` and a `limit`, only the frames before native frame `limit` are, and the
     /// transformer stages stop at the rows those frames can see (the speculative run of a
     /// reduced-latency stream, on a copy that is then dropped: it cannot be continued).
+    /// `from` (with `limit`) skips the frames before it, already delivered: the result then
+    /// starts at native frame `max(from, emitted)`, and the completion network's last
+    /// layer computes only those rows.
     /// Each stage computes only its new rows: log-mel frames and conv outputs once their
     /// window has arrived, transformer rows through `IncrementalTransformer`.
-    func advance(ended: Bool, limit: Int? = nil) throws -> Tensor? {
+    func advance(ended: Bool, limit: Int? = nil, from: Int? = nil) throws -> Tensor? {
         precondition(limit == nil || ended, "advance: a limit applies to a run to the end only")
+        precondition(from == nil || limit != nil, "advance: skipping frames applies to a limited run only")
         let lengths = lengths(samples: sampleCount, ended: ended)
         if ended, lengths.last! < 1 {
             return try shortUtterance()
         }
         // Log-mel frames.
         if lengths[0] > melDone {
-            let frames = samples.withUnsafeBufferPointer {
-                model.frontend.frames(melDone..<lengths[0], signal: $0, signalStart: sampleBase)
+            let first = melDone, base = sampleBase, frontend = model.frontend
+            let frames = samples.withUnsafeBufferPointer { signal in
+                // Split over the call's threads when a push brings many frames (`WorkerThreads`).
+                WorkerThreads.rows(lengths[0] - first, width: model.config.frontend.melCount, minimumPerPart: 512, alignment: 4) {
+                    frontend.frames((first + $0.lowerBound)..<(first + $0.upperBound), signal: signal, signalStart: base)
+                }
             }
             convInputs[0].append(contentsOf: frames.data)
             loudnessTracker?.push(frames)
@@ -241,7 +249,10 @@ final class StreamingNetwork {
             guard end > done else { break }
             let channels = index == 0 ? model.config.frontend.melCount : convolutions[index - 1].channels
             let input = Tensor(shape: [convInputs[index].count / channels, channels], data: convInputs[index])
-            let y = encoder.convolution(index, input, inputStart: convBases[index], inputLength: lengths[index], outputs: done..<end)
+            let inputStart = convBases[index], inputLength = lengths[index]
+            let y = WorkerThreads.rows(end - done, width: conv.channels, minimumPerPart: 256) {
+                encoder.convolution(index, input, inputStart: inputStart, inputLength: inputLength, outputs: (done + $0.lowerBound)..<(done + $0.upperBound))
+            }
             convDone[index] = end
             let keep = max(convBases[index], end * conv.stride - conv.kernel / 2)
             if keep > convBases[index] {
@@ -308,7 +319,18 @@ final class StreamingNetwork {
                     rowBase = keep
                 }
             }
-            let out = cmcStack?.push(cmcInput, ended: ended, limit: limit) ?? Tensor(zeros: [0, net.cmcConfig.width])
+            let out = cmcStack?.push(cmcInput, ended: ended, limit: limit, from: from) ?? Tensor(zeros: [0, net.cmcConfig.width])
+            if let from, let done = cmcStack?.outputRows, min(from, done) > emitted {
+                // The skipped frames' kept rows go unused.
+                let skipped = min(from, done) - emitted
+                _ = takeConvolved(frames: skipped)
+                if loudnessTracker != nil {
+                    let drop = min(loudnessRows.count, emitted + skipped - loudnessBase)
+                    loudnessRows.removeFirst(drop)
+                    loudnessBase += drop
+                }
+                emitted += skipped
+            }
             guard out.shape[0] > 0 else { return nil }
             let m = net.completionOutput(out, convolved: takeConvolved(frames: out.shape[0]), loudness: try loudness(emitted..<(emitted + out.shape[0])))
             if loudnessTracker != nil {  // emitted frames no longer need their values

@@ -118,7 +118,7 @@ public final class StreamingSession {
                 nonfinitePolicy: options.nonfinitePolicy, source: "PCM stream")
         }
         guard frameCount > 0, let sink else { return }
-        BLAS.setThreads(options.threads)
+        options.useThreads()
         var offset = 0
         while offset < frameCount {
             let count = min(AudioDecoder.blockFrames, frameCount - offset)
@@ -157,7 +157,7 @@ public final class StreamingSession {
         guard !flushed else { return }
         flushed = true
         guard let sink else { return }
-        BLAS.setThreads(options.threads)
+        options.useThreads()
         network.append(try sink.finish())
         try advance(ended: true)
         pending.append(contentsOf: frameRate.finish())
@@ -228,9 +228,10 @@ public final class StreamingSession {
         let target = heard >= 0 ? heard / frameSamples + 1 : 0
         guard target > delivered, network.sampleCount > 0 else { return }
         let copy = try network.copy()
-        let first = copy.emitted
-        // Native frames before `target` are due; the copy computes only what they see.
-        guard let motion = try copy.advance(ended: true, limit: target) else { return }
+        let first = max(copy.emitted, delivered)
+        // Native frames before `target` are due; the copy computes only what they see, and
+        // its last layer only the frames not yet delivered.
+        guard let motion = try copy.advance(ended: true, limit: target, from: delivered) else { return }
         deliver(try checked(motion), first: first, until: min(target, copy.emitted))
     }
 

@@ -556,8 +556,8 @@ class Session(_Handle):
     """Per-stream inference state over a model.
 
     threads: threads while computing: 0 or 1 the calling thread only
-        (bit-identical results); N > 1 lets OpenBLAS use N (process-wide; results
-        may differ in the last bit).
+        (bit-identical results); N > 1 splits long sequences (offline animation)
+        by rows over N threads started for the call (the same results).
     fps: output frame rate 1..240, or None for the model's native rate.
     nonfinite: "reject" (NaN/Inf samples raise InvalidAudioError) or "zero"
     (they become silence).

@@ -9,7 +9,8 @@ namespace KMTalk
     public sealed class SessionOptions
     {
         /// <summary>Threads the session's calls may use: 0 or 1 (default) the calling thread
-        /// only, with bit-identical results from run to run; N &gt; 1 lets OpenBLAS use N.</summary>
+        /// only, with bit-identical results from run to run; N &gt; 1 splits long sequences
+        /// (offline animation) by rows over N threads started for the call.</summary>
         public int Threads { get; set; }
 
         /// <summary>Output frame rate, 1..240 fps; 0 (default) the model's native rate.</summary>
