@@ -115,7 +115,7 @@ def retaught(corpus: str, row: dict, item, params: dict, fps: float):
 
 
 def build(corpus: str, out: str, hours: float, validation: int, facegood: Optional[str], teacher_mode: str,
-          seed: int = 0, log=print) -> None:
+          seed: int = 0, log=print, teacher_params: Optional[str] = None) -> None:
     from . import teacher
     from .corpus import load_manifest
     from .facegood_eval import prepare
@@ -124,7 +124,7 @@ def build(corpus: str, out: str, hours: float, validation: int, facegood: Option
     from . import capture
     config = default_config()
     fps = float(config["motion"]["fps"])
-    params = teacher.calibrated_params() if teacher_mode == "calibrated" else teacher.PARAMS
+    params = teacher.calibrated_params(teacher_params) if teacher_mode == "calibrated" else teacher.PARAMS
     rows = [r for r in load_manifest(corpus) if r.get("phones") and r.get("teacher")]
     rng = random.Random(seed)
     rng.shuffle(rows)
@@ -171,9 +171,14 @@ def main(argv=None) -> int:
     parser.add_argument("--facegood", help="FACEGOOD directory: pack its takes as capture items")
     parser.add_argument("--teacher", choices=["corpus", "calibrated"], default="corpus",
                         help="targets: the corpus's stored teacher, or recomputed by the calibrated one")
+    parser.add_argument("--teacher-params", help="with --teacher calibrated: a teacher_fit JSON other than the "
+                        "committed kmtalk_train/teacher_calibrated.json (e.g. one fitted with a fold's take held out)")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
-    build(args.corpus, args.out, args.hours, args.validation, args.facegood, args.teacher, args.seed)
+    if args.teacher_params and args.teacher != "calibrated":
+        parser.error("--teacher-params needs --teacher calibrated")
+    build(args.corpus, args.out, args.hours, args.validation, args.facegood, args.teacher, args.seed,
+          teacher_params=args.teacher_params)
     return 0
 
 

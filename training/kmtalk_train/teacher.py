@@ -88,6 +88,10 @@ PARAMS = {
     "spread_gain": 1.0,
     "closure_gain": 1.0,
     "decay_scale": 1.0,
+    # Added to jawOpen through connected speech (runs of phones joined across pauses shorter
+    # than long_pause_s), ramped in and out over closure_ramp_s: a real jaw does not close
+    # between the syllables of a phrase as far as the phones' targets say (0 = the tables).
+    "speech_jaw_offset": 0.0,
 }
 
 # Channel groups share dominance parameters.
@@ -330,6 +334,29 @@ def _raised_cosine_weight(times: np.ndarray, hold_start: float, hold_end: float,
     return w
 
 
+def speech_weight(info: Sequence, times: np.ndarray, params: dict) -> np.ndarray:
+    """1 through connected speech, 0 in pauses of at least `long_pause_s` and before the
+    first / after the last phone, with raised-cosine ramps of `closure_ramp_s` into the
+    pauses. `info`: (segment, features, class) per segment, in order, as in `animate`."""
+    phrases: List[Tuple[float, float]] = []
+    start = end = None
+    for seg, _, cls in info:
+        if cls == "pause":
+            if start is not None and seg.end - seg.start >= params["long_pause_s"]:
+                phrases.append((start, end))
+                start = None
+            continue
+        if start is None:
+            start = float(seg.start)
+        end = float(seg.end)
+    if start is not None:
+        phrases.append((start, end))
+    weight = np.zeros_like(times)
+    for a, b in phrases:
+        weight = np.maximum(weight, _raised_cosine_weight(times, a, b, params["closure_ramp_s"]))
+    return weight
+
+
 def _gaussian_smooth(frames: np.ndarray, sigma_frames: float) -> np.ndarray:
     if sigma_frames <= 0:
         return frames
@@ -426,6 +453,9 @@ def animate(segments: Sequence, samples: np.ndarray, sample_rate: int,
     rate_gain = float(np.clip(1 - params["rate_slope"] * (rate - params["rate_reference"]), lo, hi))
     for name in GROUPS["jaw"] + GROUPS["round"]:
         frames[:, INDEX[name]] *= loudness_gain * rate_gain
+    offset = params.get("speech_jaw_offset", 0.0)
+    if offset != 0.0:
+        frames[:, INDEX["jawOpen"]] += offset * speech_weight(info, times, params)
 
     frames[:, mouth] = _gaussian_smooth(frames[:, mouth], params["smooth_sigma_s"] * fps)
 

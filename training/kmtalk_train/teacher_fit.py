@@ -10,7 +10,8 @@ mouth/jaw channels), with one take held out and reported before and after:
 
 - **parameters** (`FITTED`): loudness slope per dB and the clip range of the loudness gain,
   the gains on the jaw / rounding / spreading / closure groups' targets, a scale on every
-  dominance decay rate (coarticulation width), and the smoothing sigma;
+  dominance decay rate (coarticulation width), the smoothing sigma, and the jaw offset
+  through connected speech (`speech_jaw_offset`);
 - **phones**: the takes have no transcript, so the teacher is driven by the phones the
   model recognises (argmax runs of its phone head), as `--format phones` gives them;
 - **objective** on the training takes: (1 - r) of jawOpen plus half the mean (1 - r) of the
@@ -51,6 +52,8 @@ FITTED: Dict[str, Tuple[float, float]] = {
     "closure_gain": (0.5, 2.5),
     "decay_scale": (0.5, 2.0),
     "smooth_sigma_s": (0.004, 0.04),
+    # Bounds around 0 (the tables) so the search can move it either way from the start.
+    "speech_jaw_offset": (-0.05, 0.25),
 }
 PRIOR_WEIGHT = 0.02
 LIP_MIN_STD = 0.01  # a lip channel "moves" in a take above this captured std

@@ -14,7 +14,7 @@ from kmtalk_train.model import KMTalkModel, tiny_config  # noqa: E402
 
 
 def test_fit_parameters_round_trip_within_bounds():
-    vector = np.array([-3.0, 0.5, 2.0, -1.0, 0.0, 4.0, -4.0, 1.0, 0.3])
+    vector = np.array([-3.0, 0.5, 2.0, -1.0, 0.0, 4.0, -4.0, 1.0, 0.3, -0.7])
     params = teacher_fit.to_params(vector)
     for name, (lo, hi) in teacher_fit.FITTED.items():
         value = {"loudness_gain_low": params["loudness_gain_range"][0],

@@ -113,6 +113,28 @@ def test_smooth_motion(result):
     assert np.abs(np.diff(r.frames, n=2, axis=0)).max() < 0.15
 
 
+def test_speech_jaw_offset_lifts_connected_speech_only():
+    segments, samples, rate = utterance(WORDS)
+    plain = teacher.animate(segments, samples, rate)
+    lifted = teacher.animate(segments, samples, rate, params=dict(teacher.PARAMS, speech_jaw_offset=0.08))
+    jaw, fps = INDEX["jawOpen"], plain.fps
+    mouth = [INDEX[n] for n in teacher.MOUTH_CHANNELS]
+    for seg in segments:
+        k = centre_frame(seg, fps)
+        if seg.phone == "_" and seg.duration >= teacher.PARAMS["long_pause_s"]:
+            # Pauses stay at rest.
+            assert lifted.frames[k, mouth].max() < 0.02, seg
+        elif seg.phone in ("s", "t", "i"):
+            # Inside a phrase the jaw is the offset higher (before the clip at 1).
+            assert lifted.frames[k, jaw] - plain.frames[k, jaw] == pytest.approx(0.08, abs=0.01), seg
+        elif seg.phone in ("m", "p", "b"):
+            # Bilabials still close: the lips follow the jaw.
+            assert lifted.frames[k, jaw] - lifted.frames[k, INDEX["mouthClose"]] <= 0.05, seg
+    # Brows and eyes do not move.
+    others = [i for i in range(plain.frames.shape[1]) if i != jaw and i not in mouth]
+    np.testing.assert_array_equal(lifted.frames[:, others], plain.frames[:, others])
+
+
 def test_louder_speech_opens_wider():
     segs, samples, rate = utterance([("_", 0.3), ("a", 0.2), ("_", 0.1), ("a", 0.2), ("_", 0.3)])
     quiet = samples.copy()
