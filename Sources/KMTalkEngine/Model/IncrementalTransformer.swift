@@ -52,6 +52,10 @@ final class IncrementalTransformer {
         range == 0..<x.shape[0] ? x : rows(x, range)
     }
 
+    /// Dead rows a layer's buffers may hold before they are dropped (streaming drops a
+    /// row per frame otherwise, moving the whole kept band each time).
+    static let trimRows = 16
+
     /// Output rows of the last layer emitted (or skipped) so far.
     var outputRows: Int { emitted.last ?? 0 }
 
@@ -145,9 +149,10 @@ final class IncrementalTransformer {
             bases[index] = total
             return x
         }
-        // Rows before `last - back` are never seen again.
+        // Rows before `last - back` are never seen again; they are dropped in batches of
+        // `trimRows` (each drop moves the kept window to the front of the buffers).
         let keep = max(base, last - band.back)
-        if keep > base {
+        if keep - base >= Self.trimRows {
             let drop = (keep - base) * d
             inputs[index].removeFirst(drop)
             keys[index].removeFirst(drop)
