@@ -34,6 +34,29 @@ final class ModelHandle {
     var motionSpace: String? {
         kmt_model_motion_space(pointer).map { String(cString: $0) }
     }
+
+    /// The metadata value stored under `key`, or nil when the file has none.
+    func metadata(_ key: String) -> String? {
+        var length = 0
+        let probe = kmt_model_metadata(pointer, key, nil, 0, &length)
+        guard probe == KMT_OK || probe == KMT_ERR_BUFFER_TOO_SMALL else { return nil }
+        var buffer = [CChar](repeating: 0, count: length + 1)
+        guard kmt_model_metadata(pointer, key, &buffer, buffer.count, &length) == KMT_OK else { return nil }
+        return String(decoding: buffer.prefix(length).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    /// A fresh session's exact (full look-ahead) and default latency, ms; nil for a model
+    /// that cannot stream (full attention: the library reports -1).
+    func streamingLatencies() throws -> (exact: Double, default: Double)? {
+        var params: kmt_session_params = try defaultParams(kmt_session_params_init)
+        params.n_threads = 1
+        var session: OpaquePointer?
+        let status = kmt_session_create(pointer, &params, &session)
+        guard status == KMT_OK, let session else { throw libraryError(status) }
+        defer { kmt_session_free(session) }
+        let exact = kmt_session_exact_latency_ms(session), latency = kmt_session_latency_ms(session)
+        return exact > 0 && latency > 0 ? (exact, latency) : nil
+    }
 }
 
 /// Owns a `kmt_session` handle.
