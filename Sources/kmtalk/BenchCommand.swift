@@ -129,8 +129,7 @@ struct Bench: ParsableCommand {
             }
             if stream {
                 let streamPath = try ModelLocator.resolve(streamModel ?? self.model)
-                let streamed = streamPath == modelPath ? model : try KMTalkModel(path: streamPath)
-                try StreamBenchmark().run(model: streamed, path: streamPath, audio: samples)
+                try StreamBenchmark().run(path: streamPath, audio: samples, rate: rate)
             }
             if let streamCounts {
                 let streamPath = try ModelLocator.resolve(streamModel ?? self.model)
