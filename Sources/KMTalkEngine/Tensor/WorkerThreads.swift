@@ -75,6 +75,7 @@ enum WorkerThreads {
 
     /// `transform` of each of `ranges`, computed in parallel (one part per range), in order.
     static func map<T>(_ ranges: [Range<Int>], _ transform: (Range<Int>) -> T) -> [T] {
+        if ranges.count == 1 { return [transform(ranges[0])] }  // streaming's case: no slots
         var results = [T?](repeating: nil, count: ranges.count)
         results.withUnsafeMutableBufferPointer { slots in
             forEach(parts: ranges.count) { part in slots[part] = transform(ranges[part]) }
