@@ -14,7 +14,7 @@ struct Bench: ParsableCommand {
     @Option(help: "Seconds of synthetic speech-like audio to animate.")
     var seconds: Double = 60
 
-    @Option(help: "Comma-separated OpenBLAS thread counts to measure.")
+    @Option(help: "Comma-separated thread counts (n_threads) to measure offline animation and sgemm at.")
     var threads: String = "1,2"
 
     @Option(help: "Comma-separated square sgemm sizes (0 skips the sgemm benchmark).")

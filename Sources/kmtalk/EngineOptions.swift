@@ -6,6 +6,6 @@ struct EngineOptions: ParsableArguments {
     @Option(help: "Model file (default: $KMTALK_MODEL or the shipped model).")
     var model: String?
 
-    @Option(help: "Threads (0 or 1: one, bit-identical results; N > 1: OpenBLAS uses N).")
+    @Option(help: "Threads (0 or 1: one; N > 1: a long file's rows are split over N threads, same results).")
     var threads: Int = 0
 }
