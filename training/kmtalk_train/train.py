@@ -519,6 +519,37 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
+class WeightAverage:
+    """An exponential moving average of a model's floating-point parameters and buffers.
+    Early steps weigh more (decay min(d, (1 + step) / (10 + step))), so the average does not
+    remember the random initialisation."""
+
+    def __init__(self, model: torch.nn.Module, decay: float):
+        if not 0.0 < decay < 1.0:
+            raise ValueError(f"weight average decay must be in (0, 1), got {decay}")
+        self.decay = decay
+        self.state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+
+    @torch.no_grad()
+    def update(self, model: torch.nn.Module, step: int) -> None:
+        d = min(self.decay, (1 + step) / (10 + step))
+        for name, value in model.state_dict().items():
+            kept = self.state[name]
+            if kept.is_floating_point():
+                kept.mul_(d).add_(value.detach(), alpha=1 - d)
+            else:
+                kept.copy_(value)
+
+    def copy_to(self, model: torch.nn.Module) -> None:
+        model.load_state_dict(self.state)
+
+
+def raw_path(out: str) -> str:
+    """Where `--ema` writes the last trained (not averaged) weights next to `out`."""
+    stem = out[:-len(".safetensors")] if out.endswith(".safetensors") else out
+    return stem + ".raw.safetensors"
+
+
 def train(corpus: str, out: Optional[str], minutes: Optional[float] = None, steps: Optional[int] = None,
           config: Optional[dict] = None, seed: int = 0, batch_size: int = 16, lr: float = 1e-3,
           weight_decay: float = 0.01, max_seconds: float = 8.0, val_every: int = 500, val_limit: int = 400,
@@ -526,7 +557,8 @@ def train(corpus: str, out: Optional[str], minutes: Optional[float] = None, step
           limit: Optional[int] = None, data: Optional[Dict[str, List[Item]]] = None,
           log: Callable = print, init: Optional[str] = None, capture: Optional[List[Item]] = None,
           capture_fraction: float = 0.0, augment: bool = False,
-          loss_weights: Optional[Dict[str, float]] = None, select_best: bool = True) -> dict:
+          loss_weights: Optional[Dict[str, float]] = None, select_best: bool = True,
+          ema_decay: float = 0.0) -> dict:
     """Trains and (when `out` is set) exports the best model. Returns a summary with the
     loss history. `data` (from load_corpus or pack.load) skips loading the corpus again.
 
@@ -536,7 +568,10 @@ def train(corpus: str, out: Optional[str], minutes: Optional[float] = None, step
     model's own key frames, masked motion losses, no phone loss). `augment`: on-the-fly
     mel-domain augmentation (mel_augment: gain, noise, reverb, band limits, VTLP, tempo)
     of every batch. `select_best`: export the checkpoint with the best validation motion
-    MAE (else the last)."""
+    MAE (else the last). `ema_decay` > 0: keep an exponential moving average of the weights
+    (decay ramped in as (1 + step) / (10 + step) early on) and export it instead of the
+    trained weights; the last trained weights are also written to `<out>.raw.safetensors`,
+    so one run gives a paired comparison with the same seed and data order."""
     if minutes is None and steps is None:
         raise ValueError("give minutes or steps")
     weights = dict(LOSS_WEIGHTS, **(loss_weights or {}))
@@ -579,6 +614,7 @@ def train(corpus: str, out: Optional[str], minutes: Optional[float] = None, step
     history: List[dict] = []
     validations: List[dict] = []
     best = (float("inf"), None, None)
+    averaged = WeightAverage(model, ema_decay) if ema_decay > 0 else None
     started = time.time()
     step = 0
     running: Dict[str, float] = {}
@@ -603,6 +639,8 @@ def train(corpus: str, out: Optional[str], minutes: Optional[float] = None, step
         grad_norm = float(torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0))
         optimizer.step()
         step += 1
+        if averaged is not None:
+            averaged.update(model, step)
         record = dict(parts, total=float(total.detach()), step=step, lr=optimizer.param_groups[0]["lr"],
                       predicted_keys=use_predicted, grad_norm=grad_norm, capture=on_capture)
         history.append(record)
@@ -634,6 +672,17 @@ def train(corpus: str, out: Optional[str], minutes: Optional[float] = None, step
     if best[2] is not None:
         model.load_state_dict(best[2])
         log(f"best validation motion MAE {best[0]:.4f} at step {best[1]}")
+    raw_state = None
+    if averaged is not None:
+        raw_state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
+        averaged.copy_to(model)
+        if validation:
+            scores = evaluate(model, validation, config, device, batch_size)
+            scores["step"] = step
+            scores["averaged"] = 1.0
+            validations.append(scores)
+            log(f"validation (weight average, decay {ema_decay}): "
+                + _fmt({k: v for k, v in scores.items() if k not in ("step", "averaged")}))
     summary = {"steps": step, "seconds": round(time.time() - started, 1), "history": history,
                "validation": validations, "best_step": best[1] if best[1] is not None else step,
                "parameters": model.parameter_count()}
@@ -654,13 +703,23 @@ def train(corpus: str, out: Optional[str], minutes: Optional[float] = None, step
             meta["capture_takes"] = ",".join(item.id for item in capture)
         if augment:
             meta["augment"] = "on-the-fly mel-domain (kmtalk_train.mel_augment)"
+        if averaged is not None:
+            meta["weight_average"] = f"exponential moving average, decay {ema_decay}"
         meta["loss_weights"] = json.dumps(weights)
         if validations:
             best_scores = next((v for v in validations if v["step"] == summary["best_step"]), validations[-1])
             meta["validation"] = json.dumps({k: round(v, 5) for k, v in best_scores.items()})
         export(model.cpu(), config, out, meta)
-        model.to(device)
         log(f"wrote {out}")
+        if raw_state is not None:
+            averaged_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+            model.load_state_dict(raw_state)
+            raw_meta = {k: v for k, v in meta.items() if k != "weight_average"}
+            raw_out = raw_path(out)
+            export(model.cpu(), config, raw_out, raw_meta)
+            model.load_state_dict(averaged_state)
+            log(f"wrote {raw_out} (the last trained weights, not averaged)")
+        model.to(device)
     summary["model"] = model
     return summary
 
@@ -712,6 +771,9 @@ def main(argv: Optional[List[str]] = None) -> int:
                         help="add the loudness path (relative loudness -> CMC input and motion logits, cmc.loudness)")
     parser.add_argument("--last", action="store_true",
                         help="export the last step instead of the best validation MAE")
+    parser.add_argument("--ema", type=float, default=0.0, metavar="DECAY",
+                        help="export an exponential moving average of the weights (e.g. 0.998); the last "
+                             "trained weights go to OUT.raw.safetensors")
     args = parser.parse_args(argv)
     if args.minutes is None and args.steps is None:
         parser.error("give --minutes or --steps")
@@ -742,7 +804,7 @@ def main(argv: Optional[List[str]] = None) -> int:
                     loss_weights={"range": args.range_weight, "range_log": args.range_log_weight,
                                   "correlation": args.correlation_weight,
                                   "closure": args.closure_weight, "labiodental": args.labiodental_weight},
-                    select_best=not args.last)
+                    select_best=not args.last, ema_decay=args.ema)
     print(json.dumps({"steps": summary["steps"], "seconds": summary["seconds"], "best_step": summary["best_step"],
                       "validation": summary["validation"][-1] if summary["validation"] else None}, indent=2))
     return 0

@@ -15,6 +15,8 @@
 # shallow path (conv features -> motion logits, `cmc.shallow`) to the runs from scratch;
 # LOUDNESS=1 adds the loudness path (relative loudness -> CMC input and motion logits,
 # `cmc.loudness`) to them.
+# EMA=DECAY (e.g. 0.998) exports an exponential moving average of the weights as NAME and
+# the last trained weights as NAME.raw.safetensors (a paired comparison from one run).
 # $STEPS, when set, also stops each run after that many steps (whichever of MINUTES and
 # STEPS comes first; the schedule follows the one that is nearer), so a run on a busy machine
 # still trains the same number of steps: give MINUTES generously then.
@@ -45,6 +47,7 @@ for run in "${runs[@]}"; do
   args=("$pack" --out "$out/$run.safetensors" --minutes "$minutes" "${common[@]}")
   [ -n "$take" ] && args+=(--exclude-take "$take")
   [ -n "${STEPS:-}" ] && args+=(--steps "$STEPS")
+  [ -n "${EMA:-}" ] && args+=(--ema "$EMA")
   case $name in
     keys) args+=(--init "${INIT:-$here/../models/kmtalk-base.safetensors}" --lr 5e-4 --batch-size 32) ;;
     keys0) args+=(--lr 1e-3 --batch-size 32); [ "${SHALLOW:-0}" = 1 ] && args+=(--shallow)

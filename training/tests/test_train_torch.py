@@ -123,3 +123,39 @@ def test_evaluate_can_score_against_the_calibrated_teacher(tiny_corpus, data):
     calibrated_mae = np.mean([np.abs(a.motion - c.motion).mean() for a, c in zip(stored, calibrated)])
     assert all(c.motion.shape == a.motion.shape for a, c in zip(stored, calibrated))
     assert same_mae < 1e-3 and calibrated_mae > 5 * same_mae
+
+
+def test_weight_average_is_an_exponential_moving_average():
+    torch.manual_seed(0)
+    model = torch.nn.Linear(3, 2)
+    start = model.weight.detach().clone()
+    average = train.WeightAverage(model, 0.9)
+    expected = start.clone()
+    for step in range(1, 40):
+        with torch.no_grad():
+            model.weight.add_(0.1)
+        average.update(model, step)
+        d = min(0.9, (1 + step) / (10 + step))
+        expected = d * expected + (1 - d) * model.weight.detach()
+    torch.testing.assert_close(average.state["weight"], expected)
+    # It lags the trained weights, which moved by 3.9.
+    assert float((model.weight.detach() - average.state["weight"]).mean()) > 0.3
+    with pytest.raises(ValueError):
+        train.WeightAverage(model, 1.0)
+
+
+def test_ema_exports_the_average_and_the_raw_weights(tmp_path, tiny_corpus, data):
+    out = str(tmp_path / "model.safetensors")
+    summary = train.train(tiny_corpus, out, steps=12, config=tiny_config(), seed=0, batch_size=4, lr=3e-3,
+                          val_every=0, data=data, log=lambda *_: None, select_best=False, ema_decay=0.8)
+    averaged, _, _ = export.load(out)
+    raw, _, _ = export.load(train.raw_path(out))
+    assert train.raw_path(out).endswith("model.raw.safetensors")
+    assert safetensors_io.load(out)[1]["weight_average"].endswith("0.8")
+    assert "weight_average" not in safetensors_io.load(train.raw_path(out))[1]
+    mel = torch.from_numpy(data["train"][0].mel)
+    with torch.no_grad():
+        a = averaged.eval()(mel)["motion"]
+        r = raw.eval()(mel)["motion"]
+        torch.testing.assert_close(a, summary["model"].cpu().eval()(mel)["motion"])
+    assert float((a - r).abs().max()) > 1e-4
