@@ -1,3 +1,4 @@
+import Glibc
 import Testing
 
 @testable import KMTalkEngine
@@ -87,6 +88,48 @@ import Testing
             "sinusoidal odd width with offset")
         let learned = addPositions(try golden.tensor("pos.x"), table: try golden.tensor("pos.table"), offset: 3)
         expectClose(learned, try golden.tensor("pos.learned_offset3"), "learned positions")
+    }
+
+    @Test func positionsByRotationMatchDirectSinAndCosAndIgnoreWhereACallStarts() {
+        // Far positions (the rotation's error would grow there) against sin/cos in double.
+        let width = 128, length = 700, offset = 30_000
+        let table = sinusoidalPositions(length: length, width: width, offset: offset)
+        var worst: Double = 0
+        for t in 0..<length {
+            for pair in stride(from: 0, to: width, by: 2) {
+                let angle = Double(t + offset) * exp(-Double(pair) * log(10000.0) / Double(width))
+                worst = max(worst, abs(Double(table.data[t * width + pair]) - sin(angle)))
+                worst = max(worst, abs(Double(table.data[t * width + pair + 1]) - cos(angle)))
+            }
+        }
+        #expect(worst <= 1e-7, "largest difference from sin/cos \(worst)")
+        // Chunks starting anywhere (on and off the anchors) give the same rows bit for bit.
+        var pieces: [Float] = []
+        var start = offset
+        for size in [1, 63, 64, 5, 130, 437] {
+            pieces += sinusoidalPositions(length: size, width: width, offset: start).data
+            start += size
+        }
+        #expect(start == offset + length)
+        #expect(pieces == table.data)
+    }
+
+    @Test(arguments: [1, 100, 191, 192, 255, 256, 300, 1000])
+    func tiledRowsStackTheTilesInOrderWithNoShortTile(count: Int) {
+        var tiles: [Range<Int>] = []
+        let result = tiledRows(10..<(10 + count), width: 3, tile: 128) { tile in
+            tiles.append(tile)
+            return Tensor(shape: [tile.count, 3], data: tile.flatMap { [Float($0), Float(-$0), 0.5] })
+        }
+        #expect(result.shape == [count, 3])
+        #expect(result.data == (10..<(10 + count)).flatMap { [Float($0), Float(-$0), 0.5] })
+        #expect(tiles.first?.lowerBound == 10 && tiles.last?.upperBound == 10 + count)
+        for (a, b) in zip(tiles, tiles.dropFirst()) { #expect(a.upperBound == b.lowerBound) }
+        if count >= 192 {
+            #expect(tiles.allSatisfy { $0.count >= 64 && $0.count < 192 })
+        } else {
+            #expect(tiles == [10..<(10 + count)])
+        }
     }
 
     @Test func embeddingLookup() throws {

@@ -177,7 +177,7 @@ public final class LogMelSpectrogram: Sendable {
                                     for (m, band) in bands.enumerated() {
                                         var sum = 0.0
                                         for (j, weight) in band.weights.enumerated() { sum += weight * row[band.first + j] }
-                                        destination[m] = Float(log(max(sum, floor)))
+                                        destination[m] = logf(Float(max(sum, floor)))
                                     }
                                 }
                                 first += rows

@@ -52,6 +52,13 @@ final class IncrementalTransformer {
         range == 0..<x.shape[0] ? x : rows(x, range)
     }
 
+    /// Rows per tile of a layer's second half (queries, attention, feed-forward): a long
+    /// offline push runs it tile by tile (`tiledRows`), so its intermediates (the
+    /// feed-forward's hidden rows above all: 4x the width) are a few hundred kilobytes the
+    /// allocator reuses instead of fresh megabytes the kernel must fault in and zero for
+    /// every layer. A multiple of attention's 64-row query blocks.
+    static let tileRows = 128
+
     /// Dead rows a layer's buffers may hold before they are dropped (streaming drops a
     /// row per frame otherwise, moving the whole kept band each time).
     static let trimRows = 16
@@ -128,15 +135,17 @@ final class IncrementalTransformer {
         let x = keys[index].withUnsafeBufferPointer { k in
             values[index].withUnsafeBufferPointer { v in
                 WorkerThreads.rows(count - skip, width: d, minimumPerPart: Self.minimumRowsPerThread) { part in
-                    let range = (part.lowerBound + skip)..<(part.upperBound + skip)
-                    let q = linear(Self.slice(ownNormed, range), weight: layer.attention.query, bias: layer.attention.queryBias)
-                    let context = attentionContext(
-                        queries: q, queryStart: first + range.lowerBound, keys: k.baseAddress!, values: v.baseAddress!,
-                        keyBase: base, keyEnd: total, heads: heads, band: band)
-                    return layers.feedForward(
-                        layer,
-                        add(Self.slice(own, range),
-                            linear(Tensor(shape: [range.count, d], data: context), weight: layer.attention.output, bias: layer.attention.outputBias)))
+                    tiledRows(part, width: d, tile: Self.tileRows) { tile in
+                        let range = (tile.lowerBound + skip)..<(tile.upperBound + skip)
+                        let q = linear(Self.slice(ownNormed, range), weight: layer.attention.query, bias: layer.attention.queryBias)
+                        let context = attentionContext(
+                            queries: q, queryStart: first + range.lowerBound, keys: k.baseAddress!, values: v.baseAddress!,
+                            keyBase: base, keyEnd: total, heads: heads, band: band)
+                        return layers.feedForward(
+                            layer,
+                            add(Self.slice(own, range),
+                                linear(Tensor(shape: [range.count, d], data: context), weight: layer.attention.output, bias: layer.attention.outputBias)))
+                    }
                 }
             }
         }
