@@ -99,12 +99,15 @@ struct Bench: ParsableCommand {
                 var best = Double.infinity
                 var bestStages: [(stage: String, seconds: Double)] = []
                 var frames = 0
+                var faults: [Int] = []
                 for _ in 0..<max(1, repeats) {
+                    let faultsBefore = minorPageFaults()
                     let start = Date()
                     let animation = try samples.withUnsafeBufferPointer {
                         try session.animate(pcm: $0.baseAddress!, frameCount: samples.count, sampleRate: rate, channels: 1)
                     }
                     let elapsed = Date().timeIntervalSince(start)
+                    faults.append(minorPageFaults() - faultsBefore)
                     frames = animation.frameCount
                     last = animation
                     if elapsed < best {
@@ -115,6 +118,9 @@ struct Bench: ParsableCommand {
                 let stages = bestStages.map { String(format: "%@ %.1f ms", $0.stage, $0.seconds * 1000) }.joined(separator: ", ")
                 print(String(format: "  %d thread(s): %.3f s, real-time factor %.5f (%.0fx faster than real time), %d frames", count, best, best / seconds, seconds / best, frames))
                 print("      stages: \(stages)")
+                // Fresh pages the call touched (the kernel zeroes each): what allocation costs.
+                print(String(format: "      page faults per call: %d (median), %.1f MiB of fresh pages", faults.sorted()[faults.count / 2],
+                             Double(faults.sorted()[faults.count / 2]) * Double(sysconf(Int32(_SC_PAGESIZE))) / 1_048_576))
             }
             if let last {
                 // The text writers against the binary one (issue 14: they were 1,000x slower).
@@ -225,4 +231,11 @@ struct Bench: ParsableCommand {
         else { return "unknown CPU" }
         return line.split(separator: ":", maxSplits: 1).last.map { $0.trimmingCharacters(in: .whitespaces) } ?? "unknown CPU"
     }
+}
+
+/// Minor page faults of this process so far (`getrusage`).
+func minorPageFaults() -> Int {
+    var usage = rusage()
+    getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
+    return usage.ru_minflt
 }
