@@ -119,8 +119,9 @@ struct Bench: ParsableCommand {
                 print(String(format: "  %d thread(s): %.3f s, real-time factor %.5f (%.0fx faster than real time), %d frames", count, best, best / seconds, seconds / best, frames))
                 print("      stages: \(stages)")
                 // Fresh pages the call touched (the kernel zeroes each): what allocation costs.
-                print(String(format: "      page faults per call: %d (median), %.1f MiB of fresh pages", faults.sorted()[faults.count / 2],
-                             Double(faults.sorted()[faults.count / 2]) * Double(sysconf(Int32(_SC_PAGESIZE))) / 1_048_576))
+                let medianFaults = faults.sorted()[faults.count / 2]
+                print(String(format: "      page faults per call: %d (median), %.1f MiB of fresh pages", medianFaults,
+                             Double(medianFaults) * Double(sysconf(Int32(_SC_PAGESIZE))) / 1_048_576))
             }
             if let last {
                 // The text writers against the binary one (issue 14: they were 1,000x slower).

@@ -17,22 +17,17 @@ public func sinusoidalPositions(length: Int, width: Int, offset: Int = 0) -> Ten
         for pair in stride(from: 0, to: width, by: 2) {
             let frequency = exp(-Double(pair) * log(10000.0) / Double(width))
             let stepSin = sin(frequency), stepCos = cos(frequency)
-            var position = offset - offset % spacing
             var s = 0.0, c = 1.0
             for t in 0..<length {
                 let target = t + offset
                 if t == 0 || target % spacing == 0 {
-                    if target % spacing == 0 { position = target }
-                    s = sin(Double(position) * frequency)
-                    c = cos(Double(position) * frequency)
-                    // Rotate from the anchor to the first position of an unaligned start.
-                    while position < target {
-                        (s, c) = (s * stepCos + c * stepSin, c * stepCos - s * stepSin)
-                        position += 1
-                    }
+                    // Exact at the anchor, then rotated to an unaligned first position.
+                    let anchor = target - target % spacing
+                    s = sin(Double(anchor) * frequency)
+                    c = cos(Double(anchor) * frequency)
+                    for _ in anchor..<target { (s, c) = (s * stepCos + c * stepSin, c * stepCos - s * stepSin) }
                 } else {
                     (s, c) = (s * stepCos + c * stepSin, c * stepCos - s * stepSin)
-                    position += 1
                 }
                 out[t * width + pair] = Float(s)
                 if pair + 1 < width { out[t * width + pair + 1] = Float(c) }
