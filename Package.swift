@@ -42,6 +42,10 @@ let package = Package(
             name: "CZlib", pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"])]),
         .target(name: "CKMTalk"),
+        // The CLI's link to libKMTalk.so: loads it at run time and forwards every C API
+        // function into it (Sources/CKMTalkHost/include/kmtalk_host.h), so the CLI is a
+        // host of include/kmtalk.h like any other program.
+        .target(name: "CKMTalkHost", dependencies: ["CKMTalk"], linkerSettings: [.linkedLibrary("dl")]),
         .target(name: "CKMTalkKernels"),
         // The SIMD kernels (VectorMath, FFTLanes), optimised in every configuration: at
         // -Onone Swift's SIMD types run through unspecialised generic code, 10-50x slower,
@@ -59,7 +63,7 @@ let package = Package(
         .executableTarget(
             name: "kmtalk",
             dependencies: [
-                "KMTalkEngine", "CKMTalk", "CZlib",
+                "CKMTalk", "CKMTalkHost", "CZlib",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .testTarget(
@@ -68,7 +72,7 @@ let package = Package(
             exclude: ["Fixtures"]),
         .testTarget(
             name: "KMTalkCLITests",
-            dependencies: ["kmtalk", "KMTalkEngine", "CKMTalk", "CZlib"]),
+            dependencies: ["kmtalk", "KMTalkEngine", "CKMTalk", "CKMTalkHost", "CZlib"]),
     ] + (fuzz ? [
         .executableTarget(
             name: "kmtalk-fuzz", dependencies: ["KMTalkEngine", "CKMTalk"], path: "fuzz/Sources/kmtalk-fuzz",

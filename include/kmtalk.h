@@ -396,6 +396,25 @@ kmt_status kmt_model_metadata(const kmt_model *model, const char *key,
                               char *buffer, size_t buffer_size,
                               size_t *out_length);
 
+/**
+ * The model's audio front-end on its own: the log-mel spectrogram the network
+ * sees for `sample_count` mono samples at kmt_model_sample_rate() (decode and
+ * resample a file first, e.g. with kmt_audio_load_file). Writes F x B floats
+ * into `buffer`, frame by frame (F frames at the model's feature rate, B mel
+ * bands, natural-log power floored as the model's config says).
+ * *out_written (may be NULL) receives F x B, the floats needed, which are
+ * written unless `buffer_length` is smaller (KMT_ERR_BUFFER_TOO_SMALL);
+ * *out_bands (may be NULL) receives B. For checking a front-end against a
+ * reference and for research hosts; animating needs none of it.
+ * Errors: KMT_ERR_INVALID_ARGUMENT (NULL model, NULL samples with
+ * sample_count > 0, NULL buffer with buffer_length > 0),
+ * KMT_ERR_INVALID_AUDIO (a NaN or infinite sample), KMT_ERR_OUT_OF_MEMORY.
+ */
+kmt_status kmt_model_log_mel(const kmt_model *model, const float *samples,
+                             size_t sample_count, float *buffer,
+                             size_t buffer_length, size_t *out_written,
+                             size_t *out_bands);
+
 /* ------------------------------------------------------------------------ */
 /* Sessions                                                                  */
 /* ------------------------------------------------------------------------ */
@@ -631,6 +650,32 @@ kmt_status kmt_session_set_latency_ms(kmt_session *session, double latency_ms);
 
 /** Frames per second of the session's output (output_fps or the model's native rate); -1 for NULL. */
 double kmt_session_output_fps(const kmt_session *session);
+
+/** One step of a session's last offline call and its wall time
+    (kmt_session_stage_times). */
+typedef struct kmt_stage_time {
+    /** The step's name, e.g. "decode+resample", "features", "encoder",
+        "cmc", "fps"; a static string owned by the library (valid while it
+        is loaded). Names may change between versions: for profiles, not
+        for program logic. */
+    const char *stage;
+    /** Wall time of the step, seconds. */
+    double seconds;
+} kmt_stage_time;
+
+/**
+ * Where the time of the session's last kmt_animate_file / kmt_animate_pcm
+ * went, step by step in order (a profile for benchmarks and hosts that
+ * budget their frame time). *out_count (may be NULL) receives the number of
+ * steps (0 before the first offline call); they are written unless
+ * `buffer_length` is smaller (KMT_ERR_BUFFER_TOO_SMALL), so a caller can ask
+ * with (NULL, 0) first. Thread safety as for the session's other calls.
+ * KMT_ERR_INVALID_ARGUMENT: a NULL session, or a NULL buffer with
+ * buffer_length > 0.
+ */
+kmt_status kmt_session_stage_times(const kmt_session *session,
+                                   kmt_stage_time *buffer,
+                                   size_t buffer_length, size_t *out_count);
 
 /* ------------------------------------------------------------------------ */
 /* Audio decoding                                                            */
@@ -1059,6 +1104,22 @@ kmt_status kmt_rig_shape_channels(const kmt_rig *rig,
                                   const kmt_animation *animation,
                                   int32_t *buffer, size_t buffer_length,
                                   size_t *out_written);
+
+/**
+ * kmt_rig_shape_channels() for any list of names instead of an animation's
+ * channels: for each of the rig's S shapes, the index into `names` of the
+ * name that drives it by the matching rules above, or -1. For hosts that
+ * drive a rig with curves of their own (a capture, a hand-keyed track) or
+ * check a model's channels (kmt_model_channel_name) against a rig before
+ * animating. `names` holds `name_count` NUL-terminated UTF-8 strings, read
+ * during the call only. Sizes as kmt_rig_read_vertices(), in int32_t
+ * elements (S needed). KMT_ERR_INVALID_ARGUMENT: a NULL rig, a NULL `names`
+ * with name_count > 0, a NULL or non-UTF-8 name, more names than int32_t
+ * indices, a NULL buffer with buffer_length > 0.
+ */
+kmt_status kmt_rig_match_names(const kmt_rig *rig, const char *const *names,
+                               size_t name_count, int32_t *buffer,
+                               size_t buffer_length, size_t *out_written);
 
 /* ------------------------------------------------------------------------ */
 /* Export                                                                    */

@@ -22,6 +22,9 @@ python3 scripts/layer-deps.py --check > /dev/null
 section "ABI of include/kmtalk.h against include/kmtalk.abi (scripts/abi-check.py)"
 python3 scripts/abi-check.py
 
+section "the CLI's forwarders match the header (scripts/gen-host-loader.py)"
+python3 scripts/gen-host-loader.py --check
+
 section "swift build + swift test"
 swift build
 swift test
@@ -29,6 +32,9 @@ t1=$(date +%s)
 
 section "exported symbols (debug library)"
 scripts/check-symbols.sh .build/debug/libKMTalk.so
+
+section "the CLI is a host: it links no engine and loads libKMTalk.so"
+scripts/check-cli-host.sh .build/debug/kmtalk
 
 section "C example and header checks"
 KMTALK_LIB_DIR="$(pwd)/.build/debug" scripts/test-c.sh

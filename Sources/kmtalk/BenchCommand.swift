@@ -1,6 +1,7 @@
 import ArgumentParser
+import CKMTalk
+import CKMTalkHost
 import Foundation
-import KMTalkEngine
 
 /// `kmtalk bench`: sgemm throughput, model load time, real-time factor, peak memory, and
 /// with `--rig` the cost of posing a minute of 60 fps animation on a rig.
@@ -77,79 +78,77 @@ struct Bench: ParsableCommand {
         }
 
         let modelPath = try ModelLocator.resolve(model)
-        do {
-            var loadTimes: [Double] = []
-            var loaded: KMTalkModel?
-            for _ in 0..<5 {
-                let start = Date()
-                loaded = try KMTalkModel(path: modelPath)
-                loadTimes.append(Date().timeIntervalSince(start))
-            }
-            let model = loaded!
-            print("\nmodel: \(modelPath)")
-            print(String(format: "  architecture %@, %d parameters, load %.1f ms (median of 5)",
-                         model.config.architecture.rawValue, model.parameterCount, loadTimes.sorted()[2] * 1000))
+        var loadTimes: [Double] = []
+        var loaded: ModelHandle?
+        for _ in 0..<5 {
+            let start = Date()
+            loaded = try ModelHandle(path: modelPath)
+            loadTimes.append(Date().timeIntervalSince(start))
+        }
+        let model = loaded!
+        print("\nmodel: \(modelPath)")
+        print(String(format: "  architecture %@, %llu parameters, load %.1f ms (median of 5)",
+                     model.architecture, model.parameterCount, loadTimes.sorted()[2] * 1000))
 
-            let rate = model.config.frontend.sampleRate
-            let samples = speechLikeSignal(seconds: seconds, rate: rate)
-            print(String(format: "\nanimate %.0f s of 16 kHz audio (best of %d):", seconds, repeats))
-            var last: Animation?
-            for count in threadCounts {
-                let session = Session(model: model, options: SessionOptions(threads: count))
-                var best = Double.infinity
-                var bestStages: [(stage: String, seconds: Double)] = []
-                var frames = 0
-                var faults: [Int] = []
-                for _ in 0..<max(1, repeats) {
-                    let faultsBefore = minorPageFaults()
-                    let start = Date()
-                    let animation = try samples.withUnsafeBufferPointer {
-                        try session.animate(pcm: $0.baseAddress!, frameCount: samples.count, sampleRate: rate, channels: 1)
-                    }
-                    let elapsed = Date().timeIntervalSince(start)
-                    faults.append(minorPageFaults() - faultsBefore)
-                    frames = animation.frameCount
-                    last = animation
-                    if elapsed < best {
-                        best = elapsed
-                        bestStages = session.lastTimings
-                    }
+        let rate = Int(model.sampleRate)
+        let samples = speechLikeSignal(seconds: seconds, rate: rate)
+        print(String(format: "\nanimate %.0f s of 16 kHz audio (best of %d):", seconds, repeats))
+        var last: AnimationHandle?
+        for count in threadCounts {
+            let session = try SessionHandle(model: model, threads: count, fps: nil)
+            var best = Double.infinity
+            var bestStages: [(stage: String, seconds: Double)] = []
+            var frames = 0
+            var faults: [Int] = []
+            for _ in 0..<max(1, repeats) {
+                let faultsBefore = minorPageFaults()
+                let start = Date()
+                let animation = try session.animate(pcm: samples, sampleRate: Int32(rate))
+                let elapsed = Date().timeIntervalSince(start)
+                faults.append(minorPageFaults() - faultsBefore)
+                frames = animation.frameCount
+                last = animation
+                if elapsed < best {
+                    best = elapsed
+                    bestStages = try session.stageTimes()
                 }
-                let stages = bestStages.map { String(format: "%@ %.1f ms", $0.stage, $0.seconds * 1000) }.joined(separator: ", ")
-                print(String(format: "  %d thread(s): %.3f s, real-time factor %.5f (%.0fx faster than real time), %d frames", count, best, best / seconds, seconds / best, frames))
-                print("      stages: \(stages)")
-                // Fresh pages the call touched (the kernel zeroes each): what allocation costs.
-                let medianFaults = faults.sorted()[faults.count / 2]
-                print(String(format: "      page faults per call: %d (median), %.1f MiB of fresh pages", medianFaults,
-                             Double(medianFaults) * Double(sysconf(Int32(_SC_PAGESIZE))) / 1_048_576))
             }
-            if let last {
-                // The text writers against the binary one (issue 14: they were 1,000x slower).
-                var line = "\nencode the animation (\(last.frameCount) frames x \(last.channelCount) channels, in memory):"
-                for format in [ExportFormat.json, .csv, .liveLinkCSV, .npy, .mouthCuesTSV] {
-                    let start = Date()
-                    let bytes = try AnimationExporter.encode(last, rig: nil, format: format)
-                    let name = format.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0)
-                    line += "\n  " + name + String(format: "%7.3f s, %6.1f MiB", Date().timeIntervalSince(start), Double(bytes.count) / 1_048_576)
-                }
-                print(line)
+            let stages = bestStages.map { String(format: "%@ %.1f ms", $0.stage, $0.seconds * 1000) }.joined(separator: ", ")
+            print(String(format: "  %d thread(s): %.3f s, real-time factor %.5f (%.0fx faster than real time), %d frames", count, best, best / seconds, seconds / best, frames))
+            print("      stages: \(stages)")
+            // Fresh pages the call touched (the kernel zeroes each): what allocation costs.
+            let medianFaults = faults.sorted()[faults.count / 2]
+            print(String(format: "      page faults per call: %d (median), %.1f MiB of fresh pages", medianFaults,
+                         Double(medianFaults) * Double(sysconf(Int32(_SC_PAGESIZE))) / 1_048_576))
+        }
+        if let last {
+            // The text writers against the binary one (issue 14: they were 1,000x slower).
+            var line = "\nencode the animation (\(last.frameCount) frames x \(last.channelCount) channels, in memory):"
+            let formats: [(String, kmt_export_format)] = [
+                ("json", KMT_EXPORT_JSON), ("csv", KMT_EXPORT_CSV), ("livelink", KMT_EXPORT_LIVE_LINK_CSV),
+                ("npy", KMT_EXPORT_NPY), ("cues", KMT_EXPORT_MOUTH_CUES_TSV),
+            ]
+            for (name, format) in formats {
+                let start = Date()
+                let bytes = try last.encoded(rig: nil, format: format)
+                line += "\n  " + name.padding(toLength: 9, withPad: " ", startingAt: 0)
+                    + String(format: "%7.3f s, %6.1f MiB", Date().timeIntervalSince(start), Double(bytes.count) / 1_048_576)
             }
-            if stream {
-                let streamPath = try ModelLocator.resolve(streamModel ?? self.model)
-                try StreamBenchmark().run(path: streamPath, audio: samples, rate: rate)
-            }
-            if let streamCounts {
-                let streamPath = try ModelLocator.resolve(streamModel ?? self.model)
-                try MultiStreamBenchmark(seconds: streamSeconds, modelPath: streamPath, latencyMs: parsedStreamLatency(), threads: streamThreads)
-                    .run(counts: streamCounts, audio: samples, rate: rate)
-            }
-            if let rig {
-                let minute = seconds >= RigPoseBenchmark.seconds ? samples : speechLikeSignal(seconds: RigPoseBenchmark.seconds, rate: rate)
-                try RigPoseBenchmark(rigPath: rig, chunk: rigChunk, threadCounts: threadCounts, repeats: repeats)
-                    .run(model: model, audio: minute)
-            }
-        } catch let error as KMTError {
-            throw CLIError(error.message)
+            print(line)
+        }
+        if stream {
+            let streamPath = try ModelLocator.resolve(streamModel ?? self.model)
+            try StreamBenchmark().run(path: streamPath, audio: samples, rate: rate)
+        }
+        if let streamCounts {
+            let streamPath = try ModelLocator.resolve(streamModel ?? self.model)
+            try MultiStreamBenchmark(seconds: streamSeconds, modelPath: streamPath, latencyMs: parsedStreamLatency(), threads: streamThreads)
+                .run(counts: streamCounts, audio: samples, rate: rate)
+        }
+        if let rig {
+            let minute = seconds >= RigPoseBenchmark.seconds ? samples : speechLikeSignal(seconds: RigPoseBenchmark.seconds, rate: rate)
+            try RigPoseBenchmark(rigPath: rig, chunk: rigChunk, threadCounts: threadCounts, repeats: repeats)
+                .run(model: model, audio: minute)
         }
         var usage = rusage()
         getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
@@ -177,22 +176,15 @@ struct Bench: ParsableCommand {
         return counts.map { $0! }
     }
 
-    /// GFLOP/s of an n x n x n sgemm at `threads` threads, timed over at least 0.3 s.
+    /// GFLOP/s of an n x n x n sgemm at `threads` threads, timed over at least 0.3 s, with
+    /// the BLAS the library loaded (`LoadedBLAS`); 0 when it cannot be reached.
     func sgemmGflops(size n: Int, threads: Int) -> Double {
-        BLAS.setThreads(threads)
+        guard let blas = LoadedBLAS.shared else { return 0 }
+        blas.setThreads(threads)
         let a = (0..<(n * n)).map { Float(($0 * 7) % 13) / 13 - 0.5 }
         let b = (0..<(n * n)).map { Float(($0 * 5) % 11) / 11 - 0.5 }
         var c = [Float](repeating: 0, count: n * n)
-        func once() {
-            a.withUnsafeBufferPointer { ap in
-                b.withUnsafeBufferPointer { bp in
-                    c.withUnsafeMutableBufferPointer { cp in
-                        BLAS.sgemm(transposeA: false, transposeB: false, m: n, n: n, k: n,
-                                   a: ap.baseAddress!, lda: n, b: bp.baseAddress!, ldb: n, c: cp.baseAddress!, ldc: n)
-                    }
-                }
-            }
-        }
+        func once() { blas.multiply(n: n, a: a, b: b, c: &c) }
         once()
         var repetitions = 0
         let start = Date()

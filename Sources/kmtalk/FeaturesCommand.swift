@@ -1,6 +1,6 @@
 import ArgumentParser
+import CKMTalk
 import Foundation
-import KMTalkEngine
 
 /// `kmtalk features AUDIO [--npy OUT.npy]`
 struct Features: ParsableCommand {
@@ -21,33 +21,45 @@ struct Features: ParsableCommand {
 
     func run() throws {
         let modelPath = try ModelLocator.resolve(model)
-        do {
-            let loaded = try KMTalkModel(path: modelPath)
-            let start = Date()
-            let decoded = try AudioDecoder.decode(path: audio, targetRate: loaded.config.frontend.sampleRate)
-            let decodeTime = Date().timeIntervalSince(start)
-            let features = loaded.features(decoded.samples)
-            let featureTime = Date().timeIntervalSince(start) - decodeTime
-            let peak = decoded.samples.reduce(Float(0)) { max($0, abs($1)) }
-            let rms = (decoded.samples.reduce(Float(0)) { $0 + $1 * $1 } / Float(decoded.samples.count)).squareRoot()
-            print("file:       \(audio)")
-            print("format:     \(decoded.formatName)")
-            print("source:     \(decoded.sourceRate) Hz, \(decoded.sourceChannels) channel(s), \(decoded.sourceFrames) frames (\(String(format: "%.3f", Double(decoded.sourceFrames) / Double(decoded.sourceRate))) s)")
-            print("decoded:    \(decoded.samples.count) mono samples at \(decoded.sampleRate) Hz, peak \(String(format: "%.4f", peak)), rms \(String(format: "%.4f", rms)) (\(String(format: "%.1f", decodeTime * 1000)) ms)")
-            let values = features.data
-            let mean = values.reduce(0, +) / Float(values.count)
-            print("log-mel:    \(features.shape[0]) frames x \(features.shape[1]) bands, min \(String(format: "%.3f", values.min()!)), max \(String(format: "%.3f", values.max()!)), mean \(String(format: "%.3f", mean)) (\(String(format: "%.1f", featureTime * 1000)) ms)")
-            if let npy {
-                try NPYWriter.write(features.data, shape: features.shape, to: npy)
-                print("wrote \(npy)")
-            }
-            if let samplesNpy {
-                try NPYWriter.write(decoded.samples, shape: [decoded.samples.count], to: samplesNpy)
-                print("wrote \(samplesNpy)")
-            }
-        } catch let error as KMTError {
-            throw CLIError(error.message)
+        let loaded = try ModelHandle(path: modelPath)
+        let start = Date()
+        let decoded = try AudioHandle(path: audio, sampleRate: loaded.sampleRate)
+        let decodeTime = Date().timeIntervalSince(start)
+        let samples = Array(decoded.samples)
+        let (features, bands) = try Self.logMel(loaded, samples)
+        let featureTime = Date().timeIntervalSince(start) - decodeTime
+        let peak = samples.reduce(Float(0)) { max($0, abs($1)) }
+        let rms = (samples.reduce(Float(0)) { $0 + $1 * $1 } / Float(max(1, samples.count))).squareRoot()
+        let frames = bands == 0 ? 0 : features.count / bands
+        print("file:       \(audio)")
+        print("format:     \(decoded.formatName)")
+        print("source:     \(kmt_audio_source_rate(decoded.pointer)) Hz, \(kmt_audio_source_channels(decoded.pointer)) channel(s)")
+        print("decoded:    \(samples.count) mono samples at \(decoded.sampleRate) Hz (\(String(format: "%.3f", Double(samples.count) / Double(decoded.sampleRate))) s), peak \(String(format: "%.4f", peak)), rms \(String(format: "%.4f", rms)) (\(String(format: "%.1f", decodeTime * 1000)) ms)")
+        if features.isEmpty {
+            print("log-mel:    0 frames x \(bands) bands (\(String(format: "%.1f", featureTime * 1000)) ms)")
+        } else {
+            let mean = features.reduce(0, +) / Float(features.count)
+            print("log-mel:    \(frames) frames x \(bands) bands, min \(String(format: "%.3f", features.min()!)), max \(String(format: "%.3f", features.max()!)), mean \(String(format: "%.3f", mean)) (\(String(format: "%.1f", featureTime * 1000)) ms)")
         }
+        if let npy {
+            try NPYWriter.write(features, shape: [frames, bands], to: npy)
+            print("wrote \(npy)")
+        }
+        if let samplesNpy {
+            try NPYWriter.write(samples, shape: [samples.count], to: samplesNpy)
+            print("wrote \(samplesNpy)")
+        }
+    }
+
+    /// The model's log-mel spectrogram of `samples` (`kmt_model_log_mel`): F x B floats and B.
+    static func logMel(_ model: ModelHandle, _ samples: [Float]) throws -> (values: [Float], bands: Int) {
+        var needed = 0, bands = 0
+        var status = kmt_model_log_mel(model.pointer, samples, samples.count, nil, 0, &needed, &bands)
+        guard status == KMT_OK || status == KMT_ERR_BUFFER_TOO_SMALL else { throw libraryError(status) }
+        var values = [Float](repeating: 0, count: needed)
+        status = kmt_model_log_mel(model.pointer, samples, samples.count, &values, values.count, &needed, &bands)
+        guard status == KMT_OK else { throw libraryError(status) }
+        return (values, bands)
     }
 }
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import CKMTalk
+import CKMTalkHost
 import Foundation
 
 /// `kmtalk info MODEL`: a host of include/kmtalk.h like any other. The model is loaded
@@ -27,6 +28,9 @@ struct Info: ParsableCommand {
         for tensor in header.tensors { dtypeCounts[tensor.dtype, default: 0] += 1 }
         let architecture = kmt_model_architecture(loaded.pointer).map { String(cString: $0) } ?? "?"
         print("model:        \(path)")
+        // Which library this CLI loaded (a host of include/kmtalk.h: $KMTALK_LIBRARY picks another).
+        let library = kmtalk_host_library_path().map { String(cString: $0) } ?? "linked into this program"
+        print("library:      \(library) (\(String(cString: kmt_version())))")
         print("size:         \(fileSize) bytes, loaded in \(String(format: "%.1f", elapsed * 1000)) ms")
         print("architecture: \(architecture)")
         print("tensors:      \(header.tensors.count) (\(dtypeCounts.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")))")

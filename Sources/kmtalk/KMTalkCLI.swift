@@ -1,4 +1,6 @@
 import ArgumentParser
+import CKMTalkHost
+import Foundation
 
 /// The `kmtalk` command-line tool.
 @main
@@ -16,10 +18,17 @@ struct KMTalkCLI: ParsableCommand {
         subcommands: [Animate.self, StreamCommand.self, Info.self, Features.self, Bench.self, RigCommand.self, PreviewCommand.self, ViewCommand.self],
         defaultSubcommand: nil)
 
-    /// Puts OpenBLAS on the kernels this CPU can run (`OpenBLASCore`), then parses and
+    /// Puts OpenBLAS on the kernels this CPU can run (`OpenBLASCore`), loads libKMTalk.so
+    /// (`CKMTalkHost`: a clear message and exit status 70 when it cannot), then parses and
     /// runs the command as ArgumentParser's own `main` does.
     static func main() {
-        OpenBLASCore.reexecWithSuitedKernelIfNeeded()
+        OpenBLASCore.chooseKernelsBeforeLoading()
+        var reason = [CChar](repeating: 0, count: 4096)
+        if kmtalk_host_load(&reason, reason.count) != 0 {
+            let text = String(decoding: reason.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            FileHandle.standardError.write(Data("kmtalk: \(text)\n".utf8))
+            Foundation.exit(70)
+        }
         do {
             var command = try parseAsRoot()
             try command.run()

@@ -30,6 +30,18 @@ final class ModelHandle {
 
     deinit { kmt_model_free(pointer) }
 
+    /// The model's output channel names, in order.
+    var channelNames: [String] {
+        (0..<kmt_model_channel_count(pointer)).map { kmt_model_channel_name(pointer, $0).map { String(cString: $0) } ?? "" }
+    }
+
+    /// The model's architecture name ("kmtalk", "kmtalk-direct").
+    var architecture: String { kmt_model_architecture(pointer).map { String(cString: $0) } ?? "?" }
+    /// The rate the model's front-end runs at, Hz.
+    var sampleRate: Int32 { kmt_model_sample_rate(pointer) }
+    /// The number of weights.
+    var parameterCount: UInt64 { kmt_model_parameter_count(pointer) }
+
     /// The model's motion space ("arkit", "rig" or "vertices").
     var motionSpace: String? {
         kmt_model_motion_space(pointer).map { String(cString: $0) }
@@ -89,6 +101,25 @@ final class SessionHandle {
         // pointer is used.
         let handle = try animateHandle(path: path)
         return try withExtendedLifetime(handle) { try AnimationResult(handle.pointer) }
+    }
+
+    /// Animates mono float samples at `sampleRate` Hz (`kmt_animate_pcm`).
+    func animate(pcm samples: [Float], sampleRate: Int32) throws -> AnimationHandle {
+        var animation: OpaquePointer?
+        let status = kmt_animate_pcm(pointer, samples, samples.count, sampleRate, 1, &animation)
+        guard status == KMT_OK, let animation else { throw libraryError(status) }
+        return AnimationHandle(animation)
+    }
+
+    /// Where the last offline call's time went, step by step (`kmt_session_stage_times`).
+    func stageTimes() throws -> [(stage: String, seconds: Double)] {
+        var count = 0
+        var status = kmt_session_stage_times(pointer, nil, 0, &count)
+        guard status == KMT_OK || status == KMT_ERR_BUFFER_TOO_SMALL else { throw libraryError(status) }
+        var stages = [kmt_stage_time](repeating: kmt_stage_time(), count: count)
+        status = kmt_session_stage_times(pointer, &stages, stages.count, &count)
+        guard status == KMT_OK else { throw libraryError(status) }
+        return stages.map { (String(cString: $0.stage), $0.seconds) }
     }
 
     /// Animates a file, keeping the library's animation (for kmt_animation_save).
@@ -170,6 +201,14 @@ final class RigHandle {
         pointer = rig
     }
 
+    /// A rig from the bytes of a kmtalk-rig file (`kmt_rig_load_memory`).
+    init(bytes: [UInt8]) throws {
+        var rig: OpaquePointer?
+        let status = kmt_rig_load_memory(bytes, bytes.count, &rig)
+        guard status == KMT_OK, let rig else { throw libraryError(status) }
+        pointer = rig
+    }
+
     deinit { kmt_rig_free(pointer) }
 
     var vertexCount: Int { kmt_rig_vertex_count(pointer) }
@@ -211,6 +250,36 @@ final class RigHandle {
         let status = values.withUnsafeMutableBufferPointer { accessor($0.baseAddress!, count, &written) }
         guard status == KMT_OK else { throw libraryError(status) }
         return values
+    }
+
+    /// The rig's blendshape names, in order.
+    var shapeNames: [String] {
+        (0..<shapeCount).map { kmt_rig_shape_name(pointer, $0).map { String(cString: $0) } ?? "" }
+    }
+
+    /// The metadata value stored under `key`, or nil when the rig has none.
+    func metadata(_ key: String) -> String? {
+        var length = 0
+        let probe = kmt_rig_metadata(pointer, key, nil, 0, &length)
+        guard probe == KMT_OK || probe == KMT_ERR_BUFFER_TOO_SMALL else { return nil }
+        var buffer = [CChar](repeating: 0, count: length + 1)
+        guard kmt_rig_metadata(pointer, key, &buffer, buffer.count, &length) == KMT_OK else { return nil }
+        return String(decoding: buffer.prefix(length).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    /// For each shape, the index into `names` that drives it, or nil (`kmt_rig_match_names`).
+    func match(_ names: [String]) throws -> [Int?] {
+        var pointers = names.map { strdup($0) }
+        defer { pointers.forEach { free($0) } }
+        var drivers = [Int32](repeating: -1, count: shapeCount)
+        var written = 0
+        let status = pointers.withUnsafeMutableBufferPointer { list in
+            list.withMemoryRebound(to: UnsafePointer<CChar>?.self) { names in
+                kmt_rig_match_names(pointer, names.baseAddress, names.count, &drivers, drivers.count, &written)
+            }
+        }
+        guard status == KMT_OK else { throw libraryError(status) }
+        return drivers.map { $0 < 0 ? nil : Int($0) }
     }
 
     /// How many of the rig's shapes `animation`'s channels drive.

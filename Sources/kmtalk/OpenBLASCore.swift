@@ -1,3 +1,4 @@
+import CKMTalkHost
 import Foundation
 
 /// OpenBLAS picks its kernels from the CPU's model number when it loads. On virtual
@@ -5,18 +6,16 @@ import Foundation
 /// Debian's OpenBLAS 0.3.21 falls back to its SSE3 "Prescott" kernels and every matrix
 /// product runs at a third of the speed: `kmtalk bench` measured 167x real time there
 /// against 368x with the AVX-512 kernels. OpenBLAS reads `OPENBLAS_CORETYPE` only while
-/// it loads, so the CLI checks before doing any work and, when OpenBLAS chose a generic
-/// kernel on a CPU that has AVX2 + FMA, runs itself again with the variable set. A value
-/// the user set is always kept. Library hosts set the variable themselves (README,
-/// "Performance"); the Python package does it before loading the library.
+/// it loads, and the CLI loads libKMTalk.so (and the OpenBLAS it links) at run time, so
+/// before that it names the kernels the CPU's flags allow, as the Python package does. A
+/// value the user set is always kept. Other hosts set the variable themselves (README,
+/// "Performance").
 enum OpenBLASCore {
     /// The kernel family OpenBLAS loaded (`openblas_get_corename`), or nil when the
     /// symbol cannot be found.
     static var loaded: String? {
-        // The executable's handle searches every library loaded with it.
-        guard let process = dlopen(nil, RTLD_NOW), let symbol = dlsym(process, "openblas_get_corename") else {
-            return nil
-        }
+        // Found through libKMTalk.so, which links OpenBLAS.
+        guard let symbol = kmtalk_host_symbol("openblas_get_corename") else { return nil }
         typealias CoreName = @convention(c) () -> UnsafePointer<CChar>?
         guard let name = unsafeBitCast(symbol, to: CoreName.self)() else { return nil }
         return String(cString: name)
@@ -59,22 +58,15 @@ enum OpenBLASCore {
         return "\(name), OPENBLAS_CORETYPE=\(forced)\(who)"
     }
 
-    /// Runs the CLI again with `OPENBLAS_CORETYPE` set when OpenBLAS loaded a generic
-    /// kernel on a CPU with AVX2 + FMA and the user set nothing (`KMTALK_OPENBLAS_AUTO=0`
-    /// turns this off). Returns when nothing needs to change or the exec fails.
-    static func reexecWithSuitedKernelIfNeeded() {
+    /// Sets `OPENBLAS_CORETYPE` from the CPU's flags (SkylakeX or Haswell) unless the user
+    /// set it or `KMTALK_OPENBLAS_AUTO=0`; call before the library loads.
+    static func chooseKernelsBeforeLoading() {
         let environment = ProcessInfo.processInfo.environment
         guard environment["OPENBLAS_CORETYPE"] == nil, environment["KMTALK_OPENBLAS_AUTO"] != "0",
-            let name = loaded, generic.contains(name.lowercased()),
             let suited = suitedCoreType(flags: cpuFlags())
         else { return }
         setenv("OPENBLAS_CORETYPE", suited, 1)
         setenv(chosenMarker, "1", 1)
-        var arguments = CommandLine.arguments.map { strdup($0) } + [nil]
-        execv("/proc/self/exe", &arguments)
-        // Not reached unless the exec failed: carry on with the generic kernels.
-        unsetenv("OPENBLAS_CORETYPE")
-        unsetenv(chosenMarker)
     }
 
     /// Set next to `OPENBLAS_CORETYPE` when the CLI chose it, so the bench can say so.

@@ -79,7 +79,7 @@ import Testing
 
         let model = try ModelHandle(path: Self.tinyModel)
         let session = try SessionHandle(model: model, threads: 1, fps: 25)
-        let frames = try PreviewCommand.animate(session, path: audio).frameCount
+        let frames = try session.animateHandle(path: audio).frameCount
         #expect(frames >= 10)
         let written = try FileManager.default.contentsOfDirectory(atPath: output).filter { $0.hasSuffix(".png") }.sorted()
         #expect(written.count == frames)
@@ -105,7 +105,7 @@ import Testing
 
     @Test func theRendererFramesTheMeshAndDarkensAnOpenedCavity() throws {
         let rig = try Self.gridRig()
-        let renderer = PreviewRenderer(rig: rig, size: 64, crop: .full).renderer
+        let renderer = try PreviewRenderer(rig: RigHandle(bytes: RigWriter.encode(Self.gridContent()).bytes), size: 64, crop: .full).renderer
         let neutral = renderer.render(vertices: rig.vertices)
         // The grid faces the camera and fills the frame but for the margin: corners are background.
         func luma(_ rgb: [UInt8], _ x: Int, _ y: Int) -> Int {
@@ -125,7 +125,7 @@ import Testing
     func theDefaultHeadShowsADarkMouthWhenTheJawOpens() throws {
         let rig = try Rig(path: Self.headRig)
         let size = Int(ProcessInfo.processInfo.environment["KMTALK_RENDER_SIZE"] ?? "") ?? 128
-        let renderer = PreviewRenderer(rig: rig, size: size, crop: .mouth).renderer
+        let renderer = try PreviewRenderer(rig: RigHandle(path: Self.headRig), size: size, crop: .mouth).renderer
         let jaw = try #require(rig.shapeNames.firstIndex(of: "jawOpen"))
         let width = rig.vertexCount * 3
         let open = zip(rig.vertices, rig.deltas.data[(jaw * width)..<((jaw + 1) * width)]).map { $0 + $1 }

@@ -141,3 +141,28 @@ public func kmt_model_metadata(
         buffer[bytes.count] = 0
     }
 }
+
+/// Implements `kmt_model_log_mel` from include/kmtalk.h, which documents it.
+@c @implementation
+public func kmt_model_log_mel(
+    _ handle: OpaquePointer?, _ samples: UnsafePointer<Float>?, _ sampleCount: Int, _ buffer: UnsafeMutablePointer<Float>?,
+    _ bufferLength: Int, _ outWritten: UnsafeMutablePointer<Int>?, _ outBands: UnsafeMutablePointer<Int>?
+) -> kmt_status {
+    outWritten?.pointee = 0
+    outBands?.pointee = 0
+    return apiCall {
+        guard let loaded = model(handle) else { throw KMTError.invalidArgument("model is NULL") }
+        // size_t arrives as Int: above Int.max it is negative.
+        guard sampleCount >= 0, sampleCount <= Int.max / 8 else {
+            throw KMTError(KMT_ERR_OUT_OF_MEMORY, "sample_count \(UInt(bitPattern: sampleCount)) is too large")
+        }
+        guard sampleCount == 0 || samples != nil else { throw KMTError.invalidArgument("samples is NULL") }
+        let input = sampleCount == 0 ? [] : Array(UnsafeBufferPointer(start: samples!, count: sampleCount))
+        if let bad = input.firstIndex(where: { !$0.isFinite }) {
+            throw KMTError.invalidAudio("sample \(bad) is \(input[bad])")
+        }
+        outBands?.pointee = loaded.config.frontend.melCount
+        let features = input.isEmpty ? [] : loaded.features(input).data
+        try copyToCallerBuffer(features, buffer, capacity: bufferLength, outCount: outWritten, unit: "floats")
+    }
+}

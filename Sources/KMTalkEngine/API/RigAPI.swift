@@ -223,3 +223,31 @@ public func kmt_rig_shape_channels(
         try copyToCallerBuffer(channels, buffer, capacity: bufferLength, outCount: outWritten, unit: "indices")
     }
 }
+
+/// Implements `kmt_rig_match_names` from include/kmtalk.h, which documents it.
+@c @implementation
+public func kmt_rig_match_names(
+    _ rigHandle: OpaquePointer?, _ names: UnsafePointer<UnsafePointer<CChar>?>?, _ nameCount: Int,
+    _ buffer: UnsafeMutablePointer<Int32>?, _ bufferLength: Int, _ outWritten: UnsafeMutablePointer<Int>?
+) -> kmt_status {
+    outWritten?.pointee = 0
+    return apiCall {
+        let rig = try requireRig(rigHandle)
+        // size_t arrives as Int: a negative count is above Int.max.
+        guard nameCount >= 0, nameCount <= Int(Int32.max) else {
+            throw KMTError.invalidArgument("name_count \(UInt(bitPattern: nameCount)) exceeds int32_t indices")
+        }
+        guard names != nil || nameCount == 0 else { throw KMTError.invalidArgument("names is NULL but name_count is \(nameCount)") }
+        var list: [String] = []
+        list.reserveCapacity(nameCount)
+        for index in 0..<nameCount {
+            guard let name = names![index] else { throw KMTError.invalidArgument("names[\(index)] is NULL") }
+            guard let text = String(validatingCString: name) else {
+                throw KMTError.invalidArgument("names[\(index)] is not valid UTF-8")
+            }
+            list.append(text)
+        }
+        let drivers = rig.matcher.match(list).drivers.map { Int32($0?.source ?? -1) }
+        try copyToCallerBuffer(drivers, buffer, capacity: bufferLength, outCount: outWritten, unit: "indices")
+    }
+}

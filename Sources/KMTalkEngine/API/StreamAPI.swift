@@ -129,3 +129,19 @@ public func kmt_session_output_fps(_ session: OpaquePointer?) -> Double {
 public func kmt_session_set_latency_ms(_ session: OpaquePointer?, _ latencyMs: Double) -> kmt_status {
     apiCall { try streamingSession(session).setLatency(ms: latencyMs) }
 }
+
+/// Implements `kmt_session_stage_times` from include/kmtalk.h, which documents it.
+@c @implementation
+public func kmt_session_stage_times(
+    _ session: OpaquePointer?, _ buffer: UnsafeMutablePointer<kmt_stage_time>?, _ bufferLength: Int,
+    _ outCount: UnsafeMutablePointer<Int>?
+) -> kmt_status {
+    outCount?.pointee = 0
+    return apiCall {
+        guard let session else { throw KMTError.invalidArgument("session is NULL") }
+        let timings = Handle.borrow(session, as: Session.self).lastTimings.map {
+            kmt_stage_time(stage: InternedCStrings.pointer(for: $0.stage), seconds: $0.seconds)
+        }
+        try copyToCallerBuffer(timings, buffer, capacity: bufferLength, outCount: outCount, unit: "stages")
+    }
+}

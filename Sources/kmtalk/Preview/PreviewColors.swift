@@ -1,4 +1,4 @@
-import KMTalkEngine
+import Foundation
 
 /// Per-vertex surface colours for the preview. Rigs are one colour (skin) unless their
 /// metadata has `parts`, a JSON object of part name -> [first, end) vertex range, as the
@@ -15,11 +15,13 @@ enum PreviewColors {
     static let iris: RGB = (0.10, 0.17, 0.26)
     static let pupil: RGB = (0.02, 0.02, 0.02)
 
-    /// V x 3 linear albedos for `rig`, or nil when it names no parts (all skin).
-    static func albedos(for rig: Rig) -> [Float]? {
-        guard let text = rig.metadataValue("parts"), let parts = (try? JSONParser.parse(text))?.objectValue else { return nil }
-        let landmarks = rig.metadataValue("landmarks").flatMap { try? JSONParser.parse($0) }
-        var colours = [Float](repeating: 0, count: rig.vertexCount * 3)
+    /// V x 3 linear albedos for a rig with `vertices` (V x 3) and the metadata `metadata`
+    /// gives, or nil when it names no parts (all skin).
+    static func albedos(vertices: [Float], metadata: (String) -> String?) -> [Float]? {
+        guard let text = metadata("parts"), let parts = json(text) as? [String: Any] else { return nil }
+        let landmarks = metadata("landmarks").flatMap { json($0) as? [String: Any] }
+        let vertexCount = vertices.count / 3
+        var colours = [Float](repeating: 0, count: vertexCount * 3)
         func paint(_ range: Range<Int>, _ colour: (Int) -> RGB) {
             for vertex in range {
                 let c = colour(vertex)
@@ -28,10 +30,10 @@ enum PreviewColors {
                 colours[3 * vertex + 2] = c.2
             }
         }
-        paint(0..<rig.vertexCount) { _ in skin }
+        paint(0..<vertexCount) { _ in skin }
         for (name, value) in parts {
-            guard let bounds = value.arrayValue, bounds.count == 2, let first = bounds[0].integerValue, let end = bounds[1].integerValue,
-                first >= 0, first <= end, end <= rig.vertexCount
+            guard let bounds = value as? [Any], bounds.count == 2, let first = integer(bounds[0]), let end = integer(bounds[1]),
+                first >= 0, first <= end, end <= vertexCount
             else { continue }
             let range = first..<end
             switch name {
@@ -39,15 +41,26 @@ enum PreviewColors {
             case "tongue": paint(range) { _ in tongue }
             case let eye where eye.hasPrefix("eyeball"):
                 let side = eye.hasSuffix("left") ? "pupil_left" : "pupil_right"
-                guard let pupil = landmarks?[side]?.integerValue, range.contains(pupil) else {
+                guard let pupil = landmarks?[side].flatMap(integer), range.contains(pupil) else {
                     paint(range) { _ in sclera }
                     continue
                 }
-                paint(range, eyeColours(range: range, pupil: pupil, vertices: rig.vertices))
+                paint(range, eyeColours(range: range, pupil: pupil, vertices: vertices))
             default: continue
             }
         }
         return colours
+    }
+
+    /// A JSON value parsed from `text`, or nil.
+    private static func json(_ text: String) -> Any? {
+        try? JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed])
+    }
+
+    /// A JSON number that is a whole number, as Int.
+    private static func integer(_ value: Any) -> Int? {
+        guard let number = value as? NSNumber, let whole = Int(exactly: number.doubleValue) else { return nil }
+        return whole
     }
 
     /// Sclera, iris and pupil by the distance from the pupil vertex relative to the eyeball's

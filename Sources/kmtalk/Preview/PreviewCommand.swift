@@ -1,7 +1,6 @@
 import ArgumentParser
 import CKMTalk
 import Foundation
-import KMTalkEngine
 
 /// `kmtalk preview AUDIO -o out.mp4|DIR [--rig RIG] [--size 512] [--fps 30] [--model M]`
 struct PreviewCommand: ParsableCommand {
@@ -76,12 +75,7 @@ struct PreviewCommand: ParsableCommand {
     private func preview(progress bar: ProgressBar) throws {
         let rigPath = try Animate.resolveRig(rig)
         let modelPath = try ModelLocator.resolve(engine.model)
-        let loadedRig: Rig
-        do {
-            loadedRig = try Rig(path: rigPath)
-        } catch let error as KMTError {
-            throw CLIError(error.message)
-        }
+        let loadedRig = try RigHandle(path: rigPath)
         let started = Date()
         let modelHandle = try ModelHandle(path: modelPath)
         if modelHandle.motionSpace == "vertices" {
@@ -89,14 +83,12 @@ struct PreviewCommand: ParsableCommand {
         }
         let session = try SessionHandle(model: modelHandle, threads: engine.threads, fps: fps, progress: bar)
         bar.task = "animate"
-        let animation = try Self.animate(session, path: audio)
+        let animation = try session.animateHandle(path: audio)
         bar.clear()
         let animateSeconds = Date().timeIntervalSince(started)
 
-        let mapping = loadedRig.matcher.match(animation.channels)
-        let driven = mapping.drivers.compactMap { $0 }.count
         if !quiet {
-            RigFileOutput.standardError("\(rigPath): \(loadedRig.vertexCount) vertices, \(driven) of \(loadedRig.shapeCount) shapes driven by the model's \(animation.channels.count) channels")
+            RigFileOutput.standardError("\(rigPath): \(loadedRig.vertexCount) vertices, \(loadedRig.drivenShapes(by: animation)) of \(loadedRig.shapeCount) shapes driven by the model's \(animation.channelCount) channels")
         }
 
         var sink: any FrameSink
@@ -111,7 +103,7 @@ struct PreviewCommand: ParsableCommand {
         } else {
             sink = try PNGDirectorySink(directory: output, width: size, height: size)
         }
-        let renderer = PreviewRenderer(rig: loadedRig, size: size, crop: PreviewCrop(rawValue: crop)!)
+        let renderer = try PreviewRenderer(rig: loadedRig, size: size, crop: PreviewCrop(rawValue: crop)!)
         var range: Range<Int>?
         if let selected = try frameRange() {
             guard selected.lowerBound < animation.frameCount else {
@@ -139,16 +131,5 @@ struct PreviewCommand: ParsableCommand {
             format: "%@: %d frames at %g fps; model %.2f s, posing %.2f ms/frame, rendering %.1f ms/frame (%dx%d), output %.1f ms/frame -> %@",
             audio, timings.frames, animation.fps, animateSeconds, timings.posing * 1000 / Double(frames),
             timings.rendering * 1000 / Double(frames), size, size, timings.output * 1000 / Double(frames), sink.summary))
-    }
-}
-
-extension PreviewCommand {
-    /// Animates `path` and copies the weights out of the library.
-    static func animate(_ session: SessionHandle, path: String) throws -> AnimationResult {
-        var animation: OpaquePointer?
-        let status = kmt_animate_file(session.pointer, path, &animation)
-        guard status == KMT_OK, let animation else { throw libraryError(status) }
-        defer { kmt_animation_free(animation) }
-        return try AnimationResult(animation)
     }
 }

@@ -1,4 +1,3 @@
-import KMTalkEngine
 
 /// What the preview camera frames.
 enum PreviewCrop: String, CaseIterable {
@@ -18,22 +17,21 @@ enum PreviewFraming {
     static let fallbackChannels = ["mouthClose", "jawOpen"]
 
     /// The camera for `rig` at `width` x `height`.
-    static func camera(rig: Rig, crop: PreviewCrop, width: Int, height: Int) -> PreviewCamera {
-        let full = PreviewCamera.framing(vertices: rig.vertices, width: width, height: height)
+    static func camera(rig: RigHandle, crop: PreviewCrop, width: Int, height: Int) throws -> PreviewCamera {
+        let vertices = try rig.vertices()
+        let full = PreviewCamera.framing(vertices: vertices, width: width, height: height)
         guard crop == .mouth else { return full }
-        let box = BoundingBox(rig.vertices)
+        let box = BoundingBox(vertices)
         let headSize = max(box.size(0), box.size(1))
-        var shapes = rig.matcher.match(lipChannels).targets.flatMap { $0 }
-        if shapes.isEmpty { shapes = rig.matcher.match(fallbackChannels).targets.flatMap { $0 } }
+        var shapes = Self.driven(try rig.match(lipChannels))
+        if shapes.isEmpty { shapes = Self.driven(try rig.match(fallbackChannels)) }
         let vertexCount = rig.vertexCount
         var motion = [Float](repeating: 0, count: vertexCount)
-        rig.deltas.data.withUnsafeBufferPointer { deltas in
-            for shape in shapes {
-                let base = shape * vertexCount * 3
-                for vertex in 0..<vertexCount {
-                    let x = deltas[base + 3 * vertex], y = deltas[base + 3 * vertex + 1], z = deltas[base + 3 * vertex + 2]
-                    motion[vertex] += (x * x + y * y + z * z).squareRoot()
-                }
+        for shape in shapes {
+            let deltas = try rig.deltas(shape: shape)
+            for vertex in 0..<vertexCount {
+                let x = deltas[3 * vertex], y = deltas[3 * vertex + 1], z = deltas[3 * vertex + 2]
+                motion[vertex] += (x * x + y * y + z * z).squareRoot()
             }
         }
         let strongest = motion.max() ?? 0
@@ -47,17 +45,22 @@ enum PreviewFraming {
         for vertex in 0..<vertexCount where motion[vertex] >= 0.35 * strongest {
             let w = motion[vertex] * motion[vertex]
             weight += w
-            x += w * rig.vertices[3 * vertex]
-            y += w * rig.vertices[3 * vertex + 1]
+            x += w * vertices[3 * vertex]
+            y += w * vertices[3 * vertex + 1]
         }
         let extent = 0.42 * headSize
         return PreviewCamera(centerX: x / weight, centerY: y / weight - 0.1 * extent, extent: extent, width: width, height: height)
     }
 
-    /// The cavity-shading radius for `rig`: 8% of the head's larger extent, about half a
+    /// The shapes some name drives, from `RigHandle.match`.
+    static func driven(_ drivers: [Int?]) -> [Int] {
+        drivers.indices.filter { drivers[$0] != nil }
+    }
+
+    /// The cavity-shading radius for a rig's neutral `vertices`: 8% of the head's larger extent, about half a
     /// mouth's width.
-    static func cavityRadius(rig: Rig) -> Float {
-        let box = BoundingBox(rig.vertices)
+    static func cavityRadius(vertices: [Float]) -> Float {
+        let box = BoundingBox(vertices)
         return 0.15 * max(box.size(0), box.size(1))
     }
 }

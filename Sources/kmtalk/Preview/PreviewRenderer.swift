@@ -1,20 +1,24 @@
+import CKMTalk
 import Foundation
-import KMTalkEngine
 
-/// Poses a rig for every frame of an animation and renders the frames into a sink.
+/// Poses a rig for every frame of an animation (`kmt_animation_vertices`) and renders the
+/// frames into a sink.
 struct PreviewRenderer {
-    let rig: Rig
+    let rig: RigHandle
     let renderer: MeshRenderer
-    /// Frames posed per sgemm.
+    /// Frames posed per call.
     var chunk = 32
 
     /// A renderer for `rig` at `size` x `size` pixels.
-    init(rig: Rig, size: Int, crop: PreviewCrop, cavity: Bool = true) {
+    init(rig: RigHandle, size: Int, crop: PreviewCrop, cavity: Bool = true) throws {
         self.rig = rig
-        let camera = PreviewFraming.camera(rig: rig, crop: crop, width: size, height: size)
-        var renderer = MeshRenderer(faces: rig.faces, camera: camera)
-        renderer.cavity = cavity ? CavityShading(radius: PreviewFraming.cavityRadius(rig: rig)) : nil
-        if let albedos = PreviewColors.albedos(for: rig), albedos.count == rig.vertexCount * 3 { renderer.albedos = albedos }
+        let vertices = try rig.vertices()
+        let camera = try PreviewFraming.camera(rig: rig, crop: crop, width: size, height: size)
+        var renderer = MeshRenderer(faces: try rig.faces(), camera: camera)
+        renderer.cavity = cavity ? CavityShading(radius: PreviewFraming.cavityRadius(vertices: vertices)) : nil
+        if let albedos = PreviewColors.albedos(vertices: vertices, metadata: rig.metadata), albedos.count == vertices.count {
+            renderer.albedos = albedos
+        }
         self.renderer = renderer
     }
 
@@ -27,30 +31,25 @@ struct PreviewRenderer {
     }
 
     /// Renders frames `frames` of `animation` (all by default) into `sink`, each under its
-    /// frame index. Errors: the sink's.
+    /// frame index. Errors: the library's and the sink's.
     ///
     /// `progress`, when given, is called after each frame with the share of the frames
     /// done (0...1); what it throws (Ctrl-C) stops the rendering.
     func render(
-        _ animation: AnimationResult, frames: Range<Int>? = nil, into sink: inout some FrameSink,
+        _ animation: AnimationHandle, frames: Range<Int>? = nil, into sink: inout some FrameSink,
         progress: ((Double) throws -> Void)? = nil
     ) throws -> Timings {
-        let solver = VertexSolver(rig: rig, channelNames: animation.channels)
         let range = frames ?? 0..<animation.frameCount
-        let width = solver.floatsPerFrame
-        let channelCount = animation.channels.count
+        let width = rig.vertexCount * 3
         var timings = Timings()
         var posed = [Float](repeating: 0, count: chunk * width)
         var start = range.lowerBound
         while start < range.upperBound {
             let count = min(chunk, range.upperBound - start)
             let began = Date()
-            animation.values.withUnsafeBufferPointer { values in
-                posed.withUnsafeMutableBufferPointer { output in
-                    solver.solve(weights: channelCount == 0 ? nil : values.baseAddress! + start * channelCount,
-                                 frameCount: count, mode: .absolute, into: output.baseAddress!)
-                }
-            }
+            let status = kmt_animation_vertices(
+                animation.pointer, rig.pointer, start, count, KMT_VERTICES_ABSOLUTE, &posed, posed.count, nil)
+            guard status == KMT_OK else { throw libraryError(status) }
             timings.posing += Date().timeIntervalSince(began)
             for offset in 0..<count {
                 let renderStart = Date()

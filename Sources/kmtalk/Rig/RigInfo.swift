@@ -1,6 +1,6 @@
 import ArgumentParser
+import CKMTalk
 import Foundation
-import KMTalkEngine
 
 /// `kmtalk rig info RIG [--model M]`
 struct RigInfo: ParsableCommand {
@@ -16,27 +16,27 @@ struct RigInfo: ParsableCommand {
 
     func run() throws {
         let start = Date()
-        let loaded: Rig
-        do {
-            loaded = try Rig(path: rig)
-        } catch let error as KMTError {
-            throw CLIError(error.message)
-        }
+        let loaded = try RigHandle(path: rig)
         let elapsed = Date().timeIntervalSince(start)
         let fileSize = (try? FileManager.default.attributesOfItem(atPath: rig)[.size] as? Int) ?? 0
-        let file = try? SafeTensorsFile(path: rig)
-        let deltaType = file?.storedTypes["deltas"]?.rawValue ?? "?"
+        // The stored types and optional tensors come from the file's table (a file format).
+        let header = try? SafeTensorsHeader(path: rig)
+        let tensors = Set(header?.tensors.map(\.name) ?? [])
+        let deltaType = header?.tensors.first { $0.name == "deltas" }?.dtype ?? "?"
+        let units = loaded.metadata("units") ?? "m"
+        let vertices = try loaded.vertices()
         print("rig:       \(rig)")
         print("size:      \(fileSize) bytes, loaded in \(String(format: "%.1f", elapsed * 1000)) ms")
-        print("mesh:      \(loaded.vertexCount) vertices, \(loaded.faceCount) triangles, units \(loaded.units.rawValue)\(loaded.uvs == nil ? "" : ", UVs")\(loaded.normals == nil ? "" : ", normals")")
-        print("extent:    \(Self.extent(loaded))")
+        print("mesh:      \(loaded.vertexCount) vertices, \(kmt_rig_face_count(loaded.pointer)) triangles, units \(units)\(tensors.contains("uvs") ? ", UVs" : "")\(tensors.contains("normals") ? ", normals" : "")")
+        print("extent:    \(Self.extent(vertices, units: units))")
         print("shapes:    \(loaded.shapeCount) (deltas \(deltaType))")
-        for (index, name) in loaded.shapeNames.enumerated() {
-            let largest = Self.largestDelta(loaded, shape: index)
-            print(String(format: "  %3d %-24@ max |delta| %.4g %@", index, name as NSString, largest, loaded.units.rawValue))
+        let shapeNames = loaded.shapeNames
+        for (index, name) in shapeNames.enumerated() {
+            let largest = try loaded.deltas(shape: index).reduce(Float(0)) { max($0, abs($1)) }
+            print(String(format: "  %3d %-24@ max |delta| %.4g %@", index, name as NSString, largest, units))
         }
         print("metadata:")
-        for (key, value) in loaded.metadata where key != "channels" {
+        for (key, value) in header?.metadata ?? [] where key != "channels" {
             print("  \(key): \(value)")
         }
 
@@ -47,49 +47,32 @@ struct RigInfo: ParsableCommand {
             print("match:     no model found (\(error)); pass --model to see how its channels drive the rig")
             return
         }
-        let channels: [String]
-        do {
-            channels = try KMTalkModel(path: modelPath).config.motion.channels
-        } catch let error as KMTError {
-            throw CLIError(error.message)
+        let channels = try ModelHandle(path: modelPath).channelNames
+        let drivers = try loaded.match(channels)
+        print("match:     \(modelPath): \(channels.count) channels drive \(drivers.compactMap { $0 }.count) of \(loaded.shapeCount) shapes")
+        for (source, channel) in channels.enumerated() {
+            let targets = drivers.indices.filter { drivers[$0] == source }.map { shapeNames[$0] }
+            guard !targets.isEmpty else { continue }
+            print("  \(channel) -> \(targets.joined(separator: ", "))")
         }
-        let mapping = loaded.matcher.match(channels)
-        let matched = mapping.drivers.compactMap { $0 }.count
-        print("match:     \(modelPath): \(channels.count) channels drive \(matched) of \(loaded.shapeCount) shapes")
-        for (source, targets) in mapping.targets.enumerated() where !targets.isEmpty {
-            let described = targets.map { shape -> String in
-                let kind = mapping.drivers[shape].map { "\($0.kind)" } ?? "?"
-                return mapping.shapeNames[shape] + (kind == "exact" ? "" : " (\(kind))")
-            }
-            print("  \(channels[source]) -> \(described.joined(separator: ", "))")
-        }
-        let unmatchedChannels = mapping.unmatchedSources.map { channels[$0] }
-        let unmatchedShapes = mapping.unmatchedShapes.map { mapping.shapeNames[$0] }
+        let driving = Set(drivers.compactMap { $0 })
+        let unmatchedChannels = channels.indices.filter { !driving.contains($0) }.map { channels[$0] }
+        let unmatchedShapes = drivers.indices.filter { drivers[$0] == nil }.map { shapeNames[$0] }
         print("unmatched channels (\(unmatchedChannels.count)): \(unmatchedChannels.isEmpty ? "none" : unmatchedChannels.joined(separator: ", "))")
         print("unmatched shapes (\(unmatchedShapes.count)): \(unmatchedShapes.isEmpty ? "none" : unmatchedShapes.joined(separator: ", "))")
     }
 
-    /// The bounding box of the neutral mesh as text.
-    static func extent(_ rig: Rig) -> String {
+    /// The bounding box of V x 3 neutral positions as text.
+    static func extent(_ vertices: [Float], units: String) -> String {
         var low = [Float](repeating: .infinity, count: 3)
         var high = [Float](repeating: -.infinity, count: 3)
-        for vertex in 0..<rig.vertexCount {
+        for vertex in 0..<(vertices.count / 3) {
             for k in 0..<3 {
-                low[k] = min(low[k], rig.vertices[3 * vertex + k])
-                high[k] = max(high[k], rig.vertices[3 * vertex + k])
+                low[k] = min(low[k], vertices[3 * vertex + k])
+                high[k] = max(high[k], vertices[3 * vertex + k])
             }
         }
         let axes = ["x", "y", "z"]
-        return (0..<3).map { String(format: "%@ %.4g..%.4g", axes[$0], low[$0], high[$0]) }.joined(separator: ", ") + " \(rig.units.rawValue)"
-    }
-
-    /// The largest |delta| of one shape.
-    static func largestDelta(_ rig: Rig, shape: Int) -> Float {
-        let width = rig.vertexCount * 3
-        var largest: Float = 0
-        rig.deltas.data.withUnsafeBufferPointer { data in
-            for element in (shape * width)..<((shape + 1) * width) { largest = max(largest, abs(data[element])) }
-        }
-        return largest
+        return (0..<3).map { String(format: "%@ %.4g..%.4g", axes[$0], low[$0], high[$0]) }.joined(separator: ", ") + " \(units)"
     }
 }

@@ -187,6 +187,15 @@ class kmt_session_params(Structure):
     ]
 
 
+class kmt_stage_time(Structure):
+    """typedef struct kmt_stage_time { const char *stage; double seconds; }"""
+
+    _fields_ = [
+        ("stage", c_char_p),
+        ("seconds", c_double),
+    ]
+
+
 class kmt_audio_params(Structure):
     """typedef struct kmt_audio_params { size_t struct_size; int32_t sample_rate;
     kmt_nonfinite_policy nonfinite_policy; kmt_progress_callback progress;
@@ -517,6 +526,17 @@ def kmt_model_metadata(model: Any, key: bytes, buffer: Any, buffer_size: int, ou
     """Copies the metadata value under `key` into `buffer` (NUL-terminated)."""
 
 
+# kmt_status kmt_model_log_mel(const kmt_model *model, const float *samples,
+#                              size_t sample_count, float *buffer,
+#                              size_t buffer_length, size_t *out_written,
+#                              size_t *out_bands);
+@_c("kmt_model_log_mel", [kmt_model_p, POINTER(c_float), c_size_t, POINTER(c_float), c_size_t, POINTER(c_size_t),
+                          POINTER(c_size_t)], kmt_status)
+def kmt_model_log_mel(model: Any, samples: Any, sample_count: int, buffer: Any, buffer_length: int, out_written: Any,
+                      out_bands: Any) -> int:
+    """The model's log-mel spectrogram of mono samples at its rate: F x B floats."""
+
+
 # --------------------------------------------------------------------------
 # Sessions
 # --------------------------------------------------------------------------
@@ -636,6 +656,14 @@ def kmt_session_set_latency_ms(session: Any, latency_ms: float) -> int:
 @_c("kmt_session_output_fps", [kmt_session_p], c_double)
 def kmt_session_output_fps(session: Any) -> float:
     """Frames per second of the session's output."""
+
+
+# kmt_status kmt_session_stage_times(const kmt_session *session,
+#                                    kmt_stage_time *buffer,
+#                                    size_t buffer_length, size_t *out_count);
+@_c("kmt_session_stage_times", [kmt_session_p, POINTER(kmt_stage_time), c_size_t, POINTER(c_size_t)], kmt_status)
+def kmt_session_stage_times(session: Any, buffer: Any, buffer_length: int, out_count: Any) -> int:
+    """Where the time of the session's last offline call went, step by step."""
 
 
 # --------------------------------------------------------------------------
@@ -908,6 +936,15 @@ def kmt_rig_unmatched_shapes(rig: Any, animation: Any, buffer: Any, buffer_lengt
     kmt_status)
 def kmt_rig_shape_channels(rig: Any, animation: Any, buffer: Any, buffer_length: int, out_written: Any) -> int:
     """Per rig shape, the index of the channel driving it, or -1."""
+
+
+# kmt_status kmt_rig_match_names(const kmt_rig *rig, const char *const *names,
+#                                size_t name_count, int32_t *buffer,
+#                                size_t buffer_length, size_t *out_written);
+@_c("kmt_rig_match_names", [kmt_rig_p, POINTER(c_char_p), c_size_t, POINTER(c_int32), c_size_t, POINTER(c_size_t)],
+    kmt_status)
+def kmt_rig_match_names(rig: Any, names: Any, name_count: int, buffer: Any, buffer_length: int, out_written: Any) -> int:
+    """Per rig shape, the index into `names` of the name driving it, or -1."""
 
 
 # --------------------------------------------------------------------------
