@@ -141,13 +141,15 @@ void* / const void*                      byte& (a span's first byte), byte[] or 
 kmt_H* / const kmt_H* (opaque handle)    the H's SafeHandle class, or IntPtr (the free functions)
 kmt_H** (out-parameter)                  the SafeHandle class by ref/out
 kmt_S* (a parameter struct)              Native+kmt_S by ref
+kmt_S* (a caller's buffer of structs)    Native+kmt_S[]
+const char *const * (a list of names)    IntPtr[] (each a NUL-terminated UTF-8 string) or IntPtr
 kmt_S returned by value                  Native+kmt_S
 a callback typedef                       Native+<typedef> (a delegate)
 """
 
 
 def allowed(c_type: str, info: dict, enum_map: dict, where: str) -> set:
-    t = c_type.replace("const ", "").replace(" const", "").strip()
+    t = re.sub(r"\s+", " ", re.sub(r"\bconst\b", "", c_type)).strip()
     stars = t.count("*")
     base = t.replace("*", "").strip()
     if base in info["callbacks"] and stars == 0:
@@ -158,11 +160,15 @@ def allowed(c_type: str, info: dict, enum_map: dict, where: str) -> set:
         cls = HANDLE_CLASSES.get(base, f"<no SafeHandle class for {base}>")
         return {cls, "System.IntPtr"} if stars == 1 else {cls + "&"}
     if base in info["structs"]:
-        return {f"KMTalk.Native+{base}"} if stars == 0 else {f"KMTalk.Native+{base}&"}
+        # A struct pointer: one struct by ref, or an array of them (a caller's buffer).
+        return {f"KMTalk.Native+{base}"} if stars == 0 else {f"KMTalk.Native+{base}&", f"KMTalk.Native+{base}[]"}
     if base == "void" and stars == 1:
         return {"System.IntPtr"} if where == "user_data" else {"System.Byte&", "System.Byte[]", "System.IntPtr"}
     if base == "char" and stars == 1:
         return {"System.IntPtr"} if where in ("return", "callback") else {"System.Byte[]", "System.IntPtr"}
+    if base == "char" and stars == 2 and where == "param":
+        # A list of C strings: an array of pointers to NUL-terminated UTF-8.
+        return {"System.IntPtr[]", "System.IntPtr"}
     if base in SCALARS:
         net = SCALARS[base]
         if stars == 0:

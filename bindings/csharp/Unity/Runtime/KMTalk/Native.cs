@@ -92,6 +92,13 @@ namespace KMTalk
         }
 
         [StructLayout(LayoutKind.Sequential)]
+        internal struct kmt_stage_time
+        {
+            public IntPtr stage;
+            public double seconds;
+        }
+
+        [StructLayout(LayoutKind.Sequential)]
         internal struct kmt_audio_params
         {
             public UIntPtr struct_size;
@@ -154,6 +161,9 @@ namespace KMTalk
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern Status kmt_model_metadata(ModelHandle model, byte[] key, byte[] buffer, UIntPtr buffer_size, out UIntPtr out_length);
 
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern Status kmt_model_log_mel(ModelHandle model, ref float samples, UIntPtr sample_count, ref float buffer, UIntPtr buffer_length, out UIntPtr out_written, out UIntPtr out_bands);
+
         // ---- sessions ----------------------------------------------------------------------
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern Status kmt_session_params_init(ref kmt_session_params @params, UIntPtr struct_size);
@@ -200,6 +210,9 @@ namespace KMTalk
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern double kmt_session_output_fps(SessionHandle session);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern Status kmt_session_stage_times(SessionHandle session, [Out] kmt_stage_time[] buffer, UIntPtr buffer_length, out UIntPtr out_count);
 
         // ---- audio decoding --------------------------------------------------------------------
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
@@ -311,6 +324,9 @@ namespace KMTalk
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern Status kmt_rig_shape_channels(RigHandle rig, AnimationHandle animation, ref int buffer, UIntPtr buffer_length, out UIntPtr out_written);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern Status kmt_rig_match_names(RigHandle rig, IntPtr[] names, UIntPtr name_count, ref int buffer, UIntPtr buffer_length, out UIntPtr out_written);
 
         // ---- export ------------------------------------------------------------------------------
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
