@@ -85,13 +85,25 @@
  * gives the detail, for example "speech.xyz: not a supported audio format".
  * No function aborts the host process on bad input.
  *
+ * The one rule for reading values: what can fail (I/O, a caller's buffer, a
+ * lookup by key, a state check) returns kmt_status and writes out-parameters;
+ * a fixed property of a valid object (a count, a rate, a name by index, a
+ * version) is returned directly, with a documented value for NULL or an
+ * index out of range (0, NULL or -1) and no kmt_last_error(). Caller
+ * buffers follow one pattern everywhere: (buffer, buffer_length, out_needed)
+ * with the needed size always written, KMT_ERR_BUFFER_TOO_SMALL when it does
+ * not fit, so a caller may ask with (NULL, 0) first. Rates and times are
+ * double wherever they are not whole numbers (sample rates are int32_t Hz),
+ * except the float frame rates kept from version 0.1 (kmt_model_fps,
+ * kmt_animation_fps, kmt_session_params.output_fps).
+ *
  * AUDIO INPUT
  *
  * Files: every format libsndfile reads (WAV 8/16/24/32-bit integer and float,
  * FLAC, Ogg Vorbis, Ogg Opus, MP3, AIFF, CAF, ...), any channel count (mixed
  * down to mono by averaging), any rate from 8 kHz to 192 kHz (resampled to the
- * model's rate, 16 kHz, with libsoxr at high quality). PCM: 32-bit float
- * samples, interleaved channels, same range of rates. Non-finite samples (NaN,
+ * model's rate, kmt_model_sample_rate(), with libsoxr at high quality). PCM:
+ * 32-bit float samples, interleaved channels, same range of rates. Non-finite samples (NaN,
  * +-Inf), and samples beyond +-1000 (+60 dBFS, which only corrupt float data
  * holds), are rejected with KMT_ERR_INVALID_AUDIO by default, or replaced by
  * silence when kmt_session_params.nonfinite_policy is KMT_NONFINITE_ZERO.
@@ -541,17 +553,18 @@ kmt_status kmt_animate_pcm(kmt_session *session, const float *samples,
  *     kmt_session_reset(session);                           // next utterance
  *
  * - Latency: a frame becomes final kmt_session_latency_ms() after its time,
- *   once the audio reaching that far has been pushed. The default is 150 ms
- *   (or the model's full look-ahead when shorter); kmt_session_set_latency_ms
- *   changes it. Input not at the model's rate adds the resampler's delay.
- * - Equivalence: at kmt_session_exact_latency_ms() or more (296 ms for
- *   kmtalk-base), the concatenated pulled frames equal what kmt_animate_pcm
- *   returns for the same audio (same frame count, values within 1e-3, in
- *   practice ~1e-7), whatever the chunk sizes. Below it each frame is
- *   computed as if the audio ended kmt_session_latency_ms() after it: the
- *   frame count is the same, values may differ (kmtalk-base at the default
- *   150 ms on 481 held-out test utterances: mean difference 6e-5, largest 0.09;
- *   error against the reference animation unchanged, MAE 0.0084 either way).
+ *   once the audio reaching that far has been pushed. The default is the
+ *   model's (its file's config.streaming.default_latency_ms; 150 ms for files
+ *   that name none), or its full look-ahead when that is shorter;
+ *   kmt_session_set_latency_ms changes it. Input not at the model's rate adds
+ *   the resampler's delay.
+ * - Equivalence: at kmt_session_exact_latency_ms() or more, the concatenated
+ *   pulled frames equal what kmt_animate_pcm returns for the same audio (same
+ *   frame count, values within 1e-3, in practice ~1e-7), whatever the chunk
+ *   sizes. Below it each frame is computed as if the audio ended
+ *   kmt_session_latency_ms() after it: the frame count is the same, values
+ *   may differ (docs/results.md, "Streaming", measures by how much for the
+ *   shipped models).
  * - Memory is bounded: the session keeps a window of recent audio and state
  *   whatever the stream's duration; unpulled frames accumulate until pulled.
  * - Threads: as every session call, one thread at a time per session; many
@@ -627,9 +640,9 @@ double kmt_session_latency_ms(const kmt_session *session);
  * The model's full look-ahead in milliseconds for this session: the smallest
  * latency at which streamed frames equal kmt_animate_pcm (the STFT half
  * window, convolutions, attention bands and key-frame locator; one native
- * frame more when output_fps differs from the model's rate): 296 ms for
- * kmtalk-base at its native 50 fps, 316 ms at other rates. Pass it to
- * kmt_session_set_latency_ms for exact streaming. -1 for a NULL session or
+ * frame more when output_fps differs from the model's rate; `kmtalk info`
+ * prints it for a model file). Pass it to kmt_session_set_latency_ms for
+ * exact streaming. -1 for a NULL session or
  * a model that cannot stream.
  */
 double kmt_session_exact_latency_ms(const kmt_session *session);
@@ -640,11 +653,8 @@ double kmt_session_exact_latency_ms(const kmt_session *session);
  * KMT_ERR_INVALID_ARGUMENT). At or above kmt_session_exact_latency_ms the
  * frames are exact (equal to kmt_animate_pcm); below it each frame is emitted
  * that long after its time, computed as if the audio ended there, and may
- * differ from the offline result (kmtalk-base, `kmtalk bench --stream` and
- * training/scripts/stream_quality.py: max difference 3e-4 at 200 ms, 0.09 at
- * 150 ms, 0.2 at 100 ms, 0.4 at 60 ms, while the error against the reference
- * animation grows only from MAE 0.0084 to 0.0088 at 60 ms). The frame count
- * is the offline one either way. The setting stays until changed.
+ * differ from the offline result (`kmtalk bench --stream` measures by how
+ * much). The frame count is the offline one either way. The setting stays until changed.
  */
 kmt_status kmt_session_set_latency_ms(kmt_session *session, double latency_ms);
 
@@ -1214,8 +1224,8 @@ typedef enum kmt_export_format {
         chosen explicitly (a .json path means KMT_EXPORT_JSON). */
     KMT_EXPORT_MOUTH_CUES_JSON = 9,
     /** KMT_EXPORT_GLB with sparse morph targets: each target lists only the
-        vertices its shape moves (glTF 2.0 sparse accessors; about 6x smaller
-        for the default head). Blender, three.js and Babylon.js read them;
+        vertices its shape moves (glTF 2.0 sparse accessors; smaller when
+        shapes move few vertices, as a face's do). Blender, three.js and Babylon.js read them;
         prefer the dense KMT_EXPORT_GLB for importers without sparse support.
         Only chosen explicitly (a .glb path means KMT_EXPORT_GLB). */
     KMT_EXPORT_GLB_SPARSE = 10,
