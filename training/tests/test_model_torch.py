@@ -331,8 +331,15 @@ def test_export_round_trip(tmp_path, use_keys):
     assert metadata["format"] == "kmtalk" and metadata["format_version"] == "1"
     assert metadata["architecture"] == "kmtalk" and metadata["description"] == "test" and metadata["steps"] == "3"
     parsed = json.loads(metadata["config"])
-    assert parsed == config and list(parsed) == ["frontend", "encoder"] + (["lkma"] if use_keys else []) + \
-        ["cmc", "motion"]
+    # The model's own knowledge travels in the file: a streamable model's default latency.
+    banded = config["encoder"].get("band_back") is not None
+    assert parsed == export_module.with_model_knowledge(config) and list(parsed) == ["frontend", "encoder"] + \
+        (["lkma"] if use_keys else []) + ["cmc", "motion"] + (["streaming"] if banded else [])
+    assert parsed.get("streaming") == ({"default_latency_ms": export_module.DEFAULT_STREAMING_LATENCY_MS}
+                                       if banded else None)
+    assert "streaming" not in config, "the caller's config is left as it was"
+    named = dict(config, streaming={"default_latency_ms": 90.0})
+    assert export_module.with_model_knowledge(named)["streaming"] == {"default_latency_ms": 90.0}
     state = model.state_dict()
     assert set(tensors) == set(state)
     for name, value in state.items():
@@ -396,7 +403,7 @@ def test_export_vertices_space_carries_the_template(tmp_path):
     assert header["motion.faces"]["dtype"] == "I32" and header["motion.faces"]["shape"] == [2, 3]
     assert header["cmc.head.weight"]["dtype"] == "F16" and header["cmc.head.weight"]["shape"] == [15, 24]
     loaded, loaded_config, _ = export_module.load(str(path))
-    assert loaded_config == config
+    assert loaded_config == export_module.with_model_knowledge(config)
     np.testing.assert_array_equal(loaded.motion_template, template)
     np.testing.assert_array_equal(loaded.motion_faces, faces)
     assert loaded.motion_faces.dtype == np.int32
