@@ -1,5 +1,5 @@
 import Foundation
-import KMTalkEngine
+@testable import KMTalkEngine
 import Testing
 
 @testable import kmtalk

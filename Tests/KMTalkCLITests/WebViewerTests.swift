@@ -1,6 +1,6 @@
 import CKMTalk
 import Foundation
-import KMTalkEngine
+@testable import KMTalkEngine
 import Testing
 
 @testable import kmtalk

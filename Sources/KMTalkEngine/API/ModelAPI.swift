@@ -129,16 +129,7 @@ public func kmt_model_metadata(
         guard let value = model.metadata.first(where: { $0.key == key })?.value else {
             throw KMTError.invalidArgument("model metadata has no key '\(key)'")
         }
-        let bytes = Array(value.utf8)
-        outLength?.pointee = bytes.count
-        guard bufferSize < 0 || bufferSize > bytes.count else {
-            throw KMTError(KMT_ERR_BUFFER_TOO_SMALL, "metadata '\(key)' needs \(bytes.count + 1) bytes, buffer has \(UInt(bitPattern: bufferSize))")
-        }
-        guard let buffer else { throw KMTError.invalidArgument("buffer is NULL but buffer_size is \(bufferSize)") }
-        bytes.withUnsafeBufferPointer { source in
-            UnsafeMutableRawPointer(buffer).copyMemory(from: source.baseAddress!, byteCount: bytes.count)
-        }
-        buffer[bytes.count] = 0
+        try copyToCallerBuffer(value, buffer, capacity: bufferSize, outLength: outLength, what: "metadata '\(key)'")
     }
 }
 

@@ -121,7 +121,7 @@ public func kmt_session_exact_latency_ms(_ session: OpaquePointer?) -> Double {
 public func kmt_session_output_fps(_ session: OpaquePointer?) -> Double {
     guard let session else { return -1 }
     let owner = Handle.borrow(session, as: Session.self)
-    return owner.options.outputFps ?? owner.model.config.motion.fps
+    return owner.options.resolvedFps(for: owner.model)
 }
 
 /// Implements `kmt_session_set_latency_ms` from include/kmtalk.h, which documents it.

@@ -2,22 +2,22 @@
 /// The samples sit in one allocation that never moves, so the C API can hand out a
 /// pointer to them that stays valid as long as the clip. Immutable, so any thread may
 /// read it.
-public final class AudioClip: @unchecked Sendable {
+final class AudioClip: @unchecked Sendable {
     /// The mono samples at `sampleRate`.
-    public let samples: UnsafeBufferPointer<Float>
+    let samples: UnsafeBufferPointer<Float>
     /// The rate of `samples` in Hz.
-    public let sampleRate: Int
+    let sampleRate: Int
     /// The file's own rate and channel count, and the frames it held.
-    public let sourceRate: Int
-    public let sourceChannels: Int
-    public let sourceFrames: Int
+    let sourceRate: Int
+    let sourceChannels: Int
+    let sourceFrames: Int
     /// libsndfile's name for the container and encoding, NUL-terminated for the C API.
     let formatNameTable: CStringTable
     /// The allocation behind `samples` (at least one element).
     private let storage: UnsafeMutableBufferPointer<Float>
 
     /// Keeps what `decoded` holds (its samples are copied once into the clip's storage).
-    public init(_ decoded: AudioDecoder.Decoded) {
+    init(_ decoded: AudioDecoder.Decoded) {
         storage = .allocate(capacity: max(1, decoded.samples.count))
         storage.initialize(repeating: 0)
         _ = storage.update(fromContentsOf: decoded.samples)
@@ -34,5 +34,5 @@ public final class AudioClip: @unchecked Sendable {
     }
 
     /// libsndfile's name for the container and encoding.
-    public var formatName: String { formatNameTable.strings[0] }
+    var formatName: String { formatNameTable.strings[0] }
 }

@@ -3,23 +3,23 @@ import CSndFile
 import Glibc
 
 /// Decodes audio files with libsndfile in fixed-size blocks into a `MonoResamplingSink`.
-public enum AudioDecoder {
+enum AudioDecoder {
     /// Frames decoded per block.
     static let blockFrames = 16_384
 
     /// A decoded file: mono samples at `sampleRate`, plus what the file was.
-    public struct Decoded: Sendable {
-        public var samples: [Float]
-        public var sampleRate: Int
-        public var sourceRate: Int
-        public var sourceChannels: Int
-        public var sourceFrames: Int
+    struct Decoded: Sendable {
+        var samples: [Float]
+        var sampleRate: Int
+        var sourceRate: Int
+        var sourceChannels: Int
+        var sourceFrames: Int
         /// libsndfile's name for the container and encoding, e.g. "WAV (Microsoft) / Signed 16 bit PCM".
-        public var formatName: String
+        var formatName: String
     }
 
     /// Takes model-rate mono samples block by block instead of collecting them.
-    public typealias SampleConsumer = ([Float]) throws -> Void
+    typealias SampleConsumer = ([Float]) throws -> Void
 
     /// Decodes the file at `path`, mixes it to mono and resamples it to `targetRate` (nil:
     /// keep the file's own rate).
@@ -29,7 +29,7 @@ public enum AudioDecoder {
     /// block, whatever the file's length). `progress`, when given, receives the share of
     /// the file's frames decoded so far (0...1) after each block; what it throws (a
     /// cancellation) stops the decoding.
-    public static func decode(
+    static func decode(
         path: String, targetRate: Int?, nonfinitePolicy: NonFinitePolicy = .reject,
         consumer: ((Double) throws -> SampleConsumer?)? = nil, progress: ((Double) throws -> Void)? = nil
     ) throws -> Decoded {
@@ -146,7 +146,7 @@ public enum AudioDecoder {
     /// Converts interleaved float PCM to mono at `targetRate`; with `consumer`, the
     /// samples go to it block by block and the result is empty. `progress` as for
     /// `decode`.
-    public static func convert(
+    static func convert(
         samples: UnsafePointer<Float>, frameCount: Int, sampleRate: Int, channels: Int,
         targetRate: Int, nonfinitePolicy: NonFinitePolicy = .reject, consumer: SampleConsumer? = nil,
         progress: ((Double) throws -> Void)? = nil

@@ -2,24 +2,24 @@ import Glibc
 
 /// Parameters of the log-mel front-end, read from the model's metadata
 /// (`config.frontend`).
-public struct LogMelConfig: Sendable, Equatable {
+struct LogMelConfig: Sendable, Equatable {
     /// Sample rate of the input signal in Hz.
-    public var sampleRate: Int
+    var sampleRate: Int
     /// FFT size in samples.
-    public var fftSize: Int
+    var fftSize: Int
     /// Hann window length in samples (<= fftSize, centred in the FFT frame).
-    public var windowLength: Int
+    var windowLength: Int
     /// Samples between frames.
-    public var hopLength: Int
+    var hopLength: Int
     /// Number of mel bands.
-    public var melCount: Int
+    var melCount: Int
     /// Lowest and highest band edge in Hz.
-    public var minFrequency: Double
-    public var maxFrequency: Double
+    var minFrequency: Double
+    var maxFrequency: Double
     /// Power values are clamped to at least this before the natural log.
-    public var logFloor: Float
+    var logFloor: Float
 
-    public init(
+    init(
         sampleRate: Int = 16_000, fftSize: Int = 400, windowLength: Int = 400, hopLength: Int = 160,
         melCount: Int = 80, minFrequency: Double = 0, maxFrequency: Double = 8_000, logFloor: Float = 1e-6
     ) {
@@ -34,7 +34,7 @@ public struct LogMelConfig: Sendable, Equatable {
     }
 
     /// Checks the parameters; throws a corrupt-model error naming the bad field.
-    public func validate() throws {
+    func validate() throws {
         func fail(_ detail: String) -> KMTError { .corruptModel("frontend: \(detail)") }
         guard (8_000...192_000).contains(sampleRate) else { throw fail("sample_rate \(sampleRate) outside 8000..192000") }
         guard fftSize >= 16, fftSize <= 16_384 else { throw fail("n_fft \(fftSize) outside 16..16384") }
@@ -48,7 +48,7 @@ public struct LogMelConfig: Sendable, Equatable {
     }
 
     /// Number of frames for `sampleCount` samples (centred frames: 1 + samples / hop).
-    public func frameCount(sampleCount: Int) -> Int { 1 + sampleCount / hopLength }
+    func frameCount(sampleCount: Int) -> Int { 1 + sampleCount / hopLength }
 }
 
 /// Log-mel spectrogram in double precision (see `PowerSpectrum` for why).
@@ -61,19 +61,19 @@ public struct LogMelConfig: Sendable, Equatable {
 /// output `ln(max(mel, log_floor))`, shape [frames, n_mels].
 ///
 /// Each filter is applied over its own few bins only (the triangles are sparse).
-public final class LogMelSpectrogram: Sendable {
-    public let config: LogMelConfig
+final class LogMelSpectrogram: Sendable {
+    let config: LogMelConfig
     /// Number of FFT bins, n_fft/2 + 1.
     let binCount: Int
     /// Periodic Hann window of win_length, centred in n_fft samples.
     let window: [Double]
     let spectrum: PowerSpectrum
     /// [n_mels, bins] triangular filters.
-    public let filterbank: Tensor
+    let filterbank: Tensor
     /// Per band: first bin and the non-zero weights from there (double precision).
     let bands: [(first: Int, weights: [Double])]
 
-    public init(config: LogMelConfig) {
+    init(config: LogMelConfig) {
         self.config = config
         let n = config.fftSize
         let bins = n / 2 + 1
@@ -126,7 +126,7 @@ public final class LogMelSpectrogram: Sendable {
     }
 
     /// The log-mel spectrogram of `samples` (at `config.sampleRate`), shape [frames, n_mels].
-    public func callAsFunction(_ samples: [Float]) -> Tensor {
+    func callAsFunction(_ samples: [Float]) -> Tensor {
         samples.withUnsafeBufferPointer { signal in
             // Frames are independent: split over the call's threads (`WorkerThreads`).
             WorkerThreads.rows(config.frameCount(sampleCount: samples.count), width: config.melCount, minimumPerPart: 512, alignment: 4) {

@@ -1,4 +1,3 @@
-import CKMTalk
 import CSndFile
 import Glibc
 
@@ -49,13 +48,13 @@ final class MemoryAudioReader {
 
 extension AudioDecoder {
     /// The name memory input goes by in messages.
-    public static let memorySource = "audio in memory"
+    static let memorySource = "audio in memory"
 
     /// Decodes an audio file held in `bytes` (any format libsndfile reads, as for
     /// `decode(path:...)`), mixes it to mono and resamples it to `targetRate` (nil: its
     /// own rate). `progress` as for `decode(path:...)`. The bytes are read during the call
     /// only.
-    public static func decode(
+    static func decode(
         bytes: UnsafeRawBufferPointer, targetRate: Int?, nonfinitePolicy: NonFinitePolicy = .reject,
         progress: ((Double) throws -> Void)? = nil
     ) throws -> Decoded {

@@ -1,7 +1,7 @@
 /// What decoding does with non-finite (NaN, infinite) or absurd samples: refuse the audio
 /// (`reject`, the default) or replace them with silence (`zero`). The API maps
 /// `kmt_nonfinite_policy` onto it.
-public enum NonFinitePolicy: Sendable, Equatable {
+enum NonFinitePolicy: Sendable, Equatable {
     case reject
     case zero
 }

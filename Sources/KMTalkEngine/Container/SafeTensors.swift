@@ -2,7 +2,7 @@ import CKMTalk
 
 /// The element types the container accepts. Floating-point tensors are converted to
 /// float32 on load, integer tensors to `Int`.
-public enum SafeTensorsDType: String, Sendable {
+enum SafeTensorsDType: String, Sendable {
     case f32 = "F32"
     case f16 = "F16"
     case bf16 = "BF16"
@@ -19,7 +19,7 @@ public enum SafeTensorsDType: String, Sendable {
     }
 
     /// Whether elements are integers (read into `SafeTensorsFile.integerTensors`).
-    public var isInteger: Bool {
+    var isInteger: Bool {
         switch self {
         case .i32, .i64: return true
         case .f32, .f16, .bf16: return false
@@ -28,14 +28,14 @@ public enum SafeTensorsDType: String, Sendable {
 }
 
 /// A dense row-major tensor of integers (an I32 or I64 tensor of a safetensors file).
-public struct IntegerTensor: Sendable, Equatable {
+struct IntegerTensor: Sendable, Equatable {
     /// The size of each dimension, outermost first.
-    public let shape: [Int]
+    let shape: [Int]
     /// The elements in row-major order; `data.count == shape.reduce(1, *)`.
-    public let data: [Int]
+    let data: [Int]
 
     /// Wraps `data` with `shape`; the element counts must agree.
-    public init(shape: [Int], data: [Int]) {
+    init(shape: [Int], data: [Int]) {
         precondition(shape.reduce(1, *) == data.count, "shape \(shape) does not match \(data.count) elements")
         self.shape = shape
         self.data = data
@@ -53,26 +53,26 @@ public struct IntegerTensor: Sendable, Equatable {
 /// length beyond the file, malformed JSON, an unknown dtype, a shape that disagrees with
 /// the byte length, offsets outside the data section or overlapping another tensor, and
 /// duplicate names.
-public struct SafeTensorsFile: Sendable {
+struct SafeTensorsFile: Sendable {
     /// The `__metadata__` entries (string to string), in file order.
-    public let metadata: [(key: String, value: String)]
+    let metadata: [(key: String, value: String)]
     /// The floating-point (F32, F16, BF16) tensors by name.
-    public let tensors: [String: Tensor]
+    let tensors: [String: Tensor]
     /// The integer (I32, I64) tensors by name.
-    public let integerTensors: [String: IntegerTensor]
+    let integerTensors: [String: IntegerTensor]
     /// Names of all tensors, floating-point and integer, in data-offset order.
-    public let names: [String]
+    let names: [String]
     /// The dtype each tensor had in the file.
-    public let storedTypes: [String: SafeTensorsDType]
+    let storedTypes: [String: SafeTensorsDType]
     /// Bytes of the data section that belong to no tensor (gaps between tensors and
     /// trailing bytes). Writers leave none; readers that demand an exact file check it.
-    public let unclaimedDataBytes: Int
+    let unclaimedDataBytes: Int
 
     /// The largest JSON header accepted (100 MiB), against absurd length fields.
     static let maximumHeaderLength = 100 << 20
 
     /// Parses a whole safetensors file held in memory. `source` names it in errors.
-    public init(bytes: UnsafeRawBufferPointer, source: String) throws {
+    init(bytes: UnsafeRawBufferPointer, source: String) throws {
         func corrupt(_ detail: String) -> KMTError { .corruptModel("\(source): \(detail)") }
         guard bytes.count >= 8 else {
             throw corrupt("file is \(bytes.count) bytes, too short for the 8-byte header length")
@@ -192,7 +192,7 @@ public struct SafeTensorsFile: Sendable {
     }
 
     /// Parses a file held in a byte array.
-    public init(bytes: [UInt8], source: String) throws {
+    init(bytes: [UInt8], source: String) throws {
         self = try bytes.withUnsafeBytes { try SafeTensorsFile(bytes: $0, source: source) }
     }
 
@@ -200,7 +200,7 @@ public struct SafeTensorsFile: Sendable {
     /// file's size before the file is read, so a file that is not safetensors (say 2 GiB of
     /// zeros) is refused at once; a regular file only, at most `FileBytes.sizeLimit`.
     /// `kind` ("model" or "rig") words the errors for a file of another kind.
-    public init(path: String, kind: String = "model") throws {
+    init(path: String, kind: String = "model") throws {
         let file = try FileBytes.OpenFile(path)
         try FileBytes.checkSize(file.size, limit: FileBytes.sizeLimit, path: path)
         let prefix = try file.prefix(64)
@@ -244,17 +244,17 @@ public struct SafeTensorsFile: Sendable {
     }
 
     /// The metadata value under `key`, or nil.
-    public func metadataValue(_ key: String) -> String? {
+    func metadataValue(_ key: String) -> String? {
         metadata.first { $0.key == key }?.value
     }
 
     /// Total number of scalars across all tensors, floating-point and integer.
-    public var parameterCount: Int {
+    var parameterCount: Int {
         tensors.values.reduce(0) { $0 + $1.count } + integerTensors.values.reduce(0) { $0 + $1.data.count }
     }
 
     /// The shape of tensor `name` whatever its dtype, or nil when there is no such tensor.
-    public func shape(of name: String) -> [Int]? {
+    func shape(of name: String) -> [Int]? {
         tensors[name]?.shape ?? integerTensors[name]?.shape
     }
 

@@ -1,16 +1,16 @@
 /// Writes safetensors files (the layout `SafeTensorsFile` reads): an 8-byte little-endian
 /// header length, a JSON header padded with spaces to a multiple of 8 bytes, then the
 /// tensors' bytes back to back in the order given, with no gaps.
-public struct SafeTensorsEncoder: Sendable {
+struct SafeTensorsEncoder: Sendable {
     /// One tensor as stored: name, element type, shape and little-endian bytes.
-    public struct Entry: Sendable {
-        public var name: String
-        public var dtype: SafeTensorsDType
-        public var shape: [Int]
-        public var bytes: [UInt8]
+    struct Entry: Sendable {
+        var name: String
+        var dtype: SafeTensorsDType
+        var shape: [Int]
+        var bytes: [UInt8]
 
         /// A tensor whose `bytes` already hold `shape`'s elements of `dtype`.
-        public init(name: String, dtype: SafeTensorsDType, shape: [Int], bytes: [UInt8]) {
+        init(name: String, dtype: SafeTensorsDType, shape: [Int], bytes: [UInt8]) {
             self.name = name
             self.dtype = dtype
             self.shape = shape
@@ -18,7 +18,7 @@ public struct SafeTensorsEncoder: Sendable {
         }
 
         /// Float32 elements.
-        public static func float32(_ name: String, shape: [Int], _ values: [Float]) -> Entry {
+        static func float32(_ name: String, shape: [Int], _ values: [Float]) -> Entry {
             var bytes = [UInt8](repeating: 0, count: values.count * 4)
             bytes.withUnsafeMutableBytes { raw in
                 for (index, value) in values.enumerated() {
@@ -29,7 +29,7 @@ public struct SafeTensorsEncoder: Sendable {
         }
 
         /// Float16 elements, rounded to nearest from `values`.
-        public static func float16(_ name: String, shape: [Int], _ values: [Float]) -> Entry {
+        static func float16(_ name: String, shape: [Int], _ values: [Float]) -> Entry {
             var bytes = [UInt8](repeating: 0, count: values.count * 2)
             bytes.withUnsafeMutableBytes { raw in
                 for (index, value) in values.enumerated() {
@@ -40,7 +40,7 @@ public struct SafeTensorsEncoder: Sendable {
         }
 
         /// Int32 elements.
-        public static func int32(_ name: String, shape: [Int], _ values: [Int32]) -> Entry {
+        static func int32(_ name: String, shape: [Int], _ values: [Int32]) -> Entry {
             var bytes = [UInt8](repeating: 0, count: values.count * 4)
             bytes.withUnsafeMutableBytes { raw in
                 for (index, value) in values.enumerated() {
@@ -52,19 +52,19 @@ public struct SafeTensorsEncoder: Sendable {
     }
 
     /// The tensors, in data order.
-    public var entries: [Entry]
+    var entries: [Entry]
     /// The `__metadata__` entries (omitted from the header when empty).
-    public var metadata: [(key: String, value: String)]
+    var metadata: [(key: String, value: String)]
 
     /// A file with `entries` and `metadata`.
-    public init(entries: [Entry], metadata: [(key: String, value: String)]) {
+    init(entries: [Entry], metadata: [(key: String, value: String)]) {
         self.entries = entries
         self.metadata = metadata
     }
 
     /// The file's bytes. Errors (KMT_ERR_INVALID_ARGUMENT): an entry whose byte count does
     /// not match its shape and dtype, a negative dimension, or a repeated name.
-    public func encode() throws -> [UInt8] {
+    func encode() throws -> [UInt8] {
         var members: [String] = []
         if !metadata.isEmpty {
             let pairs = metadata.map { "\(JSONText.quoted($0.key)):\(JSONText.quoted($0.value))" }

@@ -3,13 +3,13 @@ import CKMTalk
 /// Saves animations in every export format: one entry point that checks the request
 /// (format, rig, path) and dispatches to the format's writer. What `kmt_animation_save`
 /// and `kmt_animation_save_to_memory` call.
-public enum AnimationExporter {
+enum AnimationExporter {
     /// Frames posed at once for the per-frame sequence formats (bounds the scratch memory).
     static let framesPerBatch = 32
 
     /// The format to write: `format`, or (nil) the one `path`'s extension names.
     /// Errors: KMT_ERR_INVALID_ARGUMENT for an extension that names no format.
-    public static func resolve(_ format: ExportFormat?, path: String) throws -> ExportFormat {
+    static func resolve(_ format: ExportFormat?, path: String) throws -> ExportFormat {
         if let format { return format }
         guard let inferred = ExportFormat(path: path) else {
             throw KMTError.invalidArgument("\(path): cannot tell the export format from the extension (use .json, .csv, .npy, .glb, .obj, .ply or .tsv, or name the format)")
@@ -67,7 +67,7 @@ public enum AnimationExporter {
     /// `encode`'s reports while encoding, 1.0 before the files are renamed into place) and may cancel
     /// it: KMT_ERR_CANCELLED, the staged files removed, existing files untouched.
     @discardableResult
-    public static func save(
+    static func save(
         _ animation: Animation, rig: Rig?, path: String, format: ExportFormat?, options: ExportOptions = ExportOptions()
     ) throws -> [String] {
         guard !path.isEmpty else { throw KMTError.invalidArgument("path is empty") }
@@ -113,7 +113,7 @@ public enum AnimationExporter {
     /// while encoding (every 64 rows of JSON, CSV and Live Link CSV, per batch of frames
     /// for NPY of vertices, per morph target and block of weights for GLB) and may cancel
     /// (KMT_ERR_CANCELLED) mid-encoding, before any file is staged; the caller reports the end.
-    public static func encode(
+    static func encode(
         _ animation: Animation, rig: Rig?, format: ExportFormat, options: ExportOptions = ExportOptions()
     ) throws -> [UInt8] {
         try check(animation, rig: rig, for: format)

@@ -1,5 +1,5 @@
 /// The file formats an animation can be exported to (`kmt_export_format`).
-public enum ExportFormat: String, Sendable, CaseIterable {
+enum ExportFormat: String, Sendable, CaseIterable {
     /// `{"fps", "frame_count", "source", "model", "channels", "frames"}` (`JSONExporter`).
     case json
     /// `time,<channel>...` and one row per frame (`CSVExporter`).
@@ -40,7 +40,7 @@ public enum ExportFormat: String, Sendable, CaseIterable {
     /// (plain CSV; Live Link CSV is only ever chosen explicitly), `.npy`, `.glb`, `.obj`,
     /// `.ply`, `.tsv` (mouth cues; their JSON is only ever chosen explicitly); nil for
     /// anything else.
-    public init?(path: String) {
+    init?(path: String) {
         let name = path.split(separator: "/", omittingEmptySubsequences: false).last ?? ""
         guard let dot = name.lastIndex(of: "."), dot != name.startIndex else { return nil }
         switch name[name.index(after: dot)...].lowercased() {
@@ -58,7 +58,7 @@ public enum ExportFormat: String, Sendable, CaseIterable {
     /// Whether the format needs a rig (it writes geometry) for an animation of blendshape
     /// weights. `.npy` writes vertices when given one and weights otherwise. Animations
     /// of vertices-space models carry their own mesh and take no rig.
-    public var needsRig: Bool {
+    var needsRig: Bool {
         switch self {
         case .glb, .glbSparse, .obj, .ply: return true
         case .json, .csv, .liveLinkCSV, .npy, .mouthCuesTSV, .mouthCuesJSON, .mouthCuesXML, .mouthCuesDAT, .phonesTSV:
@@ -67,13 +67,13 @@ public enum ExportFormat: String, Sendable, CaseIterable {
     }
 
     /// Whether the format can write posed vertices: the geometry formats and NPY.
-    public var writesGeometry: Bool { needsRig || self == .npy }
+    var writesGeometry: Bool { needsRig || self == .npy }
 
     /// Whether the format writes one file per frame rather than one file.
-    public var isSequence: Bool { self == .obj || self == .ply }
+    var isSequence: Bool { self == .obj || self == .ply }
 
     /// The format's name in messages ("GLB", "Live Link Face CSV").
-    public var displayName: String {
+    var displayName: String {
         switch self {
         case .json: return "JSON"
         case .csv: return "CSV"

@@ -1,37 +1,37 @@
 /// One mouth cue: `shape` from frame `startFrame` up to (not including) `endFrame`, and the
 /// same span in whole centiseconds, the resolution Rhubarb Lip Sync's files use.
-public struct MouthCue: Sendable, Equatable {
-    public let shape: MouthShape
+struct MouthCue: Sendable, Equatable {
+    let shape: MouthShape
     /// First frame of the cue.
-    public let startFrame: Int
+    let startFrame: Int
     /// The frame after the cue's last one.
-    public let endFrame: Int
+    let endFrame: Int
     /// Start time in centiseconds (0.01 s), as written.
-    public let startCentiseconds: Int
+    let startCentiseconds: Int
     /// End time in centiseconds; the next cue's start.
-    public let endCentiseconds: Int
+    let endCentiseconds: Int
 
     /// Start time in seconds, as written (a multiple of 0.01).
-    public var start: Double { Double(startCentiseconds) / 100 }
+    var start: Double { Double(startCentiseconds) / 100 }
     /// End time in seconds, as written.
-    public var end: Double { Double(endCentiseconds) / 100 }
+    var end: Double { Double(endCentiseconds) / 100 }
 }
 
 /// A mouth-cue track for 2D characters (Rhubarb Lip Sync's shapes and file formats): which
 /// `MouthShape` to show from when to when, covering the animation from 0 to its end
 /// without gaps. Frame i holds from i / fps until the next frame, so the track lasts
 /// `frameCount / fps` seconds.
-public struct MouthCueTrack: Sendable {
+struct MouthCueTrack: Sendable {
     /// The cues in time order; each ends where the next starts, and neighbours differ in
     /// shape.
-    public let cues: [MouthCue]
+    let cues: [MouthCue]
     /// The whole track's length in centiseconds (the last cue's end).
-    public let durationCentiseconds: Int
+    let durationCentiseconds: Int
     /// The audio file the animation came from; nil for PCM input.
-    public let source: String?
+    let source: String?
     /// The shape of the mouth at rest, which closes the TSV and DAT files and fills an
     /// empty track: X, or A when X is not among the enabled extended shapes (`limited`).
-    public let restShape: MouthShape
+    let restShape: MouthShape
 
     /// A track of `cues` lasting `durationCentiseconds`, from `source`, closed by
     /// `restShape`.
@@ -43,7 +43,7 @@ public struct MouthCueTrack: Sendable {
     }
 
     /// The track's length in seconds, as written.
-    public var duration: Double { Double(durationCentiseconds) / 100 }
+    var duration: Double { Double(durationCentiseconds) / 100 }
 
     /// The cues the JSON and XML files list: `cues`, or for a track without any (an
     /// animation without frames) one zero-length rest cue, as Rhubarb writes for empty
@@ -57,7 +57,7 @@ public struct MouthCueTrack: Sendable {
     /// basic shape (G -> B, H -> C, X -> A, the closing rest shape included), then
     /// neighbouring cues of the same shape are joined into one (Rhubarb's timeline of
     /// shapes joins equal neighbours), so neighbours still differ.
-    public func limited(to enabled: Set<MouthShape>) -> MouthCueTrack {
+    func limited(to enabled: Set<MouthShape>) -> MouthCueTrack {
         guard !MouthShape.extendedShapes.isSubset(of: enabled) else { return self }
         var joined: [MouthCue] = []
         for cue in cues {
@@ -82,10 +82,10 @@ public struct MouthCueTrack: Sendable {
 /// per frame, refined by the recognized phones when the animation has them
 /// (`PhoneCueRefiner`: H for laterals, G for labiodentals), runs of equal shapes joined, then runs shorter than the minimum duration
 /// merged into a neighbour, except closures.
-public enum MouthCues {
+enum MouthCues {
     /// The shortest cue kept (two frames at 50 fps): shorter runs are blips that a drawn
     /// mouth would only flicker through.
-    public static let minimumDuration = 0.04
+    static let minimumDuration = 0.04
 
     /// The cue track of `animation`. Short runs (under `minimumDuration`) are merged,
     /// shortest and earliest first, into the neighbour that is not a closure (A), else the
@@ -96,7 +96,7 @@ public enum MouthCues {
     ///
     /// `extendedShapes` limits the track to those of Rhubarb's extended shapes (G, H, X;
     /// all by default): see `MouthCueTrack.limited(to:)`, applied after the merging.
-    public static func track(
+    static func track(
         for animation: Animation, minimumDuration: Double = minimumDuration,
         extendedShapes: Set<MouthShape> = MouthShape.extendedShapes
     ) throws -> MouthCueTrack {

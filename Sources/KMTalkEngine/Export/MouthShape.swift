@@ -2,7 +2,7 @@
 /// basic shapes (A-F, from the Hanna-Barbera studios) plus three extended ones (G, H, X).
 /// A mouth-cue track (`MouthCueTrack`) says which one to draw when. The raw value is the
 /// letter written in the TSV and JSON cue files.
-public enum MouthShape: String, Sendable, CaseIterable {
+enum MouthShape: String, Sendable, CaseIterable {
     /// Closed mouth, lips pressed together: "P", "B" and "M".
     case a = "A"
     /// Slightly open mouth, clenched teeth: most consonants ("K", "S", "T") and "EE".
@@ -24,12 +24,12 @@ public enum MouthShape: String, Sendable, CaseIterable {
 
     /// Rhubarb's extended shapes: G, H and X. A host that draws only the six basic ones
     /// gets each as `basicShape`.
-    public static let extendedShapes: Set<MouthShape> = [.g, .h, .x]
+    static let extendedShapes: Set<MouthShape> = [.g, .h, .x]
 
     /// The basic shape (A-F) Rhubarb draws instead of this one when its extended shape is
     /// not enabled (`getBasicShape` in Rhubarb's animationRules.cpp): G (upper teeth on the
     /// lower lip) as B, H (tongue raised) as C, X (rest) as A. Basic shapes stay.
-    public var basicShape: MouthShape {
+    var basicShape: MouthShape {
         switch self {
         case .g: return .b
         case .h: return .c
@@ -39,14 +39,14 @@ public enum MouthShape: String, Sendable, CaseIterable {
     }
 
     /// This shape as drawn when only the extended shapes in `enabled` may be used.
-    public func limited(to enabled: Set<MouthShape>) -> MouthShape {
+    func limited(to enabled: Set<MouthShape>) -> MouthShape {
         Self.extendedShapes.contains(self) && !enabled.contains(self) ? basicShape : self
     }
 
     /// The extended shapes named by `text`, letters G, H and X in any order and case, as
     /// Rhubarb's `--extendedShapes` takes them ("" for none). Errors:
     /// KMT_ERR_INVALID_ARGUMENT naming a character that is not G, H or X.
-    public static func extendedShapes(parsing text: String) throws -> Set<MouthShape> {
+    static func extendedShapes(parsing text: String) throws -> Set<MouthShape> {
         var shapes: Set<MouthShape> = []
         for character in text {
             guard let shape = MouthShape(rawValue: character.uppercased()), extendedShapes.contains(shape) else {

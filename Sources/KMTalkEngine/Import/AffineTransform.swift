@@ -1,28 +1,28 @@
 /// A 3D affine transform in double precision: `p' = linear * p + translation`. What a
 /// glTF node's `matrix` or translation / rotation / scale describe.
-public struct AffineTransform: Sendable, Equatable {
+struct AffineTransform: Sendable, Equatable {
     /// The 3 x 3 linear part, row-major: `linear[3 * row + column]`.
-    public var linear: [Double]
+    var linear: [Double]
     /// The translation.
-    public var translation: [Double]
+    var translation: [Double]
 
     /// The identity.
-    public static let identity = AffineTransform(linear: [1, 0, 0, 0, 1, 0, 0, 0, 1], translation: [0, 0, 0])
+    static let identity = AffineTransform(linear: [1, 0, 0, 0, 1, 0, 0, 0, 1], translation: [0, 0, 0])
 
     /// A transform from its parts.
-    public init(linear: [Double], translation: [Double]) {
+    init(linear: [Double], translation: [Double]) {
         self.linear = linear
         self.translation = translation
     }
 
     /// A glTF `matrix`: 16 numbers in column-major order, the last row (0, 0, 0, 1).
-    public init(columnMajor m: [Double]) {
+    init(columnMajor m: [Double]) {
         linear = [m[0], m[4], m[8], m[1], m[5], m[9], m[2], m[6], m[10]]
         translation = [m[12], m[13], m[14]]
     }
 
     /// Translation * rotation (unit quaternion x, y, z, w) * scale, glTF's TRS order.
-    public init(translation t: [Double], rotation q: [Double], scale s: [Double]) {
+    init(translation t: [Double], rotation q: [Double], scale s: [Double]) {
         let length = (q[0] * q[0] + q[1] * q[1] + q[2] * q[2] + q[3] * q[3]).squareRoot()
         let (x, y, z, w) = length > 0 ? (q[0] / length, q[1] / length, q[2] / length, q[3] / length) : (0, 0, 0, 1)
         let r = [
@@ -35,7 +35,7 @@ public struct AffineTransform: Sendable, Equatable {
     }
 
     /// `self` applied after `inner`: p -> self(inner(p)).
-    public func concatenating(_ inner: AffineTransform) -> AffineTransform {
+    func concatenating(_ inner: AffineTransform) -> AffineTransform {
         var product = [Double](repeating: 0, count: 9)
         var moved = translation
         for row in 0..<3 {
@@ -48,14 +48,14 @@ public struct AffineTransform: Sendable, Equatable {
     }
 
     /// The determinant of the linear part (negative for a mirroring transform).
-    public var determinant: Double {
+    var determinant: Double {
         let m = linear
         return m[0] * (m[4] * m[8] - m[5] * m[7]) - m[1] * (m[3] * m[8] - m[5] * m[6]) + m[2] * (m[3] * m[7] - m[4] * m[6])
     }
 
     /// The inverse transpose of the linear part, the matrix normals transform by (row-major),
     /// up to a positive scale: the cofactor matrix times the sign of the determinant.
-    public var normalMatrix: [Double] {
+    var normalMatrix: [Double] {
         let m = linear
         let sign: Double = determinant < 0 ? -1 : 1
         return [
@@ -66,16 +66,16 @@ public struct AffineTransform: Sendable, Equatable {
     }
 
     /// Whether this is the identity.
-    public var isIdentity: Bool { self == .identity }
+    var isIdentity: Bool { self == .identity }
 
     /// Transforms the points `xyz` (x, y, z triples) in place: linear part, plus the
     /// translation when `translate`.
-    public func apply(to xyz: inout [Float], translate: Bool) {
+    func apply(to xyz: inout [Float], translate: Bool) {
         Self.multiply(linear, translate ? translation : [0, 0, 0], &xyz)
     }
 
     /// Transforms the normals `xyz` in place by the normal matrix and renormalises them.
-    public func applyToNormals(_ xyz: inout [Float]) {
+    func applyToNormals(_ xyz: inout [Float]) {
         Self.multiply(normalMatrix, [0, 0, 0], &xyz)
         for base in stride(from: 0, to: xyz.count - 2, by: 3) {
             let length = (xyz[base] * xyz[base] + xyz[base + 1] * xyz[base + 1] + xyz[base + 2] * xyz[base + 2]).squareRoot()

@@ -19,13 +19,13 @@ import CKMTalk
 /// Errors: KMT_ERR_UNSUPPORTED_FORMAT (not glTF 2.0, a required extension it cannot
 /// decode), KMT_ERR_CORRUPT_RIG (malformed file: truncated GLB, bad chunk, accessor out of
 /// range, no morph targets, ...), KMT_ERR_IO (unreadable file).
-public enum GLTFImporter {
+enum GLTFImporter {
     /// Imports the file at `path`; external buffers are looked up beside it, and must stay
     /// in its folder (no absolute path, `..` or symbolic link out of it) unless
     /// `allowOutsideFiles` is set.
     /// `progress` receives the share done (0...1): after the file is read, then after each
     /// mesh primitive; what it throws (a cancellation) stops the import.
-    public static func importRig(
+    static func importRig(
         path: String, mesh meshName: String? = nil, allowOutsideFiles: Bool = false,
         progress: ((Double) throws -> Void)? = nil
     ) throws -> RigImport {
@@ -42,7 +42,7 @@ public enum GLTFImporter {
     /// only embedded buffers are allowed), which must stay inside it unless
     /// `allowOutsideFiles` is set. `progress` receives the share of the mesh's primitives
     /// read (0...1) after each.
-    public static func importRig(
+    static func importRig(
         bytes: [UInt8], source: String, baseDirectory: String? = nil, mesh meshName: String? = nil, allowOutsideFiles: Bool = false,
         progress: ((Double) throws -> Void)? = nil
     ) throws -> RigImport {

@@ -23,15 +23,15 @@ import CKMTalk
 ///
 /// Errors: KMT_ERR_IO (folder or file unreadable), KMT_ERR_INVALID_ARGUMENT (no neutral,
 /// no shapes), KMT_ERR_CORRUPT_RIG (malformed OBJ, with file and line).
-public enum OBJFolderImporter {
+enum OBJFolderImporter {
     /// ICT-FaceKit's manifest file name.
-    public static let manifestName = "vertex_indices.json"
+    static let manifestName = "vertex_indices.json"
 
     /// Imports the folder at `directory`. Its files must be in it: a symbolic link that
     /// leads out of the folder is refused unless `allowOutsideFiles` is set. `progress`
     /// receives the share of the OBJ files read (0...1) after each; what it throws (a
     /// cancellation) stops the import.
-    public static func importRig(
+    static func importRig(
         directory: String, neutral: String? = nil, units: RigUnits? = nil, useManifest: Bool = true,
         allowOutsideFiles: Bool = false, progress: ((Double) throws -> Void)? = nil
     ) throws -> RigImport {

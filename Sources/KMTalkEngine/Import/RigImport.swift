@@ -1,13 +1,13 @@
 /// What an importer produced: the rig to write, plus notes for the user about what was
 /// dropped, guessed or skipped along the way.
-public struct RigImport: Sendable {
+struct RigImport: Sendable {
     /// The rig, ready for `RigWriter`.
-    public var rig: RigContent
+    var rig: RigContent
     /// One line per thing the user should know (dropped UVs, skipped files, ...).
-    public var notes: [String]
+    var notes: [String]
 
     /// A result with `rig` and `notes`.
-    public init(rig: RigContent, notes: [String]) {
+    init(rig: RigContent, notes: [String]) {
         self.rig = rig
         self.notes = notes
     }

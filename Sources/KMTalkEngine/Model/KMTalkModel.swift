@@ -3,15 +3,15 @@ import Glibc
 
 /// A loaded, validated, immutable model: configuration, front-end and network weights.
 /// Shared by any number of sessions and threads.
-public final class KMTalkModel: Sendable {
-    public let config: ModelConfig
+final class KMTalkModel: Sendable {
+    let config: ModelConfig
     /// Where the model was loaded from: its file path, or the name given to a memory load.
-    public let source: String
+    let source: String
     /// The file's `__metadata__` entries.
-    public let metadata: [(key: String, value: String)]
+    let metadata: [(key: String, value: String)]
     /// Number of tensors and scalars in the file.
-    public let tensorCount: Int
-    public let parameterCount: Int
+    let tensorCount: Int
+    let parameterCount: Int
     let frontend: LogMelSpectrogram
     let encoder: AudioEncoder
     /// What follows the encoder.
@@ -24,14 +24,14 @@ public final class KMTalkModel: Sendable {
     let network: Network
     /// The template mesh of a vertices-space model (its animations pose without a rig);
     /// nil for the weight spaces.
-    public let template: VertexTemplate?
+    let template: VertexTemplate?
     let channelNames: CStringTable
     let architectureName: CStringTable
     /// `config.motion.space` as a C string (`kmt_model_motion_space`).
     let motionSpaceName: CStringTable
 
     /// Validates `file` against its declared architecture and builds the network.
-    public init(file: SafeTensorsFile, source: String) throws {
+    init(file: SafeTensorsFile, source: String) throws {
         let config = try ModelConfig(metadata: file.metadata, source: source)
         var weights = WeightStore(file: file, source: source, architecture: config.architecture.rawValue)
         encoder = try AudioEncoder(config: config.encoder, inputChannels: config.frontend.melCount, weights: &weights)
@@ -94,28 +94,28 @@ public final class KMTalkModel: Sendable {
     }
 
     /// Loads a model file from disk.
-    public convenience init(path: String) throws {
+    convenience init(path: String) throws {
         let file = try SafeTensorsFile(path: path)
         try self.init(file: file, source: path)
     }
 
     /// Loads a model from bytes in memory.
-    public convenience init(bytes: UnsafeRawBufferPointer, source: String = "model buffer") throws {
+    convenience init(bytes: UnsafeRawBufferPointer, source: String = "model buffer") throws {
         try self.init(file: SafeTensorsFile(bytes: bytes, source: source), source: source)
     }
 
     /// Computes log-mel features of model-rate mono samples.
-    public func features(_ samples: [Float]) -> Tensor { frontend(samples) }
+    func features(_ samples: [Float]) -> Tensor { frontend(samples) }
 
     /// Runs the network on log-mel features [T, n_mels]; returns motion at the native
     /// frame rate, [frames, channels]. Inputs too short for one encoder frame are padded
     /// with the log floor (silence) so every non-empty input yields at least one frame.
-    public func motion(features: Tensor) throws -> Tensor {
+    func motion(features: Tensor) throws -> Tensor {
         try run(features: features).motion
     }
 
     /// Runs the network and returns every intermediate (see `motion(features:)`).
-    public func run(features: Tensor) throws -> NetworkOutput {
+    func run(features: Tensor) throws -> NetworkOutput {
         var features = features
         if encoder.outputLength(featureFrames: features.shape[0]) < 1 {
             let needed = config.encoder.convolutions.map(\.kernel).max() ?? 1

@@ -1,23 +1,23 @@
 /// Everything the network computed for one input, for callers that want more than the
 /// motion (evaluation, parity tests, mouth cues).
-public struct NetworkOutput: Sendable {
+struct NetworkOutput: Sendable {
     /// Encoder output [T, d].
-    public var encoded: Tensor
+    var encoded: Tensor
     /// Phone posteriors [T, P] and feature probabilities [T, F] (nil without LKMA).
-    public var phonePosteriors: Tensor?
-    public var featureProbabilities: Tensor?
+    var phonePosteriors: Tensor?
+    var featureProbabilities: Tensor?
     /// Boundary scores [T] and key frames (empty without LKMA).
-    public var boundaryScores: [Float]
-    public var keyFrames: [Int]
+    var boundaryScores: [Float]
+    var keyFrames: [Int]
     /// Key poses [keys, M] (nil without LKMA).
-    public var keyPoses: Tensor?
+    var keyPoses: Tensor?
     /// Motion at the native frame rate [T, M].
-    public var motion: Tensor
+    var motion: Tensor
     /// The loudness path's input per native frame (empty for a model without one).
-    public var loudness: [Float] = []
+    var loudness: [Float] = []
     /// Wall time of each network stage in seconds, in order: "encoder", then "lkma" and
     /// "cmc" (`kmtalk`) or "head" (`kmtalk-direct`).
-    public var stageSeconds: [(stage: String, seconds: Double)] = []
+    var stageSeconds: [(stage: String, seconds: Double)] = []
 }
 
 /// LKMA + CMC of the `kmtalk` architecture (docs/model.md), on top of the audio encoder.

@@ -3,12 +3,12 @@
 /// key frame; t is a key frame at a local peak `b[t] >= threshold`, `b[t] >= b[t-1]`,
 /// `b[t] > b[t+1]` at least `minimumGap` frames after the previous one, or when
 /// `maximumGap` frames have passed without one. One frame of look-ahead.
-public struct KeyFrameLocator: Sendable, Equatable {
-    public var threshold: Float
-    public var minimumGap: Int
-    public var maximumGap: Int
+struct KeyFrameLocator: Sendable, Equatable {
+    var threshold: Float
+    var minimumGap: Int
+    var maximumGap: Int
 
-    public init(threshold: Float, minimumGap: Int, maximumGap: Int) {
+    init(threshold: Float, minimumGap: Int, maximumGap: Int) {
         self.threshold = threshold
         self.minimumGap = minimumGap
         self.maximumGap = maximumGap
@@ -22,7 +22,7 @@ public struct KeyFrameLocator: Sendable, Equatable {
     }
 
     /// Boundary scores [T] from posteriors [T, P].
-    public func boundaryScores(_ posteriors: Tensor) -> [Float] {
+    func boundaryScores(_ posteriors: Tensor) -> [Float] {
         let frames = posteriors.shape[0], width = posteriors.shape[1]
         var scores = [Float](repeating: 0, count: frames)
         posteriors.data.withUnsafeBufferPointer { p in
@@ -34,7 +34,7 @@ public struct KeyFrameLocator: Sendable, Equatable {
     }
 
     /// Key-frame indices for boundary scores: the scan run over the whole sequence.
-    public func keyFrames(_ scores: [Float]) -> [Int] {
+    func keyFrames(_ scores: [Float]) -> [Int] {
         var scan = KeyFrameScan(locator: self)
         var keys: [Int] = []
         for t in 0..<scores.count {

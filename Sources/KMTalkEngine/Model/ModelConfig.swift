@@ -1,126 +1,126 @@
 import CKMTalk
 
 /// The network families this engine runs (the file's `architecture` metadata).
-public enum Architecture: String, Sendable, CaseIterable, CustomStringConvertible {
+enum Architecture: String, Sendable, CaseIterable, CustomStringConvertible {
     /// Audio encoder and a linear head straight to the motion (the first format).
     case direct = "kmtalk-direct"
     /// Audio encoder, key motions at phone boundaries (LKMA) and completion (CMC).
     case kmtalk = "kmtalk"
 
     /// The metadata spelling ("kmtalk-direct", "kmtalk").
-    public var description: String { rawValue }
+    var description: String { rawValue }
 }
 
 /// How the audio encoder gives its frames their positions (`config.encoder.positions`).
-public enum PositionEncoding: String, Sendable, CaseIterable, CustomStringConvertible {
+enum PositionEncoding: String, Sendable, CaseIterable, CustomStringConvertible {
     /// Computed sine/cosine positions: any length.
     case sinusoidal
     /// A trained table (`encoder.positions`) of `max_positions` rows.
     case learned
 
     /// The config spelling ("sinusoidal", "learned").
-    public var description: String { rawValue }
+    var description: String { rawValue }
 }
 
 /// One convolutional subsampling layer of the audio encoder.
-public struct ConvLayerConfig: Sendable, Equatable {
-    public var kernel: Int
-    public var stride: Int
+struct ConvLayerConfig: Sendable, Equatable {
+    var kernel: Int
+    var stride: Int
     /// Output channels of the layer.
-    public var channels: Int
+    var channels: Int
 }
 
 /// Hyper-parameters of the audio encoder (`config.encoder`).
-public struct EncoderConfig: Sendable, Equatable {
+struct EncoderConfig: Sendable, Equatable {
     /// Convolutional subsampling stack; the last layer's channels equal `width`.
-    public var convolutions: [ConvLayerConfig]
+    var convolutions: [ConvLayerConfig]
     /// Transformer width (model dimension).
-    public var width: Int
-    public var layers: Int
-    public var heads: Int
+    var width: Int
+    var layers: Int
+    var heads: Int
     /// Hidden width of each feed-forward block.
-    public var feedForwardWidth: Int
+    var feedForwardWidth: Int
     /// Attention window: frames visible behind and ahead of each encoder frame.
-    public var band: AttentionBand?
-    public var positions: PositionEncoding
+    var band: AttentionBand?
+    var positions: PositionEncoding
     /// Rows of the learned position table (learned positions only).
-    public var maximumPositions: Int
-    public var activation: Activation
-    public var layerNormEpsilon: Float
+    var maximumPositions: Int
+    var activation: Activation
+    var layerNormEpsilon: Float
 
     /// Product of the convolution strides.
-    public var totalStride: Int { convolutions.reduce(1) { $0 * $1.stride } }
+    var totalStride: Int { convolutions.reduce(1) { $0 * $1.stride } }
 }
 
 /// Linguistic key motion acquisition (`config.lkma`, architecture `kmtalk`).
-public struct LKMAConfig: Sendable, Equatable {
+struct LKMAConfig: Sendable, Equatable {
     /// The phone inventory the phone head classifies into.
-    public var phones: [String]
+    var phones: [String]
     /// Articulatory features the feature head predicts.
-    public var features: [String]
-    public var embeddingWidth: Int
-    public var hiddenWidth: Int
+    var features: [String]
+    var embeddingWidth: Int
+    var hiddenWidth: Int
     /// KeyFrameLocator: boundary score threshold, minimum and maximum key-frame spacing.
-    public var keyThreshold: Float
-    public var minimumGap: Int
-    public var maximumGap: Int
+    var keyThreshold: Float
+    var minimumGap: Int
+    var maximumGap: Int
 }
 
 /// Cross-modal motion completion (`config.cmc`, architecture `kmtalk`).
-public struct CMCConfig: Sendable, Equatable {
-    public var width: Int
-    public var layers: Int
-    public var heads: Int
-    public var feedForwardWidth: Int
-    public var band: AttentionBand
+struct CMCConfig: Sendable, Equatable {
+    var width: Int
+    var layers: Int
+    var heads: Int
+    var feedForwardWidth: Int
+    var band: AttentionBand
     /// False for the direct-regression baseline: every frame gets the mask token.
-    public var useKeys: Bool
+    var useKeys: Bool
     /// The shallow path (`cmc.shallow`, default false): a linear map from the encoder's
     /// conv features (before the positions) added to the head's logits.
-    public var shallow: Bool = false
+    var shallow: Bool = false
     /// The loudness path (`cmc.loudness`, optional): each frame's relative loudness added
     /// to the CMC input and to the head's logits; nil without it.
-    public var loudness: LoudnessConfig?
+    var loudness: LoudnessConfig?
 }
 
 /// The loudness path's settings (`config.cmc.loudness`, docs/model.md): the relative
 /// loudness `f[t] = max(0, 1 + (e[t] - max(floor, peak of the last window frames)) / D)`.
-public struct LoudnessConfig: Sendable, Equatable {
+struct LoudnessConfig: Sendable, Equatable {
     /// Native frames the running peak looks back over, the current one included (>= 1).
-    public var window: Int
+    var window: Int
     /// The range mapped to 0...1 below the peak, in dB (D = range_db ln(10) / 10).
-    public var rangeDecibels: Double
+    var rangeDecibels: Double
     /// The lowest peak, in the log-mel's units (ln of the total mel power).
-    public var floor: Double
+    var floor: Double
 }
 
 /// Everything the engine needs to know about a model, parsed from safetensors metadata:
 /// `format` = "kmtalk", `format_version` = "1", `architecture`, and `config` (a JSON
 /// object with `frontend`, `encoder` and `motion`).
-public struct ModelConfig: Sendable {
+struct ModelConfig: Sendable {
     /// Architectures this version of the engine runs.
-    public static let supportedArchitectures = Architecture.allCases.map(\.rawValue)
-    public static let formatVersion = 1
+    static let supportedArchitectures = Architecture.allCases.map(\.rawValue)
+    static let formatVersion = 1
 
-    public var architecture: Architecture
-    public var frontend: LogMelConfig
-    public var encoder: EncoderConfig
-    public var motion: MotionConfig
+    var architecture: Architecture
+    var frontend: LogMelConfig
+    var encoder: EncoderConfig
+    var motion: MotionConfig
     /// LKMA settings (architecture `kmtalk` with key motions), else nil.
-    public var lkma: LKMAConfig?
+    var lkma: LKMAConfig?
     /// CMC settings (architecture `kmtalk`), else nil.
-    public var cmc: CMCConfig?
+    var cmc: CMCConfig?
     /// The streaming latency a new session starts at when the model's full look-ahead is
     /// longer (`config.streaming.default_latency_ms`, optional: measured for this model by
     /// training/scripts/stream_quality.py and written by the exporter), in milliseconds.
-    public var streamingDefaultLatencyMs: Double?
+    var streamingDefaultLatencyMs: Double?
     /// The thresholds that turn this model's ARKit weights into mouth cues
     /// (`config.cues`, optional: each key of `MouthCueThresholds.keys` overrides the
     /// standard value; written by the exporter).
-    public var mouthCueThresholds = MouthCueThresholds.standard
+    var mouthCueThresholds = MouthCueThresholds.standard
 
     /// Parses and validates the metadata of a model file.
-    public init(metadata: [(key: String, value: String)], source: String) throws {
+    init(metadata: [(key: String, value: String)], source: String) throws {
         func value(_ key: String) -> String? { metadata.first { $0.key == key }?.value }
         func corrupt(_ detail: String) -> KMTError { .corruptModel("\(source): \(detail)") }
         guard let format = value("format") else {

@@ -1,7 +1,7 @@
 /// The 52 ARKit face blendshape names in Apple's `ARFaceAnchor.BlendShapeLocation` order
 /// (the order of the Live Link Face CSV columns).
-public enum ARKitChannels {
-    public static let names: [String] = [
+enum ARKitChannels {
+    static let names: [String] = [
         "eyeBlinkLeft", "eyeLookDownLeft", "eyeLookInLeft", "eyeLookOutLeft", "eyeLookUpLeft",
         "eyeSquintLeft", "eyeWideLeft", "eyeBlinkRight", "eyeLookDownRight", "eyeLookInRight",
         "eyeLookOutRight", "eyeLookUpRight", "eyeSquintRight", "eyeWideRight", "jawForward",

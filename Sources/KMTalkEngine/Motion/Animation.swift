@@ -4,28 +4,28 @@
 /// An animation of a vertices-space model (docs/model.md) holds per-frame vertex offsets
 /// (channels `v0.x, v0.y, v0.z, ...`) and carries the model's `template`, so it poses
 /// into geometry without a rig (`AnimationMesh`).
-public final class Animation: Sendable {
+final class Animation: Sendable {
     /// Row-major [frames, channels].
-    public let values: Tensor
-    public let fps: Double
+    let values: Tensor
+    let fps: Double
     /// Where the speech came from: the audio file's path, or nil for PCM input. Exports
     /// that carry provenance (JSON) write it.
-    public let source: String?
+    let source: String?
     /// The model that produced the animation: its file path or "model buffer"; nil when
     /// unknown.
-    public let model: String?
+    let model: String?
     /// The template mesh the values are offsets from (vertices-space models); nil when the
     /// values are blendshape weights.
-    public let template: VertexTemplate?
+    let template: VertexTemplate?
     /// The phones the model recognized (key-motion models with a phone head; nil
     /// otherwise).
-    public let phones: PhoneTrack?
+    let phones: PhoneTrack?
     /// The thresholds that turn these weights into mouth cues: the producing model's
     /// (`config.cues`), else `MouthCueThresholds.standard`.
-    public let mouthCueThresholds: MouthCueThresholds
+    let mouthCueThresholds: MouthCueThresholds
     let names: CStringTable
 
-    public init(
+    init(
         values: Tensor, fps: Double, channelNames: [String], source: String? = nil, model: String? = nil,
         phones: PhoneTrack? = nil, mouthCueThresholds: MouthCueThresholds = .standard
     ) {
@@ -43,7 +43,7 @@ public final class Animation: Sendable {
     /// An animation of vertex offsets from `template`: `values` [frames, 3V], channels
     /// named `v0.x, v0.y, v0.z, ...`. Errors: KMT_ERR_INVALID_ARGUMENT when `values` is
     /// not [frames, 3V] for the template's V.
-    public init(
+    init(
         values: Tensor, fps: Double, template: VertexTemplate, source: String? = nil, model: String? = nil,
         phones: PhoneTrack? = nil, mouthCueThresholds: MouthCueThresholds = .standard
     ) throws {
@@ -60,7 +60,7 @@ public final class Animation: Sendable {
         self.names = CStringTable(VertexTemplate.channelNames(vertexCount: template.vertexCount))
     }
 
-    public var frameCount: Int { values.shape[0] }
-    public var channelCount: Int { values.shape[1] }
-    public var channelNames: [String] { names.strings }
+    var frameCount: Int { values.shape[0] }
+    var channelCount: Int { values.shape[1] }
+    var channelNames: [String] { names.strings }
 }

@@ -79,7 +79,7 @@ struct FrameRateConverter {
 
 /// Resamples a whole motion sequence [frames, channels] from `inputFps` to `outputFps`
 /// (`FrameRateConverter` fed everything at once).
-public func resampleFrames(_ motion: Tensor, from inputFps: Double, to outputFps: Double) -> Tensor {
+func resampleFrames(_ motion: Tensor, from inputFps: Double, to outputFps: Double) -> Tensor {
     let frames = motion.shape[0], channels = motion.shape[1]
     if inputFps == outputFps || frames == 0 { return motion }
     var converter = FrameRateConverter(inputFps: inputFps, outputFps: outputFps, channels: channels)

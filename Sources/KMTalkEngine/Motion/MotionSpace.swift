@@ -1,12 +1,12 @@
 /// The length unit of a rig's or a vertices-space model's positions and offsets.
-public enum RigUnits: String, Sendable, CaseIterable {
+enum RigUnits: String, Sendable, CaseIterable {
     case meters = "m"
     case centimeters = "cm"
     case millimeters = "mm"
 }
 
 /// What a model's output channels are (`config.motion.space`).
-public enum MotionSpace: String, Sendable, CaseIterable, CustomStringConvertible {
+enum MotionSpace: String, Sendable, CaseIterable, CustomStringConvertible {
     /// The 52 ARKit blendshape weights.
     case arkit
     /// Named weights of a rig's own shapes.
@@ -15,24 +15,24 @@ public enum MotionSpace: String, Sendable, CaseIterable, CustomStringConvertible
     case vertices
 
     /// The config spelling ("arkit", "rig", "vertices").
-    public var description: String { rawValue }
+    var description: String { rawValue }
 }
 
 /// The motion space the model predicts (`config.motion`).
-public struct MotionConfig: Sendable, Equatable {
+struct MotionConfig: Sendable, Equatable {
     /// ARKit weights, named rig channels or template-vertex offsets.
-    public var space: MotionSpace
+    var space: MotionSpace
     /// Output channel names, one per motion dimension.
-    public var channels: [String]
+    var channels: [String]
     /// Native frames per second (sample_rate / hop / total encoder stride).
-    public var fps: Double
+    var fps: Double
     /// Activation applied to the head's output ("sigmoid" for weights in 0..1).
-    public var activation: Activation
+    var activation: Activation
     /// The length unit of a vertices-space model's template and offsets
     /// (`config.motion.units`, default metres); metres for the other spaces.
-    public var units: RigUnits = .meters
+    var units: RigUnits = .meters
 
     /// Number of template vertices V of a vertices-space model (channels / 3); nil for the
     /// weight spaces.
-    public var vertexCount: Int? { space == .vertices ? channels.count / 3 : nil }
+    var vertexCount: Int? { space == .vertices ? channels.count / 3 : nil }
 }

@@ -2,39 +2,39 @@
 /// `MouthShapeClassifier`, docs/export.md). They belong to the model whose output they
 /// read, so a model file may carry its own (`config.cues`, written by the exporter from
 /// training/scripts/cue_quality.py); a model without them gets `standard`.
-public struct MouthCueThresholds: Sendable, Equatable {
+struct MouthCueThresholds: Sendable, Equatable {
     /// Largest mouth/jaw weight of a mouth at rest (`rest_max`).
-    public var restMax: Float = 0.1
+    var restMax: Float = 0.1
     /// Largest `jawOpen - mouthClose` of closed lips (`closed_aperture`; metrics.py
     /// `CLOSED_APERTURE`).
-    public var closedAperture: Float = 0.05
+    var closedAperture: Float = 0.05
     /// Smallest `mouthPress*` or `mouthClose` that shows the lips touching (`contact_min`).
-    public var contactMin: Float = 0.1
+    var contactMin: Float = 0.1
     /// Smallest roll of a lip rolled in, both for A, the lower one for G (`rolled_min`).
-    public var rolledMin: Float = 0.2
+    var rolledMin: Float = 0.2
     /// How much more the lower lip must roll than the upper one for G (`tuck_margin`).
-    public var tuckMargin: Float = 0.1
+    var tuckMargin: Float = 0.1
     /// Smallest `tongueOut` of H (`tongue_min`).
-    public var tongueMin: Float = 0.2
+    var tongueMin: Float = 0.2
     /// Smallest rounding of F (`pucker_min`).
-    public var puckerMin: Float = 0.35
+    var puckerMin: Float = 0.35
     /// Largest `jawOpen / rounding` of F; above it the rounded mouth is E (`pucker_jaw_ratio`).
-    public var puckerJawRatio: Float = 0.75
+    var puckerJawRatio: Float = 0.75
     /// Smallest rounding of E (`rounded_min`).
-    public var roundedMin: Float = 0.22
+    var roundedMin: Float = 0.22
     /// Smallest opening of D (`wide_open_min`).
-    public var wideOpenMin: Float = 0.4
+    var wideOpenMin: Float = 0.4
     /// Smallest opening of C (`open_min`).
-    public var openMin: Float = 0.2
+    var openMin: Float = 0.2
     /// Smallest opening or spread of B (`parted_min`).
-    public var partedMin: Float = 0.1
+    var partedMin: Float = 0.1
 
     /// The engine's own thresholds: fit on kmtalk-base v1's output, and they still separate
     /// full-range ARKit capture.
-    public static let standard = MouthCueThresholds()
+    static let standard = MouthCueThresholds()
 
     /// The keys of a model's `config.cues` object, one per threshold.
-    public static let keys = [
+    static let keys = [
         "rest_max", "closed_aperture", "contact_min", "rolled_min", "tuck_margin", "tongue_min", "pucker_min",
         "pucker_jaw_ratio", "rounded_min", "wide_open_min", "open_min", "parted_min",
     ]
@@ -59,7 +59,7 @@ public struct MouthCueThresholds: Sendable, Equatable {
     }
 
     /// The threshold of `key` (one of `keys`); nil for an unknown key.
-    public subscript(key: String) -> Float? {
+    subscript(key: String) -> Float? {
         Self.field(key).map { self[keyPath: $0] }
     }
 
@@ -67,7 +67,7 @@ public struct MouthCueThresholds: Sendable, Equatable {
     /// Errors: KMT_ERR_INVALID_ARGUMENT naming the key, for an unknown key or a value outside
     /// 0...4 (weights and their sums; the ratio is a ratio of weights), or when the opening
     /// thresholds are not ordered `parted_min <= open_min <= wide_open_min`.
-    public init(overrides: [(key: String, value: Double)]) throws {
+    init(overrides: [(key: String, value: Double)]) throws {
         for (key, value) in overrides {
             guard let field = Self.field(key) else {
                 throw KMTError.invalidArgument("unknown key '\(key)' (known: \(Self.keys.joined(separator: ", ")))")
@@ -83,5 +83,5 @@ public struct MouthCueThresholds: Sendable, Equatable {
     }
 
     /// The standard thresholds.
-    public init() {}
+    init() {}
 }

@@ -2,24 +2,24 @@
 /// likely phone of each native frame (the LKMA phone head's posteriors), consecutive
 /// frames with the same phone merged. Frame t covers [t, t + 1) / fps seconds, as in the
 /// training corpus; `_` is a pause. What `KMT_EXPORT_PHONES_TSV` writes.
-public struct PhoneTrack: Sendable, Equatable {
+struct PhoneTrack: Sendable, Equatable {
     /// One run of frames with the same most likely phone.
-    public struct Segment: Sendable, Equatable {
+    struct Segment: Sendable, Equatable {
         /// Start and end in seconds.
-        public var start: Double
-        public var end: Double
+        var start: Double
+        var end: Double
         /// The phone (the model's inventory: IPA symbols, `_` for a pause).
-        public var phone: String
+        var phone: String
         /// The mean posterior of `phone` over the segment's frames, 0...1.
-        public var confidence: Float
+        var confidence: Float
     }
 
     /// The segments in time order, contiguous from 0 to the audio's frame span.
-    public let segments: [Segment]
+    let segments: [Segment]
 
     /// Builds the track from `posteriors` [frames, phones] at `fps` frames per second, each
     /// column the phone `phones[column]`. Ties go to the lower column, as argmax does.
-    public init(posteriors: Tensor, phones: [String], fps: Double) {
+    init(posteriors: Tensor, phones: [String], fps: Double) {
         precondition(posteriors.shape.count == 2 && posteriors.shape[1] == phones.count && fps > 0)
         let frames = posteriors.shape[0], count = phones.count
         var segments: [Segment] = []

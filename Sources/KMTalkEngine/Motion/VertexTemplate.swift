@@ -4,7 +4,7 @@ import CKMTalk
 /// neutral positions the model's per-frame offsets are added to, and optionally the
 /// triangles that make them a surface. Loaded and validated with the model; every
 /// animation of such a model carries it, so it poses without a rig. Immutable.
-public struct VertexTemplate: Sendable {
+struct VertexTemplate: Sendable {
     /// Tensor holding the neutral positions, F32 [V, 3].
     static let verticesTensor = "motion.template"
     /// Tensor holding the triangles, I32 [F, 3] (optional).
@@ -13,21 +13,21 @@ public struct VertexTemplate: Sendable {
     static let axes = ["x", "y", "z"]
 
     /// Number of vertices V (at least 1).
-    public let vertexCount: Int
+    let vertexCount: Int
     /// Neutral positions, V x 3 floats, in `units`.
-    public let vertices: [Float]
+    let vertices: [Float]
     /// Triangles, F x 3 vertex indices in 0..<V (counter-clockwise seen from outside);
     /// empty when the model has none (the template is then a point set).
-    public let faces: [Int32]
+    let faces: [Int32]
     /// The length unit of `vertices` and of the model's offsets.
-    public let units: RigUnits
+    let units: RigUnits
 
     /// Number of triangles F (0 for a point set).
-    public var faceCount: Int { faces.count / 3 }
+    var faceCount: Int { faces.count / 3 }
 
     /// A template from its parts. Errors: KMT_ERR_INVALID_ARGUMENT when `vertices` is not
     /// V x 3 finite floats with V >= 1, or `faces` not triangles of indices in 0..<V.
-    public init(vertices: [Float], faces: [Int32] = [], units: RigUnits = .meters) throws {
+    init(vertices: [Float], faces: [Int32] = [], units: RigUnits = .meters) throws {
         guard !vertices.isEmpty, vertices.count % 3 == 0 else {
             throw KMTError.invalidArgument("a template needs V x 3 floats (V >= 1), got \(vertices.count)")
         }
@@ -48,7 +48,7 @@ public struct VertexTemplate: Sendable {
     }
 
     /// The channel names of a V-vertex template: `v0.x, v0.y, v0.z, v1.x, ...`.
-    public static func channelNames(vertexCount: Int) -> [String] {
+    static func channelNames(vertexCount: Int) -> [String] {
         var names: [String] = []
         names.reserveCapacity(vertexCount * 3)
         for vertex in 0..<vertexCount {

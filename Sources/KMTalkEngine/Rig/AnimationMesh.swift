@@ -5,7 +5,7 @@ import CKMTalk
 /// vertices-space model, the model's template plus the animation's per-frame offsets.
 /// What `kmt_animation_vertices` and the geometry exports (NPY of vertices, OBJ, PLY) pose
 /// with. Immutable; any thread may use it.
-public struct AnimationMesh: Sendable {
+struct AnimationMesh: Sendable {
     /// Where the posed positions come from.
     enum Source: Sendable {
         /// Blendshape weights posing a rig.
@@ -16,22 +16,22 @@ public struct AnimationMesh: Sendable {
 
     let source: Source
     /// Number of vertices V.
-    public let vertexCount: Int
+    let vertexCount: Int
     /// Triangles, F x 3 vertex indices, counter-clockwise seen from outside; empty for a
     /// template without faces (a point set).
-    public let faces: [Int32]
+    let faces: [Int32]
     /// Texture coordinates, V x 2 floats (rigs only), or nil.
-    public let uvs: [Float]?
+    let uvs: [Float]?
     /// Unit neutral normals, V x 3 floats (rigs only), or nil.
-    public let normals: [Float]?
+    let normals: [Float]?
     /// The length unit of the positions.
-    public let units: RigUnits
+    let units: RigUnits
 
     /// The mesh `animation` poses into: `rig` for an animation of blendshape weights, the
     /// model's template (with `rig` nil) for a vertices-space animation. Errors:
     /// KMT_ERR_INVALID_ARGUMENT for weights without a rig ("needs a rig") and for a rig
     /// given with a vertices-space animation (it carries its own mesh).
-    public init(animation: Animation, rig: Rig?) throws {
+    init(animation: Animation, rig: Rig?) throws {
         switch (animation.template, rig) {
         case let (template?, nil):
             source = .template(template)
@@ -55,16 +55,16 @@ public struct AnimationMesh: Sendable {
     }
 
     /// Number of triangles F (0 for a point set).
-    public var faceCount: Int { faces.count / 3 }
+    var faceCount: Int { faces.count / 3 }
     /// Floats one frame of vertices takes: V * 3.
-    public var floatsPerFrame: Int { vertexCount * 3 }
+    var floatsPerFrame: Int { vertexCount * 3 }
 
     /// Poses frames `frames` of `animation` into `output`, which must hold
     /// `frames.count * floatsPerFrame` floats: positions (`.absolute`) or offsets from the
     /// neutral mesh (`.offsets`). Errors: KMT_ERR_INVALID_ARGUMENT for another animation's
     /// channels or a range outside the animation; KMT_ERR_BUFFER_TOO_SMALL for a short
     /// `output`.
-    public func vertices(
+    func vertices(
         of animation: Animation, frames: Range<Int>, mode: VertexMode, into output: UnsafeMutableBufferPointer<Float>
     ) throws {
         switch source {
@@ -102,7 +102,7 @@ public struct AnimationMesh: Sendable {
     }
 
     /// Poses frames `frames` of `animation` into a new array of frames.count x V x 3 floats.
-    public func vertices(of animation: Animation, frames: Range<Int>, mode: VertexMode) throws -> [Float] {
+    func vertices(of animation: Animation, frames: Range<Int>, mode: VertexMode) throws -> [Float] {
         let (needed, overflow) = frames.count.multipliedReportingOverflow(by: floatsPerFrame)
         guard !overflow else { throw KMTError(KMT_ERR_OUT_OF_MEMORY, "\(frames.count) frames of \(vertexCount) vertices overflow a size") }
         var result = [Float](repeating: 0, count: needed)

@@ -1,5 +1,5 @@
 /// How a source channel was paired with a rig shape, from the most to the least exact.
-public enum ChannelMatchKind: Int, Sendable, Comparable {
+enum ChannelMatchKind: Int, Sendable, Comparable {
     /// Identical names: `jawOpen` drives `jawOpen`.
     case exact
     /// Names equal but for the case of the first letter (Live Link / Unity): `jawOpen`
@@ -12,38 +12,38 @@ public enum ChannelMatchKind: Int, Sendable, Comparable {
     /// `browInnerUp` drives `browInnerUp_L` and `browInnerUp_R`.
     case splitHalf
 
-    public static func < (lhs: ChannelMatchKind, rhs: ChannelMatchKind) -> Bool {
+    static func < (lhs: ChannelMatchKind, rhs: ChannelMatchKind) -> Bool {
         lhs.rawValue < rhs.rawValue
     }
 }
 
 /// The source channel that drives one rig shape, and how the names were matched.
-public struct ShapeDriver: Sendable, Equatable {
+struct ShapeDriver: Sendable, Equatable {
     /// Index into the source channel list.
-    public let source: Int
+    let source: Int
     /// The matching rule that paired them.
-    public let kind: ChannelMatchKind
+    let kind: ChannelMatchKind
 }
 
 /// Which rig shapes each source channel drives: a sparse 0/1 matrix [sources, shapes] in
 /// which every shape has at most one source, plus what stayed unmatched on either side.
-public struct ChannelMapping: Sendable, Equatable {
+struct ChannelMapping: Sendable, Equatable {
     /// The source channel names (a model's or an animation's), in order.
-    public let sourceNames: [String]
+    let sourceNames: [String]
     /// The rig's shape names, in order.
-    public let shapeNames: [String]
+    let shapeNames: [String]
     /// For each source channel, the rig shapes it drives in ascending order; empty when it
     /// drives none. Two entries for a channel that feeds split halves.
-    public let targets: [[Int]]
+    let targets: [[Int]]
     /// For each rig shape, its driving source channel, or nil when no channel drives it.
-    public let drivers: [ShapeDriver?]
+    let drivers: [ShapeDriver?]
 
     /// Indices of the source channels that drive no rig shape.
-    public var unmatchedSources: [Int] { targets.indices.filter { targets[$0].isEmpty } }
+    var unmatchedSources: [Int] { targets.indices.filter { targets[$0].isEmpty } }
     /// Indices of the rig shapes that no source channel drives.
-    public var unmatchedShapes: [Int] { drivers.indices.filter { drivers[$0] == nil } }
+    var unmatchedShapes: [Int] { drivers.indices.filter { drivers[$0] == nil } }
     /// Every (source, shape) pair of the matrix, in source order.
-    public var pairs: [(source: Int, shape: Int)] {
+    var pairs: [(source: Int, shape: Int)] {
         targets.indices.flatMap { source in targets[source].map { (source, $0) } }
     }
 }
@@ -62,15 +62,15 @@ public struct ChannelMapping: Sendable, Equatable {
 ///
 /// Built once per rig (the shape side is indexed up front); `match` then costs one key per
 /// source channel. Immutable, so any thread may use it.
-public struct ChannelMatcher: Sendable {
+struct ChannelMatcher: Sendable {
     /// The rig's shape names, in order.
-    public let shapeNames: [String]
+    let shapeNames: [String]
     private let byName: [String: [Int]]
     private let byLowerFirstLetter: [String: [Int]]
     private let byKey: [ChannelNameKey: [Int]]
 
     /// Indexes the rig side.
-    public init(shapeNames: [String]) {
+    init(shapeNames: [String]) {
         self.shapeNames = shapeNames
         var byName: [String: [Int]] = [:]
         var byLowerFirstLetter: [String: [Int]] = [:]
@@ -86,7 +86,7 @@ public struct ChannelMatcher: Sendable {
     }
 
     /// Pairs `sourceNames` with the rig's shapes.
-    public func match(_ sourceNames: [String]) -> ChannelMapping {
+    func match(_ sourceNames: [String]) -> ChannelMapping {
         var drivers = [ShapeDriver?](repeating: nil, count: shapeNames.count)
         var targets = [[Int]](repeating: [], count: sourceNames.count)
         let keys = sourceNames.map(ChannelNameKey.init)

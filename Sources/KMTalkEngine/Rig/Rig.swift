@@ -6,43 +6,43 @@ import CKMTalk
 ///
 /// Posed vertices for shape weights `w` [S] are `vertices + sum_s w[s] * deltas[s]`
 /// (see `VertexSolver`).
-public final class Rig: Sendable {
+final class Rig: Sendable {
     /// The tensors a version-1 rig may hold; any other name is refused.
     static let knownTensors: Set<String> = ["vertices", "faces", "deltas", "uvs", "normals"]
 
     /// Number of vertices V (at least 3).
-    public let vertexCount: Int
+    let vertexCount: Int
     /// Number of triangles F (at least 1).
-    public let faceCount: Int
+    let faceCount: Int
     /// Neutral positions, V x 3 floats (x, y, z per vertex).
-    public let vertices: [Float]
+    let vertices: [Float]
     /// Triangles, F x 3 vertex indices in 0..<V, counter-clockwise seen from outside.
-    public let faces: [Int32]
+    let faces: [Int32]
     /// Per-shape position offsets at weight 1 as one matrix [S, V * 3] (converted to
     /// float32 when the file stores F16).
-    public let deltas: Tensor
+    let deltas: Tensor
     /// Texture coordinates, V x 2 floats, when the file has them.
-    public let uvs: [Float]?
+    let uvs: [Float]?
     /// Unit neutral normals, V x 3 floats, when the file has them.
-    public let normals: [Float]?
+    let normals: [Float]?
     /// The length unit of `vertices` and `deltas`.
-    public let units: RigUnits
+    let units: RigUnits
     /// The file's `__metadata__` entries.
-    public let metadata: [(key: String, value: String)]
+    let metadata: [(key: String, value: String)]
     /// The shape names as C strings, in the order of `deltas`.
     let names: CStringTable
     /// Matches channel names onto `shapeNames`, indexed once at load.
-    public let matcher: ChannelMatcher
+    let matcher: ChannelMatcher
 
     /// Number of blendshapes S.
-    public var shapeCount: Int { names.count }
+    var shapeCount: Int { names.count }
     /// The blendshape names, in the order of `deltas`.
-    public var shapeNames: [String] { names.strings }
+    var shapeNames: [String] { names.strings }
 
     /// Validates `file` as a rig; `source` names it in errors. Errors:
     /// KMT_ERR_UNSUPPORTED_FORMAT (not a rig, or a newer format version) and
     /// KMT_ERR_CORRUPT_RIG (every other rule of docs/rig.md).
-    public init(file: SafeTensorsFile, source: String) throws {
+    init(file: SafeTensorsFile, source: String) throws {
         func corrupt(_ detail: String) -> KMTError { .corruptRig("\(source): \(detail)") }
         let metadata = try RigMetadata(file.metadata, source: source)
         if let unknown = file.names.first(where: { !Self.knownTensors.contains($0) }) {
@@ -117,7 +117,7 @@ public final class Rig: Sendable {
     }
 
     /// Loads a rig file from disk (KMT_ERR_IO when it cannot be read).
-    public convenience init(path: String) throws {
+    convenience init(path: String) throws {
         let file: SafeTensorsFile
         do {
             file = try SafeTensorsFile(path: path, kind: "rig")
@@ -128,12 +128,12 @@ public final class Rig: Sendable {
     }
 
     /// Loads a rig from bytes in memory; nothing refers to `bytes` afterwards.
-    public convenience init(bytes: UnsafeRawBufferPointer, source: String = "rig buffer") throws {
+    convenience init(bytes: UnsafeRawBufferPointer, source: String = "rig buffer") throws {
         try self.init(file: Self.container(bytes, source: source), source: source)
     }
 
     /// Loads a rig from a byte array.
-    public convenience init(bytes: [UInt8], source: String = "rig buffer") throws {
+    convenience init(bytes: [UInt8], source: String = "rig buffer") throws {
         let file = try bytes.withUnsafeBytes { try Self.container($0, source: source) }
         try self.init(file: file, source: source)
     }
@@ -149,7 +149,7 @@ public final class Rig: Sendable {
     }
 
     /// The metadata value under `key`, or nil.
-    public func metadataValue(_ key: String) -> String? {
+    func metadataValue(_ key: String) -> String? {
         metadata.first { $0.key == key }?.value
     }
 }

@@ -1,26 +1,26 @@
 /// The contents of a rig before it is written (docs/rig.md): what the importers build and
 /// `RigWriter` stores. Plain values; `RigWriter` validates them.
-public struct RigContent: Sendable {
+struct RigContent: Sendable {
     /// Neutral positions, V x 3 floats.
-    public var vertices: [Float]
+    var vertices: [Float]
     /// Triangles, F x 3 vertex indices, counter-clockwise seen from outside.
-    public var faces: [Int32]
+    var faces: [Int32]
     /// The blendshape names, one per shape of `deltas`.
-    public var shapeNames: [String]
+    var shapeNames: [String]
     /// Per-shape position offsets at weight 1, S x V x 3 floats.
-    public var deltas: [Float]
+    var deltas: [Float]
     /// Texture coordinates (v up), V x 2 floats, or nil.
-    public var uvs: [Float]?
+    var uvs: [Float]?
     /// Unit neutral normals, V x 3 floats, or nil.
-    public var normals: [Float]?
+    var normals: [Float]?
     /// The length unit of `vertices` and `deltas`.
-    public var units: RigUnits
+    var units: RigUnits
     /// Optional free-text metadata (`description`, `generator`, `license`, `source`, ...),
     /// written after the format keys.
-    public var extraMetadata: [(key: String, value: String)]
+    var extraMetadata: [(key: String, value: String)]
 
     /// A rig with the given parts.
-    public init(
+    init(
         vertices: [Float], faces: [Int32], shapeNames: [String], deltas: [Float],
         uvs: [Float]? = nil, normals: [Float]? = nil, units: RigUnits,
         extraMetadata: [(key: String, value: String)] = []
@@ -36,14 +36,14 @@ public struct RigContent: Sendable {
     }
 
     /// Number of vertices V.
-    public var vertexCount: Int { vertices.count / 3 }
+    var vertexCount: Int { vertices.count / 3 }
     /// Number of triangles F.
-    public var faceCount: Int { faces.count / 3 }
+    var faceCount: Int { faces.count / 3 }
     /// Number of blendshapes S.
-    public var shapeCount: Int { shapeNames.count }
+    var shapeCount: Int { shapeNames.count }
 
     /// The largest |delta| of shape `shape` over all vertices.
-    public func largestDelta(of shape: Int) -> Float {
+    func largestDelta(of shape: Int) -> Float {
         let width = vertexCount * 3
         var largest: Float = 0
         for value in deltas[(shape * width)..<((shape + 1) * width)] { largest = max(largest, abs(value)) }

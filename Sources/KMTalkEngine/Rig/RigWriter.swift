@@ -1,7 +1,7 @@
 import CKMTalk
 
 /// How `RigWriter` stores the deltas.
-public enum RigDeltaPrecision: Sendable {
+enum RigDeltaPrecision: Sendable {
     /// Float32, exact.
     case float32
     /// Float16, half the size; refused when rounding moves any delta by
@@ -10,26 +10,26 @@ public enum RigDeltaPrecision: Sendable {
 }
 
 /// A rig file's bytes and what storing it cost in precision.
-public struct EncodedRig: Sendable {
+struct EncodedRig: Sendable {
     /// The kmtalk-rig safetensors file.
-    public let bytes: [UInt8]
+    let bytes: [UInt8]
     /// The largest |stored - given| delta, in the rig's units (0 for float32).
-    public let deltaRoundingError: Float
+    let deltaRoundingError: Float
 }
 
 /// Writes `RigContent` as a kmtalk-rig safetensors file (docs/rig.md). The result is
 /// loaded back with `Rig` before it is returned, so every file it gives is one the loader
 /// accepts.
-public enum RigWriter {
+enum RigWriter {
     /// The largest rounding error float16 deltas may carry, in metres (0.1 mm), converted
     /// to the rig's units (1e-4 m, 0.01 cm, 0.1 mm).
-    public static let halfTolerance: Double = 1e-4
+    static let halfTolerance: Double = 1e-4
 
     /// The `generator` value written when the content names none.
-    public static let generator = "kmtalk"
+    static let generator = "kmtalk"
 
     /// Metres per unit of `units`.
-    public static func metres(per units: RigUnits) -> Double {
+    static func metres(per units: RigUnits) -> Double {
         switch units {
         case .meters: return 1
         case .centimeters: return 0.01
@@ -41,7 +41,7 @@ public enum RigWriter {
     /// that breaks a rig rule (counts, index range, non-finite values, names) or float16
     /// deltas beyond `halfTolerance`; KMT_ERR_CORRUPT_RIG should the written file fail to
     /// load (a bug).
-    public static func encode(_ content: RigContent, deltas precision: RigDeltaPrecision = .float32) throws -> EncodedRig {
+    static func encode(_ content: RigContent, deltas precision: RigDeltaPrecision = .float32) throws -> EncodedRig {
         try validate(content)
         let vertexCount = content.vertexCount
         var rounding: Float = 0

@@ -1,7 +1,7 @@
 import CKMTalk
 
 /// What posed vertices are relative to.
-public enum VertexMode: Sendable {
+enum VertexMode: Sendable {
     /// Positions: the neutral vertices plus the weighted deltas.
     case absolute
     /// Offsets from the neutral vertices: the weighted deltas alone.
@@ -12,28 +12,28 @@ public enum VertexMode: Sendable {
 /// positions: the channels are mapped onto the rig's shapes by name (`ChannelMatcher`),
 /// giving shape weights [frames, S], then one sgemm [frames, S] x [S, V * 3] poses every
 /// frame of the range at once. Immutable; any thread may use it.
-public struct VertexSolver: Sendable {
+struct VertexSolver: Sendable {
     /// The rig being posed.
-    public let rig: Rig
+    let rig: Rig
     /// How the source channels drive the rig's shapes.
-    public let mapping: ChannelMapping
+    let mapping: ChannelMapping
     /// The nonzero entries of the mapping matrix.
     private let routes: [(source: Int, shape: Int)]
 
     /// Matches `channelNames` (the columns of the weights to come) onto `rig`'s shapes.
-    public init(rig: Rig, channelNames: [String]) {
+    init(rig: Rig, channelNames: [String]) {
         self.rig = rig
         self.mapping = rig.matcher.match(channelNames)
         self.routes = mapping.pairs
     }
 
     /// Floats one frame of vertices takes: V * 3.
-    public var floatsPerFrame: Int { rig.vertexCount * 3 }
+    var floatsPerFrame: Int { rig.vertexCount * 3 }
 
     /// Poses `frameCount` frames whose channel weights are the rows of `weights`
     /// ([frameCount, channel count] row-major; nil only when there are no channels),
     /// writing frameCount x V x 3 floats to `output`. The caller guarantees both sizes.
-    public func solve(
+    func solve(
         weights: UnsafePointer<Float>?, frameCount: Int, mode: VertexMode, into output: UnsafeMutablePointer<Float>
     ) {
         let shapeCount = rig.shapeCount
@@ -73,7 +73,7 @@ public struct VertexSolver: Sendable {
     /// `frames.count * floatsPerFrame` floats. Errors: KMT_ERR_INVALID_ARGUMENT for an
     /// animation whose channels are not the ones this solver was built for, or a range
     /// outside it; KMT_ERR_BUFFER_TOO_SMALL for a short `output`.
-    public func vertices(
+    func vertices(
         of animation: Animation, frames: Range<Int>, mode: VertexMode, into output: UnsafeMutableBufferPointer<Float>
     ) throws {
         guard animation.channelNames == mapping.sourceNames else {
@@ -98,7 +98,7 @@ public struct VertexSolver: Sendable {
     }
 
     /// Poses frames `frames` of `animation` into a new array of frames.count x V x 3 floats.
-    public func vertices(of animation: Animation, frames: Range<Int>, mode: VertexMode) throws -> [Float] {
+    func vertices(of animation: Animation, frames: Range<Int>, mode: VertexMode) throws -> [Float] {
         let (needed, overflow) = frames.count.multipliedReportingOverflow(by: floatsPerFrame)
         guard !overflow else { throw KMTError(KMT_ERR_OUT_OF_MEMORY, "\(frames.count) frames of \(rig.vertexCount) vertices overflow a size") }
         var result = [Float](repeating: 0, count: needed)

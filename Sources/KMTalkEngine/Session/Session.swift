@@ -1,23 +1,29 @@
 import CKMTalk
 
 /// Validated session options (from `kmt_session_params`).
-public struct SessionOptions: Sendable {
+struct SessionOptions: Sendable {
     /// Threads a call may use: 0 or 1, the calling thread only; N > 1 splits the network's
     /// work on a long sequence by rows over N threads started for the call (`WorkerThreads`;
     /// the same results, see `useThreads`).
-    public var threads: Int = 0
+    var threads: Int = 0
     /// Output frame rate; nil = the model's native rate.
-    public var outputFps: Double? = nil
-    public var nonfinitePolicy: NonFinitePolicy = .reject
+    var outputFps: Double? = nil
+    var nonfinitePolicy: NonFinitePolicy = .reject
 
-    public init(threads: Int = 0, outputFps: Double? = nil, nonfinitePolicy: NonFinitePolicy = .reject) {
+    init(threads: Int = 0, outputFps: Double? = nil, nonfinitePolicy: NonFinitePolicy = .reject) {
         self.threads = threads
         self.outputFps = outputFps
         self.nonfinitePolicy = nonfinitePolicy
     }
 
     /// The accepted output frame rates.
-    public static let fpsRange: ClosedRange<Double> = 1...240
+    static let fpsRange: ClosedRange<Double> = 1...240
+
+    /// The frame rate a session of `model` outputs: `outputFps`, or the model's native
+    /// rate. The one place the rule lives (offline, streaming and the C API use it).
+    func resolvedFps(for model: KMTalkModel) -> Double {
+        outputFps ?? model.config.motion.fps
+    }
 
     /// Applies `threads` to the calls about to run on this thread: the library's own
     /// row-split parallelism gets them, OpenBLAS one thread (its threads gained 0-11 % on
@@ -30,15 +36,15 @@ public struct SessionOptions: Sendable {
 
 /// Per-stream inference state over a shared model. Offline calls run the whole
 /// pipeline: decode -> mono 16 kHz -> log-mel -> network -> frame-rate conversion.
-public final class Session {
-    public let model: KMTalkModel
-    public let options: SessionOptions
+final class Session {
+    let model: KMTalkModel
+    let options: SessionOptions
 
     /// Receives the progress of the offline calls (`animate`) and may cancel them
     /// (`ProgressReporter`); nil: none. The streaming calls do not report.
-    public let progress: ProgressReporter.Callback?
+    let progress: ProgressReporter.Callback?
 
-    public init(model: KMTalkModel, options: SessionOptions, progress: ProgressReporter.Callback? = nil) {
+    init(model: KMTalkModel, options: SessionOptions, progress: ProgressReporter.Callback? = nil) {
         self.model = model
         self.options = options
         self.progress = progress
@@ -57,7 +63,7 @@ public final class Session {
 
     /// The session's streaming state, created on first use (throws for a model that
     /// cannot stream).
-    public func stream() throws -> StreamingSession {
+    func stream() throws -> StreamingSession {
         if let streaming { return streaming }
         let created = try StreamingSession(model: model, options: options)
         streaming = created
@@ -65,18 +71,18 @@ public final class Session {
     }
 
     /// Timings of the last call, in seconds, by stage.
-    public private(set) var lastTimings: [(stage: String, seconds: Double)] = []
+    private(set) var lastTimings: [(stage: String, seconds: Double)] = []
 
     /// Audio longer than this (seconds) is animated through the streaming network at its
     /// full look-ahead, block by block, when the model can stream: the same frames (within
     /// float rounding) in memory bounded by the output, where the whole-utterance path
     /// holds every intermediate of the network (about 27 MB per minute of audio).
-    public static let boundedOfflineSeconds = 120.0
+    static let boundedOfflineSeconds = 120.0
 
     /// Animates the audio file at `path`. With `progress` the call reports "decode",
     /// "features" and "network" (long files: "network" block by block, decoding and the
     /// network interleaved) and throws KMT_ERR_CANCELLED when the host stops it.
-    public func animate(path: String) throws -> Animation {
+    func animate(path: String) throws -> Animation {
         options.useThreads()
         let reporter = progress.map(ProgressReporter.init)
         var clock = StageClock()
@@ -108,7 +114,7 @@ public final class Session {
 
     /// Animates interleaved float PCM at any supported rate and channel count. Progress
     /// as for `animate(path:)` ("decode" is the mixing down and resampling).
-    public func animate(
+    func animate(
         pcm: UnsafePointer<Float>, frameCount: Int, sampleRate: Int, channels: Int
     ) throws -> Animation {
         options.useThreads()
@@ -205,7 +211,7 @@ public final class Session {
             throw KMTError(KMT_ERR_INTERNAL, "the network produced non-finite values (please report this with the input)")
         }
         let nativeFps = model.config.motion.fps
-        let fps = options.outputFps ?? nativeFps
+        let fps = options.resolvedFps(for: model)
         motion = resampleFrames(motion, from: nativeFps, to: fps)
         clock.mark("fps")
         // The network's own split replaces its total (the remainder is bookkeeping).

@@ -12,46 +12,46 @@ import CKMTalk
 /// audio ended `latencyMs` after it.
 ///
 /// Not thread-safe: one thread at a time per instance; the model may be shared.
-public final class StreamingSession {
+final class StreamingSession {
     /// The shared model.
-    public let model: KMTalkModel
+    let model: KMTalkModel
     /// The session's options (threads, output fps, non-finite policy).
-    public let options: SessionOptions
+    let options: SessionOptions
     let network: StreamingNetwork
     private var frameRate: FrameRateConverter
     private var sink: MonoResamplingSink?
     /// True after `flush` until `reset`.
-    public private(set) var flushed = false
+    private(set) var flushed = false
     /// Final frames not pulled yet (row-major, `channelCount` floats each).
     private var pending: [Float] = []
     /// Index of the first pending frame in the utterance.
     private var pendingFirst = 0
 
     /// Throws KMT_ERR_INCOMPATIBLE_MODEL for a model that cannot stream (full attention).
-    public init(model: KMTalkModel, options: SessionOptions) throws {
+    init(model: KMTalkModel, options: SessionOptions) throws {
         self.model = model
         self.options = options
         network = try StreamingNetwork(model: model)
         frameRate = FrameRateConverter(
-            inputFps: model.config.motion.fps, outputFps: options.outputFps ?? model.config.motion.fps,
+            inputFps: model.config.motion.fps, outputFps: options.resolvedFps(for: model),
             channels: model.config.motion.channels.count)
         let preferred = model.config.streamingDefaultLatencyMs ?? Self.defaultLatencyMs
         if fullLatencyMs > preferred { requestedLatencyMs = preferred }
     }
 
     /// Motion channels per frame.
-    public var channelCount: Int { model.config.motion.channels.count }
+    var channelCount: Int { model.config.motion.channels.count }
     /// Frames per second of the pulled frames.
-    public var outputFps: Double { frameRate.outputFps }
+    var outputFps: Double { frameRate.outputFps }
     /// Final frames waiting to be pulled.
-    public var pendingFrames: Int { pending.count / channelCount }
+    var pendingFrames: Int { pending.count / channelCount }
 
     /// The model's full look-ahead in milliseconds: how long after a frame's time the
     /// audio must reach before that frame is exact (the STFT half window, the
     /// convolutions, the encoder and CMC attention bands and the key-frame locator, plus
     /// one native frame when the output fps differs from the native rate). The
     /// resampler's own delay for input not at the model rate comes on top.
-    public var fullLatencyMs: Double {
+    var fullLatencyMs: Double {
         var ms = Double(network.latencySamples) * 1000 / Double(model.config.frontend.sampleRate)
         if frameRate.inputFps != frameRate.outputFps { ms += 1000 / frameRate.inputFps }
         return ms
@@ -59,26 +59,26 @@ public final class StreamingSession {
 
     /// The latency when below `fullLatencyMs` (the default or one chosen with
     /// `setLatency`), or nil (exact).
-    public private(set) var requestedLatencyMs: Double?
+    private(set) var requestedLatencyMs: Double?
 
     /// The session's latency in milliseconds (the requested one, or the full look-ahead).
-    public var latencyMs: Double { requestedLatencyMs ?? fullLatencyMs }
+    var latencyMs: Double { requestedLatencyMs ?? fullLatencyMs }
 
     /// The lowest latency accepted by `setLatency`.
-    public static let minimumLatencyMs = 20.0
+    static let minimumLatencyMs = 20.0
 
     /// The latency of a new session when the model's full look-ahead is longer and its
     /// file names none (`config.streaming.default_latency_ms`). Measured on 481 held-out
     /// utterances (training/scripts/stream_quality.py), kmtalk-base streamed at 150 ms
     /// scores as its exact 296 ms stream against the teacher.
-    public static let defaultLatencyMs = 150.0
+    static let defaultLatencyMs = 150.0
 
     /// Chooses the latency for the next utterances (before the first push after creation
     /// or `reset`). At or above `fullLatencyMs` the frames are exact; below it, each frame
     /// is emitted `ms` after its time, computed as if the audio ended there (the part of
     /// the look-ahead not yet heard counts as the end of the stream), so it may differ
     /// from the offline result (`kmtalk bench --stream` measures by how much).
-    public func setLatency(ms: Double) throws {
+    func setLatency(ms: Double) throws {
         guard sink == nil else {
             throw KMTError.invalidArgument("the latency can only change before the first push of an utterance (call kmt_session_reset first)")
         }
@@ -97,13 +97,13 @@ public final class StreamingSession {
     /// Sizes of the internal buffers (model-rate samples, rows held by the network's
     /// stages, key tokens, native frames kept for interpolation), for tests that check
     /// memory stays bounded.
-    public var bufferSizes: (samples: Int, rows: Int, keyTokens: Int, nativeFloats: Int) {
+    var bufferSizes: (samples: Int, rows: Int, keyTokens: Int, nativeFloats: Int) {
         (network.samples.count, network.heldRows, network.keyTokens.count, frameRate.native.count)
     }
 
     /// Pushes `frameCount` interleaved float frames. The first push after creation or
     /// `reset` fixes the sample rate and channel count of the utterance.
-    public func push(_ pcm: UnsafePointer<Float>, frameCount: Int, sampleRate: Int, channels: Int) throws {
+    func push(_ pcm: UnsafePointer<Float>, frameCount: Int, sampleRate: Int, channels: Int) throws {
         guard !flushed else {
             throw KMTError.invalidArgument("the stream was flushed; call kmt_session_reset before pushing the next utterance")
         }
@@ -131,7 +131,7 @@ public final class StreamingSession {
 
     /// Pushes `frameCount` interleaved 16-bit frames (scaled by 1/32768, as libsndfile
     /// reads 16-bit files).
-    public func push(_ pcm: UnsafePointer<Int16>, frameCount: Int, sampleRate: Int, channels: Int) throws {
+    func push(_ pcm: UnsafePointer<Int16>, frameCount: Int, sampleRate: Int, channels: Int) throws {
         guard channels >= 1, channels <= 1_024 else {
             throw KMTError.invalidAudio("PCM stream: channel count \(channels) is outside 1..1024")
         }
@@ -153,7 +153,7 @@ public final class StreamingSession {
     }
 
     /// Ends the utterance: every remaining frame becomes final.
-    public func flush() throws {
+    func flush() throws {
         guard !flushed else { return }
         flushed = true
         guard let sink else { return }
@@ -164,7 +164,7 @@ public final class StreamingSession {
     }
 
     /// Starts a new utterance with the same settings (pending frames are discarded).
-    public func reset() {
+    func reset() {
         network.reset()
         frameRate = FrameRateConverter(inputFps: frameRate.inputFps, outputFps: frameRate.outputFps, channels: channelCount)
         sink = nil
@@ -176,7 +176,7 @@ public final class StreamingSession {
 
     /// Moves up to `maximumFrames` final frames into `buffer`; returns how many and the
     /// time in seconds of the first one.
-    public func pull(into buffer: UnsafeMutablePointer<Float>, maximumFrames: Int) -> (frames: Int, firstTime: Double) {
+    func pull(into buffer: UnsafeMutablePointer<Float>, maximumFrames: Int) -> (frames: Int, firstTime: Double) {
         let count = min(maximumFrames, pendingFrames)
         let time = Double(pendingFirst) / outputFps
         guard count > 0 else { return (0, time) }
@@ -201,7 +201,7 @@ public final class StreamingSession {
     }
 
     /// Pulls every pending frame as [frames, channels].
-    public func pullAll() -> Tensor {
+    func pullAll() -> Tensor {
         let frames = pendingFrames
         let result = Tensor(shape: [frames, channelCount], data: pending)
         pending = []

@@ -2,7 +2,7 @@
 ///
 /// Objects keep their members in file order, duplicates included, so that callers
 /// such as the safetensors reader can reject duplicate names precisely.
-public enum JSONValue: Equatable, Sendable {
+enum JSONValue: Equatable, Sendable {
     case null
     case bool(Bool)
     /// A number with its literal text, so integers beyond 2^53 stay exact.
@@ -11,7 +11,7 @@ public enum JSONValue: Equatable, Sendable {
     case array([JSONValue])
     case object([(key: String, value: JSONValue)])
 
-    public static func == (lhs: JSONValue, rhs: JSONValue) -> Bool {
+    static func == (lhs: JSONValue, rhs: JSONValue) -> Bool {
         switch (lhs, rhs) {
         case (.null, .null): return true
         case let (.bool(a), .bool(b)): return a == b
@@ -25,51 +25,51 @@ public enum JSONValue: Equatable, Sendable {
     }
 
     /// The member named `key` of an object (the first one), or nil.
-    public subscript(key: String) -> JSONValue? {
+    subscript(key: String) -> JSONValue? {
         guard case let .object(members) = self else { return nil }
         return members.first { $0.key == key }?.value
     }
 
     /// The string payload, or nil.
-    public var stringValue: String? {
+    var stringValue: String? {
         if case let .string(s) = self { return s }
         return nil
     }
 
     /// The number as a Double, or nil.
-    public var doubleValue: Double? {
+    var doubleValue: Double? {
         if case let .number(d, _) = self { return d }
         return nil
     }
 
     /// The number as an exact integer (no fraction or exponent), or nil.
-    public var integerValue: Int? {
+    var integerValue: Int? {
         if case let .number(_, literal) = self { return Int(literal) }
         return nil
     }
 
     /// The elements of an array, or nil.
-    public var arrayValue: [JSONValue]? {
+    var arrayValue: [JSONValue]? {
         if case let .array(a) = self { return a }
         return nil
     }
 
     /// The members of an object, or nil.
-    public var objectValue: [(key: String, value: JSONValue)]? {
+    var objectValue: [(key: String, value: JSONValue)]? {
         if case let .object(o) = self { return o }
         return nil
     }
 }
 
 /// Why a JSON text did not parse, with the byte offset of the problem.
-public struct JSONParseError: Error, CustomStringConvertible {
-    public let offset: Int
-    public let reason: String
-    public var description: String { "\(reason) at byte \(offset)" }
+struct JSONParseError: Error, CustomStringConvertible {
+    let offset: Int
+    let reason: String
+    var description: String { "\(reason) at byte \(offset)" }
 }
 
 /// A strict recursive-descent JSON parser over UTF-8 bytes.
-public struct JSONParser {
+struct JSONParser {
     private let bytes: [UInt8]
     private var position = 0
     private var depth = 0
@@ -79,7 +79,7 @@ public struct JSONParser {
     private init(_ bytes: [UInt8]) { self.bytes = bytes }
 
     /// Parses one JSON value that spans all of `bytes` (whitespace around it allowed).
-    public static func parse<Bytes: Collection>(_ bytes: Bytes) throws -> JSONValue
+    static func parse<Bytes: Collection>(_ bytes: Bytes) throws -> JSONValue
     where Bytes.Element == UInt8 {
         var parser = JSONParser(Array(bytes))
         parser.skipWhitespace()
@@ -92,7 +92,7 @@ public struct JSONParser {
     }
 
     /// Parses a JSON text given as a Swift string.
-    public static func parse(_ text: String) throws -> JSONValue {
+    static func parse(_ text: String) throws -> JSONValue {
         try parse(Array(text.utf8))
     }
 

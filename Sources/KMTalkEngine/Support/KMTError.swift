@@ -3,19 +3,19 @@ import CKMTalk
 /// An error inside the engine: a public status code plus a detailed message for the
 /// host. Every exported C function catches these and turns them into a `kmt_status`
 /// and the thread's last-error message.
-public struct KMTError: Error, CustomStringConvertible {
+struct KMTError: Error, CustomStringConvertible {
     /// The status code the C API returns for this error.
-    public let status: kmt_status
+    let status: kmt_status
     /// The human-readable detail, naming the file or argument and the problem.
-    public let message: String
+    let message: String
 
     /// Creates an error with a status and a detailed message.
-    public init(_ status: kmt_status, _ message: String) {
+    init(_ status: kmt_status, _ message: String) {
         self.status = status
         self.message = message
     }
 
-    public var description: String { message }
+    var description: String { message }
 
     static func invalidArgument(_ message: String) -> KMTError {
         KMTError(KMT_ERR_INVALID_ARGUMENT, message)

@@ -12,13 +12,13 @@ import CKMTalk
 /// removed), and the host is not called again.
 ///
 /// Not thread-safe: one call, one thread.
-public final class ProgressReporter {
+final class ProgressReporter {
     /// Receives the fraction done and the stage's name (a static string, so a C host may
     /// keep the pointer); returns false to cancel.
-    public typealias Callback = (Double, StaticString) -> Bool
+    typealias Callback = (Double, StaticString) -> Bool
 
     /// The smallest growth of the fraction that is delivered (1%).
-    public static let step = 0.01
+    static let step = 0.01
 
     private let callback: Callback
     /// The last fraction and stage delivered to the host (-1: none yet).
@@ -30,7 +30,7 @@ public final class ProgressReporter {
     private var closed = false
 
     /// A reporter that calls `callback`.
-    public init(_ callback: @escaping Callback) {
+    init(_ callback: @escaping Callback) {
         self.callback = callback
     }
 
@@ -38,7 +38,7 @@ public final class ProgressReporter {
     /// is done, in `stage`. Delivered when the stage changed or the fraction grew by
     /// `step` since the last delivery; 1.0 is left to `finish`. Throws KMT_ERR_CANCELLED
     /// when the host asks to stop.
-    public func report(_ fraction: Double, stage: StaticString) throws {
+    func report(_ fraction: Double, stage: StaticString) throws {
         guard !closed else { return }
         let clamped = fraction.isNaN ? reached : min(max(fraction, reached), 1)
         reached = clamped
@@ -55,7 +55,7 @@ public final class ProgressReporter {
 
     /// Reports the end of the call, fraction 1.0, once. Called before the results are
     /// committed, so a host that stops here still gets KMT_ERR_CANCELLED and no results.
-    public func finish(stage: StaticString) throws {
+    func finish(stage: StaticString) throws {
         guard !closed else { return }
         reached = 1
         try deliver(1, stage: stage)
@@ -64,7 +64,7 @@ public final class ProgressReporter {
 
     /// A reporter for the part `range` of this call's fraction: `report(f)` on the result
     /// reports `range.lowerBound + f * (range.upperBound - range.lowerBound)` in `stage`.
-    public func part(_ range: ClosedRange<Double>, stage: StaticString) -> (Double) throws -> Void {
+    func part(_ range: ClosedRange<Double>, stage: StaticString) -> (Double) throws -> Void {
         { [self] fraction in
             try report(range.lowerBound + min(max(fraction, 0), 1) * (range.upperBound - range.lowerBound), stage: stage)
         }

@@ -1,7 +1,7 @@
 import KMTalkVector
 
 /// Element-wise activation functions.
-public enum Activation: String, Sendable {
+enum Activation: String, Sendable {
     /// The exact GELU, `0.5 x (1 + erf(x / sqrt 2))` (PyTorch's default).
     case gelu
     /// SiLU (swish), `x * sigmoid(x)`.
@@ -15,7 +15,7 @@ public enum Activation: String, Sendable {
 
     /// Applies the function to every element in place (GELU, SiLU and sigmoid through
     /// `VectorMath`, eight elements at a time, within 1e-6 of the Glibc formulas).
-    public func apply(_ values: inout [Float]) {
+    func apply(_ values: inout [Float]) {
         values.withUnsafeMutableBufferPointer { v in
             guard let base = v.baseAddress else { return }
             switch self {
@@ -34,7 +34,7 @@ public enum Activation: String, Sendable {
     }
 
     /// Returns `x` with the function applied to every element.
-    public func callAsFunction(_ x: Tensor) -> Tensor {
+    func callAsFunction(_ x: Tensor) -> Tensor {
         var result = x
         apply(&result.data)
         return result
@@ -42,8 +42,8 @@ public enum Activation: String, Sendable {
 }
 
 /// GELU (exact, erf-based) of every element.
-public func gelu(_ x: Tensor) -> Tensor { Activation.gelu(x) }
+func gelu(_ x: Tensor) -> Tensor { Activation.gelu(x) }
 /// SiLU of every element.
-public func silu(_ x: Tensor) -> Tensor { Activation.silu(x) }
+func silu(_ x: Tensor) -> Tensor { Activation.silu(x) }
 /// Logistic sigmoid of every element.
-public func sigmoid(_ x: Tensor) -> Tensor { Activation.sigmoid(x) }
+func sigmoid(_ x: Tensor) -> Tensor { Activation.sigmoid(x) }

@@ -3,26 +3,26 @@ import KMTalkVector
 /// Which keys a query may attend to: key `j` is visible from query `i` when
 /// `i - back <= j <= i + ahead`. `ahead` bounds the look-ahead, which is what lets the
 /// same weights run in streaming with a fixed latency.
-public struct AttentionBand: Sendable, Equatable {
+struct AttentionBand: Sendable, Equatable {
     /// Frames visible before the query.
-    public var back: Int
+    var back: Int
     /// Frames visible after the query (the look-ahead).
-    public var ahead: Int
+    var ahead: Int
 
-    public init(back: Int, ahead: Int) {
+    init(back: Int, ahead: Int) {
         self.back = back
         self.ahead = ahead
     }
 }
 
 /// Projection weights of one multi-head self-attention block (PyTorch layout, [out, in]).
-public struct AttentionWeights: Sendable {
-    public var query: Tensor, queryBias: Tensor
-    public var key: Tensor, keyBias: Tensor
-    public var value: Tensor, valueBias: Tensor
-    public var output: Tensor, outputBias: Tensor
+struct AttentionWeights: Sendable {
+    var query: Tensor, queryBias: Tensor
+    var key: Tensor, keyBias: Tensor
+    var value: Tensor, valueBias: Tensor
+    var output: Tensor, outputBias: Tensor
 
-    public init(
+    init(
         query: Tensor, queryBias: Tensor, key: Tensor, keyBias: Tensor,
         value: Tensor, valueBias: Tensor, output: Tensor, outputBias: Tensor
     ) {
@@ -40,7 +40,7 @@ public struct AttentionWeights: Sendable {
 /// Multi-head scaled dot-product self-attention over `x` [T, D] with `heads` heads and
 /// an optional band mask; returns [T, D] (the Q/K/V projections, `attentionContext` and
 /// the output projection).
-public func multiHeadSelfAttention(
+func multiHeadSelfAttention(
     _ x: Tensor, weights: AttentionWeights, heads: Int, band: AttentionBand? = nil
 ) -> Tensor {
     precondition(x.shape.count == 2, "attention: expects x [T, D]")

@@ -2,11 +2,11 @@ import CKMTalkKernels
 import COpenBLAS
 
 /// Thin wrappers over the OpenBLAS calls the engine uses.
-public enum BLAS {
+enum BLAS {
     /// Sets OpenBLAS's process-wide thread count; `count <= 1` means one thread (the caller's),
     /// which keeps results bit-identical whatever other sessions run: OpenBLAS's threaded
     /// products round differently from its single-threaded ones.
-    public static func setThreads(_ count: Int) {
+    static func setThreads(_ count: Int) {
         let cores = Int(openblas_get_num_procs())
         let wanted = count <= 1 ? 1 : min(count, max(cores, 1) * 4)
         if Int(openblas_get_num_threads()) != wanted {
@@ -15,7 +15,7 @@ public enum BLAS {
     }
 
     /// OpenBLAS's current thread count.
-    public static var threads: Int { Int(openblas_get_num_threads()) }
+    static var threads: Int { Int(openblas_get_num_threads()) }
 
     /// Up to this many rows, `A B^T` (every linear layer, attention scores) goes to
     /// `kmtalk_sgemm_nt_small`, which packs nothing: streaming's one-to-few-row products
@@ -26,7 +26,7 @@ public enum BLAS {
     /// `lda`, `ldb`, `ldc` are the row strides of the stored matrices. Products of at most
     /// `smallRows` rows against a transposed B use the project's small-row kernel.
     @inline(__always)
-    public static func sgemm(
+    static func sgemm(
         transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
         alpha: Float = 1, a: UnsafePointer<Float>, lda: Int,
         b: UnsafePointer<Float>, ldb: Int,

@@ -1,10 +1,10 @@
 /// Geometry of a 1-D convolution over time.
-public struct Conv1DGeometry: Sendable, Equatable {
-    public var stride: Int
-    public var padding: Int
-    public var dilation: Int
+struct Conv1DGeometry: Sendable, Equatable {
+    var stride: Int
+    var padding: Int
+    var dilation: Int
 
-    public init(stride: Int = 1, padding: Int = 0, dilation: Int = 1) {
+    init(stride: Int = 1, padding: Int = 0, dilation: Int = 1) {
         self.stride = stride
         self.padding = padding
         self.dilation = dilation
@@ -12,7 +12,7 @@ public struct Conv1DGeometry: Sendable, Equatable {
 
     /// Output length for an input of `length` frames and a kernel of `kernel` taps
     /// (PyTorch's formula); 0 when the input is too short.
-    public func outputLength(inputLength length: Int, kernel: Int) -> Int {
+    func outputLength(inputLength length: Int, kernel: Int) -> Int {
         let span = dilation * (kernel - 1) + 1
         let padded = length + 2 * padding
         return padded < span ? 0 : (padded - span) / stride + 1
@@ -22,7 +22,7 @@ public struct Conv1DGeometry: Sendable, Equatable {
 /// 1-D convolution over time of a time-major input `x` [T, Cin] with a PyTorch-layout
 /// weight [Cout, Cin, K] and optional bias [Cout]; returns [Tout, Cout]. Zero padding.
 /// Implemented as im2col into [Tout, Cin*K] followed by one sgemm.
-public func conv1d(_ x: Tensor, weight: Tensor, bias: Tensor? = nil, geometry: Conv1DGeometry = .init()) -> Tensor {
+func conv1d(_ x: Tensor, weight: Tensor, bias: Tensor? = nil, geometry: Conv1DGeometry = .init()) -> Tensor {
     let length = x.shape[0]
     let outLength = geometry.outputLength(inputLength: length, kernel: weight.shape[2])
     return conv1d(x, inputStart: 0, inputLength: length, weight: weight, bias: bias, geometry: geometry, outputs: 0..<outLength)

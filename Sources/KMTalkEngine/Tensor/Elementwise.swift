@@ -1,5 +1,5 @@
 /// Element-wise sum of two tensors of equal shape.
-public func add(_ a: Tensor, _ b: Tensor) -> Tensor {
+func add(_ a: Tensor, _ b: Tensor) -> Tensor {
     precondition(a.shape == b.shape, "add: shapes \(a.shape) and \(b.shape) differ")
     var output = a.data
     output.withUnsafeMutableBufferPointer { o in

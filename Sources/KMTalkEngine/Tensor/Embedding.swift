@@ -1,6 +1,6 @@
 /// Looks up rows of `table` [vocabulary, D] for `ids`; returns [ids.count, D].
 /// Throws an invalid-argument error for an id outside the table.
-public func embedding(_ ids: [Int], table: Tensor) throws -> Tensor {
+func embedding(_ ids: [Int], table: Tensor) throws -> Tensor {
     let vocabulary = table.shape[0], width = table.shape[1]
     var output = [Float](repeating: 0, count: ids.count * width)
     for (row, id) in ids.enumerated() {

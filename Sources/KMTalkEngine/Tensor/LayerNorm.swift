@@ -3,7 +3,7 @@ import KMTalkVector
 /// Layer normalization over the last dimension: `(x - mean) / sqrt(var + eps) * gamma + beta`
 /// with the biased variance, as PyTorch's `nn.LayerNorm`. Rows whose width is a multiple
 /// of 8 (every model's) run eight lanes at a time.
-public func layerNorm(_ x: Tensor, gamma: Tensor, beta: Tensor, epsilon: Float = 1e-5) -> Tensor {
+func layerNorm(_ x: Tensor, gamma: Tensor, beta: Tensor, epsilon: Float = 1e-5) -> Tensor {
     let width = x.lastDimension
     precondition(gamma.count == width && beta.count == width, "layerNorm: parameters do not match width \(width)")
     var output = x.data

@@ -1,6 +1,6 @@
 /// Fully connected layer, PyTorch convention: `y = x W^T + b` with `W` of shape
 /// [out, in]. Applies to the last dimension of `x`; leading dimensions are kept.
-public func linear(_ x: Tensor, weight: Tensor, bias: Tensor? = nil) -> Tensor {
+func linear(_ x: Tensor, weight: Tensor, bias: Tensor? = nil) -> Tensor {
     let inFeatures = weight.shape[1]
     let outFeatures = weight.shape[0]
     precondition(x.lastDimension == inFeatures, "linear: input has \(x.lastDimension) features, weight expects \(inFeatures)")

@@ -1,5 +1,5 @@
 /// Matrix product `a [m, k] x b [k, n]` -> [m, n] (one sgemm).
-public func matmul(_ a: Tensor, _ b: Tensor) -> Tensor {
+func matmul(_ a: Tensor, _ b: Tensor) -> Tensor {
     precondition(a.shape.count == 2 && b.shape.count == 2 && a.shape[1] == b.shape[0], "matmul: shapes \(a.shape) x \(b.shape)")
     let m = a.shape[0], k = a.shape[1], n = b.shape[1]
     var output = [Float](repeating: 0, count: m * n)

@@ -9,7 +9,7 @@ import Glibc
 /// value depends only on its absolute position, never on where a call starts (streaming
 /// and offline agree bit for bit), and the error stays ~1e-14, far below float rounding.
 /// Direct sin and cos for every entry cost ~6 % of an offline run.
-public func sinusoidalPositions(length: Int, width: Int, offset: Int = 0) -> Tensor {
+func sinusoidalPositions(length: Int, width: Int, offset: Int = 0) -> Tensor {
     var table = [Float](repeating: 0, count: length * width)
     guard length > 0 else { return Tensor(shape: [length, width], data: table) }
     let spacing = positionAnchorSpacing
@@ -42,7 +42,7 @@ let positionAnchorSpacing = 64
 
 /// Adds position rows to `x` [T, D]: row `t` of `x` gets row `t + offset` of `table`
 /// [maxLength, D]. The caller guarantees `offset + T <= maxLength`.
-public func addPositions(_ x: Tensor, table: Tensor, offset: Int = 0) -> Tensor {
+func addPositions(_ x: Tensor, table: Tensor, offset: Int = 0) -> Tensor {
     let length = x.shape[0], width = x.shape[1]
     precondition(table.shape.count == 2 && table.shape[1] == width, "positions: width mismatch")
     precondition(offset >= 0 && offset + length <= table.shape[0], "positions: table has \(table.shape[0]) rows, need \(offset + length)")

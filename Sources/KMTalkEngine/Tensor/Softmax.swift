@@ -2,7 +2,7 @@ import KMTalkVector
 
 /// Softmax over the last dimension (`VectorMath.softmaxInPlace` per row: -infinity entries
 /// get 0, an all -infinity row becomes zeros).
-public func softmax(_ x: Tensor) -> Tensor {
+func softmax(_ x: Tensor) -> Tensor {
     var output = x.data
     let width = x.lastDimension
     output.withUnsafeMutableBufferPointer { out in
