@@ -93,9 +93,7 @@
  * buffers follow one pattern everywhere: (buffer, buffer_length, out_needed)
  * with the needed size always written, KMT_ERR_BUFFER_TOO_SMALL when it does
  * not fit, so a caller may ask with (NULL, 0) first. Rates and times are
- * double wherever they are not whole numbers (sample rates are int32_t Hz),
- * except the float frame rates kept from version 0.1 (kmt_model_fps,
- * kmt_animation_fps, kmt_session_params.output_fps).
+ * double wherever they are not whole numbers (sample rates are int32_t Hz).
  *
  * AUDIO INPUT
  *
@@ -122,10 +120,10 @@ extern "C" {
 /* Versions                                                                  */
 /* ------------------------------------------------------------------------ */
 
-#define KMT_VERSION_MAJOR 0
-#define KMT_VERSION_MINOR 1
+#define KMT_VERSION_MAJOR 1
+#define KMT_VERSION_MINOR 0
 #define KMT_VERSION_PATCH 0
-#define KMT_VERSION_STRING "0.1.0"
+#define KMT_VERSION_STRING "1.0.0"
 /** The version as one comparable number: major * 10000 + minor * 100 + patch. */
 #define KMT_VERSION_NUMBER \
     (KMT_VERSION_MAJOR * 10000 + KMT_VERSION_MINOR * 100 + KMT_VERSION_PATCH)
@@ -320,25 +318,14 @@ typedef struct kmt_model_params {
  * The caller owns `params` (the library keeps no pointer to it). Any thread
  * may call it at any time.
  *
- * Why it exists: the kmt_*_default_params() functions return their struct by
- * value, and a struct returned by value is the caller's size, not the
- * library's. With the SysV x86-64 ABI, a struct over 16 bytes is returned
- * through a hidden pointer to space the caller reserved, so a host built
- * against an older header, calling a newer library whose struct grew, would
- * have more bytes written than it reserved (its stack overrun); one of 16
- * bytes or less comes back in registers, and growing it past 16 would change
- * how it is returned. The _init functions take the caller's size instead.
+ * Why by pointer: a struct returned by value is the caller's size, not the
+ * library's, so a host built against an older header calling a newer library
+ * whose struct grew would have more bytes written than it reserved. The
+ * _init functions take the caller's size instead (version 0.1's by-value
+ * kmt_*_default_params() are gone since 1.0).
  */
 kmt_status kmt_model_params_init(kmt_model_params *params, size_t struct_size);
 
-/**
- * Deprecated: use kmt_model_params_init(). The default model options by value
- * (struct_size filled in). It still works for hosts built against this header,
- * but it returns the struct by value (see kmt_model_params_init for why that
- * breaks when a struct grows), so kmt_model_params cannot grow while this
- * function exists; it goes with the next ABI major version.
- */
-KMT_DEPRECATED(kmt_model_params_init) kmt_model_params kmt_model_default_params(void);
 
 /**
  * Loads a model from a safetensors file written by KMTalk's exporter.
@@ -386,7 +373,7 @@ const char *kmt_model_motion_space(const kmt_model *model);
 int32_t kmt_model_sample_rate(const kmt_model *model);
 
 /** The model's native output frame rate (frames per second); 0 for NULL. */
-float kmt_model_fps(const kmt_model *model);
+double kmt_model_fps(const kmt_model *model);
 
 /** Number of output channels (motion dimensions); 0 for NULL. */
 size_t kmt_model_channel_count(const kmt_model *model);
@@ -450,28 +437,34 @@ typedef struct kmt_session_params {
         thread only; N > 1 splits long sequences over N threads started for
         the call (see Thread safety above). */
     int32_t n_threads;
-    /** Output frame rate, 1..240 fps; 0 = the model's native rate. */
-    float output_fps;
     /** Handling of NaN / infinite input samples. */
     kmt_nonfinite_policy nonfinite_policy;
-    /** Reserved (fills what would be tail padding, so a later 4-byte field cannot hide
-        in it); must be 0. */
-    int32_t reserved;
+    /** Output frame rate, 1..240 fps; 0 = the model's native rate. */
+    double output_fps;
+    /** Streaming latency in milliseconds (see Streaming): 0 = the model's
+        default, KMT_LATENCY_EXACT = its full look-ahead (frames equal to
+        kmt_animate_pcm), otherwise >= 20 as for kmt_session_set_latency_ms
+        (values at or above the full look-ahead are exact). Applies from the
+        first streaming call; kmt_session_set_latency_ms changes it later. */
+    double latency_ms;
     /** Progress of this session's offline calls (kmt_animate_file,
         kmt_animate_pcm; not the streaming calls), and their cancellation: see
         kmt_progress_callback. NULL: none. The session keeps the pointer and
         `progress_user_data` and calls it during those calls only, on their
-        thread. Callers built against a header without these two fields
-        (struct_size 24) get no progress. */
+        thread. */
     kmt_progress_callback progress;
     /** Passed to `progress` as given; the host keeps it valid while the
         session may call it. */
     void *progress_user_data;
 } kmt_session_params;
 
+/** kmt_session_params.latency_ms: stream at the model's full look-ahead. */
+#define KMT_LATENCY_EXACT (-1)
+
 /**
  * Fills `*params` with the default session options (n_threads 0: one thread,
- * native fps, KMT_NONFINITE_REJECT, no progress callback):
+ * native fps, KMT_NONFINITE_REJECT, the model's default latency, no progress
+ * callback):
  *
  *     kmt_session_params p;
  *     kmt_session_params_init(&p, sizeof p);
@@ -480,20 +473,10 @@ typedef struct kmt_session_params {
  * Writes exactly `struct_size` bytes (sizeof(*params) as the caller was
  * compiled): the defaults of the fields the library knows, zeros beyond them,
  * and `struct_size` into params->struct_size. Errors, ownership and thread
- * safety as kmt_model_params_init (any thread; the caller owns `params`),
- * which also says why it replaces kmt_session_default_params().
+ * safety as kmt_model_params_init (any thread; the caller owns `params`),.
  */
 kmt_status kmt_session_params_init(kmt_session_params *params, size_t struct_size);
 
-/**
- * Deprecated: use kmt_session_params_init(). The default session options by
- * value. It still works for hosts built against this header, but it returns
- * the struct by value: a host built against an older header (struct_size 24)
- * calling this library has 40 bytes written where it reserved 24 (see
- * kmt_model_params_init). kmt_session_params cannot grow again while this
- * function exists; it goes with the next ABI major version.
- */
-KMT_DEPRECATED(kmt_session_params_init) kmt_session_params kmt_session_default_params(void);
 
 /**
  * Creates a session on `model`. `params` may be NULL for defaults. The
@@ -556,7 +539,8 @@ kmt_status kmt_animate_pcm(kmt_session *session, const float *samples,
  *   once the audio reaching that far has been pushed. The default is the
  *   model's (its file's config.streaming.default_latency_ms; 150 ms for files
  *   that name none), or its full look-ahead when that is shorter;
- *   kmt_session_set_latency_ms changes it. Input not at the model's rate adds
+ *   kmt_session_params.latency_ms chooses another for a new session and
+ *   kmt_session_set_latency_ms changes it between utterances. Input not at the model's rate adds
  *   the resampler's delay.
  * - Equivalence: at kmt_session_exact_latency_ms() or more, the concatenated
  *   pulled frames equal what kmt_animate_pcm returns for the same audio (same
@@ -830,7 +814,7 @@ size_t kmt_animation_frame_count(const kmt_animation *animation);
 size_t kmt_animation_channel_count(const kmt_animation *animation);
 
 /** Frame rate in frames per second; 0 for NULL. Frame i is at time i / fps. */
-float kmt_animation_fps(const kmt_animation *animation);
+double kmt_animation_fps(const kmt_animation *animation);
 
 /** Name of channel `index`, or NULL when out of range. Owned by the animation. */
 const char *kmt_animation_channel_name(const kmt_animation *animation,
@@ -940,20 +924,10 @@ typedef struct kmt_rig_import_params {
  * Writes exactly `struct_size` bytes (sizeof(*params) as the caller was
  * compiled): the defaults of the fields the library knows, zeros beyond them,
  * and `struct_size` into params->struct_size. Errors, ownership and thread
- * safety as kmt_model_params_init (any thread; the caller owns `params`),
- * which also says why it replaces kmt_rig_import_default_params().
+ * safety as kmt_model_params_init (any thread; the caller owns `params`),.
  */
 kmt_status kmt_rig_import_params_init(kmt_rig_import_params *params, size_t struct_size);
 
-/**
- * Deprecated: use kmt_rig_import_params_init(). The default rig import options
- * by value. It still works for hosts built against this header, but it
- * returns the struct by value: a host built against an older header
- * (struct_size 40) calling this library has 56 bytes written where it reserved
- * 40 (see kmt_model_params_init). kmt_rig_import_params cannot grow again
- * while this function exists; it goes with the next ABI major version.
- */
-KMT_DEPRECATED(kmt_rig_import_params_init) kmt_rig_import_params kmt_rig_import_default_params(void);
 
 /**
  * Imports a rig from a user's asset: a glTF 2.0 file (.gltf with its buffers,
@@ -1334,19 +1308,10 @@ typedef struct kmt_export_params {
  * Writes exactly `struct_size` bytes (sizeof(*params) as the caller was
  * compiled): the defaults of the fields the library knows, zeros beyond them,
  * and `struct_size` into params->struct_size. Errors, ownership and thread
- * safety as kmt_model_params_init (any thread; the caller owns `params`),
- * which also says why it replaces kmt_export_default_params().
+ * safety as kmt_model_params_init (any thread; the caller owns `params`),.
  */
 kmt_status kmt_export_params_init(kmt_export_params *params, size_t struct_size);
 
-/**
- * Deprecated: use kmt_export_params_init(). The default export options by
- * value. It still works for hosts built against this header, but it returns
- * the struct by value (see kmt_model_params_init for why that breaks when a
- * struct grows), so kmt_export_params cannot grow while this function exists;
- * it goes with the next ABI major version.
- */
-KMT_DEPRECATED(kmt_export_params_init) kmt_export_params kmt_export_default_params(void);
 
 /**
  * kmt_animation_save with options. `params` may be NULL for defaults (then

@@ -48,18 +48,19 @@ else
     fail "header_check.cpp does not compile as C++17"; show "$WORK/hcpp.log"
 fi
 
-# The by-value kmt_*_default_params() functions warn (deprecated), in C and C++, unless the
-# host defines KMT_NO_DEPRECATION_WARNINGS.
-printf '#include "kmtalk.h"\nint main(void) { return (int)kmt_session_default_params().struct_size; }\n' >"$WORK/dep.c"
+# KMT_DEPRECATED (for functions a later minor version deprecates) warns in C and C++,
+# naming the replacement, unless the host defines KMT_NO_DEPRECATION_WARNINGS. (1.0 removed
+# the by-value kmt_*_default_params() of 0.1, the last deprecated functions.)
+printf '#include "kmtalk.h"\nKMT_DEPRECATED(kmt_session_params_init) int old_api(void);\nint main(void) { return old_api(); }\n' >"$WORK/dep.c"
 for lang in c c++; do
     compiler="$CC"; [[ $lang == c++ ]] && compiler="$CXX"
     if ! "$compiler" -x "$lang" -Wall -Werror -fsyntax-only -Iinclude "$WORK/dep.c" >"$WORK/dep.log" 2>&1 &&
             grep -q "kmt_session_params_init" "$WORK/dep.log" &&
             "$compiler" -x "$lang" -Wall -Werror -fsyntax-only -DKMT_NO_DEPRECATION_WARNINGS -Iinclude "$WORK/dep.c" \
                 >>"$WORK/dep.log" 2>&1; then
-        pass "kmt_session_default_params() is deprecated in $lang (names kmt_session_params_init; KMT_NO_DEPRECATION_WARNINGS silences it)"
+        pass "KMT_DEPRECATED warns in $lang (names the replacement; KMT_NO_DEPRECATION_WARNINGS silences it)"
     else
-        fail "the deprecation of kmt_session_default_params() in $lang"; show "$WORK/dep.log"
+        fail "KMT_DEPRECATED in $lang"; show "$WORK/dep.log"
     fi
 done
 

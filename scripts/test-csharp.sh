@@ -77,7 +77,7 @@ if "${MCS[@]}" -r:System.Core.dll -out:"$WORK/LayoutDump.exe" $CS/tests/LayoutDu
     fi
     # The check must notice one changed value, one changed offset and one missing function.
     sed -e 's/^\(const kmt_export_format.KMT_EXPORT_PLY = \)7$/\18/' \
-        -e 's/^\(field kmt_session_params.progress offset \)24/\128/' \
+        -e 's/^\(field kmt_session_params.progress offset \)32/\140/' \
         -e '/^function kmt_session_flush /d' "$WORK/cs-layout.txt" >"$WORK/cs-bad.txt"
     if python3 $CS/tests/layout.py --csharp "$WORK/cs-bad.txt" >"$WORK/layout-bad.log" 2>&1; then
         fail "layout check passed a dump with a wrong enum value, offset and a missing DllImport"

@@ -14,7 +14,7 @@ struct KMTalkCLI: ParsableCommand {
             Guides: docs/unreal-livelink.md (kmtalk stream to Unreal's Live Link), \
             docs/export.md, docs/rig.md, docs/model.md, docs/web-viewer.md (kmtalk view).
             """,
-        version: "0.1.0",
+        version: "1.0.0",
         subcommands: [Animate.self, StreamCommand.self, Info.self, Features.self, Bench.self, RigCommand.self, PreviewCommand.self, ViewCommand.self],
         defaultSubcommand: nil)
 

@@ -83,7 +83,7 @@ final class SessionHandle {
     init(model: ModelHandle, threads: Int, fps: Double?, progress: ProgressBar? = nil) throws {
         var params: kmt_session_params = try defaultParams(kmt_session_params_init)
         params.n_threads = Int32(threads)
-        params.output_fps = Float(fps ?? 0)
+        params.output_fps = fps ?? 0
         params.progress = ProgressBar.callback
         params.progress_user_data = progress?.userData
         self.progress = progress
@@ -141,7 +141,7 @@ final class AnimationHandle {
 
     var frameCount: Int { kmt_animation_frame_count(pointer) }
     var channelCount: Int { kmt_animation_channel_count(pointer) }
-    var fps: Double { Double(kmt_animation_fps(pointer)) }
+    var fps: Double { kmt_animation_fps(pointer) }
     /// V of the template a vertices-space animation carries; 0 for weights.
     var vertexCount: Int { kmt_animation_vertex_count(pointer) }
 
@@ -324,7 +324,7 @@ struct AnimationResult {
     var frameCount: Int { channels.isEmpty ? 0 : values.count / channels.count }
 
     init(_ animation: OpaquePointer) throws {
-        fps = Double(kmt_animation_fps(animation))
+        fps = kmt_animation_fps(animation)
         let channelCount = kmt_animation_channel_count(animation)
         channels = (0..<channelCount).map { String(cString: kmt_animation_channel_name(animation, $0)) }
         let frames = kmt_animation_frame_count(animation)

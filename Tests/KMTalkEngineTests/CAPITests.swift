@@ -43,8 +43,7 @@ import Testing
 
         let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: Fixtures.tinyModelPath)))
         var fromMemory: OpaquePointer?
-        // The deprecated by-value functions keep working for hosts built with this header.
-        var params = kmt_model_default_params()
+        var params: kmt_model_params = initialized(kmt_model_params_init)
         #expect(params.struct_size == MemoryLayout<kmt_model_params>.size)
         #expect(kmt_model_load_memory(bytes, bytes.count, &params, &fromMemory) == KMT_OK, "\(lastError)")
         defer { kmt_model_free(fromMemory) }
@@ -70,7 +69,7 @@ import Testing
     @Test func animatesAFileAndReadsFramesIntoCallerBuffers() throws {
         let model = try loadTinyModel()
         defer { kmt_model_free(model) }
-        var params = kmt_session_default_params()
+        var params: kmt_session_params = initialized(kmt_session_params_init)
         params.n_threads = 1
         params.output_fps = 60
         var session: OpaquePointer?
@@ -195,9 +194,12 @@ import Testing
         bigger.storeBytes(of: known, as: kmt_session_params.self)
         #expect(kmt_session_create(model, bigger.assumingMemoryBound(to: kmt_session_params.self), &session) == KMT_OK, "\(lastError)")
         kmt_session_free(session)
-        params = initialized(kmt_session_params_init)
-        params.reserved = 1
-        #expect(kmt_session_create(model, &params, &session) == KMT_ERR_INVALID_ARGUMENT)
+        for latency in [5.0, -2, .nan, .infinity] {
+            params = initialized(kmt_session_params_init)
+            params.latency_ms = latency
+            #expect(kmt_session_create(model, &params, &session) == KMT_ERR_INVALID_ARGUMENT, "latency_ms \(latency)")
+            #expect(lastError.contains("latency_ms"), "\(lastError)")
+        }
         var modelParams: kmt_model_params = initialized(kmt_model_params_init)
         modelParams.flags = 1
         var other: OpaquePointer?
@@ -205,14 +207,37 @@ import Testing
     }
 
     @Test func paramsInitWritesTheCallersSizeOnly() throws {
-        // The deprecated by-value functions still work for hosts built with this header.
         expectParamsInit(
-            kmt_model_params_init, byValue: kmt_model_default_params(), name: "kmt_model_params",
-            olderSize: MemoryLayout<Int>.size, splitSize: nil)
+            kmt_model_params_init,
+            byValue: kmt_model_params(struct_size: MemoryLayout<kmt_model_params>.size, flags: 0, reserved: 0),
+            name: "kmt_model_params", olderSize: MemoryLayout<Int>.size, splitSize: nil)
+        // 32 bytes: a struct that stops before the progress fields; 36 would split a pointer.
         expectParamsInit(
-            kmt_session_params_init, byValue: kmt_session_default_params(), name: "kmt_session_params",
-            olderSize: 24, splitSize: 28)
-        #expect(MemoryLayout<kmt_session_params>.size == 40)
+            kmt_session_params_init,
+            byValue: kmt_session_params(
+                struct_size: MemoryLayout<kmt_session_params>.size, n_threads: 0, nonfinite_policy: KMT_NONFINITE_REJECT,
+                output_fps: 0, latency_ms: 0, progress: nil, progress_user_data: nil),
+            name: "kmt_session_params", olderSize: 32, splitSize: 36)
+        #expect(MemoryLayout<kmt_session_params>.size == 48)
+    }
+
+    @Test func latencyIsASessionParameter() throws {
+        let model = try loadTinyModel()
+        defer { kmt_model_free(model) }
+        func latency(_ value: Double) throws -> (latency: Double, exact: Double) {
+            var params: kmt_session_params = initialized(kmt_session_params_init)
+            params.latency_ms = value
+            var session: OpaquePointer?
+            #expect(kmt_session_create(model, &params, &session) == KMT_OK, "\(lastError)")
+            defer { kmt_session_free(session) }
+            return (kmt_session_latency_ms(session), kmt_session_exact_latency_ms(session))
+        }
+        let exact = try latency(Double(KMT_LATENCY_EXACT))
+        #expect(exact.latency == exact.exact && exact.exact > 40, "\(exact)")
+        #expect(try latency(40).latency == 40)
+        #expect(try latency(1e6).latency == exact.exact, "above the look-ahead is exact")
+        let standard = try latency(0)
+        #expect(standard.latency == min(StreamingSession.defaultLatencyMs, standard.exact))
     }
 
     @Test func paramsInitStructsOfEveryHeaderVersionCreateSessions() throws {
@@ -221,7 +246,7 @@ import Testing
         let raw = UnsafeMutableRawPointer.allocate(byteCount: 128, alignment: 16)
         defer { raw.deallocate() }
         let params = raw.bindMemory(to: kmt_session_params.self, capacity: 1)
-        // A host of the first header (24 bytes, no progress fields): the bytes after its
+        // A host with a smaller struct (24 bytes, up to output_fps): the bytes after its
         // struct are not its own, and stay what they were.
         raw.initializeMemory(as: UInt8.self, repeating: 0xAB, count: 128)
         #expect(kmt_session_params_init(params, 24) == KMT_OK, "\(lastError)")

@@ -174,8 +174,11 @@ import Testing
     @Test func paramsInitWritesTheCallersSizeOnly() {
         // 24 bytes: the header before mouth_cue_extended_shapes.
         expectParamsInit(
-            kmt_export_params_init, byValue: kmt_export_default_params(), name: "kmt_export_params",
-            olderSize: 24, splitSize: 20)
+            kmt_export_params_init,
+            byValue: kmt_export_params(
+                struct_size: MemoryLayout<kmt_export_params>.size, progress: nil, progress_user_data: nil,
+                mouth_cue_extended_shapes: nil),
+            name: "kmt_export_params", olderSize: 24, splitSize: 20)
         #expect(MemoryLayout<kmt_export_params>.size == 32)
     }
 
@@ -186,7 +189,7 @@ import Testing
         defer { try? FileManager.default.removeItem(at: directory) }
         let path = directory.appendingPathComponent("w.csv").path
         #expect(kmt_animation_save_with_params(animation, nil, path, KMT_EXPORT_AUTO, nil) == KMT_OK, "\(lastError)")
-        var defaults = kmt_export_default_params()
+        var defaults: kmt_export_params = initialized(kmt_export_params_init)
         #expect(defaults.struct_size == MemoryLayout<kmt_export_params>.size && defaults.progress == nil)
         #expect(defaults.mouth_cue_extended_shapes == nil)
         #expect(kmt_animation_save_with_params(animation, nil, path, KMT_EXPORT_AUTO, &defaults) == KMT_OK)

@@ -191,7 +191,7 @@ final class ProgressLog {
         params.progress = ProgressLog.callback  // beyond the declared size: must be ignored
         params.progress_user_data = log.userData
         params.struct_size = MemoryLayout<kmt_session_params>.offset(of: \.progress)!
-        #expect(params.struct_size == 24, "the size of kmt_session_params before the progress fields")
+        #expect(params.struct_size == 32, "the size of kmt_session_params before the progress fields")
         var session: OpaquePointer?
         #expect(kmt_session_create(model, &params, &session) == KMT_OK, "\(lastError)")
         defer { kmt_session_free(session) }
@@ -202,7 +202,7 @@ final class ProgressLog {
         #expect(log.fractions.isEmpty, "an old caller's struct got progress reports")
 
         // A size that ends inside a pointer would leave half of it: refused.
-        for size in [28, 36] {
+        for size in [36, 44] {
             params.struct_size = size
             var refused: OpaquePointer?
             #expect(kmt_session_create(model, &params, &refused) == KMT_ERR_INVALID_ARGUMENT, "struct_size \(size)")

@@ -90,8 +90,11 @@ import Testing
     @Test func importParamsInitWritesTheCallersSizeOnly() {
         // 40 bytes: the header before the progress fields.
         expectParamsInit(
-            kmt_rig_import_params_init, byValue: kmt_rig_import_default_params(), name: "kmt_rig_import_params",
-            olderSize: 40, splitSize: 12)
+            kmt_rig_import_params_init,
+            byValue: kmt_rig_import_params(
+                struct_size: MemoryLayout<kmt_rig_import_params>.size, mesh: nil, neutral: nil, units: nil, flags: 0,
+                reserved: 0, progress: nil, progress_user_data: nil),
+            name: "kmt_rig_import_params", olderSize: 40, splitSize: 12)
         #expect(MemoryLayout<kmt_rig_import_params>.size == 56)
     }
 
@@ -307,7 +310,7 @@ import Testing
             "jawOpen.obj": OBJFolderImporterTests.obj(OBJFolderImporterTests.moved(4, by: [0, -0.5, 0]), faces: OBJFolderImporterTests.faces),
         ])
         defer { try? FileManager.default.removeItem(at: objs) }
-        var params = kmt_rig_import_default_params()
+        var params: kmt_rig_import_params = initialized(kmt_rig_import_params_init)
         var fromOBJ: OpaquePointer?
         #expect(kmt_rig_import_file(objs.path, &params, &fromOBJ) == KMT_ERR_INVALID_ARGUMENT)  // no *neutral*
         #expect(lastError.contains("--neutral") || lastError.contains("neutral"), "\(lastError)")

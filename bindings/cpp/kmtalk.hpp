@@ -4,7 +4,7 @@
 //     #include "kmtalk.hpp"
 //
 //     kmtalk::Model model("models/kmtalk-base.safetensors");
-//     kmtalk::Session session(model, {/*threads*/ 0, /*output_fps*/ 60.0f});
+//     kmtalk::Session session(model, {/*threads*/ 0, /*output_fps*/ 60.0});
 //     kmtalk::Animation anim = session.animate_file("speech.wav");
 //     std::vector<float> weights = anim.frames();   // frame_count() x channel_count()
 //     anim.save("speech.json");
@@ -371,7 +371,7 @@ public:
     /** The audio sample rate the model consumes in Hz (0 when empty). */
     std::int32_t sample_rate() const noexcept { return kmt_model_sample_rate(get()); }
     /** The native output frame rate in frames per second (0 when empty). */
-    float fps() const noexcept { return kmt_model_fps(get()); }
+    double fps() const noexcept { return kmt_model_fps(get()); }
     /** Number of output channels (0 when empty). */
     std::size_t channel_count() const noexcept { return kmt_model_channel_count(get()); }
     /** Name of output channel `index` ("" when out of range). */
@@ -620,7 +620,7 @@ public:
     /** Number of channels per frame (0 when empty). */
     std::size_t channel_count() const noexcept { return kmt_animation_channel_count(get()); }
     /** Frame rate in frames per second (0 when empty). */
-    float fps() const noexcept { return kmt_animation_fps(get()); }
+    double fps() const noexcept { return kmt_animation_fps(get()); }
     /** Name of channel `index` ("" when out of range). */
     std::string channel_name(std::size_t index) const {
         return detail::to_string(kmt_animation_channel_name(get(), index));
@@ -760,10 +760,13 @@ struct SessionOptions {
         threads started for the call (see the header's Thread safety). */
     int threads = 0;
     /** Output frame rate, 1..240 fps (output_fps); 0 = the model's native rate. */
-    float output_fps = 0.0f;
+    double output_fps = 0.0;
     /** Replace NaN, infinite and |x| > 1000 samples with silence (KMT_NONFINITE_ZERO) instead of
         failing with KMT_ERR_INVALID_AUDIO (KMT_NONFINITE_REJECT, the default). */
     bool replace_nonfinite = false;
+    /** Streaming latency in ms (latency_ms): 0 = the model's default, KMT_LATENCY_EXACT = its full
+        look-ahead (frames equal to offline), otherwise at least 20. */
+    double latency_ms = 0.0;
 };
 
 /** What Session::pull(float *, size_t) moved into the caller's buffer. */
@@ -823,6 +826,7 @@ public:
         detail::check(kmt_session_params_init(&params, sizeof params), "kmt_session_params_init");
         params.n_threads = static_cast<std::int32_t>(options.threads);
         params.output_fps = options.output_fps;
+        params.latency_ms = options.latency_ms;
         params.nonfinite_policy = options.replace_nonfinite ? KMT_NONFINITE_ZERO : KMT_NONFINITE_REJECT;
         if (progress) {
             // Owned here, at a stable address: the C session keeps the pointer.

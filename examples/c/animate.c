@@ -45,7 +45,7 @@ typedef struct arguments {
     const char *audio_path;
     const char *rig_path; /* -r, or NULL */
     const char *out_path; /* -o, or NULL */
-    float fps;            /* 0 = the model's native rate */
+    double fps;           /* 0 = the model's native rate */
 } arguments;
 
 static void usage(const char *program) {
@@ -66,14 +66,14 @@ static void report(const char *what, kmt_status status) {
 }
 
 /* Parses the FPS argument; returns 0 on success. */
-static int parse_fps(const char *text, float *out_fps) {
+static int parse_fps(const char *text, double *out_fps) {
     char *end = NULL;
     errno = 0;
     double value = strtod(text, &end);
     if (end == text || *end != '\0' || errno != 0 || !isfinite(value)) {
         return -1;
     }
-    *out_fps = (float)value; /* the library checks the range 1..240 */
+    *out_fps = value; /* the library checks the range 1..240 */
     return 0;
 }
 
@@ -256,7 +256,7 @@ int main(int argc, char **argv) {
 
     const size_t frames = kmt_animation_frame_count(animation);
     const size_t channels = kmt_animation_channel_count(animation);
-    const float anim_fps = kmt_animation_fps(animation);
+    const double anim_fps = kmt_animation_fps(animation);
     printf("kmtalk %s, model %s (%s)\n", kmt_version(), args.model_path,
            kmt_model_architecture(model));
     printf("frames: %zu\n", frames);

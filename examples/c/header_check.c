@@ -5,9 +5,9 @@
  *
  * Every function is assigned to a pointer of its exact documented type, and
  * every type, enumerator and macro is used, so a missing or changed
- * declaration fails to compile. Nothing here is linked or run. The deprecated
- * by-value kmt_*_default_params() functions are checked too, so their
- * warnings are turned off (header_check.cpp compiles with them on).
+ * declaration fails to compile. Nothing here is linked or run. The
+ * deprecation macro is checked with its warnings off (header_check.cpp
+ * compiles with them on).
  */
 #define KMT_NO_DEPRECATION_WARNINGS
 #include "kmtalk.h"
@@ -18,11 +18,12 @@
 #define CHECK(name, condition) typedef char check_##name[(condition) ? 1 : -1]
 
 /* Versions. */
-CHECK(version_major, KMT_VERSION_MAJOR == 0);
-CHECK(version_minor, KMT_VERSION_MINOR == 1);
+CHECK(version_major, KMT_VERSION_MAJOR == 1);
+CHECK(version_minor, KMT_VERSION_MINOR == 0);
 CHECK(version_patch, KMT_VERSION_PATCH == 0);
-CHECK(version_number, KMT_VERSION_NUMBER == 100);
-CHECK(version_string, sizeof(KMT_VERSION_STRING) == sizeof("0.1.0"));
+CHECK(version_number, KMT_VERSION_NUMBER == 10000);
+CHECK(version_string, sizeof(KMT_VERSION_STRING) == sizeof("1.0.0"));
+CHECK(latency_exact, KMT_LATENCY_EXACT == -1);
 
 /* Status codes are stable values. */
 CHECK(status_ok, KMT_OK == 0);
@@ -47,15 +48,16 @@ CHECK(model_params_flags, sizeof(((kmt_model_params *)0)->flags) == sizeof(uint3
 /* No tail padding: a later 4-byte field must change sizeof (see kmt_model_params). */
 CHECK(model_params_no_tail_padding, sizeof(kmt_model_params) == sizeof(size_t) + 2 * sizeof(uint32_t));
 CHECK(session_params_no_tail_padding,
-      sizeof(kmt_session_params) == sizeof(size_t) + 4 * 4 + sizeof(kmt_progress_callback) + sizeof(void *));
-/* The progress fields come after every field of the first version (24 bytes). */
-CHECK(session_params_progress_appended, offsetof(kmt_session_params, progress) == sizeof(size_t) + 4 * 4);
+      sizeof(kmt_session_params) == sizeof(size_t) + 2 * 4 + 2 * sizeof(double) + sizeof(kmt_progress_callback) + sizeof(void *));
+/* The pointers come after the scalar fields (32 bytes on LP64). */
+CHECK(session_params_progress_after_scalars, offsetof(kmt_session_params, progress) == sizeof(size_t) + 2 * 4 + 2 * sizeof(double));
 CHECK(rig_import_params_progress_appended, offsetof(kmt_rig_import_params, progress) == sizeof(size_t) + 3 * sizeof(char *) + 8);
 CHECK(export_params_size_first, offsetof(kmt_export_params, struct_size) == 0);
 CHECK(session_params_size_first, offsetof(kmt_session_params, struct_size) == 0);
 CHECK(session_params_struct_size, sizeof(((kmt_session_params *)0)->struct_size) == sizeof(size_t));
 CHECK(session_params_threads, sizeof(((kmt_session_params *)0)->n_threads) == sizeof(int32_t));
-CHECK(session_params_fps, sizeof(((kmt_session_params *)0)->output_fps) == sizeof(float));
+CHECK(session_params_fps, sizeof(((kmt_session_params *)0)->output_fps) == sizeof(double));
+CHECK(session_params_latency, sizeof(((kmt_session_params *)0)->latency_ms) == sizeof(double));
 CHECK(session_params_policy, sizeof(((kmt_session_params *)0)->nonfinite_policy) == sizeof(kmt_nonfinite_policy));
 
 /* The deprecation macro still expands to something valid (nothing, here). */
@@ -89,7 +91,6 @@ int header_check(void) {
 
     /* Models */
     kmt_status (*p_model_params_init)(kmt_model_params *, size_t) = kmt_model_params_init;
-    kmt_model_params (*p_model_default_params)(void) = kmt_model_default_params;
     kmt_status (*p_model_load_file)(const char *, const kmt_model_params *, kmt_model **) =
         kmt_model_load_file;
     kmt_status (*p_model_load_memory)(const void *, size_t, const kmt_model_params *, kmt_model **) =
@@ -97,16 +98,22 @@ int header_check(void) {
     void (*p_model_free)(kmt_model *) = kmt_model_free;
     const char *(*p_model_architecture)(const kmt_model *) = kmt_model_architecture;
     int32_t (*p_model_sample_rate)(const kmt_model *) = kmt_model_sample_rate;
-    float (*p_model_fps)(const kmt_model *) = kmt_model_fps;
+    double (*p_model_fps)(const kmt_model *) = kmt_model_fps;
     size_t (*p_model_channel_count)(const kmt_model *) = kmt_model_channel_count;
     const char *(*p_model_channel_name)(const kmt_model *, size_t) = kmt_model_channel_name;
     uint64_t (*p_model_parameter_count)(const kmt_model *) = kmt_model_parameter_count;
     kmt_status (*p_model_metadata)(const kmt_model *, const char *, char *, size_t, size_t *) =
         kmt_model_metadata;
+    kmt_status (*p_model_log_mel)(const kmt_model *, const float *, size_t, float *, size_t, size_t *, size_t *) =
+        kmt_model_log_mel;
+    kmt_status (*p_session_stage_times)(const kmt_session *, kmt_stage_time *, size_t, size_t *) =
+        kmt_session_stage_times;
+    kmt_status (*p_rig_match_names)(const kmt_rig *, const char *const *, size_t, int32_t *, size_t, size_t *) =
+        kmt_rig_match_names;
+    kmt_stage_time stage_time = {"features", 0.5};
 
     /* Sessions */
     kmt_status (*p_session_params_init)(kmt_session_params *, size_t) = kmt_session_params_init;
-    kmt_session_params (*p_session_default_params)(void) = kmt_session_default_params;
     kmt_status (*p_session_create)(const kmt_model *, const kmt_session_params *, kmt_session **) =
         kmt_session_create;
     void (*p_session_free)(kmt_session *) = kmt_session_free;
@@ -135,7 +142,7 @@ int header_check(void) {
     void (*p_animation_free)(kmt_animation *) = kmt_animation_free;
     size_t (*p_animation_frame_count)(const kmt_animation *) = kmt_animation_frame_count;
     size_t (*p_animation_channel_count)(const kmt_animation *) = kmt_animation_channel_count;
-    float (*p_animation_fps)(const kmt_animation *) = kmt_animation_fps;
+    double (*p_animation_fps)(const kmt_animation *) = kmt_animation_fps;
     const char *(*p_animation_channel_name)(const kmt_animation *, size_t) = kmt_animation_channel_name;
     kmt_status (*p_animation_read_frames)(const kmt_animation *, size_t, size_t, float *, size_t,
                                           size_t *) = kmt_animation_read_frames;
@@ -173,9 +180,7 @@ int header_check(void) {
                                              kmt_export_format, void *, size_t, size_t *) =
         kmt_animation_save_to_memory;
     kmt_status (*p_export_params_init)(kmt_export_params *, size_t) = kmt_export_params_init;
-    kmt_export_params (*p_export_default_params)(void) = kmt_export_default_params;
     kmt_status (*p_rig_import_params_init)(kmt_rig_import_params *, size_t) = kmt_rig_import_params_init;
-    kmt_rig_import_params (*p_rig_import_default_params)(void) = kmt_rig_import_default_params;
     kmt_status (*p_animation_save_with_params)(const kmt_animation *, const kmt_rig *, const char *,
                                                kmt_export_format, const kmt_export_params *) =
         kmt_animation_save_with_params;
@@ -201,7 +206,7 @@ int header_check(void) {
                                    KMT_EXPORT_MOUTH_CUES_JSON};
     enum kmt_export_format tagged_format = KMT_EXPORT_GLB;
     kmt_model_params model_params = {sizeof(kmt_model_params), 0, 0};
-    kmt_session_params session_params = {sizeof(kmt_session_params), 1, 60.0f, KMT_NONFINITE_REJECT, 0,
+    kmt_session_params session_params = {sizeof(kmt_session_params), 1, KMT_NONFINITE_REJECT, 60.0, KMT_LATENCY_EXACT,
                                          on_progress, NULL};
     kmt_export_params export_params = {sizeof(kmt_export_params), on_progress, NULL, "GHX"};
     kmt_rig_import_params import_params = {sizeof(kmt_rig_import_params), NULL, NULL, "cm", 0, 0, NULL, NULL};
@@ -210,11 +215,12 @@ int header_check(void) {
     const char *version = KMT_VERSION_STRING;
 
     (void)p_version; (void)p_version_number; (void)p_status_string; (void)p_last_error;
-    (void)callback; (void)p_log_set; (void)p_model_default_params; (void)p_model_load_file;
+    (void)callback; (void)p_log_set; (void)p_model_load_file;
     (void)p_model_load_memory; (void)p_model_free; (void)p_model_architecture;
     (void)p_model_sample_rate; (void)p_model_fps; (void)p_model_channel_count;
     (void)p_model_channel_name; (void)p_model_parameter_count; (void)p_model_metadata;
-    (void)p_session_default_params; (void)p_session_create; (void)p_session_free;
+    (void)p_model_log_mel; (void)p_session_stage_times; (void)p_rig_match_names; (void)stage_time;
+    (void)p_session_create; (void)p_session_free;
     (void)p_animate_file; (void)p_animate_pcm; (void)p_animation_free;
     (void)p_animation_frame_count; (void)p_animation_channel_count; (void)p_animation_fps;
     (void)p_animation_channel_name; (void)p_animation_read_frames;
@@ -223,7 +229,7 @@ int header_check(void) {
     (void)p_rig_read_vertices; (void)p_rig_read_faces; (void)p_animation_vertices;
     (void)p_animation_vertex_count; (void)p_animation_read_faces;
     (void)p_rig_unmatched_channels; (void)p_rig_unmatched_shapes; (void)p_rig_shape_channels;
-    (void)p_animation_save; (void)p_animation_save_to_memory; (void)p_export_default_params;
+    (void)p_animation_save; (void)p_animation_save_to_memory; 
     (void)p_animation_save_with_params; (void)p_animation_save_to_memory_with_params; (void)progress;
     (void)export_params; (void)import_params;
     (void)p_audio_params_init; (void)p_audio_load_file; (void)p_audio_load_memory; (void)p_audio_free;
@@ -231,7 +237,7 @@ int header_check(void) {
     (void)p_audio_source_rate; (void)p_audio_source_channels; (void)p_audio_format_name;
     (void)audio_params; (void)audio;
     (void)p_model_params_init; (void)p_session_params_init; (void)p_export_params_init;
-    (void)p_rig_import_params_init; (void)p_rig_import_default_params;
+    (void)p_rig_import_params_init;
     (void)mode; (void)tagged_mode; (void)formats; (void)tagged_format;
     (void)model; (void)session; (void)animation; (void)rig; (void)status; (void)level;
     (void)policy; (void)session_params; (void)tagged_status; (void)tagged_params; (void)version;

@@ -5,8 +5,7 @@
 // Every function is checked against its exact documented type, and every
 // type, enumerator and macro is used, so a missing or changed declaration
 // fails to compile. Nothing here is linked or run. The deprecation attributes
-// stay on (header_check.c turns them off with KMT_NO_DEPRECATION_WARNINGS);
-// the checks of the deprecated functions' types silence them locally.
+// stay on (header_check.c turns them off with KMT_NO_DEPRECATION_WARNINGS).
 #include "kmtalk.h"
 
 #include <cstddef>
@@ -14,9 +13,10 @@
 #include <type_traits>
 
 // Versions.
-static_assert(KMT_VERSION_MAJOR == 0 && KMT_VERSION_MINOR == 1 && KMT_VERSION_PATCH == 0, "version");
-static_assert(KMT_VERSION_NUMBER == 100, "KMT_VERSION_NUMBER");
-static_assert(sizeof(KMT_VERSION_STRING) == sizeof("0.1.0"), "KMT_VERSION_STRING");
+static_assert(KMT_VERSION_MAJOR == 1 && KMT_VERSION_MINOR == 0 && KMT_VERSION_PATCH == 0, "version");
+static_assert(KMT_VERSION_NUMBER == 10000, "KMT_VERSION_NUMBER");
+static_assert(sizeof(KMT_VERSION_STRING) == sizeof("1.0.0"), "KMT_VERSION_STRING");
+static_assert(KMT_LATENCY_EXACT == -1, "KMT_LATENCY_EXACT");
 
 // Status codes and enums are stable values.
 static_assert(KMT_OK == 0 && KMT_ERR_INVALID_ARGUMENT == 1 && KMT_ERR_IO == 2 &&
@@ -46,13 +46,15 @@ static_assert(std::is_trivially_copyable<kmt_session_params>::value, "kmt_sessio
 static_assert(offsetof(kmt_session_params, struct_size) == 0, "struct_size first");
 static_assert(std::is_same<decltype(kmt_session_params::struct_size), size_t>::value, "struct_size");
 static_assert(std::is_same<decltype(kmt_session_params::n_threads), int32_t>::value, "n_threads");
-static_assert(std::is_same<decltype(kmt_session_params::output_fps), float>::value, "output_fps");
+static_assert(std::is_same<decltype(kmt_session_params::output_fps), double>::value, "output_fps");
+static_assert(std::is_same<decltype(kmt_session_params::latency_ms), double>::value, "latency_ms");
+static_assert(std::is_same<decltype(kmt_stage_time::seconds), double>::value, "kmt_stage_time");
 static_assert(std::is_same<decltype(kmt_session_params::nonfinite_policy), kmt_nonfinite_policy>::value,
               "nonfinite_policy");
 
 static_assert(std::is_same<decltype(kmt_session_params::progress), kmt_progress_callback>::value, "progress");
 static_assert(std::is_same<decltype(kmt_session_params::progress_user_data), void *>::value, "progress_user_data");
-static_assert(offsetof(kmt_session_params, progress) == 24, "progress after the first version's fields");
+static_assert(offsetof(kmt_session_params, progress) == 32, "progress after the scalar fields");
 static_assert(std::is_standard_layout<kmt_export_params>::value, "kmt_export_params layout");
 static_assert(offsetof(kmt_export_params, struct_size) == 0, "struct_size first");
 static_assert(std::is_same<decltype(kmt_export_params::mouth_cue_extended_shapes), const char *>::value,
@@ -77,29 +79,22 @@ CHECK_FN(kmt_model_params_init, kmt_status (*)(kmt_model_params *, size_t));
 CHECK_FN(kmt_session_params_init, kmt_status (*)(kmt_session_params *, size_t));
 CHECK_FN(kmt_rig_import_params_init, kmt_status (*)(kmt_rig_import_params *, size_t));
 CHECK_FN(kmt_export_params_init, kmt_status (*)(kmt_export_params *, size_t));
-// The deprecated by-value functions keep their types (hosts built with this header use them).
-#if defined(__GNUC__) || defined(__clang__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
-#endif
-CHECK_FN(kmt_model_default_params, kmt_model_params (*)(void));
-CHECK_FN(kmt_session_default_params, kmt_session_params (*)(void));
-CHECK_FN(kmt_rig_import_default_params, kmt_rig_import_params (*)(void));
-CHECK_FN(kmt_export_default_params, kmt_export_params (*)(void));
-#if defined(__GNUC__) || defined(__clang__)
-#pragma GCC diagnostic pop
-#endif
 CHECK_FN(kmt_model_load_file, kmt_status (*)(const char *, const kmt_model_params *, kmt_model **));
 CHECK_FN(kmt_model_load_memory,
          kmt_status (*)(const void *, size_t, const kmt_model_params *, kmt_model **));
 CHECK_FN(kmt_model_free, void (*)(kmt_model *));
 CHECK_FN(kmt_model_architecture, const char *(*)(const kmt_model *));
 CHECK_FN(kmt_model_sample_rate, int32_t (*)(const kmt_model *));
-CHECK_FN(kmt_model_fps, float (*)(const kmt_model *));
+CHECK_FN(kmt_model_fps, double (*)(const kmt_model *));
 CHECK_FN(kmt_model_channel_count, size_t (*)(const kmt_model *));
 CHECK_FN(kmt_model_channel_name, const char *(*)(const kmt_model *, size_t));
 CHECK_FN(kmt_model_parameter_count, uint64_t (*)(const kmt_model *));
 CHECK_FN(kmt_model_metadata, kmt_status (*)(const kmt_model *, const char *, char *, size_t, size_t *));
+CHECK_FN(kmt_model_log_mel,
+         kmt_status (*)(const kmt_model *, const float *, size_t, float *, size_t, size_t *, size_t *));
+CHECK_FN(kmt_session_stage_times, kmt_status (*)(const kmt_session *, kmt_stage_time *, size_t, size_t *));
+CHECK_FN(kmt_rig_match_names,
+         kmt_status (*)(const kmt_rig *, const char *const *, size_t, int32_t *, size_t, size_t *));
 CHECK_FN(kmt_session_create,
          kmt_status (*)(const kmt_model *, const kmt_session_params *, kmt_session **));
 CHECK_FN(kmt_session_free, void (*)(kmt_session *));
@@ -109,7 +104,7 @@ CHECK_FN(kmt_animate_pcm,
 CHECK_FN(kmt_animation_free, void (*)(kmt_animation *));
 CHECK_FN(kmt_animation_frame_count, size_t (*)(const kmt_animation *));
 CHECK_FN(kmt_animation_channel_count, size_t (*)(const kmt_animation *));
-CHECK_FN(kmt_animation_fps, float (*)(const kmt_animation *));
+CHECK_FN(kmt_animation_fps, double (*)(const kmt_animation *));
 CHECK_FN(kmt_animation_channel_name, const char *(*)(const kmt_animation *, size_t));
 CHECK_FN(kmt_animation_read_frames,
          kmt_status (*)(const kmt_animation *, size_t, size_t, float *, size_t, size_t *));

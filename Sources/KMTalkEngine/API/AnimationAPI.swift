@@ -25,8 +25,8 @@ public func kmt_animation_channel_count(_ handle: OpaquePointer?) -> Int {
 
 /// Implements `kmt_animation_fps` from include/kmtalk.h, which documents it.
 @c @implementation
-public func kmt_animation_fps(_ handle: OpaquePointer?) -> Float {
-    Float(animation(handle)?.fps ?? 0)
+public func kmt_animation_fps(_ handle: OpaquePointer?) -> Double {
+    animation(handle)?.fps ?? 0
 }
 
 /// Implements `kmt_animation_channel_name` from include/kmtalk.h, which documents it.

@@ -40,12 +40,6 @@ private let exportPointerFields = [
     MemoryLayout<kmt_export_params>.offset(of: \.mouth_cue_extended_shapes)!,
 ]
 
-/// Implements `kmt_export_default_params` from include/kmtalk.h, which documents it.
-@c @implementation
-public func kmt_export_default_params() -> kmt_export_params {
-    exportDefaults
-}
-
 /// Implements `kmt_export_params_init` from include/kmtalk.h, which documents it.
 @c @implementation
 public func kmt_export_params_init(_ params: UnsafeMutablePointer<kmt_export_params>?, _ structSize: Int) -> kmt_status {

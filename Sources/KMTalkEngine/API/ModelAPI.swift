@@ -4,12 +4,6 @@ import Glibc
 /// The default model options, struct_size filled in.
 private let modelDefaults = kmt_model_params(struct_size: MemoryLayout<kmt_model_params>.size, flags: 0, reserved: 0)
 
-/// Implements `kmt_model_default_params` from include/kmtalk.h, which documents it.
-@c @implementation
-public func kmt_model_default_params() -> kmt_model_params {
-    modelDefaults
-}
-
 /// Implements `kmt_model_params_init` from include/kmtalk.h, which documents it.
 @c @implementation
 public func kmt_model_params_init(_ params: UnsafeMutablePointer<kmt_model_params>?, _ structSize: Int) -> kmt_status {
@@ -94,8 +88,8 @@ public func kmt_model_sample_rate(_ handle: OpaquePointer?) -> Int32 {
 
 /// Implements `kmt_model_fps` from include/kmtalk.h, which documents it.
 @c @implementation
-public func kmt_model_fps(_ handle: OpaquePointer?) -> Float {
-    Float(model(handle)?.config.motion.fps ?? 0)
+public func kmt_model_fps(_ handle: OpaquePointer?) -> Double {
+    model(handle)?.config.motion.fps ?? 0
 }
 
 /// Implements `kmt_model_channel_count` from include/kmtalk.h, which documents it.

@@ -14,12 +14,6 @@ private let importPointerFields = [
     MemoryLayout<kmt_rig_import_params>.offset(of: \.progress_user_data)!,
 ]
 
-/// Implements `kmt_rig_import_default_params` from include/kmtalk.h, which documents it.
-@c @implementation
-public func kmt_rig_import_default_params() -> kmt_rig_import_params {
-    importDefaults
-}
-
 /// Implements `kmt_rig_import_params_init` from include/kmtalk.h, which documents it.
 @c @implementation
 public func kmt_rig_import_params_init(_ params: UnsafeMutablePointer<kmt_rig_import_params>?, _ structSize: Int) -> kmt_status {

@@ -2,20 +2,14 @@ import CKMTalk
 
 /// The default session options, struct_size filled in.
 nonisolated(unsafe) private let sessionDefaults = kmt_session_params(
-    struct_size: MemoryLayout<kmt_session_params>.size, n_threads: 0, output_fps: 0,
-    nonfinite_policy: KMT_NONFINITE_REJECT, reserved: 0, progress: nil, progress_user_data: nil)
+    struct_size: MemoryLayout<kmt_session_params>.size, n_threads: 0, nonfinite_policy: KMT_NONFINITE_REJECT,
+    output_fps: 0, latency_ms: 0, progress: nil, progress_user_data: nil)
 
 /// The offsets of kmt_session_params' pointer fields (a struct_size may not split one).
 private let sessionPointerFields = [
     MemoryLayout<kmt_session_params>.offset(of: \.progress)!,
     MemoryLayout<kmt_session_params>.offset(of: \.progress_user_data)!,
 ]
-
-/// Implements `kmt_session_default_params` from include/kmtalk.h, which documents it.
-@c @implementation
-public func kmt_session_default_params() -> kmt_session_params {
-    sessionDefaults
-}
 
 /// Implements `kmt_session_params_init` from include/kmtalk.h, which documents it.
 @c @implementation
@@ -38,18 +32,24 @@ private func sessionOptions(_ p: kmt_session_params) throws -> SessionOptions {
     guard p.n_threads >= 0, p.n_threads <= 1024 else {
         throw KMTError.invalidArgument("n_threads must be 0 (one thread) or 1..1024, got \(p.n_threads)")
     }
-    guard p.output_fps == 0 || (p.output_fps.isFinite && SessionOptions.fpsRange.contains(Double(p.output_fps))) else {
+    guard p.output_fps == 0 || (p.output_fps.isFinite && SessionOptions.fpsRange.contains(p.output_fps)) else {
         throw KMTError.invalidArgument("output_fps must be 0 (native) or 1..240, got \(p.output_fps)")
     }
-    guard p.reserved == 0 else {
-        throw KMTError.invalidArgument("kmt_session_params.reserved must be 0, got \(p.reserved)")
+    let latency: Double?
+    switch p.latency_ms {
+    case 0: latency = nil
+    case Double(KMT_LATENCY_EXACT): latency = .infinity
+    case let ms where ms.isFinite && ms >= StreamingSession.minimumLatencyMs: latency = ms
+    default:
+        throw KMTError.invalidArgument(
+            "latency_ms must be 0 (the model's default), KMT_LATENCY_EXACT (-1) or at least \(StreamingSession.minimumLatencyMs) ms, got \(p.latency_ms)")
     }
     guard p.nonfinite_policy == KMT_NONFINITE_REJECT || p.nonfinite_policy == KMT_NONFINITE_ZERO else {
         throw KMTError.invalidArgument("nonfinite_policy \(p.nonfinite_policy.rawValue) is not a kmt_nonfinite_policy value")
     }
     return SessionOptions(
-        threads: Int(p.n_threads), outputFps: p.output_fps == 0 ? nil : Double(p.output_fps),
-        nonfinitePolicy: p.nonfinite_policy == KMT_NONFINITE_ZERO ? .zero : .reject)
+        threads: Int(p.n_threads), outputFps: p.output_fps == 0 ? nil : p.output_fps,
+        nonfinitePolicy: p.nonfinite_policy == KMT_NONFINITE_ZERO ? .zero : .reject, latencyMs: latency)
 }
 
 /// Implements `kmt_session_create` from include/kmtalk.h, which documents it.

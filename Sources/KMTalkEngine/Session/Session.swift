@@ -9,11 +9,15 @@ struct SessionOptions: Sendable {
     /// Output frame rate; nil = the model's native rate.
     var outputFps: Double? = nil
     var nonfinitePolicy: NonFinitePolicy = .reject
+    /// The streaming latency a session starts at (ms): nil = the model's default, infinity =
+    /// its full look-ahead (exact).
+    var latencyMs: Double? = nil
 
-    init(threads: Int = 0, outputFps: Double? = nil, nonfinitePolicy: NonFinitePolicy = .reject) {
+    init(threads: Int = 0, outputFps: Double? = nil, nonfinitePolicy: NonFinitePolicy = .reject, latencyMs: Double? = nil) {
         self.threads = threads
         self.outputFps = outputFps
         self.nonfinitePolicy = nonfinitePolicy
+        self.latencyMs = latencyMs
     }
 
     /// The accepted output frame rates.

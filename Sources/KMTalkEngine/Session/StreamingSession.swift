@@ -35,7 +35,9 @@ final class StreamingSession {
         frameRate = FrameRateConverter(
             inputFps: model.config.motion.fps, outputFps: options.resolvedFps(for: model),
             channels: model.config.motion.channels.count)
-        let preferred = model.config.streamingDefaultLatencyMs ?? Self.defaultLatencyMs
+        // The session's latency (validated by the API: >= minimumLatencyMs, or infinity
+        // for exact), else the model's default.
+        let preferred = options.latencyMs ?? model.config.streamingDefaultLatencyMs ?? Self.defaultLatencyMs
         if fullLatencyMs > preferred { requestedLatencyMs = preferred }
     }
 

@@ -1,3 +1,3 @@
 /// The library's version string (kept equal to KMT_VERSION_STRING by a test); exports
 /// write it into the files they make.
-let libraryVersion: StaticString = "0.1.0"
+let libraryVersion: StaticString = "1.0.0"

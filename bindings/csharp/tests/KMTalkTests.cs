@@ -229,7 +229,7 @@ internal static class KMTalkTests
     {
         // ---- library ----
         Check(Library.Version == Library.BindingVersion, "Library.Version " + Library.Version + " is the header's " + Library.BindingVersion);
-        Check(Library.VersionNumber == 100, "Library.VersionNumber " + Library.VersionNumber);
+        Check(Library.VersionNumber == 10000, "Library.VersionNumber " + Library.VersionNumber);
         Check(Library.StatusString(Status.Io).Length > 0, "Library.StatusString(Io) = \"" + Library.StatusString(Status.Io) + "\"");
 
         // ---- model ----

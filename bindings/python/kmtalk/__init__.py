@@ -29,7 +29,7 @@ import numpy as np
 from . import _lib
 from ._lib import LibraryNotFoundError
 
-__version__ = "0.1.0"
+__version__ = "1.0.0"
 
 __all__ = [
     "Animation",

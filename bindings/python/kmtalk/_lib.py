@@ -52,10 +52,10 @@ from typing import Any, Callable, Dict, List, Optional, Sequence
 # Versions (compile-time values of the header this module mirrors)
 # --------------------------------------------------------------------------
 
-KMT_VERSION_MAJOR = 0
-KMT_VERSION_MINOR = 1
+KMT_VERSION_MAJOR = 1
+KMT_VERSION_MINOR = 0
 KMT_VERSION_PATCH = 0
-KMT_VERSION_STRING = "0.1.0"
+KMT_VERSION_STRING = "1.0.0"
 KMT_VERSION_NUMBER = KMT_VERSION_MAJOR * 10000 + KMT_VERSION_MINOR * 100 + KMT_VERSION_PATCH
 
 # --------------------------------------------------------------------------
@@ -173,18 +173,22 @@ KMT_RIG_SAVE_HALF = 1
 
 class kmt_session_params(Structure):
     """typedef struct kmt_session_params { size_t struct_size; int32_t n_threads;
-    float output_fps; kmt_nonfinite_policy nonfinite_policy; int32_t reserved;
+    kmt_nonfinite_policy nonfinite_policy; double output_fps; double latency_ms;
     kmt_progress_callback progress; void *progress_user_data; }"""
 
     _fields_ = [
         ("struct_size", c_size_t),
         ("n_threads", c_int32),
-        ("output_fps", c_float),
         ("nonfinite_policy", kmt_nonfinite_policy),
-        ("reserved", c_int32),
+        ("output_fps", c_double),
+        ("latency_ms", c_double),
         ("progress", kmt_progress_callback),
         ("progress_user_data", c_void_p),
     ]
+
+
+#: kmt_session_params.latency_ms: stream at the model's full look-ahead.
+KMT_LATENCY_EXACT = -1
 
 
 class kmt_stage_time(Structure):
@@ -446,13 +450,9 @@ def kmt_log_set(callback: Any, min_level: int, user_data: Any) -> None:
 def kmt_model_params_init(params: Any, struct_size: int) -> int:
     """Fills `params` with the default model options, writing exactly `struct_size` bytes
     (pass ctypes.sizeof(kmt_model_params)): the replacement of the deprecated by-value
-    kmt_*_default_params(), which a newer library's larger struct would overrun."""
+    kmt_*_default_params() of 0.1, which a newer library's larger struct would overrun."""
 
 
-# kmt_model_params kmt_model_default_params(void);
-@_c("kmt_model_default_params", [], kmt_model_params)
-def kmt_model_default_params() -> kmt_model_params:
-    """Deprecated (use kmt_model_params_init): default model options by value."""
 
 
 # kmt_status kmt_model_load_file(const char *path, const kmt_model_params *params,
@@ -494,8 +494,8 @@ def kmt_model_sample_rate(model: Any) -> int:
     """The audio sample rate the model consumes (Hz); 0 for NULL."""
 
 
-# float kmt_model_fps(const kmt_model *model);
-@_c("kmt_model_fps", [kmt_model_p], c_float)
+# double kmt_model_fps(const kmt_model *model);
+@_c("kmt_model_fps", [kmt_model_p], c_double)
 def kmt_model_fps(model: Any) -> float:
     """The model's native output frame rate; 0 for NULL."""
 
@@ -546,13 +546,9 @@ def kmt_model_log_mel(model: Any, samples: Any, sample_count: int, buffer: Any, 
 def kmt_session_params_init(params: Any, struct_size: int) -> int:
     """Fills `params` with the default session options (n_threads 0, native fps), writing exactly `struct_size` bytes
     (pass ctypes.sizeof(kmt_session_params)): the replacement of the deprecated by-value
-    kmt_*_default_params(), which a newer library's larger struct would overrun."""
+    kmt_*_default_params() of 0.1, which a newer library's larger struct would overrun."""
 
 
-# kmt_session_params kmt_session_default_params(void);
-@_c("kmt_session_default_params", [], kmt_session_params)
-def kmt_session_default_params() -> kmt_session_params:
-    """Deprecated (use kmt_session_params_init): default session options by value."""
 
 
 # kmt_status kmt_session_create(const kmt_model *model,
@@ -755,8 +751,8 @@ def kmt_animation_channel_count(animation: Any) -> int:
     """Number of channels per frame; 0 for NULL."""
 
 
-# float kmt_animation_fps(const kmt_animation *animation);
-@_c("kmt_animation_fps", [kmt_animation_p], c_float)
+# double kmt_animation_fps(const kmt_animation *animation);
+@_c("kmt_animation_fps", [kmt_animation_p], c_double)
 def kmt_animation_fps(animation: Any) -> float:
     """Frame rate in frames per second; 0 for NULL."""
 
@@ -800,13 +796,9 @@ def kmt_rig_load_memory(data: Any, size: int, out_rig: Any) -> int:
 def kmt_rig_import_params_init(params: Any, struct_size: int) -> int:
     """Fills `params` with the default rig import options, writing exactly `struct_size` bytes
     (pass ctypes.sizeof(kmt_rig_import_params)): the replacement of the deprecated by-value
-    kmt_*_default_params(), which a newer library's larger struct would overrun."""
+    kmt_*_default_params() of 0.1, which a newer library's larger struct would overrun."""
 
 
-# kmt_rig_import_params kmt_rig_import_default_params(void);
-@_c("kmt_rig_import_default_params", [], kmt_rig_import_params)
-def kmt_rig_import_default_params() -> kmt_rig_import_params:
-    """Deprecated (use kmt_rig_import_params_init): default rig import options by value."""
 
 
 # kmt_status kmt_rig_import_file(const char *path, const kmt_rig_import_params *params,
@@ -975,13 +967,9 @@ def kmt_animation_save_to_memory(animation: Any, rig: Any, format: int, buffer: 
 def kmt_export_params_init(params: Any, struct_size: int) -> int:
     """Fills `params` with the default export options (no progress, all extended mouth shapes), writing exactly `struct_size` bytes
     (pass ctypes.sizeof(kmt_export_params)): the replacement of the deprecated by-value
-    kmt_*_default_params(), which a newer library's larger struct would overrun."""
+    kmt_*_default_params() of 0.1, which a newer library's larger struct would overrun."""
 
 
-# kmt_export_params kmt_export_default_params(void);
-@_c("kmt_export_default_params", [], kmt_export_params)
-def kmt_export_default_params() -> kmt_export_params:
-    """Deprecated (use kmt_export_params_init): default export options by value."""
 
 
 # kmt_status kmt_animation_save_with_params(const kmt_animation *animation,

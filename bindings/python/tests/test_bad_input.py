@@ -201,7 +201,7 @@ class Context:
         self.odd_rig = self._make(L.kmt_rig_free, lambda *a: L.kmt_rig_load_memory(*a),
                                   *self.buffer(tiny_rig(channels='["notAChannel"]')))
         self.clear_buffer = ctypes.create_string_buffer(64)
-        fractional = L.kmt_session_default_params()
+        fractional = initialized(L.kmt_session_params, L.kmt_session_params_init)
         fractional.n_threads = 1
         fractional.output_fps = 29.97
         self.anim_29_97 = self.animate(self.new_session(fractional), self.pcm)
@@ -224,7 +224,7 @@ class Context:
 
     def new_session(self, params: Any = None, model: Any = None) -> Any:
         if params is None:
-            params = L.kmt_session_default_params()
+            params = initialized(L.kmt_session_params, L.kmt_session_params_init)
             params.n_threads = 1
         return self._make(L.kmt_session_free, L.kmt_session_create, model or self.model, byref(params))
 
@@ -270,6 +270,13 @@ class Context:
         for free, handle in reversed(self._owned):
             free(handle)
         self._owned.clear()
+
+
+def initialized(struct_type: Any, init: Callable[[Any, int], int]) -> Any:
+    """A parameter struct set up by its kmt_*_params_init function, as hosts do."""
+    params = struct_type()
+    assert init(byref(params), ctypes.sizeof(struct_type)) == L.KMT_OK
+    return params
 
 
 def floats(array: np.ndarray) -> Any:
@@ -347,7 +354,7 @@ def build_cases() -> List[Case]:
 
     def params(**fields: int) -> Callable[[Context], Any]:
         def run(c: Context) -> Any:
-            p = L.kmt_model_default_params()
+            p = initialized(L.kmt_model_params, L.kmt_model_params_init)
             for key, value in fields.items():
                 setattr(p, key, value)
             return load(str(TINY_MODEL).encode(), byref(p), c.out())
@@ -371,7 +378,7 @@ def build_cases() -> List[Case]:
 
     @case("kmt_model_load_memory", "params.struct_size 0", ARG)
     def _(c: Context) -> Any:
-        p = L.kmt_model_default_params()
+        p = initialized(L.kmt_model_params, L.kmt_model_params_init)
         p.struct_size = 0
         return loadm(*c.buffer(c.model_bytes), byref(p), c.out())
 
@@ -494,7 +501,7 @@ def build_cases() -> List[Case]:
 
     def session_params(**fields: Any) -> Callable[[Context], Any]:
         def run(c: Context) -> Any:
-            p = L.kmt_session_default_params()
+            p = initialized(L.kmt_session_params, L.kmt_session_params_init)
             for key, value in fields.items():
                 setattr(p, key, value)
             return create(c.model, byref(p), c.out())
@@ -508,9 +515,12 @@ def build_cases() -> List[Case]:
     add("kmt_session_create", "params.output_fps NaN", ARG, session_params(output_fps=math.nan))
     add("kmt_session_create", "params.n_threads -1", ARG, session_params(n_threads=-1))
     add("kmt_session_create", "params.nonfinite_policy 7 (unknown)", ARG, session_params(nonfinite_policy=7))
-    add("kmt_session_create", "params.reserved 1 (must be 0)", ARG, session_params(reserved=1))
-    add("kmt_session_create", "params.struct_size 28 (inside the progress pointer)", ARG,
-        session_params(struct_size=28))
+    add("kmt_session_create", "params.latency_ms 5 (below 20 ms)", ARG, session_params(latency_ms=5.0))
+    add("kmt_session_create", "params.latency_ms -2 (neither 0 nor KMT_LATENCY_EXACT)", ARG, session_params(latency_ms=-2.0))
+    add("kmt_session_create", "params.latency_ms NaN", ARG, session_params(latency_ms=math.nan))
+    add("kmt_session_create", "params.latency_ms inf", ARG, session_params(latency_ms=math.inf))
+    add("kmt_session_create", "params.struct_size 36 (inside the progress pointer)", ARG,
+        session_params(struct_size=36))
 
     # ---- offline animation: arguments -------------------------------------------------
     afile = L.kmt_animate_file
@@ -928,7 +938,7 @@ def build_cases() -> List[Case]:
     save_params = L.kmt_animation_save_with_params
 
     def export_params(**fields: Any) -> Any:
-        p = L.kmt_export_default_params()
+        p = initialized(L.kmt_export_params, L.kmt_export_params_init)
         for key, value in fields.items():
             setattr(p, key, value)
         return byref(p)
@@ -1037,7 +1047,7 @@ def build_cases() -> List[Case]:
         return run
 
     inits = [("kmt_model_params_init", L.kmt_model_params, L.kmt_model_params_init, None),
-             ("kmt_session_params_init", L.kmt_session_params, L.kmt_session_params_init, (28, "progress")),
+             ("kmt_session_params_init", L.kmt_session_params, L.kmt_session_params_init, (36, "progress")),
              ("kmt_rig_import_params_init", L.kmt_rig_import_params, L.kmt_rig_import_params_init, (12, "mesh")),
              ("kmt_export_params_init", L.kmt_export_params, L.kmt_export_params_init, (20, "progress_user_data")),
              ("kmt_audio_params_init", L.kmt_audio_params, L.kmt_audio_params_init, (20, "progress"))]

@@ -100,21 +100,30 @@ def test_status_constants_match_header():
     assert _lib.KMT_VERSION_STRING == re.search(r'KMT_VERSION_STRING "([^"]+)"', text).group(1)
 
 
+def initialized(lib, name):
+    """kmt_<name>_params set up by its _init function, as hosts do."""
+    struct = getattr(lib, f"kmt_{name}_params")
+    params = struct()
+    assert getattr(lib, f"kmt_{name}_params_init")(ctypes.byref(params), ctypes.sizeof(struct)) == lib.KMT_OK
+    return params
+
+
 def test_struct_layout_matches_library(lib):
-    model_params = lib.kmt_model_default_params()
+    model_params = initialized(lib, "model")
     assert isinstance(model_params, lib.kmt_model_params)
     assert model_params.struct_size == ctypes.sizeof(lib.kmt_model_params)
     assert model_params.flags == 0
-    session_params = lib.kmt_session_default_params()
-    assert session_params.struct_size == ctypes.sizeof(lib.kmt_session_params)
-    assert (session_params.n_threads, session_params.output_fps, session_params.nonfinite_policy) == (0, 0.0, 0)
+    session_params = initialized(lib, "session")
+    assert session_params.struct_size == ctypes.sizeof(lib.kmt_session_params) == 48
+    assert (session_params.n_threads, session_params.output_fps, session_params.nonfinite_policy,
+            session_params.latency_ms) == (0, 0.0, 0, 0.0)
     assert [f[0] for f in lib.kmt_session_params._fields_][0] == "struct_size"
     assert [f[0] for f in lib.kmt_model_params._fields_][0] == "struct_size"
 
 
 def test_raw_calls_and_null_handling(lib, model_path):
-    assert lib.kmt_version() == b"0.1.0"
-    assert lib.kmt_version_number() == lib.KMT_VERSION_NUMBER == 100
+    assert lib.kmt_version() == b"1.0.0"
+    assert lib.kmt_version_number() == lib.KMT_VERSION_NUMBER == 10000
     assert lib.kmt_status_string(lib.KMT_ERR_IO) == b"I/O error"
     assert lib.kmt_status_string(999) == b"unknown status"
     # NULL handles give 0 / NULL, never crash.
@@ -146,7 +155,7 @@ def test_raw_calls_and_null_handling(lib, model_path):
 
 
 def test_struct_size_too_small_is_rejected(lib, model):
-    params = lib.kmt_session_default_params()
+    params = initialized(lib, "session")
     params.struct_size = 0
     out = lib.kmt_session_p()
     status = lib.kmt_session_create(model._ptr(), ctypes.byref(params), ctypes.byref(out))
@@ -156,14 +165,14 @@ def test_struct_size_too_small_is_rejected(lib, model):
 
 
 @pytest.mark.parametrize("name, older_size, split_size", [
-    ("model", 8, None), ("session", 24, 28), ("rig_import", 40, 12), ("export", 24, 20)])
+    ("model", 8, None), ("session", 32, 36), ("rig_import", 40, 12), ("export", 24, 20)])
 def test_params_init_writes_the_callers_size_only(lib, name, older_size, split_size):
     """kmt_*_params_init as hosts of an older, the current and a newer header call it: exactly
-    struct_size bytes written (the by-value defaults, zeros beyond the library's struct,
+    struct_size bytes written (the defaults, zeros beyond the library's struct,
     the caller's struct_size), bad sizes refused with a message and nothing written."""
     struct = getattr(lib, f"kmt_{name}_params")
     init = getattr(lib, f"kmt_{name}_params_init")
-    by_value = getattr(lib, f"kmt_{name}_default_params")()  # deprecated, still works
+    by_value = initialized(lib, name)
     size = ctypes.sizeof(struct)
     raw = (ctypes.c_ubyte * (size + 64))()
 

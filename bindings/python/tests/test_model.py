@@ -15,8 +15,8 @@ from conftest import REPO_ROOT
 
 
 def test_version(lib):
-    assert kmtalk.version() == "0.1.0"
-    assert kmtalk.version_number() == 100
+    assert kmtalk.version() == "1.0.0"
+    assert kmtalk.version_number() == 10000
     assert kmtalk.__version__ == kmtalk.version()
 
 

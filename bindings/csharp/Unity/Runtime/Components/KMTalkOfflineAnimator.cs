@@ -132,7 +132,7 @@ namespace KMTalk.Unity
                         Frames = animation.ReadFrames(),
                         FrameCount = animation.FrameCount,
                         ChannelCount = animation.ChannelCount,
-                        Fps = animation.Fps,
+                        Fps = (float)animation.Fps,
                         ShapeToChannel = animation.MatchShapeNames(shapeNames),
                     };
                 }

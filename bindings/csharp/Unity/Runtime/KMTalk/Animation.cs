@@ -42,7 +42,7 @@ namespace KMTalk
         public int ChannelCount { get { return Interop.ToInt(Native.kmt_animation_channel_count(Live)); } }
 
         /// <summary>Frames per second.</summary>
-        public float Fps { get { return Native.kmt_animation_fps(Live); } }
+        public double Fps { get { return Native.kmt_animation_fps(Live); } }
 
         /// <summary>The channels' names, for example "jawOpen" (the model's channels).</summary>
         public IReadOnlyList<string> ChannelNames

@@ -26,7 +26,7 @@ namespace KMTalk
     /// Any thread may call these at any time.</summary>
     public static class Library
     {
-        /// <summary>The version of include/kmtalk.h this binding was written against ("0.1.0").</summary>
+        /// <summary>The version of include/kmtalk.h this binding was written against ("1.0.0").</summary>
         public const string BindingVersion = Native.KMT_VERSION_STRING;
 
         /// <summary>The library's version at run time, "MAJOR.MINOR.PATCH" (<c>kmt_version</c>).</summary>

@@ -73,7 +73,7 @@ namespace KMTalk
         public int SampleRate { get { return Native.kmt_model_sample_rate(Live); } }
 
         /// <summary>The native output frame rate (frames per second).</summary>
-        public float Fps { get { return Native.kmt_model_fps(Live); } }
+        public double Fps { get { return Native.kmt_model_fps(Live); } }
 
         /// <summary>The number of output channels (floats per frame).</summary>
         public int ChannelCount { get { return Interop.ToInt(Native.kmt_model_channel_count(Live)); } }

@@ -5,7 +5,7 @@
 // the C names, so that bindings/csharp/tests/layout.py can compare them with what the C
 // compiler makes of the header: struct sizes and field offsets, enum and #define values,
 // and each function's parameter and return types (scripts/test-csharp.sh runs it). The
-// deprecated by-value kmt_*_default_params() are not bound (the _init functions replace
+// by-value kmt_*_default_params() of 0.1 are gone (the _init functions replace
 // them, as the header asks).
 //
 // Conventions:
@@ -31,14 +31,15 @@ namespace KMTalk
         internal const string Lib = "KMTalk";
 
         // ---- #defines ----------------------------------------------------------------
-        internal const int KMT_VERSION_MAJOR = 0;
-        internal const int KMT_VERSION_MINOR = 1;
+        internal const int KMT_VERSION_MAJOR = 1;
+        internal const int KMT_VERSION_MINOR = 0;
         internal const int KMT_VERSION_PATCH = 0;
-        internal const string KMT_VERSION_STRING = "0.1.0";
+        internal const string KMT_VERSION_STRING = "1.0.0";
         internal const int KMT_VERSION_NUMBER = KMT_VERSION_MAJOR * 10000 + KMT_VERSION_MINOR * 100 + KMT_VERSION_PATCH;
         internal const uint KMT_RIG_IMPORT_ALL_OBJS = 1u;
         internal const uint KMT_RIG_IMPORT_ALLOW_OUTSIDE_FILES = 2u;
         internal const uint KMT_RIG_SAVE_HALF = 1u;
+        internal const int KMT_LATENCY_EXACT = -1;
 
         // ---- callbacks ---------------------------------------------------------------
         [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
@@ -61,9 +62,9 @@ namespace KMTalk
         {
             public UIntPtr struct_size;
             public int n_threads;
-            public float output_fps;
             public NonfinitePolicy nonfinite_policy;
-            public int reserved;
+            public double output_fps;
+            public double latency_ms;
             /// <summary>kmt_progress_callback as a function pointer (Marshal.GetFunctionPointerForDelegate).</summary>
             public IntPtr progress;
             public IntPtr progress_user_data;
@@ -147,7 +148,7 @@ namespace KMTalk
         internal static extern int kmt_model_sample_rate(ModelHandle model);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        internal static extern float kmt_model_fps(ModelHandle model);
+        internal static extern double kmt_model_fps(ModelHandle model);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern UIntPtr kmt_model_channel_count(ModelHandle model);
@@ -256,7 +257,7 @@ namespace KMTalk
         internal static extern UIntPtr kmt_animation_channel_count(AnimationHandle animation);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        internal static extern float kmt_animation_fps(AnimationHandle animation);
+        internal static extern double kmt_animation_fps(AnimationHandle animation);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern IntPtr kmt_animation_channel_name(AnimationHandle animation, UIntPtr index);

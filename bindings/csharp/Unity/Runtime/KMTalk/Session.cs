@@ -14,7 +14,15 @@ namespace KMTalk
         public int Threads { get; set; }
 
         /// <summary>Output frame rate, 1..240 fps; 0 (default) the model's native rate.</summary>
-        public float OutputFps { get; set; }
+        public double OutputFps { get; set; }
+
+        /// <summary>Streaming latency in ms: 0 (default) the model's own, <see cref="ExactLatency"/>
+        /// its full look-ahead (frames equal to offline), otherwise at least 20
+        /// (<c>kmt_session_params.latency_ms</c>).</summary>
+        public double LatencyMs { get; set; }
+
+        /// <summary><see cref="LatencyMs"/> for exact streaming (<c>KMT_LATENCY_EXACT</c>).</summary>
+        public const double ExactLatency = Native.KMT_LATENCY_EXACT;
 
         /// <summary>What to do with NaN, infinite or |x| &gt; 1000 samples (default Reject).</summary>
         public NonfinitePolicy NonfinitePolicy { get; set; }
@@ -52,6 +60,7 @@ namespace KMTalk
             {
                 p.n_threads = options.Threads;
                 p.output_fps = options.OutputFps;
+                p.latency_ms = options.LatencyMs;
                 p.nonfinite_policy = options.NonfinitePolicy;
                 if (options.Progress != null)
                 {
