@@ -37,10 +37,8 @@ struct KeyFrameLocator: Sendable, Equatable {
     func keyFrames(_ scores: [Float]) -> [Int] {
         var scan = KeyFrameScan(locator: self)
         var keys: [Int] = []
-        for t in 0..<scores.count {
-            let previous: Float = t > 0 ? scores[t - 1] : 0
-            let following: Float = t + 1 < scores.count ? scores[t + 1] : -1
-            if scan.decide(previous: previous, current: scores[t], following: following) { keys.append(t) }
+        for t in 0..<scores.count where scan.decideNext(total: scores.count, score: { scores[$0] }) {
+            keys.append(t)
         }
         return keys
     }
@@ -57,6 +55,16 @@ struct KeyFrameScan: Sendable {
 
     init(locator: KeyFrameLocator) {
         self.locator = locator
+    }
+
+    /// Decides frame `decided` from `score(t)` of it and its neighbours, with the edge rules
+    /// in one place: no previous frame scores 0, no following frame -1. `total` is the
+    /// sequence's frame count, nil while a stream has not ended (the next frame exists).
+    mutating func decideNext(total: Int?, score: (Int) -> Float) -> Bool {
+        let t = decided
+        let previous: Float = t > 0 ? score(t - 1) : 0
+        let following: Float = (total.map { t + 1 < $0 } ?? true) ? score(t + 1) : -1
+        return decide(previous: previous, current: score(t), following: following)
     }
 
     /// Decides frame `decided` from its boundary score, the previous frame's and the next

@@ -357,9 +357,8 @@ final class StreamingNetwork {
                 guard t > 0 else { return 0 }
                 return KeyFrameLocator.boundaryScore(rows.baseAddress! + (t - start) * p, previous: rows.baseAddress! + (t - 1 - start) * p, width: p)
             }
-            for t in scan.decided..<until {
-                let following: Float = total.map { t + 1 < $0 } ?? true ? score(t + 1) : -1
-                if scan.decide(previous: t > 0 ? score(t - 1) : 0, current: score(t), following: following) { keys.append(t) }
+            for t in scan.decided..<until where scan.decideNext(total: total, score: score) {
+                keys.append(t)
             }
         }
         self.scan = scan
