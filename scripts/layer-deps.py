@@ -8,8 +8,10 @@ layers run one way, as ../shared/docs/architecture.md draws them:
     API -> Session, Export, Import -> Rig -> Model -> Motion -> Audio -> Container, Tensor, Support
 
 A folder may use any folder below it (and Support); siblings on one level do not use each
-other, except that Container may use Tensor and Support, and Tensor Support. The C module's types (`kmt_*`)
-appear only in API (but `kmt_status`, the error codes KMTError carries). Prints the graph; with --check exits 1 on any edge that runs upward.
+other, except that Container may use Tensor and Support, and Tensor Support. The C module
+(`import CKMTalk`, its `kmt_*` types and `KMT_*` constants) appears only in API: the layers
+below throw `KMTError` with an `ErrorKind` that API maps to `kmt_status`. Prints the graph;
+with --check exits 1 on any edge that runs upward or any C API name below API.
 
     python3 scripts/layer-deps.py [--check] [--dot]
 """
@@ -23,9 +25,8 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent / "Sources" / "KMTalkEngin
 LEVELS = [["API"], ["Session", "Export", "Import"], ["Rig"], ["Model"], ["Motion"], ["Audio"],
           ["Container", "Tensor", "Support"]]
 LEVEL = {folder: i for i, names in enumerate(LEVELS) for folder in names}
-# The error vocabulary: KMTError (Support) carries the C status code, so every layer can
-# throw the status the API returns. The one C type allowed below API.
-C_TYPES_ALLOWED = {"kmt_status"}
+# No C API name below API (the engine's errors carry an ErrorKind; API maps it).
+C_TYPES_ALLOWED: set = set()
 SIBLINGS_ALLOWED = {("Container", "Support"), ("Container", "Tensor"), ("Tensor", "Support")}
 
 DECLARATION = re.compile(
@@ -57,7 +58,7 @@ def scan():
         folder = path.relative_to(ROOT).parts[0]
         local = {m.group(1) for line in text.splitlines() if (m := DECLARATION.match(line))}
         for name in set(IDENTIFIER.findall(text)):
-            if name.startswith("kmt_") and folder != "API" and name not in C_TYPES_ALLOWED:
+            if (name.startswith(("kmt_", "KMT_")) or name == "CKMTalk") and folder != "API" and name not in C_TYPES_ALLOWED:
                 ctypes[folder].add(name)
             if name in local or name not in owner:
                 continue

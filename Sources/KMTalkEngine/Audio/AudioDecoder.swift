@@ -1,4 +1,3 @@
-import CKMTalk
 import CSndFile
 import Glibc
 
@@ -36,10 +35,10 @@ enum AudioDecoder {
         guard !path.isEmpty else { throw KMTError.invalidArgument("path is empty") }
         var status = stat()
         guard stat(path, &status) == 0 else {
-            throw KMTError(KMT_ERR_IO, "\(path): \(String(cString: strerror(errno)))")
+            throw KMTError(.io, "\(path): \(String(cString: strerror(errno)))")
         }
         if let kind = FileBytes.irregularKind(status.st_mode) {
-            throw KMTError(KMT_ERR_IO, "\(path): is \(kind), not an audio file (only regular files are read)")
+            throw KMTError(.io, "\(path): is \(kind), not an audio file (only regular files are read)")
         }
         if status.st_size == 0 {
             throw KMTError.invalidAudio("\(path): empty file (0 bytes)")
@@ -61,14 +60,14 @@ enum AudioDecoder {
         let detail = String(cString: sf_strerror(nil))
         switch Int(code) {
         case Int(SF_ERR_SYSTEM):
-            return KMTError(KMT_ERR_IO, "\(source): \(detail)")
+            return KMTError(.io, "\(source): \(detail)")
         case Int(SF_ERR_MALFORMED_FILE):
             return KMTError.invalidAudio("\(source): corrupt audio file (\(detail))")
         case Int(SF_ERR_UNSUPPORTED_ENCODING):
-            return KMTError(KMT_ERR_UNSUPPORTED_FORMAT, "\(source): unsupported audio encoding (\(detail))")
+            return KMTError(.unsupportedFormat, "\(source): unsupported audio encoding (\(detail))")
         default:
-            if let hint { return KMTError(KMT_ERR_UNSUPPORTED_FORMAT, "\(source): \(hint)") }
-            return KMTError(KMT_ERR_UNSUPPORTED_FORMAT, "\(source): not a supported audio format (\(detail))")
+            if let hint { return KMTError(.unsupportedFormat, "\(source): \(hint)") }
+            return KMTError(.unsupportedFormat, "\(source): not a supported audio format (\(detail))")
         }
     }
 

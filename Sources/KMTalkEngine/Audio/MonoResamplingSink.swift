@@ -1,4 +1,3 @@
-import CKMTalk
 
 /// The audio front door: takes interleaved float blocks at any supported rate and
 /// channel count, mixes them to mono, checks for non-finite samples, resamples them to

@@ -1,4 +1,3 @@
-import CKMTalk
 import CSoxr
 
 /// Streaming mono sample-rate conversion with libsoxr at its high-quality recipe
@@ -16,7 +15,7 @@ final class Resampler {
         var io = soxr_io_spec(SOXR_FLOAT32_I, SOXR_FLOAT32_I)
         guard let handle = soxr_create(inputRate, outputRate, 1, &error, &io, &quality, nil), error == nil else {
             let detail = error.map { String(cString: $0) } ?? "unknown error"
-            throw KMTError(KMT_ERR_INTERNAL, "resampler \(inputRate) Hz -> \(outputRate) Hz: \(detail)")
+            throw KMTError(.internal, "resampler \(inputRate) Hz -> \(outputRate) Hz: \(detail)")
         }
         self.handle = handle
         self.inputRate = inputRate
@@ -52,7 +51,7 @@ final class Resampler {
             }
             output.removeLast(room - outputDone)
             if let error {
-                throw KMTError(KMT_ERR_INTERNAL, "resampler: \(String(cString: error))")
+                throw KMTError(.internal, "resampler: \(String(cString: error))")
             }
             consumed += inputDone
             // When flushing, keep pulling until soxr has nothing left.

@@ -1,4 +1,3 @@
-import CKMTalk
 
 /// The element types the container accepts. Floating-point tensors are converted to
 /// float32 on load, integer tensors to `Int`.
@@ -237,7 +236,7 @@ struct SafeTensorsFile: Sendable {
         let isGLTF = prefix.first == UInt8(ascii: "{") && head.contains("\"asset\"")
         if isGLB || isGLTF {
             throw KMTError(
-                KMT_ERR_UNSUPPORTED_FORMAT,
+                .unsupportedFormat,
                 "\(source): a glTF \(isGLB ? "binary (GLB)" : "file"), not a KMTalk \(kind) file; "
                     + (kind == "rig" ? "make a rig from it with `kmtalk rig import-gltf` (kmt_rig_import_file)" : "a model is a .safetensors file such as models/kmtalk-base.safetensors"))
         }

@@ -1,4 +1,3 @@
-import CKMTalk
 
 /// Saves animations in every export format: one entry point that checks the request
 /// (format, rig, path) and dispatches to the format's writer. What `kmt_animation_save`

@@ -1,4 +1,3 @@
-import CKMTalk
 import Glibc
 
 /// Writes one or more files so that no reader, and no failure, ever leaves a partial
@@ -20,7 +19,7 @@ struct AtomicFileSet {
     mutating func stage(_ bytes: [UInt8], at path: String) throws {
         var info = stat()
         if stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR {
-            throw KMTError(KMT_ERR_IO, "\(path): cannot write (is a directory)")
+            throw KMTError(.io, "\(path): cannot write (is a directory)")
         }
         let (directory, name) = DurableFile.split(path)
         DurableFile.recoverLeftovers(in: directory)
@@ -37,7 +36,7 @@ struct AtomicFileSet {
         for (index, file) in staged.enumerated() where rename(file.temporary, file.final) != 0 {
             let detail = DurableFile.errorText()
             for rest in staged[index...] { unlink(rest.temporary) }
-            throw KMTError(KMT_ERR_IO, "\(file.final): cannot write (\(detail))")
+            throw KMTError(.io, "\(file.final): cannot write (\(detail))")
         }
         for directory in Set(staged.map { DurableFile.split($0.final).directory }) {
             DurableFile.syncDirectory(directory)

@@ -1,4 +1,3 @@
-import CKMTalk
 import Glibc
 import Synchronization
 
@@ -20,7 +19,7 @@ enum DurableFile {
     /// Creates `path` (which must not exist), writes `bytes` and flushes them to disk.
     /// Errors: KMT_ERR_IO naming `label`; a partial file is removed.
     static func write(_ bytes: [UInt8], to path: String, label: String) throws {
-        func failure(_ detail: String) -> KMTError { KMTError(KMT_ERR_IO, "\(label): cannot write (\(detail))") }
+        func failure(_ detail: String) -> KMTError { KMTError(.io, "\(label): cannot write (\(detail))") }
         let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666)
         guard descriptor >= 0 else { throw failure(errorText()) }
         var written = 0

@@ -1,4 +1,3 @@
-import CKMTalk
 
 /// Writes NumPy `.npy` files (format version 1.0): the magic `\x93NUMPY`, version 1.0, a
 /// little-endian uint16 header length, a Python dict literal header padded with spaces and
@@ -22,7 +21,7 @@ enum NPYExporter {
         }
         let (total, overflow) = animation.frameCount.multipliedReportingOverflow(by: mesh.floatsPerFrame * 4)
         guard !overflow, total < Int.max / 2 else {
-            throw KMTError(KMT_ERR_OUT_OF_MEMORY, "\(animation.frameCount) frames of \(mesh.vertexCount) vertices are too large for one array")
+            throw KMTError(.outOfMemory, "\(animation.frameCount) frames of \(mesh.vertexCount) vertices are too large for one array")
         }
         var out = header(shape: [animation.frameCount, mesh.vertexCount, 3], reserving: total)
         for start in stride(from: 0, to: animation.frameCount, by: framesPerBatch) {

@@ -1,4 +1,3 @@
-import CKMTalk
 import Glibc
 
 /// Writes a per-frame sequence (`dir/face_000001.obj`, ...) so that the folder ends up
@@ -42,7 +41,7 @@ struct SequenceFileSet {
         // Checked now: once committed, the move must not fail halfway.
         var info = stat()
         if stat(final, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR {
-            throw KMTError(KMT_ERR_IO, "\(final): cannot write (is a directory)")
+            throw KMTError(.io, "\(final): cannot write (is a directory)")
         }
         let folder = try stagingFolder()
         try DurableFile.write(bytes, to: folder + "/" + DurableFile.split(final).name, label: final)
@@ -56,7 +55,7 @@ struct SequenceFileSet {
         DurableFile.syncDirectory(folder)
         let committed = String(folder.dropLast(Self.stagingKind.count)) + Self.committedKind
         guard rename(folder, committed) == 0 else {
-            throw KMTError(KMT_ERR_IO, "\(paths.path(frame: 0)): cannot write (\(DurableFile.errorText()))")
+            throw KMTError(.io, "\(paths.path(frame: 0)): cannot write (\(DurableFile.errorText()))")
         }
         staging = nil
         DurableFile.syncDirectory(directory)
@@ -74,7 +73,7 @@ struct SequenceFileSet {
         DurableFile.recoverLeftovers(in: directory)
         let folder = DurableFile.temporaryPath(directory: directory, name: namePrefix, kind: Self.stagingKind)
         guard mkdir(folder, 0o777) == 0 else {
-            throw KMTError(KMT_ERR_IO, "\(paths.path(frame: 0)): cannot write (\(DurableFile.errorText()))")
+            throw KMTError(.io, "\(paths.path(frame: 0)): cannot write (\(DurableFile.errorText()))")
         }
         staging = folder
         return folder
@@ -105,7 +104,7 @@ struct SequenceFileSet {
             wanted.insert(name)
             let staged = folder + "/" + name
             if rename(staged, directory + name) != 0, errno != ENOENT {
-                throw KMTError(KMT_ERR_IO, "\(directory + name): cannot write (\(DurableFile.errorText()))")
+                throw KMTError(.io, "\(directory + name): cannot write (\(DurableFile.errorText()))")
             }
         }
         for name in (try? DirectoryListing.names(in: directory.isEmpty ? "." : directory)) ?? []

@@ -1,4 +1,3 @@
-import CKMTalk
 import Glibc
 
 /// The folder an imported asset lives in, and the only place its external references
@@ -23,17 +22,17 @@ struct AssetFolder: Sendable {
         let refusal = "\(source): \(what) refers to \(reference), outside the asset's folder; only files beside the asset are read"
             + " (allow references outside the folder to read it: `--allow-outside-files` in the CLI)"
         guard !reference.hasPrefix("/"), !reference.split(separator: "/").contains("..") else {
-            throw KMTError(KMT_ERR_INVALID_ARGUMENT, refusal)
+            throw KMTError(.invalidArgument, refusal)
         }
         // Symbolic links: the real path must stay under the folder's real path.
         guard let folder = Self.realPath(path) else {
-            throw KMTError(KMT_ERR_IO, "\(path): \(String(cString: strerror(errno)))")
+            throw KMTError(.io, "\(path): \(String(cString: strerror(errno)))")
         }
         guard let target = Self.realPath(candidate) else {
-            throw KMTError(KMT_ERR_IO, "\(candidate) (\(what) of \(source)): \(String(cString: strerror(errno)))")
+            throw KMTError(.io, "\(candidate) (\(what) of \(source)): \(String(cString: strerror(errno)))")
         }
         guard target.hasPrefix(folder == "/" ? "/" : folder + "/") else {
-            throw KMTError(KMT_ERR_INVALID_ARGUMENT, refusal + " (a symbolic link leads to \(target))")
+            throw KMTError(.invalidArgument, refusal + " (a symbolic link leads to \(target))")
         }
         return candidate
     }

@@ -1,4 +1,3 @@
-import CKMTalk
 
 /// The chunks of a binary glTF (GLB) file: a 12-byte header (magic `glTF`, version 2, total
 /// length), a JSON chunk, then an optional BIN chunk; chunks of other types are skipped as
@@ -30,7 +29,7 @@ struct GLBContainer {
         guard word(0) == Self.magic else { throw corrupt("magic is not 'glTF'") }
         let version = word(4)
         guard version == 2 else {
-            throw KMTError(KMT_ERR_UNSUPPORTED_FORMAT, "\(source): GLB version \(version) (only glTF 2.0 is read)")
+            throw KMTError(.unsupportedFormat, "\(source): GLB version \(version) (only glTF 2.0 is read)")
         }
         let declared = Int(word(8))
         guard declared <= bytes.count else {

@@ -1,4 +1,3 @@
-import CKMTalk
 
 /// A parsed glTF 2.0 asset: its JSON and its buffers resolved to bytes (the GLB BIN chunk,
 /// base64 data URIs, or files beside a `.gltf`). Reads accessors as float or index arrays
@@ -35,7 +34,7 @@ struct GLTFDocument {
         } else {
             let first = bytes.first { ![0x20, 0x09, 0x0A, 0x0D, 0xEF, 0xBB, 0xBF].contains($0) }
             guard first == UInt8(ascii: "{") else {
-                throw KMTError(KMT_ERR_UNSUPPORTED_FORMAT, "\(source): neither a GLB (magic 'glTF') nor glTF JSON")
+                throw KMTError(.unsupportedFormat, "\(source): neither a GLB (magic 'glTF') nor glTF JSON")
             }
             jsonBytes = bytes[...]
         }
@@ -51,11 +50,11 @@ struct GLTFDocument {
             throw corrupt("missing asset.version (not a glTF 2.0 file)")
         }
         guard version.hasPrefix("2.") else {
-            throw KMTError(KMT_ERR_UNSUPPORTED_FORMAT, "\(source): glTF version \(version) (only 2.x is read)")
+            throw KMTError(.unsupportedFormat, "\(source): glTF version \(version) (only 2.x is read)")
         }
         for required in json["extensionsRequired"]?.arrayValue ?? [] {
             if let name = required.stringValue, !Self.supportedRequiredExtensions.contains(name) {
-                throw KMTError(KMT_ERR_UNSUPPORTED_FORMAT, "\(source): requires extension \(name), which the importer does not decode (export without it)")
+                throw KMTError(.unsupportedFormat, "\(source): requires extension \(name), which the importer does not decode (export without it)")
             }
         }
 
@@ -97,10 +96,10 @@ struct GLTFDocument {
             return bytes
         }
         guard !uri.contains("://") else {
-            throw KMTError(KMT_ERR_UNSUPPORTED_FORMAT, "\(source): buffers[\(index)] refers to \(uri); only data URIs and local files are read")
+            throw KMTError(.unsupportedFormat, "\(source): buffers[\(index)] refers to \(uri); only data URIs and local files are read")
         }
         guard let folder else {
-            throw KMTError(KMT_ERR_UNSUPPORTED_FORMAT, "\(source): buffers[\(index)] refers to the external file \(uri), which cannot be resolved here")
+            throw KMTError(.unsupportedFormat, "\(source): buffers[\(index)] refers to the external file \(uri), which cannot be resolved here")
         }
         let path = try folder.resolve(uri.hasPrefix("/") ? uri : percentDecoded(uri), source: source, what: "buffers[\(index)]")
         return try FileBytes.read(path)

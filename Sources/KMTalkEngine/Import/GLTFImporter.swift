@@ -1,4 +1,3 @@
-import CKMTalk
 
 /// Imports a rig from a glTF 2.0 asset (`.glb` or `.gltf`) whose mesh has morph targets.
 ///

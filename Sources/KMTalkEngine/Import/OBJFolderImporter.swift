@@ -1,4 +1,3 @@
-import CKMTalk
 
 /// Imports a rig from a folder of Wavefront OBJ files: a neutral mesh plus one OBJ per
 /// blendshape with the same topology (the ICT-FaceKit layout).
@@ -36,7 +35,7 @@ enum OBJFolderImporter {
         allowOutsideFiles: Bool = false, progress: ((Double) throws -> Void)? = nil
     ) throws -> RigImport {
         guard DirectoryListing.isDirectory(directory) else {
-            throw KMTError(KMT_ERR_IO, "\(directory): not a folder")
+            throw KMTError(.io, "\(directory): not a folder")
         }
         let folder = AssetFolder(path: directory, allowOutside: allowOutsideFiles)
         func inside(_ name: String) throws -> String { try folder.resolve(name, source: directory, what: "the file") }

@@ -1,4 +1,3 @@
-import CKMTalk
 import Glibc
 
 /// The geometry of one Wavefront OBJ file: `v` positions, `vt` texture coordinates and `f`

@@ -1,4 +1,3 @@
-import CKMTalk
 import Glibc
 
 /// A loaded, validated, immutable model: configuration, front-end and network weights.
@@ -77,7 +76,7 @@ final class KMTalkModel: Sendable {
         let output: NetworkOutput
         do {
             output = try run(features: features(samples))
-        } catch let error as KMTError where error.status == KMT_ERR_INVALID_AUDIO {
+        } catch let error as KMTError where error.kind == .invalidAudio {
             return  // a model whose positions cannot hold half a second is judged on real input
         }
         guard output.encoded.data.allSatisfy(\.isFinite) && output.motion.data.allSatisfy(\.isFinite) else {

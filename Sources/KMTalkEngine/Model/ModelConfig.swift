@@ -1,4 +1,3 @@
-import CKMTalk
 
 /// The network families this engine runs (the file's `architecture` metadata).
 enum Architecture: String, Sendable, CaseIterable, CustomStringConvertible {
@@ -124,20 +123,20 @@ struct ModelConfig: Sendable {
         func value(_ key: String) -> String? { metadata.first { $0.key == key }?.value }
         func corrupt(_ detail: String) -> KMTError { .corruptModel("\(source): \(detail)") }
         guard let format = value("format") else {
-            throw KMTError(KMT_ERR_UNSUPPORTED_FORMAT, "\(source): not a KMTalk model (no 'format' in __metadata__)")
+            throw KMTError(.unsupportedFormat, "\(source): not a KMTalk model (no 'format' in __metadata__)")
         }
         guard format == "kmtalk" else {
-            throw KMTError(KMT_ERR_UNSUPPORTED_FORMAT, "\(source): metadata format is '\(format)', expected 'kmtalk'")
+            throw KMTError(.unsupportedFormat, "\(source): metadata format is '\(format)', expected 'kmtalk'")
         }
         guard let versionText = value("format_version"), let version = Int(versionText) else {
             throw corrupt("missing or non-integer format_version")
         }
         guard version == Self.formatVersion else {
-            throw KMTError(KMT_ERR_INCOMPATIBLE_MODEL, "\(source): format_version \(version) is not supported (this library reads \(Self.formatVersion))")
+            throw KMTError(.incompatibleModel, "\(source): format_version \(version) is not supported (this library reads \(Self.formatVersion))")
         }
         guard let architectureName = value("architecture") else { throw corrupt("missing architecture") }
         guard let architecture = Architecture(rawValue: architectureName) else {
-            throw KMTError(KMT_ERR_INCOMPATIBLE_MODEL, "\(source): architecture '\(architectureName)' is not supported by this library (supported: \(Self.supportedArchitectures.joined(separator: ", ")))")
+            throw KMTError(.incompatibleModel, "\(source): architecture '\(architectureName)' is not supported by this library (supported: \(Self.supportedArchitectures.joined(separator: ", ")))")
         }
         guard let configText = value("config") else { throw corrupt("missing config") }
         let config: JSONValue

@@ -1,4 +1,3 @@
-import CKMTalk
 
 /// The template mesh of a vertices-space model (docs/model.md, "Vertices space"): the
 /// neutral positions the model's per-frame offsets are added to, and optionally the

@@ -1,4 +1,3 @@
-import CKMTalk
 
 /// The geometry an animation poses into, whichever way it gets it: a rig's blendshapes
 /// driven by the animation's weights (`VertexSolver`), or, for an animation of a
@@ -78,9 +77,9 @@ struct AnimationMesh: Sendable {
                 throw KMTError.invalidArgument("frames \(frames) lie outside the animation's \(animation.frameCount) frames")
             }
             let (needed, overflow) = frames.count.multipliedReportingOverflow(by: floatsPerFrame)
-            guard !overflow else { throw KMTError(KMT_ERR_OUT_OF_MEMORY, "\(frames.count) frames of \(vertexCount) vertices overflow a size") }
+            guard !overflow else { throw KMTError(.outOfMemory, "\(frames.count) frames of \(vertexCount) vertices overflow a size") }
             guard output.count >= needed else {
-                throw KMTError(KMT_ERR_BUFFER_TOO_SMALL, "buffer holds \(output.count) floats, \(needed) needed")
+                throw KMTError(.bufferTooSmall, "buffer holds \(output.count) floats, \(needed) needed")
             }
             guard needed > 0, let destination = output.baseAddress else { return }
             let width = floatsPerFrame
@@ -104,7 +103,7 @@ struct AnimationMesh: Sendable {
     /// Poses frames `frames` of `animation` into a new array of frames.count x V x 3 floats.
     func vertices(of animation: Animation, frames: Range<Int>, mode: VertexMode) throws -> [Float] {
         let (needed, overflow) = frames.count.multipliedReportingOverflow(by: floatsPerFrame)
-        guard !overflow else { throw KMTError(KMT_ERR_OUT_OF_MEMORY, "\(frames.count) frames of \(vertexCount) vertices overflow a size") }
+        guard !overflow else { throw KMTError(.outOfMemory, "\(frames.count) frames of \(vertexCount) vertices overflow a size") }
         var result = [Float](repeating: 0, count: needed)
         try result.withUnsafeMutableBufferPointer { try vertices(of: animation, frames: frames, mode: mode, into: $0) }
         return result

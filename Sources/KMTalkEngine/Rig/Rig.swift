@@ -1,4 +1,3 @@
-import CKMTalk
 
 /// A character rig (docs/rig.md): a neutral mesh plus named blendshape deltas, loaded from
 /// a `kmtalk-rig` safetensors file and fully validated. Immutable, so any thread may read
@@ -121,7 +120,7 @@ final class Rig: Sendable {
         let file: SafeTensorsFile
         do {
             file = try SafeTensorsFile(path: path, kind: "rig")
-        } catch let error as KMTError where error.status == KMT_ERR_CORRUPT_MODEL {
+        } catch let error as KMTError where error.kind == .corruptModel {
             throw KMTError.corruptRig(error.message)
         }
         try self.init(file: file, source: path)
@@ -143,7 +142,7 @@ final class Rig: Sendable {
     private static func container(_ bytes: UnsafeRawBufferPointer, source: String) throws -> SafeTensorsFile {
         do {
             return try SafeTensorsFile(bytes: bytes, source: source)
-        } catch let error as KMTError where error.status == KMT_ERR_CORRUPT_MODEL {
+        } catch let error as KMTError where error.kind == .corruptModel {
             throw KMTError.corruptRig(error.message)
         }
     }

@@ -1,4 +1,3 @@
-import CKMTalk
 
 /// The `__metadata__` of a rig file (docs/rig.md, "Container"), validated: the format
 /// keys, the channel names, the units and the axes.
@@ -29,13 +28,13 @@ struct RigMetadata: Sendable {
         }
         guard let format = values["format"], format == Self.format else {
             let found = values["format"].map { "metadata format is '\($0)'" } ?? "no metadata 'format'"
-            throw KMTError(KMT_ERR_UNSUPPORTED_FORMAT, "\(source): not a KMTalk rig (\(found), a rig has '\(Self.format)')")
+            throw KMTError(.unsupportedFormat, "\(source): not a KMTalk rig (\(found), a rig has '\(Self.format)')")
         }
         guard let version = values["format_version"] else {
             throw corrupt("missing metadata 'format_version' (this library reads \(Self.formatVersion))")
         }
         guard version == Self.formatVersion else {
-            throw KMTError(KMT_ERR_UNSUPPORTED_FORMAT, "\(source): rig format_version '\(version)' is not supported (this library reads \(Self.formatVersion))")
+            throw KMTError(.unsupportedFormat, "\(source): rig format_version '\(version)' is not supported (this library reads \(Self.formatVersion))")
         }
         guard let unitsText = values["units"] else {
             throw corrupt("missing metadata 'units' (m, cm or mm)")

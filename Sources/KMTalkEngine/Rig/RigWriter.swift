@@ -1,4 +1,3 @@
-import CKMTalk
 
 /// How `RigWriter` stores the deltas.
 enum RigDeltaPrecision: Sendable {

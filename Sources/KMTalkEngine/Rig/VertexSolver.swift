@@ -1,4 +1,3 @@
-import CKMTalk
 
 /// What posed vertices are relative to.
 enum VertexMode: Sendable {
@@ -86,9 +85,9 @@ struct VertexSolver: Sendable {
             throw KMTError.invalidArgument("\(frames.count) frames at once exceed the \(Int32.max)-frame limit")
         }
         let (needed, overflow) = frames.count.multipliedReportingOverflow(by: floatsPerFrame)
-        guard !overflow else { throw KMTError(KMT_ERR_OUT_OF_MEMORY, "\(frames.count) frames of \(rig.vertexCount) vertices overflow a size") }
+        guard !overflow else { throw KMTError(.outOfMemory, "\(frames.count) frames of \(rig.vertexCount) vertices overflow a size") }
         guard output.count >= needed else {
-            throw KMTError(KMT_ERR_BUFFER_TOO_SMALL, "buffer holds \(output.count) floats, \(needed) needed")
+            throw KMTError(.bufferTooSmall, "buffer holds \(output.count) floats, \(needed) needed")
         }
         guard needed > 0, let destination = output.baseAddress else { return }
         animation.values.data.withUnsafeBufferPointer { values in
@@ -100,7 +99,7 @@ struct VertexSolver: Sendable {
     /// Poses frames `frames` of `animation` into a new array of frames.count x V x 3 floats.
     func vertices(of animation: Animation, frames: Range<Int>, mode: VertexMode) throws -> [Float] {
         let (needed, overflow) = frames.count.multipliedReportingOverflow(by: floatsPerFrame)
-        guard !overflow else { throw KMTError(KMT_ERR_OUT_OF_MEMORY, "\(frames.count) frames of \(rig.vertexCount) vertices overflow a size") }
+        guard !overflow else { throw KMTError(.outOfMemory, "\(frames.count) frames of \(rig.vertexCount) vertices overflow a size") }
         var result = [Float](repeating: 0, count: needed)
         try result.withUnsafeMutableBufferPointer { try vertices(of: animation, frames: frames, mode: mode, into: $0) }
         return result

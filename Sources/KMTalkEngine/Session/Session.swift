@@ -1,4 +1,3 @@
-import CKMTalk
 
 /// Validated session options (from `kmt_session_params`).
 struct SessionOptions: Sendable {
@@ -212,7 +211,7 @@ final class Session {
         clock.mark("network")
         try progress.report(Self.networkShare, stage: "network")
         guard motion.data.allSatisfy({ $0.isFinite }) else {
-            throw KMTError(KMT_ERR_INTERNAL, "the network produced non-finite values (please report this with the input)")
+            throw KMTError(.internal, "the network produced non-finite values (please report this with the input)")
         }
         let nativeFps = model.config.motion.fps
         let fps = options.resolvedFps(for: model)

@@ -1,4 +1,3 @@
-import CKMTalk
 
 /// The network run on a growing model-rate signal, emitting each native motion frame once
 /// it is final: equal (up to float rounding) to what the offline path computes for the
@@ -75,7 +74,7 @@ final class StreamingNetwork {
         self.model = model
         guard let band = model.config.encoder.band else {
             throw KMTError(
-                KMT_ERR_INCOMPATIBLE_MODEL,
+                .incompatibleModel,
                 "\(model.source): the encoder uses full attention (encoder.band_back is null): every frame depends on the whole utterance, so this model cannot stream; use kmt_animate_pcm")
         }
         encoderBand = band
@@ -366,7 +365,7 @@ final class StreamingNetwork {
         let d = model.config.encoder.width, available = encodedRows.count / d
         let last = (total ?? Int.max) - 1
         guard keys.allSatisfy({ min($0 + 1, last) - start < available && max($0 - 1, 0) >= start }) else {
-            throw KMTError(KMT_ERR_INTERNAL, "streaming: a key pose needs rows outside the kept window")
+            throw KMTError(.internal, "streaming: a key pose needs rows outside the kept window")
         }
         let decoded = net.keyPoses(
             keys: keys, encoded: Tensor(shape: [encodedRows.count / d, d], data: encodedRows),
@@ -392,7 +391,7 @@ final class StreamingNetwork {
     private func loudness(_ frames: Range<Int>) throws -> ArraySlice<Float> {
         guard loudnessTracker != nil else { return [] }
         guard frames.lowerBound >= loudnessBase, frames.upperBound - loudnessBase <= loudnessRows.count else {
-            throw KMTError(KMT_ERR_INTERNAL, "streaming: the loudness of frames \(frames) is not available")
+            throw KMTError(.internal, "streaming: the loudness of frames \(frames) is not available")
         }
         return loudnessRows[(frames.lowerBound - loudnessBase + loudnessRows.startIndex)..<(frames.upperBound - loudnessBase + loudnessRows.startIndex)]
     }

@@ -1,4 +1,3 @@
-import CKMTalk
 
 /// Real-time animation of one utterance at a time: push PCM blocks of any size, pull the
 /// motion frames that have become final, flush at the end, reset for the next utterance.
@@ -248,7 +247,7 @@ final class StreamingSession {
 
     private func checked(_ motion: Tensor) throws -> Tensor {
         guard motion.data.allSatisfy({ $0.isFinite }) else {
-            throw KMTError(KMT_ERR_INTERNAL, "the network produced non-finite values (please report this with the input)")
+            throw KMTError(.internal, "the network produced non-finite values (please report this with the input)")
         }
         return motion
     }

@@ -1,4 +1,3 @@
-import CKMTalk
 import Glibc
 
 /// Lists folders without Foundation.
@@ -7,7 +6,7 @@ enum DirectoryListing {
     /// an I/O error naming the folder when it cannot be opened.
     static func names(in path: String) throws -> [String] {
         guard let directory = opendir(path) else {
-            throw KMTError(KMT_ERR_IO, "\(path): \(String(cString: strerror(errno)))")
+            throw KMTError(.io, "\(path): \(String(cString: strerror(errno)))")
         }
         defer { closedir(directory) }
         var names: [String] = []

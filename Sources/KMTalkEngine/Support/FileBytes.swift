@@ -1,4 +1,3 @@
-import CKMTalk
 import Glibc
 
 /// Reads files without Foundation, safely for a host program: only regular files are
@@ -22,13 +21,13 @@ enum FileBytes {
             // O_NONBLOCK: opening a FIFO with no writer returns at once (and is then refused).
             let descriptor = Glibc.open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
             guard descriptor >= 0 else {
-                throw KMTError(KMT_ERR_IO, "\(path): \(String(cString: strerror(errno)))")
+                throw KMTError(.io, "\(path): \(String(cString: strerror(errno)))")
             }
             var info = stat()
             guard fstat(descriptor, &info) == 0 else {
                 let message = String(cString: strerror(errno))
                 close(descriptor)
-                throw KMTError(KMT_ERR_IO, "\(path): \(message)")
+                throw KMTError(.io, "\(path): \(message)")
             }
             guard let kind = FileBytes.irregularKind(info.st_mode) else {
                 self.descriptor = descriptor
@@ -37,7 +36,7 @@ enum FileBytes {
                 return
             }
             close(descriptor)
-            throw KMTError(KMT_ERR_IO, "\(path): is \(kind), not a regular file")
+            throw KMTError(.io, "\(path): is \(kind), not a regular file")
         }
 
         deinit { close(descriptor) }
@@ -50,10 +49,10 @@ enum FileBytes {
                 let got = pread(descriptor, buffer + done, chunk, off_t(offset + done))
                 if got < 0 {
                     if errno == EINTR { continue }
-                    throw KMTError(KMT_ERR_IO, "\(path): \(String(cString: strerror(errno)))")
+                    throw KMTError(.io, "\(path): \(String(cString: strerror(errno)))")
                 }
                 if got == 0 {
-                    throw KMTError(KMT_ERR_IO, "\(path): read \(done) of \(count) bytes at offset \(offset) (the file shrank)")
+                    throw KMTError(.io, "\(path): read \(done) of \(count) bytes at offset \(offset) (the file shrank)")
                 }
                 done += got
             }
@@ -100,14 +99,14 @@ enum FileBytes {
     /// Refuses a file larger than `limit`.
     static func checkSize(_ size: Int, limit: Int, path: String) throws {
         guard size <= limit else {
-            throw KMTError(KMT_ERR_OUT_OF_MEMORY, "\(path): \(size) bytes (\(describe(bytes: size))), over the limit of \(limit) bytes (\(describe(bytes: limit))) for files read whole")
+            throw KMTError(.outOfMemory, "\(path): \(size) bytes (\(describe(bytes: size))), over the limit of \(limit) bytes (\(describe(bytes: limit))) for files read whole")
         }
     }
 
     /// `count` bytes from malloc, or KMT_ERR_OUT_OF_MEMORY naming `purpose`.
     static func allocate(_ count: Int, purpose: String) throws -> UnsafeMutableRawPointer {
         guard let buffer = malloc(max(count, 1)) else {
-            throw KMTError(KMT_ERR_OUT_OF_MEMORY, "\(purpose): cannot allocate \(describe(bytes: count))")
+            throw KMTError(.outOfMemory, "\(purpose): cannot allocate \(describe(bytes: count))")
         }
         return buffer
     }

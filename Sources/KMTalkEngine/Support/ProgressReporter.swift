@@ -1,4 +1,3 @@
-import CKMTalk
 
 /// The progress of one long call (an offline animation, an export, a rig import) as the
 /// host sees it through `kmt_progress_callback`, and the host's way to cancel it.
@@ -76,7 +75,7 @@ final class ProgressReporter {
         guard callback(fraction, stage) else {
             closed = true
             let percent = Int((fraction * 100).rounded(.down))
-            throw KMTError(KMT_ERR_CANCELLED, "cancelled by the progress callback during \(stage) (\(percent)% done)")
+            throw KMTError(.cancelled, "cancelled by the progress callback during \(stage) (\(percent)% done)")
         }
     }
 }
