@@ -18,10 +18,12 @@ struct KMTalkCLI: ParsableCommand {
         subcommands: [Animate.self, StreamCommand.self, Info.self, Features.self, Bench.self, RigCommand.self, PreviewCommand.self, ViewCommand.self],
         defaultSubcommand: nil)
 
-    /// Puts OpenBLAS on the kernels this CPU can run (`OpenBLASCore`), loads libKMTalk.so
+    /// Keeps freed memory for reuse (`AllocatorTuning`), puts OpenBLAS on the kernels this
+    /// CPU can run (`OpenBLASCore`), loads libKMTalk.so
     /// (`CKMTalkHost`: a clear message and exit status 70 when it cannot), then parses and
     /// runs the command as ArgumentParser's own `main` does.
     static func main() {
+        AllocatorTuning.apply()
         OpenBLASCore.chooseKernelsBeforeLoading()
         var reason = [CChar](repeating: 0, count: 4096)
         if kmtalk_host_load(&reason, reason.count) != 0 {

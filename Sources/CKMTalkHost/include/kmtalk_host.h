@@ -41,6 +41,14 @@ const char *kmtalk_host_library_path(void);
  */
 void *kmtalk_host_symbol(const char *name);
 
+/**
+ * glibc malloc settings for a process that makes many large, short-lived allocations:
+ * blocks up to `mmap_threshold` bytes come from the heap (not their own mmap), up to
+ * `trim_threshold` bytes of free memory stay in the process, and the heap grows by
+ * `top_pad` extra bytes at a time. Returns 1 when all three were applied.
+ */
+int kmtalk_host_keep_freed_memory(int mmap_threshold, int trim_threshold, int top_pad);
+
 #ifdef __cplusplus
 }
 #endif
