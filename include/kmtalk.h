@@ -832,6 +832,36 @@ kmt_status kmt_animation_read_frames(const kmt_animation *animation,
                                      float *buffer, size_t buffer_length,
                                      size_t *out_written);
 
+/**
+ * A new animation for a character whose shapes are not named or split as the
+ * model's channels are (Character Creator, VRM visemes, Daz, a studio rig):
+ * each target shape is a weighted sum of the animation's channels, given by a
+ * channel map, a JSON object (UTF-8 text, read during the call):
+ *
+ *     {"channels": {"jawOpen": "Mouth_Open",
+ *                   "mouthSmileLeft": {"Mouth_Smile_L": 1.0, "Cheek_Raise_L": 0.3},
+ *                   "eyeBlinkLeft": ["Eye_Blink_L", "Eye_Squint_L"]},
+ *      "keep_unmapped": false, "clamp": true}
+ *
+ * A channel maps to one name (weight 1), a list of names (weight 1 each) or
+ * an object of name -> weight (|weight| <= 10). Targets named by several
+ * channels get the sum. The new channels are the targets in the order the
+ * map first names them, then, with "keep_unmapped": true, the channels the
+ * map does not mention under their own names. "clamp" (default true) keeps
+ * every value within 0..1. Frame count, fps, provenance and phone track are
+ * the source's; mouth cues need ARKit channels, so export them from the
+ * source animation. The result matches a rig with those shape names exactly
+ * and exports to every format as any animation; it is independent of the
+ * source (free both). docs/rig.md, "Channel maps", has examples.
+ * Errors: KMT_ERR_INVALID_ARGUMENT (NULL arguments, text that is not JSON or
+ * not a channel map, a channel the animation does not have, a kept channel
+ * whose name is also a target, a vertices-space animation),
+ * KMT_ERR_OUT_OF_MEMORY.
+ */
+kmt_status kmt_animation_remap(const kmt_animation *animation,
+                               const char *channel_map_json,
+                               kmt_animation **out_animation);
+
 /* ------------------------------------------------------------------------ */
 /* Rigs                                                                      */
 /* ------------------------------------------------------------------------ */

@@ -51,6 +51,7 @@ KMT_HOST_FUNCTION(size_t, kmt_animation_channel_count, (const kmt_animation *ani
 KMT_HOST_FUNCTION(double, kmt_animation_fps, (const kmt_animation *animation), (animation))
 KMT_HOST_FUNCTION(const char*, kmt_animation_channel_name, (const kmt_animation *animation, size_t index), (animation, index))
 KMT_HOST_FUNCTION(kmt_status, kmt_animation_read_frames, (const kmt_animation *animation, size_t first_frame, size_t frame_count, float *buffer, size_t buffer_length, size_t *out_written), (animation, first_frame, frame_count, buffer, buffer_length, out_written))
+KMT_HOST_FUNCTION(kmt_status, kmt_animation_remap, (const kmt_animation *animation, const char *channel_map_json, kmt_animation **out_animation), (animation, channel_map_json, out_animation))
 KMT_HOST_FUNCTION(kmt_status, kmt_rig_load_file, (const char *path, kmt_rig **out_rig), (path, out_rig))
 KMT_HOST_FUNCTION(kmt_status, kmt_rig_load_memory, (const void *data, size_t size, kmt_rig **out_rig), (data, size, out_rig))
 KMT_HOST_FUNCTION(kmt_status, kmt_rig_import_params_init, (kmt_rig_import_params *params, size_t struct_size), (params, struct_size))

@@ -56,6 +56,12 @@ struct Animate: ParsableCommand {
     @Option(help: "Output frames per second, 1-240 (default: the model's native rate).")
     var fps: Double?
 
+    @Option(help: ArgumentHelp(
+        "Channel map (JSON): drive a character whose shapes have other names (docs/rig.md, \"Channel maps\").",
+        discussion: "Each target shape is a weighted sum of the model's channels; the output's channels are the targets. Mouth cues need the model's own channels: not with cue formats.",
+        valueName: "map.json"))
+    var map: String?
+
 
     @Option(help: ArgumentHelp(
         "Mouth cues: which of Rhubarb's extended shapes to use, letters of GHX (default: all; '' for the basic shapes A-F only).",
@@ -107,6 +113,15 @@ struct Animate: ParsableCommand {
         return "warning: Live Link Face CSV at \(String(format: "%g", fps)) fps: the Live Link Face app records at 30 or 60 fps only, so tools reading its CSV may assume one of those (the default here is 60)"
     }
 
+    /// The text of the channel map file at `path`.
+    static func readChannelMap(_ path: String) throws -> String {
+        do {
+            return try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw CLIError("--map \(path): cannot read (\(error.localizedDescription))")
+        }
+    }
+
     /// Writes `line` to stderr unless --quiet, erasing `bar` first.
     func note(_ line: String, _ bar: ProgressBar) {
         guard !quiet else { return }
@@ -147,7 +162,11 @@ struct Animate: ParsableCommand {
             model: modelHandle, threads: engine.threads, fps: fps ?? (chosen == .liveLinkCSV ? 60 : nil), progress: bar)
         let input = try AudioInput(audio)
         bar.task = "animate"
-        let animation = try input.animate(with: session)
+        var animation = try input.animate(with: session)
+        if let map {
+            guard !chosen.isCues else { throw CLIError("--map: mouth cues read the model's own channels; write them without --map") }
+            animation = try animation.remapped(channelMap: try Self.readChannelMap(map))
+        }
         let animated = Date()
         let destination: String
         bar.task = "export"

@@ -140,6 +140,14 @@ final class AnimationHandle {
     deinit { kmt_animation_free(pointer) }
 
     var frameCount: Int { kmt_animation_frame_count(pointer) }
+
+    /// A new animation of a character's own shapes (`kmt_animation_remap`).
+    func remapped(channelMap json: String) throws -> AnimationHandle {
+        var result: OpaquePointer?
+        let status = kmt_animation_remap(pointer, json, &result)
+        guard status == KMT_OK, let result else { throw libraryError(status) }
+        return AnimationHandle(result)
+    }
     var channelCount: Int { kmt_animation_channel_count(pointer) }
     var fps: Double { kmt_animation_fps(pointer) }
     /// V of the template a vertices-space animation carries; 0 for weights.

@@ -74,3 +74,34 @@ import Testing
         #expect(cues.count == lines.count - 1)
     }
 }
+
+/// `kmtalk animate --map`: a character's own shape names through a channel map.
+@Suite struct AnimateChannelMapTests {
+    @Test func theMapRenamesAndMixesChannels() throws {
+        let directory = try PreviewTests.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let audio = directory.appendingPathComponent("speech.wav").path
+        try PreviewTests.writeSpeechLikeWAV(audio, seconds: 1)
+        let map = directory.appendingPathComponent("hero.json").path
+        try Data(#"{"channels": {"jawOpen": {"Mouth_Open": 0.5}, "mouthClose": ["Lips_A", "Lips_B"]}}"#.utf8)
+            .write(to: URL(fileURLWithPath: map))
+        let plain = directory.appendingPathComponent("plain.csv").path, mapped = directory.appendingPathComponent("mapped.csv").path
+        try Animate.parse([audio, "-o", plain, "--model", PreviewTests.tinyModel, "--quiet"]).run()
+        try Animate.parse([audio, "-o", mapped, "--model", PreviewTests.tinyModel, "--map", map, "--quiet"]).run()
+        func rows(_ path: String) throws -> [[String]] {
+            try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").map { $0.split(separator: ",").map(String.init) }
+        }
+        let source = try rows(plain), result = try rows(mapped)
+        #expect(result[0] == ["time", "Mouth_Open", "Lips_A", "Lips_B"])
+        #expect(result.count == source.count)
+        let jaw = try #require(source[0].firstIndex(of: "jawOpen")), close = try #require(source[0].firstIndex(of: "mouthClose"))
+        for row in 1..<source.count {
+            #expect(abs(Double(result[row][1])! - 0.5 * Double(source[row][jaw])!) < 1e-5)
+            #expect(result[row][2] == source[row][close] && result[row][3] == source[row][close])
+        }
+        // Cues read the model's own channels: refused with the reason.
+        #expect(throws: CLIError.self) {
+            try Animate.parse([audio, "-o", directory.appendingPathComponent("c.tsv").path, "--model", PreviewTests.tinyModel, "--map", map, "--quiet"]).run()
+        }
+    }
+}

@@ -658,6 +658,14 @@ public:
         return out;
     }
 
+    /** A new animation of a character's own shapes from a JSON channel map
+        (kmt_animation_remap; docs/rig.md, "Channel maps"). */
+    Animation remap(const std::string &channel_map_json) const {
+        kmt_animation *mapped = nullptr;
+        detail::check(kmt_animation_remap(get(), channel_map_json.c_str(), &mapped), "kmt_animation_remap");
+        return Animation::adopt(mapped);
+    }
+
     /** All frames, row-major: frame_count() x channel_count() floats. */
     std::vector<float> frames() const {
         const std::size_t count = frame_count();

@@ -306,6 +306,11 @@ int main(int argc, char **argv) {
         kmtalk::Animation anim60 = session60.animate_file(kHello.c_str());
         check(anim60.fps() == 60.0f && session60.output_fps() == 60.0 && anim60.frame_count() > 280,
               "SessionOptions{threads 1, output_fps 60}: " + std::to_string(anim60.frame_count()) + " frames at 60 fps");
+        kmtalk::Animation mapped = anim60.remap(R"({"channels": {"jawOpen": ["Mouth_Open", "Jaw_Down"]}})");
+        check(mapped.channel_count() == 2 && mapped.frame_count() == anim60.frame_count(),
+              "Animation::remap: jawOpen drives two shapes of a character");
+        expect_error("remap with an unknown channel", KMT_ERR_INVALID_ARGUMENT,
+                     [&] { anim60.remap(R"({"channels": {"jawOpn": "A"}})"); }, "jawOpn");
     });
 
     // ---- Decoding for hosts that stream files ------------------------------------------

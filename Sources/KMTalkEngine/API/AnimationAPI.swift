@@ -62,3 +62,20 @@ public func kmt_animation_read_frames(
         }
     }
 }
+
+/// Implements `kmt_animation_remap` from include/kmtalk.h, which documents it.
+@c @implementation
+public func kmt_animation_remap(
+    _ handle: OpaquePointer?, _ channelMapJSON: UnsafePointer<CChar>?, _ outAnimation: UnsafeMutablePointer<OpaquePointer?>?
+) -> kmt_status {
+    outAnimation?.pointee = nil
+    return apiCall {
+        let out = try requireOut(outAnimation, "out_animation")
+        guard let source = animation(handle) else { throw KMTError.invalidArgument("animation is NULL") }
+        guard let channelMapJSON else { throw KMTError.invalidArgument("channel_map_json is NULL") }
+        guard let text = String(validatingCString: channelMapJSON) else {
+            throw KMTError.invalidArgument("channel_map_json is not valid UTF-8")
+        }
+        out.pointee = Handle.retain(try ChannelMap(json: text).apply(to: source))
+    }
+}

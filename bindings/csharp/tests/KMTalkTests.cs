@@ -252,6 +252,16 @@ internal static class KMTalkTests
         Check(frames == 243 && channels == 52 && fromFile.Fps == 50f, "Animate(file): " + frames + " frames x " + channels + " channels at " + fromFile.Fps + " fps");
         Check(fromFile.ChannelNames.SequenceEqual(model.ChannelNames), "animation channel names equal the model's");
         float[] fileWeights = fromFile.ReadFrames();
+        using (Animation mapped = fromFile.Remap("{\"channels\": {\"jawOpen\": {\"Mouth_Open\": 0.5}}}"))
+        {
+            int jawIndex = Array.IndexOf(fromFile.ChannelNames.ToArray(), "jawOpen");
+            float[] mappedWeights = mapped.ReadFrames();
+            Check(mapped.ChannelCount == 1 && mapped.ChannelNames.First() == "Mouth_Open" && mapped.FrameCount == frames &&
+                  Math.Abs(mappedWeights[100] - 0.5f * fileWeights[100 * channels + jawIndex]) < 1e-6f,
+                  "Remap: jawOpen x 0.5 drives Mouth_Open");
+        }
+        var badMap = Throws<KMTalkException>(() => fromFile.Remap("{\"channels\": {\"jawOpn\": \"A\"}}"), "Remap with an unknown channel throws");
+        Check(badMap != null && badMap.Status == Status.InvalidArgument && badMap.Detail.Contains("jawOpn"), "  ... InvalidArgument naming it");
 
         int rate, wavChannels;
         short[] raw;

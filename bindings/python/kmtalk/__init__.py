@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import ctypes
 import enum
+import json
 import os
 import threading
 from pathlib import Path
@@ -761,6 +762,25 @@ class Animation(_Handle):
     @property
     def fps(self) -> float:
         return float(_lib.kmt_animation_fps(self._ptr()))
+
+    def remap(self, channel_map: Any) -> "Animation":
+        """A new animation for a character whose shapes are not the model's channels
+        (``kmt_animation_remap``, docs/rig.md "Channel maps"): each target shape is a
+        weighted sum of this animation's channels. ``channel_map`` is the map as a dict
+        (``{"channels": {"jawOpen": "Mouth_Open", "mouthSmileLeft": {"Smile_L": 0.8}}}``),
+        its JSON text, or the path of a JSON file (str or os.PathLike ending in .json)."""
+        if isinstance(channel_map, dict):
+            text = json.dumps(channel_map)
+        elif isinstance(channel_map, os.PathLike) or (isinstance(channel_map, str) and channel_map.endswith(".json")):
+            with open(channel_map, encoding="utf-8") as f:
+                text = f.read()
+        elif isinstance(channel_map, str):
+            text = channel_map
+        else:
+            raise TypeError("channel_map must be a dict, JSON text or the path of a .json file")
+        out = _lib.kmt_animation_p()
+        _check(_lib.kmt_animation_remap(self._ptr(), text.encode("utf-8"), ctypes.byref(out)))
+        return Animation._from_handle(out.value)
 
     @property
     def frame_count(self) -> int:

@@ -775,6 +775,14 @@ def kmt_animation_read_frames(animation: Any, first_frame: int, frame_count: int
     """Copies frames [first_frame, first_frame + frame_count) into `buffer`."""
 
 
+# kmt_status kmt_animation_remap(const kmt_animation *animation,
+#                                const char *channel_map_json,
+#                                kmt_animation **out_animation);
+@_c("kmt_animation_remap", [kmt_animation_p, c_char_p, POINTER(kmt_animation_p)], kmt_status)
+def kmt_animation_remap(animation: Any, channel_map_json: bytes, out_animation: Any) -> int:
+    """A new animation of a character's own shapes from a JSON channel map."""
+
+
 # --------------------------------------------------------------------------
 # Rigs
 # --------------------------------------------------------------------------

@@ -86,6 +86,21 @@ namespace KMTalk
         /// <summary>Every frame as a new array, FrameCount x ChannelCount floats, row-major.</summary>
         public float[] ReadFrames() { return ReadFrames(0, FrameCount); }
 
+        /// <summary>
+        /// A new animation for a character whose blendshapes are not the model's channels
+        /// (<c>kmt_animation_remap</c>): each target shape is a weighted sum of this animation's
+        /// channels, given by a JSON channel map such as
+        /// <c>{"channels": {"jawOpen": "Mouth_Open", "mouthSmileLeft": {"Smile_L": 0.8}}}</c>.
+        /// </summary>
+        /// <exception cref="KMTalkException">InvalidArgument for a malformed map or a channel the
+        /// animation does not have.</exception>
+        public Animation Remap(string channelMapJson)
+        {
+            AnimationHandle mapped;
+            KMTalkException.Check(Native.kmt_animation_remap(Live, Utf8.Encode(channelMapJson, "channelMapJson"), out mapped), "kmt_animation_remap");
+            return new Animation(mapped);
+        }
+
         // ---- export -----------------------------------------------------------------------
 
         /// <summary>

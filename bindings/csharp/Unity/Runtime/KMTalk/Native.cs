@@ -265,6 +265,9 @@ namespace KMTalk
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern Status kmt_animation_read_frames(AnimationHandle animation, UIntPtr first_frame, UIntPtr frame_count, ref float buffer, UIntPtr buffer_length, out UIntPtr out_written);
 
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern Status kmt_animation_remap(AnimationHandle animation, byte[] channel_map_json, out AnimationHandle out_animation);
+
         // ---- rigs ------------------------------------------------------------------------------
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern Status kmt_rig_load_file(byte[] path, out RigHandle out_rig);
