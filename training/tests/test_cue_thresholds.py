@@ -29,8 +29,9 @@ def _camel(key):
 
 def test_standard_thresholds_match_the_engine():
     swift = open(SWIFT).read()
-    defaults = {m.group(1): float(m.group(2)) for m in re.finditer(r"public var (\w+): Float = ([0-9.]+)", swift)}
-    keys = re.findall(r'"(\w+)"', swift[swift.index("public static let keys"):swift.index("]", swift.index("public static let keys"))])
+    defaults = {m.group(1): float(m.group(2)) for m in re.finditer(r"(?:public )?var (\w+): Float = ([0-9.]+)", swift)}
+    start = swift.index("static let keys")
+    keys = re.findall(r'"(\w+)"', swift[start:swift.index("]", start)])
     standard = _script_constant("STANDARD")
     assert sorted(standard) == sorted(keys)
     assert {_camel(k): v for k, v in standard.items()} == defaults
