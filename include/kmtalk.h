@@ -1368,6 +1368,34 @@ kmt_status kmt_animation_save_to_memory_with_params(
     const kmt_export_params *params, void *buffer, size_t buffer_size,
     size_t *out_size);
 
+/**
+ * Writes `animation` into the user's own character: reads the binary glTF
+ * (.glb) at `asset_path` and saves it to `path` (a .glb) with one animation
+ * added, named "speech" ("speech 2", ... when the asset has one). It comes
+ * first in the file's animations, since importers and viewers activate or
+ * play the first (Blender, model-viewer, Babylon.js); the asset's own
+ * animations follow in their order. Every mesh, material, texture, skin,
+ * node, camera and extension of the asset is kept unchanged. The new animation drives the
+ * morph target weights of each node whose mesh has targets named like the
+ * animation's channels (target names from mesh.extras.targetNames, as
+ * Blender and three.js write them; matched as kmt_rig_match_names matches:
+ * exact, first-letter case, normalised, split halves); targets no channel
+ * drives hold the node's rest weights. Geometry is not decoded, so assets
+ * compressed with Draco or meshopt work. `path` may equal `asset_path`. The
+ * write is atomic and durable as for kmt_animation_save.
+ * Errors: KMT_ERR_INVALID_ARGUMENT (NULL argument, an animation without
+ * frames, a vertices-space animation, no target of the asset matching a
+ * channel: the message lists the asset's target names; apply a channel map
+ * with kmt_animation_remap first), KMT_ERR_UNSUPPORTED_FORMAT (not a GLB,
+ * or glTF other than 2.x; export the character as GLB), KMT_ERR_CORRUPT_RIG
+ * (a truncated or inconsistent GLB), KMT_ERR_IO (the asset cannot be read
+ * or `path` written).
+ * Thread safety as kmt_animation_save.
+ */
+kmt_status kmt_animation_save_into_glb(const kmt_animation *animation,
+                                       const char *asset_path,
+                                       const char *path);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Imports a GLB written by the CLI into Blender (headless) and checks the shape keys, the
 # animation's frame range and shape key values against the JSON export of the same
-# animation (scripts/blender_check_glb.py). Skips (exit 0) when Blender is not installed:
+# animation (scripts/blender_check_glb.py); then checks `animate --into` on a multi-mesh
+# character Blender builds and re-imports (scripts/blender_into_check.py). Skips (exit 0) when Blender is not installed:
 # `apt-get install blender python3-numpy` (Debian bookworm: Blender 3.4; its glTF importer
 # needs NumPy, which the package does not pull in), or KMTALK_TEST_TOOLS=1
 # scripts/install-deps.sh.
@@ -54,4 +55,26 @@ for glb in hello.glb hello-sparse.glb; do
         failed=1
     fi
 done
+
+# --into: a character Blender builds (several meshes, a skin, its own animation), animated
+# by the CLI and re-imported (scripts/blender_into_check.py).
+set +e
+"$BLENDER" --background --factory-startup --python-exit-code 3 \
+    --python scripts/blender_into_check.py -- make "$WORK/hello.glb" "$WORK/hero.glb" >"$WORK/make.log" 2>&1
+made=$?
+"$CLI" animate "$AUDIO" --fps "$FPS" --into "$WORK/hero.glb" -o "$WORK/hero-talking.glb" --quiet
+into=$?
+"$BLENDER" --background --factory-startup --python-exit-code 3 \
+    --python scripts/blender_into_check.py -- check "$WORK/hero.glb" "$WORK/hero-talking.glb" "$WORK/hello.json" >"$WORK/into.log" 2>&1
+status=$?
+set -e
+echo "  --into hero.glb:"
+grep -E "^(PASS|FAIL)|Error|Traceback" "$WORK/into.log" | sed 's/^/    /' || true
+if [[ $made -eq 0 && $into -eq 0 && $status -eq 0 ]] && ! grep -q "^FAIL" "$WORK/into.log"; then
+    echo "PASS check-blender: animate --into keeps Blender's multi-mesh character and drives its shape keys"
+else
+    echo "FAIL check-blender: --into (make $made, cli $into, check $status); logs:"
+    tail -15 "$WORK/make.log" "$WORK/into.log" | sed 's/^/    | /'
+    failed=1
+fi
 exit $failed

@@ -78,3 +78,4 @@ KMT_HOST_FUNCTION(kmt_status, kmt_animation_save_to_memory, (const kmt_animation
 KMT_HOST_FUNCTION(kmt_status, kmt_export_params_init, (kmt_export_params *params, size_t struct_size), (params, struct_size))
 KMT_HOST_FUNCTION(kmt_status, kmt_animation_save_with_params, (const kmt_animation *animation, const kmt_rig *rig, const char *path, kmt_export_format format, const kmt_export_params *params), (animation, rig, path, format, params))
 KMT_HOST_FUNCTION(kmt_status, kmt_animation_save_to_memory_with_params, (const kmt_animation *animation, const kmt_rig *rig, kmt_export_format format, const kmt_export_params *params, void *buffer, size_t buffer_size, size_t *out_size), (animation, rig, format, params, buffer, buffer_size, out_size))
+KMT_HOST_FUNCTION(kmt_status, kmt_animation_save_into_glb, (const kmt_animation *animation, const char *asset_path, const char *path), (animation, asset_path, path))

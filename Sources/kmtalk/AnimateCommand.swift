@@ -64,6 +64,12 @@ struct Animate: ParsableCommand {
 
 
     @Option(help: ArgumentHelp(
+        "Your own character (GLB): write the animation into a copy of it, keeping every mesh, material, skin and node.",
+        discussion: "The morph targets named like the model's channels (ARKit names, or after --map) are driven; -o names the new .glb (docs/export.md, \"Into your own glTF\").",
+        valueName: "asset.glb"))
+    var into: String?
+
+    @Option(help: ArgumentHelp(
         "Mouth cues: which of Rhubarb's extended shapes to use, letters of GHX (default: all; '' for the basic shapes A-F only).",
         discussion: "As Rhubarb Lip Sync's --extendedShapes: a shape left out is drawn as Rhubarb does (G as B, H as C, X as A).",
         valueName: "letters"))
@@ -73,6 +79,15 @@ struct Animate: ParsableCommand {
     var quiet = false
 
     func validate() throws {
+        if let into {
+            if let rig { throw ValidationError("--into \(into) drives the asset's own meshes; drop --rig \(rig)") }
+            if output == "-" || !output.lowercased().hasSuffix(".glb") {
+                throw ValidationError("--into writes a GLB: name the output .glb (not '\(output)')")
+            }
+            if let format, !["glb", "gltf"].contains(format.lowercased()) {
+                throw ValidationError("--into writes a GLB; drop --format \(format)")
+            }
+        }
         if let extendedShapes, let bad = extendedShapes.first(where: { !"GHXghx".contains($0) }) {
             throw ValidationError("--extended-shapes takes letters of GHX (Rhubarb's extended shapes), not '\(bad)'; '' for none")
         }
@@ -145,7 +160,7 @@ struct Animate: ParsableCommand {
             throw CLIError("\(modelPath) is a vertices-space model: its animation poses the model's own template, drop --rig \(rig)")
         }
         // A rig only where it is used: geometry formats always, NPY when asked for.
-        let rigPath: String? = ownMesh ? nil : chosen.needsRig ? try Self.resolveRig(rig) : (chosen == .npy ? rig : nil)
+        let rigPath: String? = ownMesh || into != nil ? nil : chosen.needsRig ? try Self.resolveRig(rig) : (chosen == .npy ? rig : nil)
         if let rig, rigPath == nil {
             note("note: --rig \(rig) is ignored by \(chosen.rawValue) output (\(chosen.isCues ? "mouth cues" : "weights only"))", bar)
         }
@@ -176,6 +191,9 @@ struct Animate: ParsableCommand {
             bar.clear()
             FileHandle.standardOutput.write(Data(bytes))
             destination = "stdout"
+        } else if let into {
+            try animation.save(into: into, to: output)
+            destination = output
         } else {
             try animation.save(to: output, rig: rigHandle, format: chosen.exportFormat, extendedShapes: shapes, progress: bar)
             destination = chosen.isSequence ? Self.sequenceSummary(output, frames: animation.frameCount) : output
@@ -193,6 +211,9 @@ struct Animate: ParsableCommand {
             message += String(
                 format: "; rig %@: %d vertices, %d of %d shapes driven", rigPath, rigHandle.vertexCount,
                 rigHandle.drivenShapes(by: animation), rigHandle.shapeCount)
+        }
+        if let into {
+            message += "; a speech animation added to a copy of \(into)"
         }
         message += String(format: "; %@ written in %.3f s -> %@", chosen.rawValue, finished.timeIntervalSince(animated), destination)
         note(message, bar)

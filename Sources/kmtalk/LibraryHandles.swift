@@ -166,6 +166,13 @@ final class AnimationHandle {
         guard status == KMT_OK else { throw libraryError(status) }
     }
 
+    /// Writes a copy of the GLB at `asset` to `path` with the animation added
+    /// (`kmt_animation_save_into_glb`).
+    func save(into asset: String, to path: String) throws {
+        let status = kmt_animation_save_into_glb(pointer, asset, path)
+        guard status == KMT_OK else { throw libraryError(status) }
+    }
+
     /// The bytes the library's exporter writes for a single-file format (options as for
     /// `save`).
     func encoded(

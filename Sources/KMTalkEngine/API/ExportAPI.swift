@@ -145,3 +145,27 @@ public func kmt_animation_save_to_memory_with_params(
 ) -> kmt_status {
     saveToMemory(animationHandle, rigHandle, format, params, buffer, bufferSize, outSize)
 }
+
+/// Implements `kmt_animation_save_into_glb` from include/kmtalk.h, which documents it.
+@c @implementation
+public func kmt_animation_save_into_glb(
+    _ animationHandle: OpaquePointer?, _ assetPath: UnsafePointer<CChar>?, _ path: UnsafePointer<CChar>?
+) -> kmt_status {
+    apiCall {
+        let animation = try requireAnimation(animationHandle)
+        let assetPath = try requireString(assetPath, "asset_path")
+        let path = try requireString(path, "path")
+        let start = StageClock.now()
+        let result = try GLBAnimationInjector.inject(animation, into: try FileBytes.read(assetPath), source: assetPath)
+        var files = AtomicFileSet()
+        do {
+            try files.stage(result.bytes, at: path)
+            try files.commit()
+        } catch {
+            files.discard()
+            throw error
+        }
+        let driven = result.nodes.map { "\($0.name) (\($0.drivenTargets) of \($0.targetCount) targets)" }.joined(separator: ", ")
+        Log.info("wrote \(animation.frameCount) frames as animation \"\(result.animationName)\" into \(path), driving \(driven), in \(Int((StageClock.now() - start) * 1000)) ms")
+    }
+}
