@@ -666,6 +666,14 @@ public:
         return Animation::adopt(mapped);
     }
 
+    /** Writes the animation into the user's own character: a copy of the GLB at
+        `asset_path` saved to `path` with every mesh, material, skin and node kept and a
+        "speech" animation added first (kmt_animation_save_into_glb; docs/export.md). */
+    void save_into(const std::string &asset_path, const std::string &path) const {
+        detail::check(kmt_animation_save_into_glb(get(), asset_path.c_str(), path.c_str()),
+                      "kmt_animation_save_into_glb");
+    }
+
     /** All frames, row-major: frame_count() x channel_count() floats. */
     std::vector<float> frames() const {
         const std::size_t count = frame_count();

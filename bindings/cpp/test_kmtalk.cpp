@@ -530,6 +530,15 @@ int main(int argc, char **argv) {
                   std::string("save(") + c.file + ") writes " + std::to_string(on_disk.size()) +
                       " bytes, save_to_memory gives the same bytes");
         }
+        // Into the user's own GLB: the one just written gains a first animation "speech 2".
+        anim.save_into((tmp / "out.glb").string(), (tmp / "talking.glb").string());
+        const auto talking = read_bytes(tmp / "talking.glb");
+        const std::string talking_json(talking.begin() + 20, talking.begin() + 20 + (talking[12] | talking[13] << 8 | talking[14] << 16));
+        check(talking.size() > read_bytes(tmp / "out.glb").size() &&
+                  talking_json.find(R"("animations":[{"name":"speech 2")") != std::string::npos,
+              "save_into: the asset with a \"speech 2\" animation first (" + std::to_string(talking.size()) + " bytes)");
+        expect_error("save_into a file that is not GLB", KMT_ERR_UNSUPPORTED_FORMAT,
+                     [&] { anim.save_into((tmp / "out.json").string(), (tmp / "x.glb").string()); }, "GLB");
         const auto json = anim.save_to_memory(KMT_EXPORT_JSON);
         const auto csv = anim.save_to_memory(KMT_EXPORT_CSV);
         const auto glb = anim.save_to_memory(KMT_EXPORT_GLB, rig);

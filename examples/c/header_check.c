@@ -111,6 +111,7 @@ int header_check(void) {
     kmt_status (*p_rig_match_names)(const kmt_rig *, const char *const *, size_t, int32_t *, size_t, size_t *) =
         kmt_rig_match_names;
     kmt_status (*p_animation_remap)(const kmt_animation *, const char *, kmt_animation **) = kmt_animation_remap;
+    kmt_status (*p_animation_save_into_glb)(const kmt_animation *, const char *, const char *) = kmt_animation_save_into_glb;
     kmt_stage_time stage_time = {"features", 0.5};
 
     /* Sessions */
@@ -222,6 +223,7 @@ int header_check(void) {
     (void)p_model_channel_name; (void)p_model_parameter_count; (void)p_model_metadata;
     (void)p_model_log_mel; (void)p_session_stage_times; (void)p_rig_match_names; (void)stage_time;
     (void)p_animation_remap;
+    (void)p_animation_save_into_glb;
     (void)p_session_create; (void)p_session_free;
     (void)p_animate_file; (void)p_animate_pcm; (void)p_animation_free;
     (void)p_animation_frame_count; (void)p_animation_channel_count; (void)p_animation_fps;

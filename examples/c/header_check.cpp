@@ -93,6 +93,7 @@ CHECK_FN(kmt_model_metadata, kmt_status (*)(const kmt_model *, const char *, cha
 CHECK_FN(kmt_model_log_mel,
          kmt_status (*)(const kmt_model *, const float *, size_t, float *, size_t, size_t *, size_t *));
 CHECK_FN(kmt_animation_remap, kmt_status (*)(const kmt_animation *, const char *, kmt_animation **));
+CHECK_FN(kmt_animation_save_into_glb, kmt_status (*)(const kmt_animation *, const char *, const char *));
 CHECK_FN(kmt_session_stage_times, kmt_status (*)(const kmt_session *, kmt_stage_time *, size_t, size_t *));
 CHECK_FN(kmt_rig_match_names,
          kmt_status (*)(const kmt_rig *, const char *const *, size_t, int32_t *, size_t, size_t *));

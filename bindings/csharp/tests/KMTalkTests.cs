@@ -456,6 +456,16 @@ internal static class KMTalkTests
             Check(rig.GetMetadata("units").Length > 0, "rig units = " + rig.GetMetadata("units"));
             fromFile.Save(Path.Combine(scratch, "hello.glb"), ExportFormat.Auto, rig);
             Check(new FileInfo(Path.Combine(scratch, "hello.glb")).Length > 1000, "Save(.glb, rig) writes a GLB");
+            // Into the user's own GLB (here the one just written, which has a "speech" already).
+            string talking = Path.Combine(scratch, "hello-talking.glb");
+            fromFile.SaveInto(Path.Combine(scratch, "hello.glb"), talking);
+            byte[] into = File.ReadAllBytes(talking);
+            int jsonLength = BitConverter.ToInt32(into, 12);
+            string intoJson = System.Text.Encoding.UTF8.GetString(into, 20, jsonLength);
+            Check(into.Length > new FileInfo(Path.Combine(scratch, "hello.glb")).Length && intoJson.Contains("\"animations\":[{\"name\":\"speech 2\""),
+                  "SaveInto: the asset with a \"speech 2\" animation first (" + into.Length + " bytes)");
+            var notGlb = Throws<KMTalkException>(() => fromFile.SaveInto(wavPath, talking), "SaveInto a WAV throws");
+            Check(notGlb != null && notGlb.Status == Status.UnsupportedFormat, "  ... UnsupportedFormat");
         }
 
         // ---- blendshape name matching through the library ----

@@ -929,6 +929,17 @@ class Animation(_Handle):
                                                          ctypes.byref(params))
             relay.check(status)
 
+    def save_into(self, asset: PathLike, path: PathLike) -> None:
+        """Writes the animation into the user's own character (kmt_animation_save_into_glb):
+        a copy of the binary glTF ``asset`` is written to ``path`` (a .glb, atomically;
+        it may be ``asset`` itself) with every mesh, material, skin, node and
+        animation kept and a "speech" animation added first, driving the morph
+        targets named like the channels (ARKit names, or :meth:`remap` first for
+        other names); undriven targets keep their rest weights. Raises
+        InvalidArgumentError when no target matches a channel (the message lists
+        the asset's target names), UnsupportedFormatError for a file that is not GLB."""
+        _check(_lib.kmt_animation_save_into_glb(self._ptr(), _fspath(asset), _fspath(path)))
+
     def to_bytes(self, format: Union[ExportFormat, int, str], rig: Optional["Rig"] = None, *,
                  extended_shapes: Optional[str] = None, progress: Optional[ProgressCallback] = None) -> bytes:
         """The bytes :meth:`save` would write for a single-file format (JSON,

@@ -783,6 +783,14 @@ def kmt_animation_remap(animation: Any, channel_map_json: bytes, out_animation: 
     """A new animation of a character's own shapes from a JSON channel map."""
 
 
+# kmt_status kmt_animation_save_into_glb(const kmt_animation *animation,
+#                                        const char *asset_path,
+#                                        const char *path);
+@_c("kmt_animation_save_into_glb", [kmt_animation_p, c_char_p, c_char_p], kmt_status)
+def kmt_animation_save_into_glb(animation: Any, asset_path: bytes, path: bytes) -> int:
+    """Writes a copy of the GLB at asset_path to path with the animation added."""
+
+
 # --------------------------------------------------------------------------
 # Rigs
 # --------------------------------------------------------------------------

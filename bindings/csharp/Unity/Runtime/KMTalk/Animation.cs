@@ -104,6 +104,22 @@ namespace KMTalk
         // ---- export -----------------------------------------------------------------------
 
         /// <summary>
+        /// Writes the animation into the user's own character (<c>kmt_animation_save_into_glb</c>):
+        /// a copy of the GLB at <paramref name="assetPath"/> is saved to <paramref name="path"/>
+        /// (atomically; it may be the asset itself) with every mesh, material, skin and node kept
+        /// and a "speech" animation added first, driving the morph targets named like the
+        /// channels (ARKit names, or <see cref="Remap"/> first); undriven targets keep their rest
+        /// weights.
+        /// </summary>
+        /// <exception cref="KMTalkException">InvalidArgument when no target matches a channel (the
+        /// detail lists the asset's targets), UnsupportedFormat for a file that is not GLB, Io.</exception>
+        public void SaveInto(string assetPath, string path)
+        {
+            KMTalkException.Check(Native.kmt_animation_save_into_glb(Live, Utf8.Encode(assetPath, "assetPath"), Utf8.Encode(path, "path")),
+                                  "kmt_animation_save_into_glb");
+        }
+
+        /// <summary>
         /// Saves the animation to <paramref name="path"/> atomically (<c>kmt_animation_save</c>):
         /// JSON, CSV, Live Link CSV, NPY and the mouth cues need no rig; GLB, OBJ and PLY pose
         /// <paramref name="rig"/>. <paramref name="mouthCueExtendedShapes"/> (the mouth-cue

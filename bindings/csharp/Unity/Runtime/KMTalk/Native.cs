@@ -337,6 +337,9 @@ namespace KMTalk
         internal static extern Status kmt_animation_save(AnimationHandle animation, RigHandle rig, byte[] path, ExportFormat format);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern Status kmt_animation_save_into_glb(AnimationHandle animation, byte[] asset_path, byte[] path);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern Status kmt_animation_save_to_memory(AnimationHandle animation, RigHandle rig, ExportFormat format, ref byte buffer, UIntPtr buffer_size, out UIntPtr out_size);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
