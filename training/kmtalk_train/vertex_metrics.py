@@ -4,7 +4,8 @@ plain millimetre versions that read without a units table.
 
 All functions take vertex positions or offsets as arrays [frames, V, 3] (or [frames, 3V]),
 predicted and captured of the same length, in the data's own units (VOCASET: metres;
-BIWI: millimetres; the ICT-FaceKit corpus of this project: millimetres).
+FaceFormer's BIWI: a per-subject normalised scale, about 1/190 of millimetres; the
+ICT-FaceKit corpus of this project: millimetres).
 
 * **LVE** (lip vertex error, `lip_vertex_error`): per frame, the largest *squared* L2
   distance between predicted and captured position over the lip vertices, averaged over
