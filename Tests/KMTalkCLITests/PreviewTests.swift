@@ -95,6 +95,36 @@ import Testing
         #expect(try FileManager.default.contentsOfDirectory(atPath: stills).sorted() == [PNGDirectorySink.fileName(3), PNGDirectorySink.fileName(4)])
     }
 
+    /// The engine's vertices-space test model (48-vertex template with 70 faces).
+    static let verticesModel = repositoryRoot.appendingPathComponent("Tests/KMTalkEngineTests/Fixtures/kmtalk-vertices.safetensors").path
+
+    @Test func aVerticesSpaceModelRendersItsOwnTemplate() throws {
+        let folder = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let audio = folder.appendingPathComponent("clip.wav").path
+        try Self.writeSpeechLikeWAV(audio, seconds: 0.6)
+        let output = folder.appendingPathComponent("frames").path
+        try PreviewCommand.parse([audio, "-o", output, "--model", Self.verticesModel, "--size", "48", "--frames", "0-5", "--quiet"]).run()
+        let written = try FileManager.default.contentsOfDirectory(atPath: output).sorted()
+        #expect(written == (0...5).map(PNGDirectorySink.fileName))
+        // The template is drawn (not an empty background), and it moves between frames.
+        let images = try written.map { try #require(PNGDecoder.decode([UInt8](Data(contentsOf: URL(fileURLWithPath: output + "/" + $0))))) }
+        let background = images[0].rgb[0..<3]
+        #expect(images[0].rgb.count == 48 * 48 * 3)
+        #expect(stride(from: 0, to: images[0].rgb.count, by: 3).contains { Array(images[0].rgb[$0..<($0 + 3)]) != Array(background) })
+        #expect(Set(images.map(\.rgb)).count > 1, "the frames differ")
+        // The mesh: the template minus nothing, with the model's faces, and lip motion to frame on.
+        let model = try ModelHandle(path: Self.verticesModel)
+        let animation = try SessionHandle(model: model, threads: 1, fps: 25).animateHandle(path: audio)
+        let mesh = try PreviewMesh.template(of: animation)
+        #expect(mesh.vertexCount == 48 && mesh.faces.count == 70 * 3 && mesh.rig == nil)
+        #expect(mesh.lipMotion.contains { $0 > 0 })
+        // A rig is refused for such a model.
+        #expect(throws: (any Error).self) {
+            try PreviewCommand.parse([audio, "-o", output, "--model", Self.verticesModel, "--rig", Self.headRig]).run()
+        }
+    }
+
     @Test func optionsAreValidated() {
         #expect(throws: (any Error).self) { try PreviewCommand.parse(["a.wav", "-o", "x", "--size", "15"]) }
         #expect(throws: (any Error).self) { try PreviewCommand.parse(["a.wav", "-o", "x", "--crop", "eyes"]) }

@@ -9,7 +9,8 @@ struct PreviewCommand: ParsableCommand {
         abstract: "Animate an audio file on a rig and render it (MP4 via ffmpeg, or PNG frames).",
         discussion: """
             The rig is found from --rig, then $KMTALK_RIG, then \(Animate.defaultRigName) in the \
-            models/ folder beside the binary or the checkout. Frames are rendered in software \
+            models/ folder beside the binary or the checkout; a vertices-space model renders its \
+            own template mesh (no rig). Frames are rendered in software \
             (front orthographic camera, Lambert shading, darkened cavities). An output ending in \
             .mp4 is encoded by ffmpeg with the audio when ffmpeg is on PATH, into a temporary \
             file renamed over the target once ffmpeg succeeded (atomic, like every export); \
@@ -73,22 +74,33 @@ struct PreviewCommand: ParsableCommand {
 
     /// The command's work: animate, pose, render, encode.
     private func preview(progress bar: ProgressBar) throws {
-        let rigPath = try Animate.resolveRig(rig)
         let modelPath = try ModelLocator.resolve(engine.model)
-        let loadedRig = try RigHandle(path: rigPath)
         let started = Date()
         let modelHandle = try ModelHandle(path: modelPath)
-        if modelHandle.motionSpace == "vertices" {
-            throw CLIError("\(modelPath) is a vertices-space model (it predicts its own template's vertices, not rig weights); preview renders rigs: write OBJ, PLY or NPY with `kmtalk animate` instead")
+        // A vertices-space model poses its own template: no rig.
+        let ownMesh = modelHandle.motionSpace == "vertices"
+        if ownMesh, let rig {
+            throw CLIError("\(modelPath) is a vertices-space model: it poses its own template mesh, drop --rig \(rig)")
         }
+        let rigPath = ownMesh ? nil : try Animate.resolveRig(rig)
+        let loadedRig = try rigPath.map { try RigHandle(path: $0) }
         let session = try SessionHandle(model: modelHandle, threads: engine.threads, fps: fps, progress: bar)
         bar.task = "animate"
         let animation = try session.animateHandle(path: audio)
         bar.clear()
         let animateSeconds = Date().timeIntervalSince(started)
 
-        if !quiet {
-            RigFileOutput.standardError("\(rigPath): \(loadedRig.vertexCount) vertices, \(loadedRig.drivenShapes(by: animation)) of \(loadedRig.shapeCount) shapes driven by the model's \(animation.channelCount) channels")
+        let mesh: PreviewMesh
+        if let loadedRig, let rigPath {
+            mesh = try PreviewMesh.rig(loadedRig)
+            if !quiet {
+                RigFileOutput.standardError("\(rigPath): \(loadedRig.vertexCount) vertices, \(loadedRig.drivenShapes(by: animation)) of \(loadedRig.shapeCount) shapes driven by the model's \(animation.channelCount) channels")
+            }
+        } else {
+            mesh = try PreviewMesh.template(of: animation)
+            if !quiet {
+                RigFileOutput.standardError("\(modelPath): its own template, \(mesh.vertexCount) vertices, \(mesh.faces.count / 3) triangles")
+            }
         }
 
         var sink: any FrameSink
@@ -103,7 +115,7 @@ struct PreviewCommand: ParsableCommand {
         } else {
             sink = try PNGDirectorySink(directory: output, width: size, height: size)
         }
-        let renderer = try PreviewRenderer(rig: loadedRig, size: size, crop: PreviewCrop(rawValue: crop)!)
+        let renderer = try PreviewRenderer(mesh: mesh, size: size, crop: PreviewCrop(rawValue: crop)!)
         var range: Range<Int>?
         if let selected = try frameRange() {
             guard selected.lowerBound < animation.frameCount else {

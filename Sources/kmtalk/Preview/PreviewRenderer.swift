@@ -1,24 +1,27 @@
 import CKMTalk
 import Foundation
 
-/// Poses a rig for every frame of an animation (`kmt_animation_vertices`) and renders the
+/// Poses a mesh for every frame of an animation (`kmt_animation_vertices`: a rig by the
+/// animation's weights, or a vertices-space animation's own template) and renders the
 /// frames into a sink.
 struct PreviewRenderer {
-    let rig: RigHandle
+    let mesh: PreviewMesh
     let renderer: MeshRenderer
     /// Frames posed per call.
     var chunk = 32
 
     /// A renderer for `rig` at `size` x `size` pixels.
     init(rig: RigHandle, size: Int, crop: PreviewCrop, cavity: Bool = true) throws {
-        self.rig = rig
-        let vertices = try rig.vertices()
-        let camera = try PreviewFraming.camera(rig: rig, crop: crop, width: size, height: size)
-        var renderer = MeshRenderer(faces: try rig.faces(), camera: camera)
-        renderer.cavity = cavity ? CavityShading(radius: PreviewFraming.cavityRadius(vertices: vertices)) : nil
-        if let albedos = PreviewColors.albedos(vertices: vertices, metadata: rig.metadata), albedos.count == vertices.count {
-            renderer.albedos = albedos
-        }
+        try self.init(mesh: PreviewMesh.rig(rig), size: size, crop: crop, cavity: cavity)
+    }
+
+    /// A renderer for `mesh` at `size` x `size` pixels.
+    init(mesh: PreviewMesh, size: Int, crop: PreviewCrop, cavity: Bool = true) throws {
+        self.mesh = mesh
+        let camera = try PreviewFraming.camera(mesh: mesh, crop: crop, width: size, height: size)
+        var renderer = MeshRenderer(faces: mesh.faces, camera: camera)
+        renderer.cavity = cavity ? CavityShading(radius: PreviewFraming.cavityRadius(vertices: mesh.neutral)) : nil
+        if let albedos = mesh.albedos { renderer.albedos = albedos }
         self.renderer = renderer
     }
 
@@ -40,7 +43,7 @@ struct PreviewRenderer {
         progress: ((Double) throws -> Void)? = nil
     ) throws -> Timings {
         let range = frames ?? 0..<animation.frameCount
-        let width = rig.vertexCount * 3
+        let width = mesh.vertexCount * 3
         var timings = Timings()
         var posed = [Float](repeating: 0, count: chunk * width)
         var start = range.lowerBound
@@ -48,7 +51,7 @@ struct PreviewRenderer {
             let count = min(chunk, range.upperBound - start)
             let began = Date()
             let status = kmt_animation_vertices(
-                animation.pointer, rig.pointer, start, count, KMT_VERTICES_ABSOLUTE, &posed, posed.count, nil)
+                animation.pointer, mesh.rig?.pointer, start, count, KMT_VERTICES_ABSOLUTE, &posed, posed.count, nil)
             guard status == KMT_OK else { throw libraryError(status) }
             timings.posing += Date().timeIntervalSince(began)
             for offset in 0..<count {
