@@ -1257,7 +1257,8 @@ typedef enum kmt_export_format {
  * Saves `animation` to `path` in `format`. `rig` may be NULL for the weight
  * and mouth-cue formats (JSON, CSV, Live Link CSV, NPY of weights, mouth
  * cues); GLB, OBJ and PLY need one, except for vertices-space animations,
- * which take none. The write is atomic and durable: the data goes to a
+ * which take none (their GLB holds the motion as at most 64 morph targets,
+ * docs/export.md). The write is atomic and durable: the data goes to a
  * temporary file beside the target, flushed to disk and renamed into place
  * only when complete, so a failed call leaves no partial file and existing
  * files untouched. OBJ and PLY sequences replace an earlier sequence of the
@@ -1268,7 +1269,8 @@ typedef enum kmt_export_format {
  * Errors: KMT_ERR_INVALID_ARGUMENT (NULL animation or path, an unknown
  * format, an extension KMT_EXPORT_AUTO does not know, a geometry format
  * without a rig: "GLB export needs a rig", a rig with a vertices-space
- * animation, GLB or Live Link CSV of a vertices-space animation, a Live
+ * animation, Live Link CSV of a vertices-space animation, GLB of one whose
+ * template has no faces, a Live
  * Link CSV at a fractional frame rate, GLB/OBJ/PLY of an animation without
  * frames, a GLB over 4 GiB, mouth cues of an animation without a jawOpen
  * channel, phones of an animation without a phone track),

@@ -7,7 +7,7 @@ import Testing
 /// Animations of vertices-space models pose their own template: `kmt_animation_vertices`
 /// with a NULL rig, the template's faces through the C API, NPY / OBJ / PLY exports
 /// without a rig, and the errors for the mismatched cases (a rig given, weights without
-/// one, GLB and Live Link CSV).
+/// one, Live Link CSV), and GLB as morph targets of the motion's principal directions.
 @Suite struct VerticesGeometryTests {
     var lastError: String { String(cString: kmt_last_error()) }
 
@@ -110,15 +110,63 @@ import Testing
         #expect(kmt_animation_save(animation, nil, npy, KMT_EXPORT_AUTO) == KMT_OK, "\(lastError)")
         #expect(kmt_animation_save(animation, rig, directory.appendingPathComponent("v.obj").path, KMT_EXPORT_AUTO) == KMT_ERR_INVALID_ARGUMENT)
         #expect(kmt_animation_save(animation, nil, directory.appendingPathComponent("v.obj").path, KMT_EXPORT_AUTO) == KMT_OK, "\(lastError)")
-        for format in [KMT_EXPORT_GLB, KMT_EXPORT_LIVE_LINK_CSV] {
-            for withRig in [false, true] {
-                var size = 0
-                #expect(kmt_animation_save_to_memory(animation, withRig ? rig : nil, format, nil, 0, &size) == KMT_ERR_INVALID_ARGUMENT)
-                #expect(lastError.contains("OBJ, PLY or NPY"), "\(lastError)")
+        for withRig in [false, true] {
+            var size = 0
+            #expect(kmt_animation_save_to_memory(animation, withRig ? rig : nil, KMT_EXPORT_LIVE_LINK_CSV, nil, 0, &size) == KMT_ERR_INVALID_ARGUMENT)
+            #expect(lastError.contains("OBJ, PLY or NPY"), "\(lastError)")
+        }
+        // GLB: the motion as morph targets, with no rig (a rig is refused).
+        var size = 0
+        #expect(kmt_animation_save_to_memory(animation, rig, KMT_EXPORT_GLB, nil, 0, &size) == KMT_ERR_INVALID_ARGUMENT)
+        #expect(lastError.contains("pass no rig"), "\(lastError)")
+        #expect(kmt_animation_save(animation, nil, directory.appendingPathComponent("v.glb").path, KMT_EXPORT_AUTO) == KMT_OK, "\(lastError)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path).sorted().filter { !$0.hasPrefix("v_") } == ["v.glb", "v.npy"])
+    }
+
+    @Test func glbOfAVerticesAnimationReplaysItThroughMorphTargets() throws {
+        // Random offsets of 5 vertices have full rank (15): 15 targets, exact replay.
+        let animation = try Self.smallAnimation(frames: 40)
+        let bytes = try AnimationExporter.encode(animation, rig: nil, format: .glb)
+        let document = try GLTFDocument(bytes: bytes, source: "v.glb", folder: nil)
+        let primitive = try #require(document.json["meshes"]?.arrayValue?.first?["primitives"]?.arrayValue?.first)
+        let neutral = try document.floats(accessor: try #require(primitive["attributes"]?["POSITION"]?.integerValue), types: ["VEC3"], what: "neutral").values
+        let targetAccessors = try #require(primitive["targets"]?.arrayValue).compactMap { $0["POSITION"]?.integerValue }
+        let targets = try targetAccessors.map { try document.floats(accessor: $0, types: ["VEC3"], what: "target").values }
+        let sampler = try #require(document.json["animations"]?.arrayValue?.first?["samplers"]?.arrayValue?.first)
+        let weights = try document.floats(accessor: try #require(sampler["output"]?.integerValue), types: ["SCALAR"], what: "weights").values
+        #expect(targets.count == 15 && weights.count == 40 * 15)
+        #expect(weights.allSatisfy { $0 >= 0 && $0 <= 1 })
+        let expected = try AnimationMesh(animation: animation, rig: nil).vertices(of: animation, frames: 0..<40, mode: .absolute)
+        var largest: Float = 0
+        for frame in 0..<40 {
+            for j in 0..<15 {
+                var value = neutral[j]
+                for k in 0..<15 { value += weights[frame * 15 + k] * targets[k][j] }
+                largest = max(largest, abs(value * 1000 - expected[frame * 15 + j]))  // glTF metres, template mm
             }
         }
-        #expect(kmt_animation_save(animation, nil, directory.appendingPathComponent("v.glb").path, KMT_EXPORT_AUTO) == KMT_ERR_INVALID_ARGUMENT)
-        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path).sorted().filter { !$0.hasPrefix("v_") } == ["v.npy"])
+        #expect(largest < 1e-3, "largest error \(largest) mm")
+        // Motion of lower rank needs fewer targets: 3 directions, 3 targets.
+        let low = try Self.rankThreeAnimation(frames: 50)
+        let basis = VertexMotionBasis.fit(offsets: low.values.data, frames: 50, template: low.template!.vertices)
+        #expect(basis.count == 3 && basis.largestError < 1e-4)
+        // A point-set template cannot be a glTF mesh.
+        #expect(throws: KMTError.self) { try AnimationExporter.encode(try Self.smallAnimation(faces: false), rig: nil, format: .glb) }
+    }
+
+    /// Offsets that move along three fixed directions (plus a constant): rank 3.
+    static func rankThreeAnimation(frames: Int) throws -> Animation {
+        let base = try smallAnimation(frames: 4)
+        let directions = base.values.data
+        var values = [Float](repeating: 0, count: frames * 15)
+        for frame in 0..<frames {
+            let t = Float(frame) / Float(frames)
+            let weights: [Float] = [sin(7 * t), cos(3 * t) * 0.5, t * t, 0.2]
+            for j in 0..<15 {
+                values[frame * 15 + j] = weights[0] * directions[j] + weights[1] * directions[15 + j] + weights[2] * directions[30 + j] + weights[3] * directions[45 + j]
+            }
+        }
+        return try Animation(values: Tensor(shape: [frames, 15], data: values), fps: 30, template: base.template!, source: nil, model: nil)
     }
 
     @Test func npyOfAVerticesAnimationHoldsPositions() throws {

@@ -23,7 +23,15 @@ enum AnimationExporter {
         if let template = animation.template {
             switch format {
             case .glb, .glbSparse:
-                throw KMTError.invalidArgument("GLB export of a vertices-space animation is not supported: glTF would need one morph target per frame (\(template.vertexCount) vertices each); export OBJ, PLY or NPY instead")
+                if rig != nil {
+                    throw KMTError.invalidArgument("GLB export: the animation comes from a vertices-space model and carries its own \(template.vertexCount)-vertex template; pass no rig")
+                }
+                if template.faces.isEmpty {
+                    throw KMTError.invalidArgument("GLB export: the model's template is a point set (no faces), and glTF animates triangle meshes; export PLY or NPY instead")
+                }
+                if animation.frameCount == 0 {
+                    throw KMTError.invalidArgument("GLB export: the animation has no frames")
+                }
             case .liveLinkCSV:
                 throw KMTError.invalidArgument("Live Link Face CSV holds ARKit blendshape weights; this animation holds vertex offsets (a vertices-space model): export OBJ, PLY or NPY instead")
             case .npy, .obj, .ply:
@@ -128,8 +136,13 @@ enum AnimationExporter {
         case .npy:
             bytes = try NPYExporter.encode(animation, mesh: mesh(animation, rig: rig, for: format), progress: encoding)
         case .glb, .glbSparse:
-            guard let rig else { throw KMTError.invalidArgument("GLB export needs a rig") }
-            bytes = try GLBExporter.encode(animation, rig: rig, sparseTargets: format == .glbSparse, progress: encoding)
+            if let template = animation.template {
+                let (motionRig, weights) = try vertexMotionTargets(animation, template: template)
+                bytes = try GLBExporter.encode(weights, rig: motionRig, sparseTargets: format == .glbSparse, progress: encoding)
+            } else {
+                guard let rig else { throw KMTError.invalidArgument("GLB export needs a rig") }
+                bytes = try GLBExporter.encode(animation, rig: rig, sparseTargets: format == .glbSparse, progress: encoding)
+            }
         case .mouthCuesTSV: bytes = try MouthCuesTSVExporter.encode(animation, extendedShapes: shapes)
         case .mouthCuesJSON: bytes = try MouthCuesJSONExporter.encode(animation, extendedShapes: shapes)
         case .mouthCuesXML: bytes = try MouthCuesXMLExporter.encode(animation, extendedShapes: shapes)
@@ -169,5 +182,23 @@ enum AnimationExporter {
             }
             try progress.report(Double(end) / Double(frameCount), stage: "export")
         }
+    }
+
+    /// A vertices-space animation as a rig of morph targets and their weights
+    /// (`VertexMotionBasis`): the template's faces, a neutral and up to 64 targets named
+    /// `motion0`, `motion1`, ...; the largest reconstruction error is logged.
+    static func vertexMotionTargets(_ animation: Animation, template: VertexTemplate) throws -> (Rig, Animation) {
+        let basis = VertexMotionBasis.fit(
+            offsets: animation.values.data, frames: animation.frameCount, template: template.vertices)
+        let names = (0..<basis.count).map { "motion\($0)" }
+        let content = RigContent(
+            vertices: basis.neutral, faces: template.faces, shapeNames: names, deltas: basis.targets, units: template.units,
+            extraMetadata: [("description", "the motion of a vertices-space animation as morph targets")])
+        let rig = try Rig(bytes: RigWriter.encode(content).bytes, source: "vertex motion")
+        let weights = Animation(
+            values: Tensor(shape: [animation.frameCount, basis.count], data: basis.weights), fps: animation.fps,
+            channelNames: names, source: animation.source, model: animation.model)
+        Log.info("GLB of a vertices-space animation: \(basis.count) morph targets over \(template.vertexCount) vertices, largest position error \(basis.largestError) \(template.units.rawValue)")
+        return (rig, weights)
     }
 }

@@ -900,7 +900,7 @@ def build_cases() -> List[Case]:
     add("kmt_animation_save", "Live Link CSV at 29.97 fps", ARG,
         save_case("livelink.csv", L.KMT_EXPORT_LIVE_LINK_CSV, anim="anim_29_97"))
     add("kmt_animation_save", "phones of a model without a phone head", ARG, save_case("phones.tsv", L.KMT_EXPORT_PHONES_TSV))
-    add("kmt_animation_save", "GLB of a vertices-space animation", ARG,
+    add("kmt_animation_save", "GLB of a vertices-space animation with a rig", ARG,
         save_case("vertices.glb", L.KMT_EXPORT_GLB, rig="rig", anim="vertices_anim"))
     add("kmt_animation_save", "OBJ of a vertices-space animation with a rig", ARG,
         save_case("vertices.obj", L.KMT_EXPORT_OBJ, rig="rig", anim="vertices_anim"))

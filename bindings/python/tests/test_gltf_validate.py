@@ -131,17 +131,40 @@ def test_cli_glbs_are_valid(model_path, tmp_path):
     assert bad.returncode == 1 and "GLB_LENGTH_MISMATCH" in bad.stdout
 
 
-def test_vertices_model_has_no_glb(lib):
-    """A vertices-space model's animation is refused as GLB (docs/export.md), so there is no
-    GLB of it to validate."""
+def test_vertices_model_glb_is_valid_and_replays_the_motion(lib):
+    """A vertices-space model's animation as GLB (its motion as morph targets, docs/export.md):
+    valid glTF whose neutral + weights x targets give back the posed vertices."""
     fixture = REPO_ROOT / "Tests" / "KMTalkEngineTests" / "Fixtures" / "kmtalk-vertices.safetensors"
     if not fixture.is_file():
         pytest.skip("engine fixtures absent")
     t = np.arange(8000) / 16000.0
     with kmtalk.Model(fixture) as model, kmtalk.Session(model, threads=1) as session:
         animation = session.animate_pcm((0.3 * np.sin(2 * np.pi * 220 * t)).astype(np.float32), 16000)
-    with pytest.raises(kmtalk.InvalidArgumentError, match="OBJ, PLY or NPY"):
-        animation.to_bytes("glb")
+    glb = animation.to_bytes("glb")
+    expect_valid(glb, "vertices.glb")
+    document, binary = unpack(glb)
+    primitive = document["meshes"][0]["primitives"][0]
+
+    def floats(index, components):
+        accessor = document["accessors"][index]
+        view = document["bufferViews"][accessor["bufferView"]]
+        stride = view.get("byteStride", 4 * components)
+        start = view.get("byteOffset", 0) + accessor.get("byteOffset", 0)
+        rows = [np.frombuffer(binary, "<f4", components, start + k * stride) for k in range(accessor["count"])]
+        return np.stack(rows)
+
+    neutral = floats(primitive["attributes"]["POSITION"], 3)
+    targets = np.stack([floats(target["POSITION"], 3) for target in primitive["targets"]])
+    weights = floats(document["animations"][0]["samplers"][0]["output"], 1).reshape(animation.frame_count, -1)
+    assert 0 < len(targets) <= 64 and weights.min() >= 0 and weights.max() <= 1
+    replay = neutral[None] + np.einsum("fk,kvc->fvc", weights, targets)
+    units = {"m": 1.0, "cm": 100.0, "mm": 1000.0}[model_units(fixture)]
+    np.testing.assert_allclose(replay * units, animation.vertices(), atol=1e-4 * max(1.0, float(np.abs(animation.vertices()).max())))
+
+
+def model_units(path) -> str:
+    with kmtalk.Model(path) as model:
+        return json.loads(model.metadata("config"))["motion"].get("units", "m")
 
 
 def test_roundtrip_of_pack_is_valid(valid_glb):
