@@ -69,13 +69,11 @@ class VertexTargets:
         return self.mean + self.scale * np.asarray(coefficients, dtype=np.float32) @ self.basis
 
 
-def fit_targets(space: ict_vertex_space.VertexSpace, items: Sequence[Item], components: int = 40,
-                seed: int = 0) -> VertexTargets:
+def fit_targets(space: ict_vertex_space.VertexSpace, items: Sequence[Item], components: int = 40) -> VertexTargets:
     """Principal components of the training items' offsets. The offsets are linear in the
     teacher's 52 weights (offsets = W @ A), so their covariance is A^T cov(W) A = M^T M with
     M = L^T A and cov(W) = L L^T: its principal directions and variances come from the SVD
-    of M [52, 3R], exactly and in a second, instead of an SVD of frames x 3R offsets.
-    `seed` is kept for the interface (nothing is sampled)."""
+    of M [52, 3R], exactly and in a second, instead of an SVD of frames x 3R offsets."""
     weights = np.concatenate([item.motion for item in items]).astype(np.float64)
     if len(weights) < 2:
         raise ValueError("need at least two training frames")
@@ -209,7 +207,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     base = tiny_config() if args.size == "tiny" else default_config()
     data = load_corpus(args.corpus, base, splits=("train", "validation", "test"), limit=args.limit)
     space = ict_vertex_space.build(cell_mm=args.cell_mm)
-    targets = fit_targets(space, data["train"], components=args.components, seed=args.seed)
+    targets = fit_targets(space, data["train"], components=args.components)
     print(f"vertex space: {space.vertex_count} vertices, {len(space.faces)} triangles, lips {len(space.lip_vertices)}, "
           f"upper face {len(space.upper_face_vertices)}; {targets.components} components, scale {targets.scale:.2f} mm")
     config = training_config(base, targets, use_keys=not args.no_keys)

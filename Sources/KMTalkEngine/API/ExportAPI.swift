@@ -157,14 +157,7 @@ public func kmt_animation_save_into_glb(
         let path = try requireString(path, "path")
         let start = StageClock.now()
         let result = try GLBAnimationInjector.inject(animation, into: try FileBytes.read(assetPath), source: assetPath)
-        var files = AtomicFileSet()
-        do {
-            try files.stage(result.bytes, at: path)
-            try files.commit()
-        } catch {
-            files.discard()
-            throw error
-        }
+        try AtomicFileSet.write(result.bytes, to: path)
         let driven = result.nodes.map { "\($0.name) (\($0.drivenTargets) of \($0.targetCount) targets)" }.joined(separator: ", ")
         Log.info("wrote \(animation.frameCount) frames as animation \"\(result.animationName)\" into \(path), driving \(driven), in \(Int((StageClock.now() - start) * 1000)) ms")
     }

@@ -92,13 +92,6 @@ public func kmt_rig_save(_ handle: OpaquePointer?, _ path: UnsafePointer<CChar>?
             vertices: rig.vertices, faces: rig.faces, shapeNames: rig.shapeNames, deltas: rig.deltas.data,
             uvs: rig.uvs, normals: rig.normals, units: rig.units, extraMetadata: rig.metadata)
         let encoded = try RigWriter.encode(content, deltas: flags & KMT_RIG_SAVE_HALF != 0 ? .float16 : .float32)
-        var files = AtomicFileSet()
-        do {
-            try files.stage(encoded.bytes, at: path)
-            try files.commit()
-        } catch {
-            files.discard()
-            throw error
-        }
+        try AtomicFileSet.write(encoded.bytes, to: path)
     }
 }

@@ -43,6 +43,19 @@ struct AtomicFileSet {
         }
     }
 
+    /// Writes one file atomically and durably: stage, commit, and on any error remove the
+    /// temporary file. Errors: KMT_ERR_IO naming `path`.
+    static func write(_ bytes: [UInt8], to path: String) throws {
+        var files = AtomicFileSet()
+        do {
+            try files.stage(bytes, at: path)
+            try files.commit()
+        } catch {
+            files.discard()
+            throw error
+        }
+    }
+
     /// Removes every staged temporary file (after a failure).
     mutating func discard() {
         for file in staged { unlink(file.temporary) }

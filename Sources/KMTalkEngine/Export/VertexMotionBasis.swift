@@ -40,7 +40,7 @@ struct VertexMotionBasis {
             for j in 0..<width { centred[frame * width + j] = offsets[frame * width + j] - Float(mean[j]) }
         }
         let rank = min(maxComponents, frames, width)
-        var directions = subspace(centred, frames: frames, width: width, rank: rank, iterations: iterations)
+        let directions = subspace(centred, frames: frames, width: width, rank: rank, iterations: iterations)
         let k = directions.count / max(width, 1)
         // Coefficients C = X Q^T: frames x k.
         var coefficients = [Float](repeating: 0, count: frames * k)
@@ -91,7 +91,6 @@ struct VertexMotionBasis {
                 weights[frame * kept.count + index] = Float(min(max(value, 0), 1))
             }
         }
-        directions = []
         // The largest error of the reconstruction, 256 frames per product.
         var largest: Float = 0
         let base = neutral.map { Float($0) }
@@ -166,7 +165,7 @@ struct VertexMotionBasis {
     /// double precision (twice, for stability); rows whose remaining norm falls below 1e-6
     /// of the largest row norm are dropped.
     static func orthonormalized(_ matrix: [Float], rows: Int, width: Int) -> [Float] {
-        var vectors = (0..<rows).map { r in (0..<width).map { Double(matrix[r * width + $0]) } }
+        let vectors = (0..<rows).map { r in (0..<width).map { Double(matrix[r * width + $0]) } }
         let largest = vectors.map { v in v.reduce(0) { $0 + $1 * $1 }.squareRoot() }.max() ?? 0
         guard largest > 0 else { return [] }
         var basis: [[Double]] = []
@@ -182,7 +181,6 @@ struct VertexMotionBasis {
             guard norm > 1e-10 * largest else { continue }
             basis.append(vector.map { $0 / norm })
         }
-        vectors = []
         return basis.flatMap { $0.map { Float($0) } }
     }
 }
