@@ -320,11 +320,19 @@ def discover_prompt_records(language: str, acoustic_check: bool = True) -> Tuple
 
     table, tsource = load_transcripts(language)
     out: List[Prompt] = []
+    # A recording belongs to the first source that has it: Debian's "asterisk-prompt-es"
+    # alternative (/usr/share/asterisk/sounds/es) points at es_MX_f_Allison when the
+    # Colombian package is not installed, and the same files must not come back as a
+    # second speaker.
+    taken: set = set()
     for src in SOURCES:
         if src.language != language or not os.path.isdir(src.root):
             continue
         root = os.path.realpath(src.root)
         for path in _package_audio(src):
+            if path in taken:
+                continue
+            taken.add(path)
             key = os.path.splitext(os.path.relpath(path, root))[0]
             if key in NON_SPEECH_KEYS or key.startswith(NON_SPEECH_DIRS):
                 continue

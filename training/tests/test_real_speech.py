@@ -87,8 +87,15 @@ def test_discovery_speakers_and_sources():
     # Allison recorded both the English and the Mexican Spanish prompts: one speaker id.
     en = rs.discover_prompt_records("en")[0].source.speaker
     assert en in {r.source.speaker for r in rs.discover_prompt_records("es")}
-    fr_voices = {r.source.voice for r in rs.discover_prompt_records("fr")}
-    assert fr_voices == {"fr_CA_f_June", "fr_FR_f_Armelle"}
+    # Armelle's recordings come only with asterisk-prompt-fr-armelle; without it Debian's
+    # sounds/fr alternative points at June's folder, whose files must not count twice.
+    fr = rs.discover_prompt_records("fr")
+    armelle = os.path.realpath(os.path.join(rs.SOUNDS, "fr")) != os.path.realpath(
+        os.path.join(rs.SOUNDS, "fr_CA_f_June"))
+    assert {r.source.voice for r in fr} == ({"fr_CA_f_June", "fr_FR_f_Armelle"} if armelle else {"fr_CA_f_June"})
+    for language in ("es", "fr", "it"):
+        paths = [r.path for r in rs.discover_prompt_records(language)]
+        assert len(paths) == len(set(paths)), f"{language}: a recording discovered twice"
 
 
 @needs_sounds
