@@ -11,7 +11,9 @@ speech engines that made it) are not, e.g. on a GPU machine with a small upload 
 - `--teacher calibrated` recomputes every utterance's targets with the teacher fitted to
   real capture (`teacher.calibrated_params`, from the utterance's audio and exact phones)
   instead of the corpus's stored ones;
-- FACEGOOD takes go in with their supervised channel mask (`facegood_arkit`).
+- FACEGOOD takes go in with their supervised channel mask (`facegood_arkit`);
+- `--human-first` packs every recorded prompt that has phones before the synthetic
+  utterances fill the hours (otherwise they are drawn with them at random).
 
 `load(path, config)` gives {"train": [...], "validation": [...], "capture": [...]} of
 `train.Item`s.
@@ -115,7 +117,7 @@ def retaught(corpus: str, row: dict, item, params: dict, fps: float):
 
 
 def build(corpus: str, out: str, hours: float, validation: int, facegood: Optional[str], teacher_mode: str,
-          seed: int = 0, log=print, teacher_params: Optional[str] = None) -> None:
+          seed: int = 0, log=print, teacher_params: Optional[str] = None, human_first: bool = False) -> None:
     from . import teacher
     from .corpus import load_manifest
     from .facegood_eval import prepare
@@ -128,6 +130,8 @@ def build(corpus: str, out: str, hours: float, validation: int, facegood: Option
     rows = [r for r in load_manifest(corpus) if r.get("phones") and r.get("teacher")]
     rng = random.Random(seed)
     rng.shuffle(rows)
+    if human_first:  # every recorded (human) utterance before the synthetic ones fill the hours
+        rows.sort(key=lambda r: r.get("source") != "human")
     logmel = LogMel(config["frontend"])
     splits: Dict[str, List] = {"train": [], "validation": []}
     seconds = {"train": 0.0, "validation": 0.0}
@@ -173,12 +177,15 @@ def main(argv=None) -> int:
                         help="targets: the corpus's stored teacher, or recomputed by the calibrated one")
     parser.add_argument("--teacher-params", help="with --teacher calibrated: a teacher_fit JSON other than the "
                         "committed kmtalk_train/teacher_calibrated.json (e.g. one fitted with a fold's take held out)")
+    parser.add_argument("--human-first", action="store_true",
+                        help="pack every recorded utterance with phones (English by PocketSphinx, the others by "
+                        "forced_align) before synthetic ones fill the hours")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
     if args.teacher_params and args.teacher != "calibrated":
         parser.error("--teacher-params needs --teacher calibrated")
     build(args.corpus, args.out, args.hours, args.validation, args.facegood, args.teacher, args.seed,
-          teacher_params=args.teacher_params)
+          teacher_params=args.teacher_params, human_first=args.human_first)
     return 0
 
 
