@@ -48,6 +48,12 @@ def test_every_phone_gets_a_frame_even_against_the_posteriors():
     truth = ["p"] * 10
     result = fa.align(posteriors(truth), INVENTORY, [("p", "a", "p")], fps=50)
     assert [s.phone for s in result.segments()] == ["p", "a", "p"]
+    # With a minimum duration every phone gets that many frames.
+    result = fa.align(posteriors(truth), INVENTORY, [("p", "a", "p")], fps=50, min_frames=3)
+    assert [round(s.duration * 50) for s in result.segments()][1] == 3
+    # An utterance too short for the minimum falls back to what fits.
+    short = fa.align(posteriors(["p"] * 4), INVENTORY, [("p", "a")], fps=50, min_frames=3)
+    assert [s.phone for s in short.segments()] == ["p", "a"]
 
 
 def test_too_many_phones_for_the_frames_is_no_alignment():
@@ -55,9 +61,9 @@ def test_too_many_phones_for_the_frames_is_no_alignment():
 
 
 def test_a_wrong_transcript_has_low_confidence():
-    truth = ["_"] * 4 + ["b"] * 4 + ["a"] * 8 + ["_"] * 4
-    right = fa.align(posteriors(truth), INVENTORY, [("b", "a")], fps=50)
-    wrong = fa.align(posteriors(truth), INVENTORY, [("m", "o")], fps=50)
+    truth = ["b"] * 6 + ["a"] * 10 + ["p"] * 4
+    right = fa.align(posteriors(truth), INVENTORY, [("b", "a", "p")], fps=50, min_frames=2)
+    wrong = fa.align(posteriors(truth), INVENTORY, [("m", "o")], fps=50, min_frames=2)
     assert right.confidence > -0.1
     assert wrong.confidence < fa.DEFAULT_MIN_CONFIDENCE
 
