@@ -8,6 +8,8 @@ struct AudioEncoder: Sendable {
     let config: EncoderConfig
     let convWeights: [(weight: Tensor, bias: Tensor)]
     let positionTable: Tensor?
+    /// The sinusoidal positions (computed once per model) when they are not learned.
+    let sinusoid: SinusoidalPositions
     let layers: TransformerStack
     let normWeight: Tensor, normBias: Tensor
 
@@ -25,6 +27,7 @@ struct AudioEncoder: Sendable {
         let d = config.width, f = config.feedForwardWidth
         positionTable = config.positions == .learned
             ? try weights.require("encoder.positions", shape: [config.maximumPositions, d]) : nil
+        sinusoid = SinusoidalPositions(width: d)
         layers = try TransformerStack(
             prefix: "encoder.layers", count: config.layers, width: d, feedForward: f, heads: config.heads,
             band: config.band, activation: config.activation, epsilon: config.layerNormEpsilon, weights: &weights)
@@ -79,8 +82,8 @@ struct AudioEncoder: Sendable {
     /// Encoder rows [n, width] at absolute frames `offset ..< offset + n` plus their
     /// positions (learned: the caller guarantees `offset + n <= max_positions`).
     func positioned(_ x: Tensor, offset: Int) -> Tensor {
-        addPositions(x, table: positionTable ?? sinusoidalPositions(length: x.shape[0], width: config.width, offset: offset),
-                     offset: positionTable == nil ? 0 : offset)
+        if let positionTable { return addPositions(x, table: positionTable, offset: offset) }
+        return sinusoid.added(to: x, offset: offset)
     }
 
     /// The final layer norm of transformer output rows.

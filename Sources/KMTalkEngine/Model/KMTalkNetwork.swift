@@ -38,6 +38,8 @@ struct KMTalkNetwork: Sendable {
     // CMC
     let audioProjection: (weight: Tensor, bias: Tensor)
     let maskToken: Tensor
+    /// The CMC transformer's sinusoidal positions (computed once per model).
+    let cmcPositions: SinusoidalPositions
     let layers: TransformerStack
     let norm: (weight: Tensor, bias: Tensor)
     let head: (weight: Tensor, bias: Tensor)
@@ -81,6 +83,7 @@ struct KMTalkNetwork: Sendable {
         }
         audioProjection = try pair("cmc.audio_proj", [c, d])
         maskToken = try weights.require("cmc.mask_token", shape: [c])
+        cmcPositions = SinusoidalPositions(width: c)
         layers = try TransformerStack(
             prefix: "cmc.layers", count: cmc.layers, width: c, feedForward: cmc.feedForwardWidth, heads: cmc.heads,
             band: cmc.band, activation: config.encoder.activation, epsilon: epsilon, weights: &weights)
@@ -197,7 +200,7 @@ struct KMTalkNetwork: Sendable {
                 }
             }
         }
-        return addPositions(u, table: sinusoidalPositions(length: n, width: c, offset: offset))
+        return cmcPositions.added(to: u, offset: offset)
     }
 
     /// Motion rows [n, M] from CMC transformer output rows [n, c] and the conv features and
