@@ -593,25 +593,32 @@ CHECKS = (("bilabial_closed_pct", "bilabials"), ("labiodental_contact_pct", "lab
           ("rounded_vowel_pct", "rounded_vowels"), ("pause_rest_pct", "pauses"), ("over_closed_pct", "frames"))
 
 
+LANGUAGE_NAMES = {"en": "English", "es": "Spanish", "fr": "French", "it": "Italian", "ru": "Russian"}
+
+
 def corpus_benchmark(directory: str, models: Sequence[str], teacher_params: Optional[dict] = None, device=None,
-                     teacher_model: Optional[str] = None, log: Callable = print) -> dict:
-    """Lip-sync checks on the corpus's aligned English recordings in CORPUS_SPLITS: every
-    model, the teacher on the true alignment and on the model's phones."""
+                     teacher_model: Optional[str] = None, log: Callable = print, language: str = "en") -> dict:
+    """Lip-sync checks on the corpus's aligned recordings of `language` in CORPUS_SPLITS:
+    every model, the teacher on the true alignment and on the model's phones. English is
+    aligned by PocketSphinx; the other languages by `forced_align` (a model's phone head
+    given the transcript), so their "true alignment" is only as good as that."""
     from .corpus import load_manifest, read_segments
     from .train import read_wav
     plain, by_path = _load_all(models, [teacher_model] if teacher_model else [], device)
     config = plain[0].config
     fps = float(config["motion"]["fps"])
-    rows = [r for r in load_manifest(directory) if r["engine"] == "human" and r["language"] == "en"
+    rows = [r for r in load_manifest(directory) if r["engine"] == "human" and r["language"] == language
             and r["split"] in CORPUS_SPLITS and r.get("phones")]
+    name = LANGUAGE_NAMES.get(language, language)
     if not rows:
-        raise ValueError(f"{directory}: no aligned English recordings in the {'/'.join(CORPUS_SPLITS)} splits")
+        raise ValueError(f"{directory}: no aligned {name} recordings in the {'/'.join(CORPUS_SPLITS)} splits"
+                         + ("" if language == "en" else " (run python -m kmtalk_train.forced_align first)"))
     driver = _teacher_driver(plain, by_path.get(teacher_model), log)
     hits: Dict[str, Dict[str, float]] = {}
     jaws: Dict[str, List[np.ndarray]] = {}
     jaw = ARKIT_52.index("jawOpen")
     seconds = 0.0
-    log(f"corpus: {len(rows)} recorded English prompts ({'/'.join(CORPUS_SPLITS)})")
+    log(f"corpus: {len(rows)} recorded {name} prompts ({'/'.join(CORPUS_SPLITS)})")
     for row in rows:
         samples, rate = read_wav(os.path.join(directory, row["audio"]))
         segments = read_segments(os.path.join(directory, row["phones"]))
@@ -639,7 +646,8 @@ def corpus_benchmark(directory: str, models: Sequence[str], teacher_params: Opti
         ours, reference = (np.concatenate(side) for side in zip(*pairs))
         predictors[label]["jaw_r_vs_teacher"] = pearson(ours, reference)
         predictors[label]["jaw_std_ratio_vs_teacher"] = float(ours.std() / max(reference.std(), 1e-9))
-    return {"dataset": "corpus", "directory": directory, "splits": list(CORPUS_SPLITS), "utterances": len(rows),
+    return {"dataset": "corpus", "directory": directory, "language": language, "splits": list(CORPUS_SPLITS),
+            "utterances": len(rows),
             "seconds": seconds, "teacher_driver": driver.label if driver else None,
             "teacher_params": teacher_params or {}, "predictors": predictors}
 
@@ -688,9 +696,10 @@ def markdown(results: Dict[str, dict]) -> str:
         r = results["livelink"]
         lines += _motion_table(f"Real capture: Live Link Face, {len(r['takes'])} take(s) "
                                f"({sum(r['takes'].values()) / 60:.1f} min)", r)
-    if "corpus" in results:
-        r = results["corpus"]
-        lines += [f"### Recorded English prompts: {r['utterances']} utterances ({r['seconds'] / 60:.1f} min, "
+    for key in [k for k in results if k == "corpus" or k.startswith("corpus-")]:
+        r = results[key]
+        name = LANGUAGE_NAMES.get(r.get("language", "en"), r.get("language", "en"))
+        lines += [f"### Recorded {name} prompts: {r['utterances']} utterances ({r['seconds'] / 60:.1f} min, "
                   f"{'/'.join(r['splits'])} sentences), lip-sync checks at phone centres", "",
                   "| predictor | bilabials closed % | labiodentals contact % | rounded vowels % | pauses at rest % "
                   "| mouthClose > jawOpen, % of frames (lower is better) | jaw r / std ratio vs teacher (true alignment) |",
@@ -765,6 +774,9 @@ def main(argv=None) -> int:
     parser.add_argument("--livelink", action="append", default=[], metavar="CSV:WAV",
                         help="a Live Link Face CSV and its WAV; repeatable")
     parser.add_argument("--corpus", help="corpus directory: its aligned English recordings (validation + test)")
+    parser.add_argument("--corpus-languages", default="en",
+                        help="with --corpus: comma-separated languages whose aligned recordings to check "
+                        "(es, fr, it, ru need python -m kmtalk_train.forced_align first)")
     parser.add_argument("--teacher-params", metavar="JSON",
                         help="JSON file: {name: value} overriding teacher.PARAMS, or a teacher_fit.py report")
     parser.add_argument("--teacher-model", help="model whose phones drive the teacher (default: the first model)")
@@ -793,7 +805,9 @@ def main(argv=None) -> int:
         fit = EnergyFit(**results["facegood"]["energy_fit_all"]) if "facegood" in results else None
         results["livelink"] = livelink_benchmark(_pairs(args.livelink, ":", "CSV:WAV"), args.models, fit, **common)
     if args.corpus:
-        results["corpus"] = corpus_benchmark(args.corpus, args.models, **common)
+        for language in [l for l in args.corpus_languages.split(",") if l]:
+            key = "corpus" if language == "en" else f"corpus-{language}"
+            results[key] = corpus_benchmark(args.corpus, args.models, language=language, **common)
     elapsed = time.time() - started
     log(f"benchmark took {elapsed:.0f} s")
     text = markdown(results)
