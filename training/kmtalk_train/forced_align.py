@@ -92,9 +92,14 @@ class Alignment:
     confidence: float
     fps: float
 
-    def segments(self) -> List[Segment]:
+    def segments(self, duration: float = 0.0) -> List[Segment]:
+        """Runs of equal labels as segments; the last one is stretched to `duration`
+        seconds (the end of the audio) when that is later than the last frame."""
         from .metrics import segments_from_labels
-        return segments_from_labels(self.labels, self.fps)
+        segments = segments_from_labels(self.labels, self.fps)
+        last = segments[-1]
+        segments[-1] = Segment(last.start, max(last.end, duration), last.phone)
+        return segments
 
 
 def state_sequence(words: Sequence[Sequence[str]]) -> Tuple[List[str], List[bool]]:
@@ -260,9 +265,7 @@ def align_corpus(corpus: str, model_path: str, min_confidence: float = DEFAULT_M
         if alignment.confidence < min_confidence:
             st["low_confidence"] += 1
             continue
-        segments = alignment.segments()
-        # The last segment ends at the last frame; stretch it to the end of the audio.
-        segments[-1] = Segment(segments[-1].start, max(segments[-1].end, len(samples) / rate), segments[-1].phone)
+        segments = alignment.segments(len(samples) / rate)
         result = teacher.animate(segments, samples, rate)
         _, phones_rel, teacher_rel = _paths(corpus, language, row["id"])
         write_segments(os.path.join(corpus, phones_rel), segments, language, "forced")
@@ -296,7 +299,6 @@ def check_english(corpus: str, model_path: str, splits: Sequence[str] = ("valida
     from . import phones, teacher
     from .arkit import ARKIT_52
     from .corpus import load_manifest, read_segments
-    from .metrics import segments_from_labels  # noqa: F401  (Alignment.segments)
     from .train import read_wav
     head = PhoneHead(model_path)
     rows = [r for r in load_manifest(corpus) if r.get("source") == "human" and r["language"] == "en"
@@ -308,7 +310,6 @@ def check_english(corpus: str, model_path: str, splits: Sequence[str] = ("valida
     totals = {k: {"frames": 0, "pause": 0, "bilabial": 0, "rounded": 0, "motion": [[], []]}
               for k in ("forced", "free")}
     confidences = []
-    refs_all = []
     for row in rows:
         samples, rate = read_wav(os.path.join(corpus, row["audio"]))
         reference = read_segments(os.path.join(corpus, row["phones"]))
@@ -320,7 +321,6 @@ def check_english(corpus: str, model_path: str, splits: Sequence[str] = ("valida
         T = len(forced.labels)
         ref_labels = _labels_at(reference, T, head.fps)
         ref_motion = teacher.animate(reference, samples, rate).frames
-        refs_all.append(ref_motion[:, lips])
         for name, alignment in (("forced", forced), ("free", free)):
             tot = totals[name]
             feats = [(phones.features(p), phones.features(q)) for p, q in zip(alignment.labels, ref_labels)]
@@ -328,8 +328,7 @@ def check_english(corpus: str, model_path: str, splits: Sequence[str] = ("valida
             tot["pause"] += sum(a.pause == b.pause for a, b in feats)
             tot["bilabial"] += sum((a.bilabial_closure >= 0.5) == (b.bilabial_closure >= 0.5) for a, b in feats)
             tot["rounded"] += sum((a.rounding >= 0.5) == (b.rounding >= 0.5) for a, b in feats)
-            segments = [s for s in alignment.segments()]
-            segments[-1] = Segment(segments[-1].start, max(segments[-1].end, reference[-1].end), segments[-1].phone)
+            segments = alignment.segments(reference[-1].end)
             motion = teacher.animate(segments, samples, rate).frames
             n = min(len(motion), len(ref_motion))
             tot["motion"][0].append(motion[:n, lips])
