@@ -579,6 +579,44 @@ kmt_status kmt_session_push_s16(kmt_session *session, const int16_t *pcm,
                                 int32_t channels);
 
 /**
+ * Pushes one block of audio to each of `count` sessions at once: for a host
+ * that ticks many live streams (a game server, a call centre). For each
+ * session the outcome is that of kmt_session_push_f32(sessions[i], pcm[i],
+ * frames[i], sample_rate, channels): the same frames, values within float
+ * rounding. The sessions that share a model run each network layer together,
+ * one pass over its weights for all their new audio, where separate pushes
+ * make one pass per session; with many streams that pass is most of the cost
+ * (kmtalk bench --streams N --stream-batch measures both).
+ *
+ * `sessions`: `count` sessions, none NULL and none listed twice. `pcm[i]`:
+ * interleaved float frames for sessions[i], NULL only when frames[i] is 0.
+ * `frames`: the frame count of each block. `sample_rate` and `channels`
+ * apply to every block (hosts with streams at several rates make one call
+ * per rate). `out_statuses`: NULL, or `count` entries that receive each
+ * session's status.
+ *
+ * Returns KMT_OK when every push succeeded. Otherwise the status of the first
+ * session that failed, and kmt_last_error() names its index and the reason;
+ * a session that fails is left as a failed kmt_session_push_f32 leaves it and
+ * the others are still pushed. Invalid arguments (NULL arrays with count > 0,
+ * a NULL or repeated session, a bad rate or channel count, a NULL block with
+ * frames) push nothing and set every out_statuses entry to the status.
+ *
+ * Threads: the call uses every listed session; no other thread may use any of
+ * them until it returns. It runs with the n_threads of sessions[0].
+ */
+kmt_status kmt_sessions_push_f32(kmt_session *const *sessions, size_t count,
+                                 const float *const *pcm, const size_t *frames,
+                                 int32_t sample_rate, int32_t channels,
+                                 kmt_status *out_statuses);
+
+/** As kmt_sessions_push_f32 for 16-bit PCM (scaled by 1/32768). */
+kmt_status kmt_sessions_push_s16(kmt_session *const *sessions, size_t count,
+                                 const int16_t *const *pcm,
+                                 const size_t *frames, int32_t sample_rate,
+                                 int32_t channels, kmt_status *out_statuses);
+
+/**
  * Moves as many final frames as fit in `buffer` (`buffer_length` floats; a
  * frame is kmt_model_channel_count floats) into it, in order; *out_frames
  * receives how many (0 when none is final yet, also before any push), and

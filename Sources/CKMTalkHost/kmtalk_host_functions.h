@@ -26,6 +26,8 @@ KMT_HOST_FUNCTION(kmt_status, kmt_animate_file, (kmt_session *session, const cha
 KMT_HOST_FUNCTION(kmt_status, kmt_animate_pcm, (kmt_session *session, const float *samples, size_t frame_count, int32_t sample_rate, int32_t channels, kmt_animation **out_animation), (session, samples, frame_count, sample_rate, channels, out_animation))
 KMT_HOST_FUNCTION(kmt_status, kmt_session_push_f32, (kmt_session *session, const float *pcm, size_t frames, int32_t sample_rate, int32_t channels), (session, pcm, frames, sample_rate, channels))
 KMT_HOST_FUNCTION(kmt_status, kmt_session_push_s16, (kmt_session *session, const int16_t *pcm, size_t frames, int32_t sample_rate, int32_t channels), (session, pcm, frames, sample_rate, channels))
+KMT_HOST_FUNCTION(kmt_status, kmt_sessions_push_f32, (kmt_session *const *sessions, size_t count, const float *const *pcm, const size_t *frames, int32_t sample_rate, int32_t channels, kmt_status *out_statuses), (sessions, count, pcm, frames, sample_rate, channels, out_statuses))
+KMT_HOST_FUNCTION(kmt_status, kmt_sessions_push_s16, (kmt_session *const *sessions, size_t count, const int16_t *const *pcm, const size_t *frames, int32_t sample_rate, int32_t channels, kmt_status *out_statuses), (sessions, count, pcm, frames, sample_rate, channels, out_statuses))
 KMT_HOST_FUNCTION(kmt_status, kmt_session_pull, (kmt_session *session, float *buffer, size_t buffer_length, size_t *out_frames, double *out_first_time), (session, buffer, buffer_length, out_frames, out_first_time))
 KMT_HOST_FUNCTION(kmt_status, kmt_session_flush, (kmt_session *session), (session))
 KMT_HOST_FUNCTION(kmt_status, kmt_session_reset, (kmt_session *session), (session))

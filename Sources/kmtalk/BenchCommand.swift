@@ -45,6 +45,9 @@ struct Bench: ParsableCommand {
     @Option(help: "Threads serving the --streams sessions, each with its own 10 ms tick loop over its share of them (counts and 'auto' are totals over all threads).")
     var streamThreads: Int = 1
 
+    @Flag(help: "Push all of a thread's --streams sessions in one kmt_sessions_push_f32 call per tick (their network layers run together) instead of one kmt_session_push_f32 per stream.")
+    var streamBatch = false
+
     @Option(help: "Model to stream with --stream (default: the benchmarked model).")
     var streamModel: String?
 
@@ -142,7 +145,7 @@ struct Bench: ParsableCommand {
         }
         if let streamCounts {
             let streamPath = try ModelLocator.resolve(streamModel ?? self.model)
-            try MultiStreamBenchmark(seconds: streamSeconds, modelPath: streamPath, latencyMs: parsedStreamLatency(), threads: streamThreads)
+            try MultiStreamBenchmark(seconds: streamSeconds, modelPath: streamPath, latencyMs: parsedStreamLatency(), threads: streamThreads, batched: streamBatch)
                 .run(counts: streamCounts, audio: samples, rate: rate)
         }
         if let rig {

@@ -20,6 +20,9 @@ struct MultiStreamBenchmark {
     let latencyMs: Double?
     /// Threads serving the sessions.
     var threads = 1
+    /// Whether each tick pushes all of a thread's sessions in one kmt_sessions_push_f32
+    /// call (their network layers run together) instead of one kmt_session_push_f32 each.
+    var batched = false
 
     /// One measurement: tick times (ms) with `count` streams.
     struct Result {
@@ -32,7 +35,8 @@ struct MultiStreamBenchmark {
     func run(counts: [Int], audio: [Float], rate: Int) throws {
         let model = try ModelHandle(path: modelPath)
         let served = threads == 1 ? "one thread" : "\(threads) threads"
-        print("\nlive streams from \(served) (\(modelPath)), \(Self.tickMilliseconds) ms ticks, \(Int(seconds)) s each, \(latencyText):")
+        let calls = batched ? "one kmt_sessions_push_f32 per tick" : "one kmt_session_push_f32 per stream and tick"
+        print("\nlive streams from \(served) (\(modelPath)), \(Self.tickMilliseconds) ms ticks, \(Int(seconds)) s each, \(latencyText), \(calls):")
         print("  streams | tick compute p50 / p99 / max ms | late ticks | p99 on time")
         var results: [Result] = []
         func report(_ result: Result) {
@@ -106,8 +110,32 @@ struct MultiStreamBenchmark {
             var block = [Float](repeating: 0, count: chunk)
             var times: [Double] = []
             times.reserveCapacity(ticks)
+            var blocks = [[Float]](repeating: [Float](repeating: 0, count: chunk), count: batched ? indices.count : 0)
+            let batchSessions: [OpaquePointer?] = indices.map { sessions[$0] }
+            let batchFrames = [Int](repeating: chunk, count: indices.count)
+            var statuses = [kmt_status](repeating: KMT_OK, count: indices.count)
             for tick in 0..<ticks {
                 let start = DispatchTime.now().uptimeNanoseconds
+                if batched {
+                    // One call pushes every session's next 10 ms; then each is pulled.
+                    for (slot, index) in indices.enumerated() {
+                        let from = offsets[index] + tick * chunk
+                        for j in 0..<chunk { blocks[slot][j] = audio[(from + j) % audio.count] }
+                    }
+                    let status = withFloatPointers(blocks) { pointers in
+                        kmt_sessions_push_f32(batchSessions, indices.count, pointers, batchFrames, Int32(rate), 1, &statuses)
+                    }
+                    guard status == KMT_OK else { throw libraryError(status) }
+                    for index in indices {
+                        var frames = 0
+                        repeat {
+                            let pulled = kmt_session_pull(sessions[index], &buffer, buffer.count, &frames, nil)
+                            guard pulled == KMT_OK else { throw libraryError(pulled) }
+                        } while frames * channels == buffer.count
+                    }
+                    times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
+                    continue
+                }
                 for index in indices {
                     let from = offsets[index] + tick * chunk
                     for j in 0..<chunk { block[j] = audio[(from + j) % audio.count] }
@@ -143,6 +171,20 @@ struct MultiStreamBenchmark {
         return Result(count: count, p50: percentile(0.5), p99: percentile(0.99), max: sorted.last ?? 0,
                       lateShare: Double(late) / Double(max(1, times.count)))
     }
+}
+
+/// Calls `body` with a pointer to each array's floats, all valid for the call.
+private func withFloatPointers<R>(_ arrays: [[Float]], _ body: ([UnsafePointer<Float>?]) -> R) -> R {
+    var pointers: [UnsafePointer<Float>?] = []
+    pointers.reserveCapacity(arrays.count)
+    func next(_ index: Int) -> R {
+        guard index < arrays.count else { return body(pointers) }
+        return arrays[index].withUnsafeBufferPointer {
+            pointers.append($0.baseAddress)
+            return next(index + 1)
+        }
+    }
+    return next(0)
 }
 
 /// A closure handed to another thread; the caller keeps what it captures alive and

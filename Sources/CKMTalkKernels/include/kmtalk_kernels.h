@@ -21,6 +21,18 @@ extern "C" {
 void kmtalk_sgemm_nt_small(int m, int n, int k, float alpha, const float *a, int lda,
                            const float *b, int ldb, float beta, float *c, int ldc);
 
+/* Band attention for a few query rows (the per-head context rows before the output
+ * projection), one row and head at a time: query row r (absolute position
+ * query_start + r) of q[rows, width] sees key rows j in [query - back, query + ahead]
+ * (all of them when banded is 0) clipped to [key_base, key_end), held in k and v
+ * [*, width] from absolute row key_base on; the scaled dot products, a softmax with the
+ * engine's exp (KMTalkVector's VectorMath.exp) and the weighted sum of the value rows go
+ * into context[rows, width]. scores: scratch for the widest visible run rounded up to a
+ * multiple of 8 floats. Equal to the blocked GEMM path up to float rounding. */
+void kmtalk_attention_rows(int rows, int width, int heads, float scale, const float *q, long query_start,
+                           const float *k, const float *v, long key_base, long key_end, int banded,
+                           long back, long ahead, float *scores, float *context);
+
 /* 1 when kmtalk_sgemm_nt_small runs its AVX2 + FMA kernel on this CPU, else 0. */
 int kmtalk_kernels_have_avx2(void);
 

@@ -145,3 +145,96 @@ public func kmt_session_stage_times(
         try copyToCallerBuffer(timings, buffer, capacity: bufferLength, outCount: outCount, unit: "stages")
     }
 }
+
+/// The batched push functions' common body: checks every argument before any session is
+/// touched, then pushes the blocks through `StreamingSession.push(_:sampleRate:channels:)`
+/// (float blocks from `floats`), and reports each session's status.
+private func pushMany<Sample>(
+    _ sessions: UnsafePointer<OpaquePointer?>?, _ count: Int, _ pcm: UnsafePointer<UnsafePointer<Sample>?>?,
+    _ frames: UnsafePointer<Int>?, _ sampleRate: Int32, _ channels: Int32, _ outStatuses: UnsafeMutablePointer<kmt_status>?,
+    floats: (UnsafePointer<Sample>, Int) -> [Float]?
+) -> kmt_status {
+    var statuses: [kmt_status] = []
+    let status = apiCall {
+        // A size_t above Int.max arrives negative.
+        guard count >= 0, count <= 1 << 20 else { throw KMTError.invalidArgument("count \(UInt(bitPattern: count)) is above 1048576 sessions") }
+        guard count > 0 else { return }
+        guard let sessions else { throw KMTError.invalidArgument("sessions is NULL") }
+        guard let pcm else { throw KMTError.invalidArgument("pcm is NULL") }
+        guard let frames else { throw KMTError.invalidArgument("frames is NULL") }
+        var streams: [StreamingSession] = []
+        var seen = Set<OpaquePointer>()
+        for i in 0..<count {
+            guard let handle = sessions[i] else { throw KMTError.invalidArgument("sessions[\(i)] is NULL") }
+            guard seen.insert(handle).inserted else { throw KMTError.invalidArgument("sessions[\(i)] is listed twice") }
+            try PCMArguments.check(pcm[i], frames: frames[i], sampleRate: sampleRate, channels: channels, bufferName: "pcm[\(i)]", source: "PCM stream")
+            streams.append(try streamingSession(handle))
+        }
+        // Blocks of 16-bit samples become float here (nil: already float, used in place).
+        let converted = (0..<count).map { i in pcm[i].flatMap { floats($0, frames[i] * Int(channels)) } }
+        var empty: Float = 0
+        let errors = withUnsafePointer(to: &empty) { none in
+            withArrayOfFloatPointers(converted) { convertedPointers in
+                let blocks = (0..<count).map { i in
+                    StreamingSession.Block(
+                        session: streams[i],
+                        pcm: convertedPointers[i] ?? pcm[i].map { UnsafeRawPointer($0).assumingMemoryBound(to: Float.self) } ?? none,
+                        frameCount: frames[i])
+                }
+                return StreamingSession.push(blocks, sampleRate: Int(sampleRate), channels: Int(channels))
+            }
+        }
+        var firstFailure: (index: Int, error: any Error)?
+        statuses = errors.enumerated().map { i, error in
+            guard let error else { return KMT_OK }
+            if firstFailure == nil { firstFailure = (i, error) }
+            return (error as? KMTError)?.status ?? KMT_ERR_INTERNAL
+        }
+        if let (index, error) = firstFailure {
+            let message = (error as? KMTError)?.message ?? "internal error: \(error)"
+            throw KMTError(statuses[index], "sessions[\(index)]: \(message)")
+        }
+    }
+    if let outStatuses, count > 0, count <= 1 << 20 {
+        for i in 0..<count { outStatuses[i] = statuses.count == count ? statuses[i] : status }
+    }
+    return status
+}
+
+/// Calls `body` with a pointer to the float data of each array (nil for nil), all valid
+/// for the call.
+private func withArrayOfFloatPointers<R>(_ arrays: [[Float]?], _ body: ([UnsafePointer<Float>?]) -> R) -> R {
+    var pointers: [UnsafePointer<Float>?] = []
+    func next(_ index: Int) -> R {
+        guard index < arrays.count else { return body(pointers) }
+        guard let array = arrays[index] else {
+            pointers.append(nil)
+            return next(index + 1)
+        }
+        return array.withUnsafeBufferPointer {
+            pointers.append($0.baseAddress)
+            return next(index + 1)
+        }
+    }
+    return next(0)
+}
+
+/// Implements `kmt_sessions_push_f32` from include/kmtalk.h, which documents it.
+@c @implementation
+public func kmt_sessions_push_f32(
+    _ sessions: UnsafePointer<OpaquePointer?>?, _ count: Int, _ pcm: UnsafePointer<UnsafePointer<Float>?>?,
+    _ frames: UnsafePointer<Int>?, _ sampleRate: Int32, _ channels: Int32, _ outStatuses: UnsafeMutablePointer<kmt_status>?
+) -> kmt_status {
+    pushMany(sessions, count, pcm, frames, sampleRate, channels, outStatuses) { _, _ in nil }
+}
+
+/// Implements `kmt_sessions_push_s16` from include/kmtalk.h, which documents it.
+@c @implementation
+public func kmt_sessions_push_s16(
+    _ sessions: UnsafePointer<OpaquePointer?>?, _ count: Int, _ pcm: UnsafePointer<UnsafePointer<Int16>?>?,
+    _ frames: UnsafePointer<Int>?, _ sampleRate: Int32, _ channels: Int32, _ outStatuses: UnsafeMutablePointer<kmt_status>?
+) -> kmt_status {
+    pushMany(sessions, count, pcm, frames, sampleRate, channels, outStatuses) { samples, n in
+        (0..<n).map { Float(samples[$0]) / 32_768 }
+    }
+}

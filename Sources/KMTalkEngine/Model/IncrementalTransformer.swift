@@ -79,76 +79,177 @@ final class IncrementalTransformer {
     /// `first` is the first row not yet emitted (a speculative run whose earlier rows were
     /// already delivered; such a stack is not continued either).
     func push(_ rows: Tensor, ended: Bool, limit: Int? = nil, from: Int? = nil) -> Tensor {
-        var x = rows
-        let layers = stack.layers.count
-        for layer in 0..<layers {
-            x = step(
-                layer, newRows: x, ended: ended, limit: limit.map { $0 + (layers - 1 - layer) * band.ahead },
-                from: layer == layers - 1 ? from : nil)
-        }
-        return x
+        Self.push([Push(stack: self, rows: rows, ended: ended, limit: limit, from: from)])[0]
     }
 
-    private func step(_ index: Int, newRows: Tensor, ended: Bool, limit: Int?, from: Int?) -> Tensor {
-        let layer = stack.layers[index], d = width
-        let added = newRows.shape[0]
-        var newNormed: Tensor?
-        if added > 0 {
-            // The norm and the K and V rows of the new rows, split by rows over the call's
-            // threads when there are enough of them (an offline sequence).
+    /// One stack's share of a batched push: its new input rows and how far to run them
+    /// (as `push(_:ended:limit:from:)`).
+    struct Push {
+        let stack: IncrementalTransformer
+        let rows: Tensor
+        let ended: Bool
+        let limit: Int?
+        let from: Int?
+    }
+
+    /// Pushes to several stacks at once, each as `push(_:ended:limit:from:)` would (the
+    /// results in the same order; a stack may appear only once). Every stack must run the
+    /// same weights (one model's encoder, or one model's completion network): each layer's
+    /// norms and matrix products then run once over all the stacks' rows, so many live
+    /// streams share one pass over the weights instead of one pass each, and only the
+    /// attention runs per stack, over its own kept rows. Rows are computed with the same
+    /// arithmetic as alone up to float rounding (a larger product may take another kernel).
+    static func push(_ pushes: [Push]) -> [Tensor] {
+        guard let weights = pushes.first?.stack.stack else { return [] }
+        precondition(
+            pushes.allSatisfy { $0.stack.width == pushes[0].stack.width && $0.stack.stack.layers.count == weights.layers.count },
+            "IncrementalTransformer.push: the stacks differ in shape")
+        var xs = pushes.map(\.rows)
+        let layers = weights.layers.count
+        for layer in 0..<layers {
+            xs = step(layer, pushes: pushes, newRows: xs, last: layer == layers - 1)
+        }
+        return xs
+    }
+
+    /// Rows of the concatenation of `parts` ([rows, width] each); the one part itself when
+    /// there is one.
+    private static func concatenated(_ parts: [Tensor], width: Int) -> Tensor {
+        let nonEmpty = parts.filter { $0.shape[0] > 0 }
+        if nonEmpty.count == 1 { return nonEmpty[0] }
+        var data: [Float] = []
+        data.reserveCapacity(nonEmpty.reduce(0) { $0 + $1.data.count })
+        for part in nonEmpty { data.append(contentsOf: part.data) }
+        return Tensor(shape: [data.count / max(width, 1), width], data: data)
+    }
+
+    /// One layer of a batched push: the norm and K, V rows of every stack's new rows in
+    /// one pass; then, over the rows each stack emits, the queries, the per-stack band
+    /// attention and the feed-forward tail in one pass.
+    private static func step(_ index: Int, pushes: [Push], newRows: [Tensor], last isLast: Bool) -> [Tensor] {
+        let weights = pushes[0].stack.stack, band = pushes[0].stack.band, d = pushes[0].stack.width
+        let layer = weights.layers[index]
+        // The norm and the K and V rows of the new rows, split by rows over the call's
+        // threads when there are enough of them (an offline sequence).
+        let added = newRows.map { $0.shape[0] }
+        let allNew = concatenated(newRows, width: d)
+        let totalAdded = allNew.shape[0]
+        var newNormed: [Tensor?] = Array(repeating: nil, count: pushes.count)
+        if totalAdded > 0 {
             let parts = WorkerThreads.map(
-                WorkerThreads.ranges(added, parts: WorkerThreads.parts(for: added, minimumPerPart: Self.minimumRowsPerThread), alignment: 64)
+                WorkerThreads.ranges(totalAdded, parts: WorkerThreads.parts(for: totalAdded, minimumPerPart: minimumRowsPerThread), alignment: 64)
             ) { range in
-                let normed = layerNorm(Self.slice(newRows, range), gamma: layer.norm1Weight, beta: layer.norm1Bias, epsilon: stack.epsilon)
+                let normed = layerNorm(slice(allNew, range), gamma: layer.norm1Weight, beta: layer.norm1Bias, epsilon: weights.epsilon)
                 return (
                     normed: normed,
                     keys: linear(normed, weight: layer.attention.key, bias: layer.attention.keyBias).data,
                     values: linear(normed, weight: layer.attention.value, bias: layer.attention.valueBias).data)
             }
+            let normed = parts.count == 1 ? parts[0].normed : Tensor(shape: [totalAdded, d], data: parts.flatMap { $0.normed.data })
+            let keys = parts.count == 1 ? parts[0].keys : parts.flatMap(\.keys)
+            let values = parts.count == 1 ? parts[0].values : parts.flatMap(\.values)
             // Appending to an empty buffer shares the rows instead of copying them (the
             // offline push of a whole sequence).
-            func append(_ rows: [Float], to buffer: inout [Float]) {
-                if buffer.isEmpty { buffer = rows } else { buffer.append(contentsOf: rows) }
+            func append(_ rows: [Float], _ range: Range<Int>, to buffer: inout [Float]) {
+                if range.count == rows.count, buffer.isEmpty { buffer = rows } else { buffer.append(contentsOf: rows[range]) }
             }
-            append(newRows.data, to: &inputs[index])
-            for part in parts {
-                append(part.keys, to: &keys[index])
-                append(part.values, to: &values[index])
+            var start = 0
+            for (i, push) in pushes.enumerated() where added[i] > 0 {
+                let stack = push.stack, range = (start * d)..<((start + added[i]) * d)
+                append(newRows[i].data, 0..<newRows[i].data.count, to: &stack.inputs[index])
+                append(keys, range, to: &stack.keys[index])
+                append(values, range, to: &stack.values[index])
+                stack.received[index] += added[i]
+                newNormed[i] = added[i] == totalAdded ? normed : rows(normed, start..<(start + added[i]))
+                start += added[i]
             }
-            received[index] += added
-            newNormed = parts.count == 1 ? parts[0].normed : Tensor(shape: [added, d], data: parts.flatMap { $0.normed.data })
         }
-        let total = received[index], base = bases[index]
-        let first = emitted[index]
-        let last = max(first, min(ended ? total : total - band.ahead, limit ?? .max))
-        guard last > first else { return Tensor(zeros: [0, d]) }
-        let count = last - first
-        let own = newRows.shape[0] == count && first == total - added
-            ? newRows : Tensor(shape: [count, d], data: Array(inputs[index][((first - base) * d)..<((last - base) * d)]))
-        // The rows to emit are exactly the new ones (offline: all of them): reuse their norm.
-        let ownNormed = own.shape[0] == added && first == total - added ? newNormed!
-            : layerNorm(own, gamma: layer.norm1Weight, beta: layer.norm1Bias, epsilon: stack.epsilon)
+        // Per stack: the rows to emit, their input rows and their norm.
+        struct Segment {
+            let stack: IncrementalTransformer
+            /// Where the stack's emitted rows start in the concatenation.
+            let start: Int
+            let count: Int
+            /// The absolute row of the first emitted row.
+            let queryStart: Int
+        }
+        var segments: [Segment] = []
+        var owns: [Tensor] = [], ownNormeds: [Tensor] = []
+        var lasts = [Int](repeating: 0, count: pushes.count)
+        var rowsEmitted = 0
+        for (i, push) in pushes.enumerated() {
+            let stack = push.stack, layers = weights.layers.count
+            let limit = push.limit.map { $0 + (layers - 1 - index) * band.ahead }
+            let from = isLast ? push.from : nil
+            let total = stack.received[index], base = stack.bases[index]
+            let first = stack.emitted[index]
+            let last = max(first, min(push.ended ? total : total - band.ahead, limit ?? .max))
+            lasts[i] = last
+            guard last > first else { continue }
+            let count = last - first
+            let skip = from.map { min(max($0 - first, 0), count) } ?? 0
+            guard count > skip else { continue }
+            let fresh = first == total - added[i]
+            let own = newRows[i].shape[0] == count && fresh
+                ? newRows[i] : Tensor(shape: [count, d], data: Array(stack.inputs[index][((first - base) * d)..<((last - base) * d)]))
+            // The rows to emit are exactly the new ones (offline: all of them): reuse their norm.
+            let ownNormed = own.shape[0] == added[i] && fresh ? newNormed[i]!
+                : layerNorm(own, gamma: layer.norm1Weight, beta: layer.norm1Bias, epsilon: weights.epsilon)
+            owns.append(slice(own, skip..<count))
+            ownNormeds.append(slice(ownNormed, skip..<count))
+            segments.append(Segment(stack: stack, start: rowsEmitted, count: count - skip, queryStart: first + skip))
+            rowsEmitted += count - skip
+        }
         // Queries, attention and the feed-forward tail of the rows to emit, split by rows
         // (on 64-row boundaries: attention's query blocks stay the same) like the above.
-        let heads = stack.heads, band = band, layers = stack
-        let skip = from.map { min(max($0 - first, 0), count) } ?? 0
-        let x = keys[index].withUnsafeBufferPointer { k in
-            values[index].withUnsafeBufferPointer { v in
-                WorkerThreads.rows(count - skip, width: d, minimumPerPart: Self.minimumRowsPerThread) { part in
-                    tiledRows(part, width: d, tile: Self.tileRows) { tile in
-                        let range = (tile.lowerBound + skip)..<(tile.upperBound + skip)
-                        let q = linear(Self.slice(ownNormed, range), weight: layer.attention.query, bias: layer.attention.queryBias)
-                        let context = attentionContext(
-                            queries: q, queryStart: first + range.lowerBound, keys: k.baseAddress!, values: v.baseAddress!,
-                            keyBase: base, keyEnd: total, heads: heads, band: band)
-                        return layers.feedForward(
-                            layer,
-                            add(Self.slice(own, range),
-                                linear(Tensor(shape: [range.count, d], data: context), weight: layer.attention.output, bias: layer.attention.outputBias)))
+        var results = [Tensor](repeating: Tensor(zeros: [0, d]), count: pushes.count)
+        if rowsEmitted > 0 {
+            let own = concatenated(owns, width: d), ownNormed = concatenated(ownNormeds, width: d)
+            let heads = weights.heads
+            let x = WorkerThreads.rows(rowsEmitted, width: d, minimumPerPart: minimumRowsPerThread) { part in
+                tiledRows(part, width: d, tile: tileRows) { tile in
+                    let q = linear(slice(ownNormed, tile), weight: layer.attention.query, bias: layer.attention.queryBias)
+                    // Each stack's queries attend to its own kept rows.
+                    var context: [Float] = []
+                    for segment in segments {
+                        let lower = max(tile.lowerBound, segment.start), upper = min(tile.upperBound, segment.start + segment.count)
+                        guard upper > lower else { continue }
+                        let stack = segment.stack
+                        let queries = slice(q, (lower - tile.lowerBound)..<(upper - tile.lowerBound))
+                        let piece = stack.keys[index].withUnsafeBufferPointer { k in
+                            stack.values[index].withUnsafeBufferPointer { v in
+                                attentionContext(
+                                    queries: queries, queryStart: segment.queryStart + (lower - segment.start),
+                                    keys: k.baseAddress!, values: v.baseAddress!, keyBase: stack.bases[index],
+                                    keyEnd: stack.received[index], heads: heads, band: band)
+                            }
+                        }
+                        if context.isEmpty { context = piece } else { context.append(contentsOf: piece) }
                     }
+                    return weights.feedForward(
+                        layer,
+                        add(slice(own, tile),
+                            linear(Tensor(shape: [tile.count, d], data: context), weight: layer.attention.output, bias: layer.attention.outputBias)))
                 }
             }
+            var segmentIndex = 0
+            for (i, push) in pushes.enumerated() where segmentIndex < segments.count && segments[segmentIndex].stack === push.stack {
+                let segment = segments[segmentIndex]
+                results[i] = segments.count == 1 ? x : rows(x, segment.start..<(segment.start + segment.count))
+                segmentIndex += 1
+            }
         }
+        for (i, push) in pushes.enumerated() {
+            push.stack.finishStep(index, last: lasts[i], ended: push.ended)
+        }
+        return results
+    }
+
+    /// Records that layer `index` emitted its rows up to `last` and drops the rows no
+    /// later output can see.
+    private func finishStep(_ index: Int, last: Int, ended: Bool) {
+        let total = received[index], base = bases[index]
+        guard last > emitted[index] else { return }
         emitted[index] = last
         if ended && last == total {
             // Every row is out: nothing is seen again.
@@ -156,18 +257,17 @@ final class IncrementalTransformer {
             keys[index] = []
             values[index] = []
             bases[index] = total
-            return x
+            return
         }
         // Rows before `last - back` are never seen again; they are dropped in batches of
         // `trimRows` (each drop moves the kept window to the front of the buffers).
         let keep = max(base, last - band.back)
         if keep - base >= Self.trimRows {
-            let drop = (keep - base) * d
+            let drop = (keep - base) * width
             inputs[index].removeFirst(drop)
             keys[index].removeFirst(drop)
             values[index].removeFirst(drop)
             bases[index] = keep
         }
-        return x
     }
 }

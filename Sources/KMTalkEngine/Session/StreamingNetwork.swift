@@ -210,12 +210,106 @@ final class StreamingNetwork {
     /// Each stage computes only its new rows: log-mel frames and conv outputs once their
     /// window has arrived, transformer rows through `IncrementalTransformer`.
     func advance(ended: Bool, limit: Int? = nil, from: Int? = nil) throws -> Tensor? {
-        precondition(limit == nil || ended, "advance: a limit applies to a run to the end only")
-        precondition(from == nil || limit != nil, "advance: skipping frames applies to a limited run only")
-        let lengths = lengths(samples: sampleCount, ended: ended)
-        if ended, lengths.last! < 1 {
-            return try shortUtterance()
+        try Self.advance([Request(network: self, ended: ended, limit: limit, from: from)])[0].get()
+    }
+
+    /// One network's share of a batched advance (as `advance(ended:limit:from:)`).
+    struct Request {
+        let network: StreamingNetwork
+        let ended: Bool
+        var limit: Int? = nil
+        var from: Int? = nil
+    }
+
+    /// Advances several networks at once, each as `advance(ended:limit:from:)` would (the
+    /// results in the same order; a network may appear only once). The networks of one
+    /// model run their encoder and completion layers together (`IncrementalTransformer`'s
+    /// batched push: one pass over the weights for all their new rows); the front-end,
+    /// the key-frame scan and the output run per network. A network whose advance fails
+    /// gets its error and leaves the batch; the others go on.
+    static func advance(_ requests: [Request]) -> [Result<Tensor?, any Error>] {
+        var results = [Result<Tensor?, any Error>?](repeating: nil, count: requests.count)
+        // Front-end and convolutions.
+        var encoderInputs = [Tensor?](repeating: nil, count: requests.count)
+        var encoderLimits = [Int?](repeating: nil, count: requests.count)
+        var allLengths = [[Int]](repeating: [], count: requests.count)
+        for (i, request) in requests.enumerated() {
+            do {
+                precondition(request.limit == nil || request.ended, "advance: a limit applies to a run to the end only")
+                precondition(request.from == nil || request.limit != nil, "advance: skipping frames applies to a limited run only")
+                let network = request.network
+                let lengths = network.lengths(samples: network.sampleCount, ended: request.ended)
+                if request.ended, lengths.last! < 1 {
+                    results[i] = .success(try network.shortUtterance())
+                    continue
+                }
+                allLengths[i] = lengths
+                encoderInputs[i] = try network.convolved(lengths: lengths, ended: request.ended)
+                // The CMC rows before `limit` see CMC input rows `cmcLayers * ahead` further;
+                // the key frames among those need one more encoder row (`b[t + 1]`, `post[k + 1]`).
+                encoderLimits[i] = request.limit.map { $0 + network.cmcLayers * network.cmcBand.ahead + (network.keyed ? 2 : 0) }
+            } catch {
+                results[i] = .failure(error)
+            }
         }
+        // Encoder layers, batched per model.
+        let encoded = batchedPush(requests, active: encoderInputs.map { $0 != nil }) { i in
+            (requests[i].network.encoderStack, encoderInputs[i]!, encoderLimits[i], nil)
+        }
+        // Key frames, key poses and the completion network's input.
+        var cmcInputs = [Tensor?](repeating: nil, count: requests.count)
+        for (i, request) in requests.enumerated() where results[i] == nil {
+            do {
+                switch try request.network.completionInput(encoded: encoded[i]!, lengths: allLengths[i], ended: request.ended) {
+                case let .done(motion): results[i] = .success(motion)
+                case let .complete(input): cmcInputs[i] = input
+                }
+            } catch {
+                results[i] = .failure(error)
+            }
+        }
+        // Completion layers, batched per model.
+        let completed = batchedPush(requests, active: cmcInputs.map { $0 != nil }) { i in
+            (requests[i].network.cmcStack!, cmcInputs[i]!, requests[i].limit, requests[i].from)
+        }
+        for (i, request) in requests.enumerated() where results[i] == nil {
+            do {
+                results[i] = .success(try request.network.output(completed[i]!, from: request.from))
+            } catch {
+                results[i] = .failure(error)
+            }
+        }
+        return results.map { $0! }
+    }
+
+    /// Pushes the rows `push(i)` gives for every active request to its stack, the stacks
+    /// of one model together; nil for the inactive requests.
+    private static func batchedPush(
+        _ requests: [Request], active: [Bool],
+        _ push: (Int) -> (stack: IncrementalTransformer, rows: Tensor, limit: Int?, from: Int?)
+    ) -> [Tensor?] {
+        var outputs = [Tensor?](repeating: nil, count: requests.count)
+        var groups: [ObjectIdentifier: [Int]] = [:]
+        var order: [ObjectIdentifier] = []
+        for i in requests.indices where active[i] {
+            let key = ObjectIdentifier(requests[i].network.model)
+            if groups[key] == nil { order.append(key) }
+            groups[key, default: []].append(i)
+        }
+        for key in order {
+            let members = groups[key]!
+            let pushes = members.map { i in
+                let p = push(i)
+                return IncrementalTransformer.Push(stack: p.stack, rows: p.rows, ended: requests[i].ended, limit: p.limit, from: p.from)
+            }
+            for (i, output) in zip(members, IncrementalTransformer.push(pushes)) { outputs[i] = output }
+        }
+        return outputs
+    }
+
+    /// The front-end and convolution stages: log-mel frames and conv rows up to `lengths`;
+    /// returns the new encoder input rows (positions added).
+    private func convolved(lengths: [Int], ended: Bool) throws -> Tensor {
         // Log-mel frames.
         if lengths[0] > melDone {
             let first = melDone, base = sampleBase, frontend = model.frontend
@@ -266,17 +360,29 @@ final class StreamingNetwork {
                 if network?.shallow != nil { convolvedRows.append(contentsOf: y.data) }
             }
         }
-        // Encoder.
+        // Encoder positions.
         if encoderInput.shape[0] > 0 {
             if let table = encoder.positionTable, encoderStart + encoderInput.shape[0] > table.shape[0] {
                 throw KMTError.invalidAudio("stream too long for this model: the learned positions cover \(table.shape[0]) frames")
             }
             encoderInput = encoder.positioned(encoderInput, offset: encoderStart)
         }
-        // The CMC rows before `limit` see CMC input rows `cmcLayers * ahead` further; the
-        // key frames among those need one more encoder row (`b[t + 1]`, `post[k + 1]`).
-        let encoderLimit = limit.map { $0 + cmcLayers * cmcBand.ahead + (keyed ? 2 : 0) }
-        var h = encoderStack.push(encoderInput, ended: ended, limit: encoderLimit)
+        return encoderInput
+    }
+
+    /// What follows the encoder for one network: its motion (a direct model, or nothing
+    /// new), or the completion network's new input rows.
+    private enum AfterEncoder {
+        case done(Tensor?)
+        case complete(Tensor)
+    }
+
+    /// The stages between the encoder and the completion network: the final norm, the
+    /// phone posteriors, the key-frame scan and key poses, and the CMC input rows (a direct
+    /// model's motion instead).
+    private func completionInput(encoded: Tensor, lengths: [Int], ended: Bool) throws -> AfterEncoder {
+        let encoder = model.encoder
+        var h = encoded
         if h.shape[0] > 0 {
             h = encoder.normalized(h)
             encodedCount += h.shape[0]
@@ -288,10 +394,10 @@ final class StreamingNetwork {
 
         switch model.network {
         case let .direct(weight, bias):
-            guard h.shape[0] > 0 else { return nil }
+            guard h.shape[0] > 0 else { return .done(nil) }
             let m = model.directMotion(h, weight: weight, bias: bias)
             emitted += m.shape[0]
-            return m
+            return .done(m)
         case let .kmtalk(net):
             if h.shape[0] > 0 {
                 encodedRows.append(contentsOf: h.data)
@@ -318,28 +424,33 @@ final class StreamingNetwork {
                     rowBase = keep
                 }
             }
-            let out = cmcStack?.push(cmcInput, ended: ended, limit: limit, from: from) ?? Tensor(zeros: [0, net.cmcConfig.width])
-            if let from, let done = cmcStack?.outputRows, min(from, done) > emitted {
-                // The skipped frames' kept rows go unused.
-                let skipped = min(from, done) - emitted
-                _ = takeConvolved(frames: skipped)
-                if loudnessTracker != nil {
-                    let drop = min(loudnessRows.count, emitted + skipped - loudnessBase)
-                    loudnessRows.removeFirst(drop)
-                    loudnessBase += drop
-                }
-                emitted += skipped
-            }
-            guard out.shape[0] > 0 else { return nil }
-            let m = net.completionOutput(out, convolved: takeConvolved(frames: out.shape[0]), loudness: try loudness(emitted..<(emitted + out.shape[0])))
-            if loudnessTracker != nil {  // emitted frames no longer need their values
-                let drop = min(loudnessRows.count, emitted + out.shape[0] - loudnessBase)
+            return .complete(cmcInput)
+        }
+    }
+
+    /// The motion rows of the completion network's new output rows `out`.
+    private func output(_ out: Tensor, from: Int?) throws -> Tensor? {
+        guard case let .kmtalk(net) = model.network else { return nil }
+        if let from, let done = cmcStack?.outputRows, min(from, done) > emitted {
+            // The skipped frames' kept rows go unused.
+            let skipped = min(from, done) - emitted
+            _ = takeConvolved(frames: skipped)
+            if loudnessTracker != nil {
+                let drop = min(loudnessRows.count, emitted + skipped - loudnessBase)
                 loudnessRows.removeFirst(drop)
                 loudnessBase += drop
             }
-            emitted += m.shape[0]
-            return m
+            emitted += skipped
         }
+        guard out.shape[0] > 0 else { return nil }
+        let m = net.completionOutput(out, convolved: takeConvolved(frames: out.shape[0]), loudness: try loudness(emitted..<(emitted + out.shape[0])))
+        if loudnessTracker != nil {  // emitted frames no longer need their values
+            let drop = min(loudnessRows.count, emitted + out.shape[0] - loudnessBase)
+            loudnessRows.removeFirst(drop)
+            loudnessBase += drop
+        }
+        emitted += m.shape[0]
+        return m
     }
 
     /// The key-frame scan over the undecided frames before `until` and the key poses of the

@@ -105,6 +105,58 @@ final class StreamingSession {
     /// Pushes `frameCount` interleaved float frames. The first push after creation or
     /// `reset` fixes the sample rate and channel count of the utterance.
     func push(_ pcm: UnsafePointer<Float>, frameCount: Int, sampleRate: Int, channels: Int) throws {
+        if let error = Self.push([Block(session: self, pcm: pcm, frameCount: frameCount)], sampleRate: sampleRate, channels: channels)[0] {
+            throw error
+        }
+    }
+
+    /// One session's audio in a batched push: `frameCount` interleaved float frames.
+    struct Block {
+        let session: StreamingSession
+        let pcm: UnsafePointer<Float>
+        let frameCount: Int
+    }
+
+    /// Pushes a block to each of several sessions (each session at most once), as
+    /// `push(_:frameCount:sampleRate:channels:)` on each would: the same frames up to
+    /// float rounding. The sessions of one model run each transformer layer together, one
+    /// pass over its weights for all their new rows (a server ticking many live streams
+    /// pays the weights' memory traffic once per tick instead of once per stream). Returns
+    /// each session's error, nil where its push succeeded; a session that fails stops
+    /// there and the others go on. Uses the threads of the first session's options.
+    static func push(_ blocks: [Block], sampleRate: Int, channels: Int) -> [(any Error)?] {
+        var errors = [(any Error)?](repeating: nil, count: blocks.count)
+        // The utterance's rate and channels, fixed by its first push.
+        for (i, block) in blocks.enumerated() {
+            do { try block.session.openSink(sampleRate: sampleRate, channels: channels) } catch { errors[i] = error }
+        }
+        guard let first = blocks.first else { return errors }
+        first.session.options.useThreads()
+        var offset = 0
+        while true {
+            // The next block of every session that has frames left and no error.
+            var advancing: [Int] = []
+            for (i, block) in blocks.enumerated() where errors[i] == nil && offset < block.frameCount {
+                do {
+                    let session = block.session, count = min(AudioDecoder.blockFrames, block.frameCount - offset)
+                    try session.sink!.consume(block.pcm + offset * channels, frameCount: count)
+                    session.network.append(session.sink!.takeOutput())
+                    advancing.append(i)
+                } catch {
+                    errors[i] = error
+                }
+            }
+            guard !advancing.isEmpty else { break }
+            let failures = advance(advancing.map { blocks[$0].session })
+            for (i, failure) in zip(advancing, failures) where failure != nil { errors[i] = failure }
+            offset += AudioDecoder.blockFrames
+        }
+        return errors
+    }
+
+    /// Creates the resampling sink on the first push of an utterance, or checks that a
+    /// later push has the same rate and channel count.
+    private func openSink(sampleRate: Int, channels: Int) throws {
         guard !flushed else {
             throw KMTError.invalidArgument("the stream was flushed; call kmt_session_reset before pushing the next utterance")
         }
@@ -117,16 +169,6 @@ final class StreamingSession {
             sink = try MonoResamplingSink(
                 inputRate: sampleRate, channels: channels, outputRate: model.config.frontend.sampleRate,
                 nonfinitePolicy: options.nonfinitePolicy, source: "PCM stream")
-        }
-        guard frameCount > 0, let sink else { return }
-        options.useThreads()
-        var offset = 0
-        while offset < frameCount {
-            let count = min(AudioDecoder.blockFrames, frameCount - offset)
-            try sink.consume(pcm + offset * channels, frameCount: count)
-            offset += count
-            network.append(sink.takeOutput())
-            try advance(ended: false)
         }
     }
 
@@ -211,29 +253,73 @@ final class StreamingSession {
     }
 
     private func advance(ended: Bool) throws {
+        if !ended, let error = Self.advance([self])[0] { throw error }
+        guard ended else { return }
         let first = network.emitted
-        if let motion = try network.advance(ended: ended) {
+        if let motion = try network.advance(ended: true) {
             deliver(try checked(motion), first: first, until: network.emitted)
         }
-        if !ended, let requested = requestedLatencyMs { try speculate(latencyMs: requested) }
     }
 
-    /// Emits the frames the requested latency has reached but the exact path has not,
-    /// from a copy of the network run to the end as if the audio stopped here.
-    private func speculate(latencyMs: Double) throws {
+    /// Advances the sessions' networks over the audio they received (their exact frames),
+    /// then emits the frames each one's requested latency has reached but its exact path
+    /// has not, from a copy of its network run to the end as if the audio stopped there.
+    /// Both runs are batched over the sessions (`StreamingNetwork.advance(_:)`). Returns
+    /// each session's error, or nil.
+    private static func advance(_ sessions: [StreamingSession]) -> [(any Error)?] {
+        var errors = [(any Error)?](repeating: nil, count: sessions.count)
+        let firsts = sessions.map { $0.network.emitted }
+        let exact = StreamingNetwork.advance(sessions.map { StreamingNetwork.Request(network: $0.network, ended: false) })
+        for (i, session) in sessions.enumerated() {
+            do {
+                if let motion = try exact[i].get() {
+                    session.deliver(try session.checked(motion), first: firsts[i], until: session.network.emitted)
+                }
+            } catch {
+                errors[i] = error
+            }
+        }
+        // Speculation below the look-ahead.
+        var speculating: [(index: Int, copy: StreamingNetwork, first: Int, target: Int)] = []
+        for (i, session) in sessions.enumerated() where errors[i] == nil {
+            do {
+                if let requested = session.requestedLatencyMs, let target = session.speculationTarget(latencyMs: requested) {
+                    let copy = try session.network.copy()
+                    speculating.append((i, copy, max(copy.emitted, session.delivered), target))
+                }
+            } catch {
+                errors[i] = error
+            }
+        }
+        // Native frames before `target` are due; each copy computes only what they see, and
+        // its last layer only the frames not yet delivered.
+        let speculated = StreamingNetwork.advance(speculating.map {
+            StreamingNetwork.Request(network: $0.copy, ended: true, limit: $0.target, from: sessions[$0.index].delivered)
+        })
+        for (run, result) in zip(speculating, speculated) {
+            let session = sessions[run.index]
+            do {
+                if let motion = try result.get() {
+                    session.deliver(try session.checked(motion), first: run.first, until: min(run.target, run.copy.emitted))
+                }
+            } catch {
+                errors[run.index] = error
+            }
+        }
+        return errors
+    }
+
+    /// The native frame before which the requested latency has made every frame due, when
+    /// that is past the frames delivered; nil otherwise.
+    private func speculationTarget(latencyMs: Double) -> Int? {
         let rate = Double(model.config.frontend.sampleRate)
         let frameSamples = model.config.encoder.totalStride * model.config.frontend.hopLength
         var reach = Int(latencyMs * rate / 1000)
         if frameRate.inputFps != frameRate.outputFps { reach -= frameSamples }
         let heard = network.sampleCount - max(0, reach)
         let target = heard >= 0 ? heard / frameSamples + 1 : 0
-        guard target > delivered, network.sampleCount > 0 else { return }
-        let copy = try network.copy()
-        let first = max(copy.emitted, delivered)
-        // Native frames before `target` are due; the copy computes only what they see, and
-        // its last layer only the frames not yet delivered.
-        guard let motion = try copy.advance(ended: true, limit: target, from: delivered) else { return }
-        deliver(try checked(motion), first: first, until: min(target, copy.emitted))
+        guard target > delivered, network.sampleCount > 0 else { return nil }
+        return target
     }
 
     /// Hands native rows `delivered ..< until` of `motion` (which starts at native frame

@@ -1,3 +1,4 @@
+import CKMTalkKernels
 import KMTalkVector
 
 /// Which keys a query may attend to: key `j` is visible from query `i` when
@@ -74,6 +75,11 @@ func attentionContext(
 ) -> [Float] {
     let count = q.shape[0], width = q.shape[1], headWidth = width / heads
     let scale = 1 / Float(headWidth).squareRoot()
+    if count <= rowAttentionMaximumRows {
+        return rowAttentionContext(
+            queries: q, queryStart: queryStart, keys: keys, values: values, keyBase: keyBase, keyEnd: keyEnd,
+            heads: heads, band: band, scale: scale)
+    }
     let blockSize = 64
     let widest = band.map { min(keyEnd - keyBase, blockSize + $0.back + $0.ahead) } ?? (keyEnd - keyBase)
     var context = [Float](repeating: 0, count: count * width)
@@ -119,6 +125,35 @@ func attentionContext(
                     }
                     blockStart = blockEnd
                 }
+            }
+        }
+    }
+    return context
+}
+
+/// Query rows up to which `attentionContext` computes each row directly
+/// (`rowAttentionContext`) instead of through blocked matrix products: a live stream's
+/// one or few new rows, whose products are too small for a GEMM call to pay off.
+let rowAttentionMaximumRows = 8
+
+/// `attentionContext` for a few query rows through the kernel that computes one row and
+/// head at a time (`kmtalk_attention_rows`): the scaled dot products with the keys the
+/// row sees, the same softmax, and the weighted sum of the value rows. Equal to the
+/// blocked path up to float rounding.
+func rowAttentionContext(
+    queries q: Tensor, queryStart: Int, keys: UnsafePointer<Float>, values: UnsafePointer<Float>, keyBase: Int,
+    keyEnd: Int, heads: Int, band: AttentionBand?, scale: Float
+) -> [Float] {
+    let count = q.shape[0], width = q.shape[1]
+    var context = [Float](repeating: 0, count: count * width)
+    let widest = band.map { min(keyEnd - keyBase, $0.back + $0.ahead + 1) } ?? (keyEnd - keyBase)
+    withUnsafeTemporaryAllocation(of: Float.self, capacity: (max(widest, 1) + 7) / 8 * 8) { scores in
+        q.data.withUnsafeBufferPointer { qp in
+            context.withUnsafeMutableBufferPointer { cp in
+                kmtalk_attention_rows(
+                    Int32(count), Int32(width), Int32(heads), scale, qp.baseAddress!, queryStart, keys, values,
+                    keyBase, keyEnd, band == nil ? 0 : 1, band?.back ?? 0, band?.ahead ?? 0, scores.baseAddress!,
+                    cp.baseAddress!)
             }
         }
     }
