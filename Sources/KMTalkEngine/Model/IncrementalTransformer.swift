@@ -43,6 +43,39 @@ final class IncrementalTransformer {
         return other
     }
 
+    /// While set (a speculative run, `checkpoint()` to `rollback(to:)`), no row is dropped:
+    /// the run only appends, so the rollback restores the state by truncating.
+    private var speculative = false
+
+    /// What a speculative run changes: per layer the rows held and the counters.
+    struct Checkpoint {
+        fileprivate let held: [Int]
+        fileprivate let bases: [Int]
+        fileprivate let received: [Int]
+        fileprivate let emitted: [Int]
+    }
+
+    /// Starts a speculative run on this stack itself (instead of on a `copy()`, whose first
+    /// append copies every kept buffer): until `rollback(to:)` nothing is dropped.
+    func checkpoint() -> Checkpoint {
+        speculative = true
+        return Checkpoint(held: inputs.map(\.count), bases: bases, received: received, emitted: emitted)
+    }
+
+    /// Ends a speculative run: the stack is as it was at `checkpoint`.
+    func rollback(to checkpoint: Checkpoint) {
+        for layer in inputs.indices {
+            let extra = inputs[layer].count - checkpoint.held[layer]
+            inputs[layer].removeLast(extra)
+            keys[layer].removeLast(extra)
+            values[layer].removeLast(extra)
+        }
+        bases = checkpoint.bases
+        received = checkpoint.received
+        emitted = checkpoint.emitted
+        speculative = false
+    }
+
     /// Rows per thread below which a layer's rows are not split over threads (one row
     /// costs ~0.3 MFLOP at width 128; a thread costs tens of microseconds to start).
     static let minimumRowsPerThread = 128
@@ -251,6 +284,7 @@ final class IncrementalTransformer {
         let total = received[index], base = bases[index]
         guard last > emitted[index] else { return }
         emitted[index] = last
+        guard !speculative else { return }
         if ended && last == total {
             // Every row is out: nothing is seen again.
             inputs[index] = []

@@ -125,6 +125,64 @@ final class StreamingNetwork {
         return other
     }
 
+    /// While set (a speculative run, `checkpoint()` to `rollback(to:)`), no stage drops
+    /// rows and no phone posteriors are collected: the run only appends, and the rollback
+    /// truncates.
+    private var speculative = false
+
+    /// What a speculative run changes, to restore afterwards.
+    struct Checkpoint {
+        fileprivate let emitted: Int
+        fileprivate let scan: KeyFrameScan?
+        fileprivate let keyTokens: [Int: [Float]]
+        fileprivate let melDone: Int
+        fileprivate let convHeld: [Int]
+        fileprivate let convDone: [Int]
+        fileprivate let encoder: IncrementalTransformer.Checkpoint
+        fileprivate let cmc: IncrementalTransformer.Checkpoint?
+        fileprivate let encodedCount: Int
+        fileprivate let encodedHeld: Int
+        fileprivate let posteriorsHeld: Int
+        fileprivate let cmcDone: Int
+        fileprivate let convolvedHeld: Int
+        fileprivate let loudnessTracker: LoudnessTracker?
+        fileprivate let loudnessHeld: Int
+    }
+
+    /// Starts a speculative run on this network itself: `advance(ended: true, limit:
+    /// from:)` then gives the frames as if the stream stopped here, and `rollback(to:)`
+    /// restores the state, so the stream continues as if the run had not happened. Unlike
+    /// a run on a `copy()`, no kept buffer is copied.
+    func checkpoint() -> Checkpoint {
+        speculative = true
+        return Checkpoint(
+            emitted: emitted, scan: scan, keyTokens: keyTokens, melDone: melDone, convHeld: convInputs.map(\.count),
+            convDone: convDone, encoder: encoderStack.checkpoint(), cmc: cmcStack?.checkpoint(),
+            encodedCount: encodedCount, encodedHeld: encodedRows.count, posteriorsHeld: posteriorRows.count,
+            cmcDone: cmcDone, convolvedHeld: convolvedRows.count, loudnessTracker: loudnessTracker,
+            loudnessHeld: loudnessRows.count)
+    }
+
+    /// Ends a speculative run: the state is as it was at `checkpoint`.
+    func rollback(to checkpoint: Checkpoint) {
+        emitted = checkpoint.emitted
+        scan = checkpoint.scan
+        keyTokens = checkpoint.keyTokens
+        melDone = checkpoint.melDone
+        for index in convInputs.indices { convInputs[index].removeLast(convInputs[index].count - checkpoint.convHeld[index]) }
+        convDone = checkpoint.convDone
+        encoderStack.rollback(to: checkpoint.encoder)
+        if let cmc = checkpoint.cmc { cmcStack?.rollback(to: cmc) }
+        encodedCount = checkpoint.encodedCount
+        encodedRows.removeLast(encodedRows.count - checkpoint.encodedHeld)
+        posteriorRows.removeLast(posteriorRows.count - checkpoint.posteriorsHeld)
+        cmcDone = checkpoint.cmcDone
+        convolvedRows.removeLast(convolvedRows.count - checkpoint.convolvedHeld)
+        loudnessTracker = checkpoint.loudnessTracker
+        loudnessRows.removeLast(loudnessRows.count - checkpoint.loudnessHeld)
+        speculative = false
+    }
+
     /// Forgets the utterance (same model and settings).
     func reset() {
         samples = []
@@ -322,7 +380,7 @@ final class StreamingNetwork {
             convInputs[0].append(contentsOf: frames.data)
             loudnessTracker?.push(frames)
             melDone = lengths[0]
-            if encodedCount > 0 {
+            if encodedCount > 0, !speculative {
                 let drop = min(samples.count, max(0, melDone * hop - half) - sampleBase)
                 if drop > 0 {
                     samples.removeFirst(drop)
@@ -348,7 +406,7 @@ final class StreamingNetwork {
             }
             convDone[index] = end
             let keep = max(convBases[index], end * conv.stride - conv.kernel / 2)
-            if keep > convBases[index] {
+            if keep > convBases[index], !speculative {
                 convInputs[index].removeFirst(min(convInputs[index].count, (keep - convBases[index]) * channels))
                 convBases[index] = keep
             }
@@ -404,7 +462,7 @@ final class StreamingNetwork {
                 if keyed {
                     let posteriors = net.phonePosteriors(h).data
                     posteriorRows.append(contentsOf: posteriors)
-                    collectedPosteriors?.append(contentsOf: posteriors)
+                    if !speculative { collectedPosteriors?.append(contentsOf: posteriors) }
                 }
             }
             let ready = complete ? encodedCount : (keyed ? max(0, encodedCount - 1) : encodedCount)
@@ -418,7 +476,7 @@ final class StreamingNetwork {
                 keyTokens = keyTokens.filter { $0.key >= cmcDone }
                 // Rows the scan (b[t-1] needs post[t-2]) and the CMC input no longer need.
                 let keep = max(rowBase, min(cmcDone, (scan?.decided ?? cmcDone) - 2))
-                if keep > rowBase {
+                if keep > rowBase, !speculative {
                     encodedRows.removeFirst((keep - rowBase) * d)
                     if keyed { posteriorRows.removeFirst((keep - rowBase) * (net.phoneHead?.weight.shape[0] ?? 0)) }
                     rowBase = keep
@@ -435,7 +493,7 @@ final class StreamingNetwork {
             // The skipped frames' kept rows go unused.
             let skipped = min(from, done) - emitted
             _ = takeConvolved(frames: skipped)
-            if loudnessTracker != nil {
+            if loudnessTracker != nil, !speculative {
                 let drop = min(loudnessRows.count, emitted + skipped - loudnessBase)
                 loudnessRows.removeFirst(drop)
                 loudnessBase += drop
@@ -444,7 +502,7 @@ final class StreamingNetwork {
         }
         guard out.shape[0] > 0 else { return nil }
         let m = net.completionOutput(out, convolved: takeConvolved(frames: out.shape[0]), loudness: try loudness(emitted..<(emitted + out.shape[0])))
-        if loudnessTracker != nil {  // emitted frames no longer need their values
+        if loudnessTracker != nil, !speculative {  // emitted frames no longer need their values
             let drop = min(loudnessRows.count, emitted + out.shape[0] - loudnessBase)
             loudnessRows.removeFirst(drop)
             loudnessBase += drop
@@ -493,8 +551,10 @@ final class StreamingNetwork {
         guard network?.shallow != nil else { return Tensor(zeros: [0, d]) }
         let start = (emitted - convolvedBase) * d, end = start + frames * d
         let rows = Tensor(shape: [frames, d], data: Array(convolvedRows[start..<end]))
-        convolvedRows.removeFirst(end)
-        convolvedBase = emitted + frames
+        if !speculative {
+            convolvedRows.removeFirst(end)
+            convolvedBase = emitted + frames
+        }
         return rows
     }
 

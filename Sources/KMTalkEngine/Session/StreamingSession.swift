@@ -263,7 +263,8 @@ final class StreamingSession {
 
     /// Advances the sessions' networks over the audio they received (their exact frames),
     /// then emits the frames each one's requested latency has reached but its exact path
-    /// has not, from a copy of its network run to the end as if the audio stopped there.
+    /// has not, from its network run to the end as if the audio stopped there (and then
+    /// rolled back).
     /// Both runs are batched over the sessions (`StreamingNetwork.advance(_:)`). Returns
     /// each session's error, or nil.
     private static func advance(_ sessions: [StreamingSession]) -> [(any Error)?] {
@@ -279,28 +280,26 @@ final class StreamingSession {
                 errors[i] = error
             }
         }
-        // Speculation below the look-ahead.
-        var speculating: [(index: Int, copy: StreamingNetwork, first: Int, target: Int)] = []
+        // Speculation below the look-ahead, on each network itself between a checkpoint
+        // and its rollback: native frames before `target` are due; the run computes only
+        // what they see, and its last layer only the frames not yet delivered.
+        var speculating: [(index: Int, first: Int, target: Int)] = []
         for (i, session) in sessions.enumerated() where errors[i] == nil {
-            do {
-                if let requested = session.requestedLatencyMs, let target = session.speculationTarget(latencyMs: requested) {
-                    let copy = try session.network.copy()
-                    speculating.append((i, copy, max(copy.emitted, session.delivered), target))
-                }
-            } catch {
-                errors[i] = error
+            if let requested = session.requestedLatencyMs, let target = session.speculationTarget(latencyMs: requested) {
+                speculating.append((i, max(session.network.emitted, session.delivered), target))
             }
         }
-        // Native frames before `target` are due; each copy computes only what they see, and
-        // its last layer only the frames not yet delivered.
+        let checkpoints = speculating.map { sessions[$0.index].network.checkpoint() }
         let speculated = StreamingNetwork.advance(speculating.map {
-            StreamingNetwork.Request(network: $0.copy, ended: true, limit: $0.target, from: sessions[$0.index].delivered)
+            StreamingNetwork.Request(network: sessions[$0.index].network, ended: true, limit: $0.target, from: sessions[$0.index].delivered)
         })
-        for (run, result) in zip(speculating, speculated) {
+        for ((run, result), checkpoint) in zip(zip(speculating, speculated), checkpoints) {
             let session = sessions[run.index]
+            let reached = session.network.emitted
+            session.network.rollback(to: checkpoint)
             do {
                 if let motion = try result.get() {
-                    session.deliver(try session.checked(motion), first: run.first, until: min(run.target, run.copy.emitted))
+                    session.deliver(try session.checked(motion), first: run.first, until: min(run.target, reached))
                 }
             } catch {
                 errors[run.index] = error
