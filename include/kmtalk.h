@@ -18,11 +18,14 @@
  *         kmt_animate_file(session, "speech.wav", &anim) != KMT_OK) {
  *         fprintf(stderr, "kmtalk: %s\n", kmt_last_error());
  *     } else {
- *         size_t frames = kmt_animation_frame_count(anim);
- *         size_t channels = kmt_animation_channel_count(anim);
+ *         size_t frames = 0, channels = 0;
+ *         const char *name = NULL;
+ *         kmt_animation_frame_count(anim, &frames);
+ *         kmt_animation_channel_count(anim, &channels);
+ *         kmt_animation_channel_name(anim, 0, &name);
  *         float *w = malloc(frames * channels * sizeof(float));
  *         kmt_animation_read_frames(anim, 0, frames, w, frames * channels, NULL);
- *         printf("%s at frame 0: %f\n", kmt_animation_channel_name(anim, 0), w[0]);
+ *         printf("%s at frame 0: %f\n", name, w[0]);
  *         free(w);
  *     }
  *     kmt_animation_free(anim);
@@ -85,11 +88,26 @@
  * gives the detail, for example "speech.xyz: not a supported audio format".
  * No function aborts the host process on bad input.
  *
- * The one rule for reading values: what can fail (I/O, a caller's buffer, a
- * lookup by key, a state check) returns kmt_status and writes out-parameters;
- * a fixed property of a valid object (a count, a rate, a name by index, a
- * version) is returned directly, with a documented value for NULL or an
- * index out of range (0, NULL or -1) and no kmt_last_error(). Caller
+ * The one rule for reading values: every value read from an object (a
+ * kmt_model, kmt_session, kmt_audio, kmt_animation or kmt_rig) comes back
+ * through an out-parameter and the function returns kmt_status, whether it
+ * is a fixed property (a count, a rate, a name by index) or the result of
+ * I/O, a caller's buffer, a lookup by key or a state check:
+ *
+ *     double fps;
+ *     const char *name;
+ *     if (kmt_model_fps(model, &fps) != KMT_OK ||
+ *         kmt_model_channel_name(model, 0, &name) != KMT_OK)
+ *         fprintf(stderr, "kmtalk: %s\n", kmt_last_error());
+ *
+ * A non-NULL out-parameter is set to 0 (NULL for pointers) first, so it
+ * holds 0 or NULL whenever the call fails. A NULL object or a NULL
+ * out-parameter is KMT_ERR_INVALID_ARGUMENT, as is an index that is not
+ * below the count ("channel index 60 is not below the channel count 52"),
+ * and kmt_last_error() names the argument. Strings and sample pointers read
+ * this way are owned by the object (see OWNERSHIP). Only library-level
+ * values that cannot fail are returned directly: kmt_version(),
+ * kmt_version_number(), kmt_status_string() and kmt_last_error(). Caller
  * buffers follow one pattern everywhere: (buffer, buffer_length, out_needed)
  * with the needed size always written, KMT_ERR_BUFFER_TOO_SMALL when it does
  * not fit, so a caller may ask with (NULL, 0) first. Rates and times are
@@ -358,31 +376,41 @@ kmt_status kmt_model_load_memory(const void *data, size_t size,
 /** Releases the caller's reference to a model. Accepts NULL. */
 void kmt_model_free(kmt_model *model);
 
-/** The model's architecture name, for example "kmtalk". Owned by the model. */
-const char *kmt_model_architecture(const kmt_model *model);
+/*
+ * The model's fixed properties. Each writes the value into its out-parameter
+ * (set to 0 or NULL first) and returns KMT_OK; a NULL model or out-parameter,
+ * or an index not below kmt_model_channel_count(), is
+ * KMT_ERR_INVALID_ARGUMENT (see ERRORS, "The one rule for reading values").
+ * Strings are owned by the model. Any thread may call them at any time.
+ */
+
+/** *out_name: the model's architecture name, for example "kmtalk". */
+kmt_status kmt_model_architecture(const kmt_model *model, const char **out_name);
 
 /**
- * What the model's channels are: "arkit" (the 52 ARKit blendshape weights),
- * "rig" (weights of a rig's named shapes) or "vertices" (per-vertex offsets
- * from the model's own template mesh: kmt_animation_vertices poses it without
- * a rig, GLB export is refused). Owned by the model; NULL for a NULL model.
+ * *out_space: what the model's channels are: "arkit" (the 52 ARKit blendshape
+ * weights), "rig" (weights of a rig's named shapes) or "vertices" (per-vertex
+ * offsets from the model's own template mesh: kmt_animation_vertices poses it
+ * without a rig, GLB export is refused).
  */
-const char *kmt_model_motion_space(const kmt_model *model);
+kmt_status kmt_model_motion_space(const kmt_model *model, const char **out_space);
 
-/** The audio sample rate the model consumes (Hz); 0 for a NULL model. */
-int32_t kmt_model_sample_rate(const kmt_model *model);
+/** *out_rate: the audio sample rate the model consumes (Hz). */
+kmt_status kmt_model_sample_rate(const kmt_model *model, int32_t *out_rate);
 
-/** The model's native output frame rate (frames per second); 0 for NULL. */
-double kmt_model_fps(const kmt_model *model);
+/** *out_fps: the model's native output frame rate (frames per second). */
+kmt_status kmt_model_fps(const kmt_model *model, double *out_fps);
 
-/** Number of output channels (motion dimensions); 0 for NULL. */
-size_t kmt_model_channel_count(const kmt_model *model);
+/** *out_count: the number of output channels (motion dimensions). */
+kmt_status kmt_model_channel_count(const kmt_model *model, size_t *out_count);
 
-/** Name of output channel `index`, or NULL when out of range. Owned by the model. */
-const char *kmt_model_channel_name(const kmt_model *model, size_t index);
+/** *out_name: the name of output channel `index` (below
+    kmt_model_channel_count()). */
+kmt_status kmt_model_channel_name(const kmt_model *model, size_t index,
+                                  const char **out_name);
 
-/** Total number of weights (scalars) in the model; 0 for NULL. */
-uint64_t kmt_model_parameter_count(const kmt_model *model);
+/** *out_count: the total number of weights (scalars) in the model. */
+kmt_status kmt_model_parameter_count(const kmt_model *model, uint64_t *out_count);
 
 /**
  * Copies the `__metadata__` value stored under `key` into `buffer` as a
@@ -650,24 +678,25 @@ kmt_status kmt_session_pending_frames(kmt_session *session,
                                       size_t *out_frames);
 
 /**
- * The streaming latency in milliseconds: how long after its time a frame
- * becomes final. By default 150, or the model's full look-ahead when that is
- * shorter; else the value set with kmt_session_set_latency_ms (reported as
- * kmt_session_exact_latency_ms when set at or above it). -1 for a NULL
- * session or a model that cannot stream.
+ * *out_ms: the streaming latency in milliseconds: how long after its time a
+ * frame becomes final. By default 150, or the model's full look-ahead when
+ * that is shorter; else the value set with kmt_session_set_latency_ms
+ * (reported as kmt_session_exact_latency_ms when set at or above it).
+ * Errors (*out_ms is then 0): KMT_ERR_INVALID_ARGUMENT (NULL session or
+ * out_ms), KMT_ERR_INCOMPATIBLE_MODEL (a model that cannot stream).
  */
-double kmt_session_latency_ms(const kmt_session *session);
+kmt_status kmt_session_latency_ms(const kmt_session *session, double *out_ms);
 
 /**
- * The model's full look-ahead in milliseconds for this session: the smallest
- * latency at which streamed frames equal kmt_animate_pcm (the STFT half
- * window, convolutions, attention bands and key-frame locator; one native
- * frame more when output_fps differs from the model's rate; `kmtalk info`
- * prints it for a model file). Pass it to kmt_session_set_latency_ms for
- * exact streaming. -1 for a NULL session or
- * a model that cannot stream.
+ * *out_ms: the model's full look-ahead in milliseconds for this session: the
+ * smallest latency at which streamed frames equal kmt_animate_pcm (the STFT
+ * half window, convolutions, attention bands and key-frame locator; one
+ * native frame more when output_fps differs from the model's rate; `kmtalk
+ * info` prints it for a model file). Pass it to kmt_session_set_latency_ms
+ * for exact streaming. Errors as kmt_session_latency_ms.
  */
-double kmt_session_exact_latency_ms(const kmt_session *session);
+kmt_status kmt_session_exact_latency_ms(const kmt_session *session,
+                                        double *out_ms);
 
 /**
  * Chooses the streaming latency in milliseconds (>= 20), before the first
@@ -680,8 +709,11 @@ double kmt_session_exact_latency_ms(const kmt_session *session);
  */
 kmt_status kmt_session_set_latency_ms(kmt_session *session, double latency_ms);
 
-/** Frames per second of the session's output (output_fps or the model's native rate); -1 for NULL. */
-double kmt_session_output_fps(const kmt_session *session);
+/**
+ * *out_fps: frames per second of the session's output (output_fps or the
+ * model's native rate). KMT_ERR_INVALID_ARGUMENT: a NULL session or out_fps.
+ */
+kmt_status kmt_session_output_fps(const kmt_session *session, double *out_fps);
 
 /** One step of a session's last offline call and its wall time
     (kmt_session_stage_times). */
@@ -721,10 +753,13 @@ kmt_status kmt_session_stage_times(const kmt_session *session,
  * parser:
  *
  *     kmt_audio *audio = NULL;
- *     if (kmt_audio_load_file("speech.flac", NULL, &audio) == KMT_OK) {
- *         const float *pcm = kmt_audio_samples(audio);
- *         size_t n = kmt_audio_sample_count(audio), chunk = 160, i;
- *         int32_t rate = kmt_audio_sample_rate(audio);
+ *     const float *pcm = NULL;
+ *     size_t n = 0, chunk = 160, i;
+ *     int32_t rate = 0;
+ *     if (kmt_audio_load_file("speech.flac", NULL, &audio) == KMT_OK &&
+ *         kmt_audio_samples(audio, &pcm) == KMT_OK &&
+ *         kmt_audio_sample_count(audio, &n) == KMT_OK &&
+ *         kmt_audio_sample_rate(audio, &rate) == KMT_OK) {
  *         for (i = 0; i < n; i += chunk)
  *             kmt_session_push_f32(session, pcm + i, n - i < chunk ? n - i : chunk, rate, 1);
  *     }
@@ -748,8 +783,8 @@ typedef struct kmt_audio_params {
     size_t struct_size;
     /** The rate of the decoded samples in Hz, 8000..192000 (resampled with
         libsoxr at high quality, as for kmt_animate_file); 0 (default) keeps
-        the file's own rate. Pass kmt_model_sample_rate(model) for the samples
-        the network would get. */
+        the file's own rate. Pass the rate kmt_model_sample_rate() gives
+        for the samples the network would get. */
     int32_t sample_rate;
     /** Handling of NaN, infinite and absurd (|x| > 1000) samples, as
         kmt_session_params.nonfinite_policy (default KMT_NONFINITE_REJECT). */
@@ -811,32 +846,39 @@ kmt_status kmt_audio_load_memory(const void *data, size_t size,
 /** Releases decoded audio (its samples pointer becomes invalid). Accepts NULL. */
 void kmt_audio_free(kmt_audio *audio);
 
-/** The rate of the decoded samples in Hz (params->sample_rate, or the file's
-    own); 0 for NULL. */
-int32_t kmt_audio_sample_rate(const kmt_audio *audio);
+/*
+ * The decoded audio's properties. Each writes the value into its
+ * out-parameter (set to 0 or NULL first) and returns KMT_OK; a NULL audio or
+ * out-parameter is KMT_ERR_INVALID_ARGUMENT (see ERRORS). Pointers are owned
+ * by the audio and valid until kmt_audio_free(audio). Any thread may call
+ * them at any time.
+ */
 
-/** Number of decoded mono samples (at least 1); 0 for NULL. */
-size_t kmt_audio_sample_count(const kmt_audio *audio);
+/** *out_rate: the rate of the decoded samples in Hz (params->sample_rate, or
+    the file's own). */
+kmt_status kmt_audio_sample_rate(const kmt_audio *audio, int32_t *out_rate);
+
+/** *out_count: the number of decoded mono samples (at least 1). */
+kmt_status kmt_audio_sample_count(const kmt_audio *audio, size_t *out_count);
 
 /**
- * The decoded mono samples, kmt_audio_sample_count() floats, nominal range
- * -1..1; owned by `audio` and valid until kmt_audio_free(audio). NULL for
- * NULL.
+ * *out_samples: the decoded mono samples, kmt_audio_sample_count() floats,
+ * nominal range -1..1; owned by `audio` and valid until kmt_audio_free(audio).
  */
-const float *kmt_audio_samples(const kmt_audio *audio);
+kmt_status kmt_audio_samples(const kmt_audio *audio, const float **out_samples);
 
-/** The file's own sample rate in Hz; 0 for NULL. */
-int32_t kmt_audio_source_rate(const kmt_audio *audio);
+/** *out_rate: the file's own sample rate in Hz. */
+kmt_status kmt_audio_source_rate(const kmt_audio *audio, int32_t *out_rate);
 
-/** The file's channel count (before the mixdown); 0 for NULL. */
-int32_t kmt_audio_source_channels(const kmt_audio *audio);
+/** *out_channels: the file's channel count (before the mixdown). */
+kmt_status kmt_audio_source_channels(const kmt_audio *audio, int32_t *out_channels);
 
 /**
- * libsndfile's name for the file's container and encoding, for example
- * "WAV (Microsoft) / Signed 16 bit PCM" or "FLAC (Free Lossless Audio Codec)
- * / 16 bit PCM". Owned by `audio`; NULL for NULL.
+ * *out_name: libsndfile's name for the file's container and encoding, for
+ * example "WAV (Microsoft) / Signed 16 bit PCM" or "FLAC (Free Lossless Audio
+ * Codec) / 16 bit PCM". Owned by `audio`.
  */
-const char *kmt_audio_format_name(const kmt_audio *audio);
+kmt_status kmt_audio_format_name(const kmt_audio *audio, const char **out_name);
 
 /* ------------------------------------------------------------------------ */
 /* Animations                                                                */
@@ -845,18 +887,29 @@ const char *kmt_audio_format_name(const kmt_audio *audio);
 /** Releases an animation. Accepts NULL. */
 void kmt_animation_free(kmt_animation *animation);
 
-/** Number of frames; 0 for NULL. */
-size_t kmt_animation_frame_count(const kmt_animation *animation);
+/*
+ * The animation's properties. Each writes the value into its out-parameter
+ * (set to 0 or NULL first) and returns KMT_OK; a NULL animation or
+ * out-parameter, or an index not below kmt_animation_channel_count(), is
+ * KMT_ERR_INVALID_ARGUMENT (see ERRORS). Strings are owned by the animation.
+ * Any thread may call them at any time.
+ */
 
-/** Number of channels per frame; 0 for NULL. */
-size_t kmt_animation_channel_count(const kmt_animation *animation);
+/** *out_count: the number of frames. */
+kmt_status kmt_animation_frame_count(const kmt_animation *animation,
+                                     size_t *out_count);
 
-/** Frame rate in frames per second; 0 for NULL. Frame i is at time i / fps. */
-double kmt_animation_fps(const kmt_animation *animation);
+/** *out_count: the number of channels per frame. */
+kmt_status kmt_animation_channel_count(const kmt_animation *animation,
+                                       size_t *out_count);
 
-/** Name of channel `index`, or NULL when out of range. Owned by the animation. */
-const char *kmt_animation_channel_name(const kmt_animation *animation,
-                                       size_t index);
+/** *out_fps: the frame rate in frames per second. Frame i is at time i / fps. */
+kmt_status kmt_animation_fps(const kmt_animation *animation, double *out_fps);
+
+/** *out_name: the name of channel `index` (below
+    kmt_animation_channel_count()). */
+kmt_status kmt_animation_channel_name(const kmt_animation *animation,
+                                      size_t index, const char **out_name);
 
 /**
  * Copies frames [first_frame, first_frame + frame_count) into `buffer`,
@@ -1033,17 +1086,27 @@ kmt_status kmt_rig_save(const kmt_rig *rig, const char *path, uint32_t flags);
 /** Releases a rig. Accepts NULL. */
 void kmt_rig_free(kmt_rig *rig);
 
-/** Number of vertices V of the neutral mesh; 0 for NULL. */
-size_t kmt_rig_vertex_count(const kmt_rig *rig);
+/*
+ * The rig's properties. Each writes the value into its out-parameter (set to
+ * 0 or NULL first) and returns KMT_OK; a NULL rig or out-parameter, or an
+ * index not below kmt_rig_shape_count(), is KMT_ERR_INVALID_ARGUMENT (see
+ * ERRORS). Strings are owned by the rig. Any thread may call them at any
+ * time.
+ */
 
-/** Number of triangles F; 0 for NULL. */
-size_t kmt_rig_face_count(const kmt_rig *rig);
+/** *out_count: the number of vertices V of the neutral mesh. */
+kmt_status kmt_rig_vertex_count(const kmt_rig *rig, size_t *out_count);
 
-/** Number of blendshapes S; 0 for NULL. */
-size_t kmt_rig_shape_count(const kmt_rig *rig);
+/** *out_count: the number of triangles F. */
+kmt_status kmt_rig_face_count(const kmt_rig *rig, size_t *out_count);
 
-/** Name of blendshape `index`, or NULL when out of range. Owned by the rig. */
-const char *kmt_rig_shape_name(const kmt_rig *rig, size_t index);
+/** *out_count: the number of blendshapes S. */
+kmt_status kmt_rig_shape_count(const kmt_rig *rig, size_t *out_count);
+
+/** *out_name: the name of blendshape `index` (below
+    kmt_rig_shape_count()). */
+kmt_status kmt_rig_shape_name(const kmt_rig *rig, size_t index,
+                              const char **out_name);
 
 /**
  * Copies the `__metadata__` value stored under `key` ("units" is "m", "cm"
@@ -1090,7 +1153,7 @@ kmt_status kmt_rig_read_deltas(const kmt_rig *rig, size_t shape, float *buffer,
  *   poses `rig`: its channels are matched to the rig's shapes by name (see
  *   above; shapes no channel drives keep weight 0); V is the rig's.
  * - An animation of a vertices-space model carries the model's template
- *   mesh (kmt_animation_vertex_count() > 0) and poses without a rig: pass
+ *   mesh (kmt_animation_vertex_count() gives V > 0) and poses without a rig: pass
  *   `rig` = NULL; positions are template + offsets, in the model's units
  *   (config.motion.units, "m" unless the model says otherwise).
  * `buffer_length` is the buffer's capacity in floats; *out_written (may be
@@ -1107,11 +1170,14 @@ kmt_status kmt_animation_vertices(const kmt_animation *animation,
                                   size_t *out_written);
 
 /**
- * Number of vertices V of the template mesh an animation of a vertices-space
- * model carries (its channels are the 3V offsets "v0.x", "v0.y", "v0.z",
- * "v1.x", ...); 0 for an animation of blendshape weights and for NULL.
+ * *out_count: the number of vertices V of the template mesh an animation of a
+ * vertices-space model carries (its channels are the 3V offsets "v0.x",
+ * "v0.y", "v0.z", "v1.x", ...); 0 (with KMT_OK) for an animation of
+ * blendshape weights. KMT_ERR_INVALID_ARGUMENT: a NULL animation or
+ * out_count.
  */
-size_t kmt_animation_vertex_count(const kmt_animation *animation);
+kmt_status kmt_animation_vertex_count(const kmt_animation *animation,
+                                      size_t *out_count);
 
 /**
  * Copies the triangles of a vertices-space animation's template into

@@ -71,8 +71,9 @@ model, session, anim = ctypes.c_void_p(), ctypes.c_void_p(), ctypes.c_void_p()
 assert lib.kmt_model_load_file(sys.argv[2].encode(), None, ctypes.byref(model)) == 0, lib.kmt_last_error()
 assert lib.kmt_session_create(model, None, ctypes.byref(session)) == 0, lib.kmt_last_error()
 assert lib.kmt_animate_file(session, sys.argv[3].encode(), ctypes.byref(anim)) == 0, lib.kmt_last_error()
-lib.kmt_animation_frame_count.restype = ctypes.c_size_t
-frames = lib.kmt_animation_frame_count(anim)
+frames = ctypes.c_size_t()
+assert lib.kmt_animation_frame_count(anim, ctypes.byref(frames)) == 0, lib.kmt_last_error()
+frames = frames.value
 assert frames > 100, frames
 for f, h in ((lib.kmt_animation_free, anim), (lib.kmt_session_free, session), (lib.kmt_model_free, model)):
     f(h)

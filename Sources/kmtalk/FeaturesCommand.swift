@@ -33,7 +33,7 @@ struct Features: ParsableCommand {
         let frames = bands == 0 ? 0 : features.count / bands
         print("file:       \(audio)")
         print("format:     \(decoded.formatName)")
-        print("source:     \(kmt_audio_source_rate(decoded.pointer)) Hz, \(kmt_audio_source_channels(decoded.pointer)) channel(s)")
+        print("source:     \(decoded.sourceRate) Hz, \(decoded.sourceChannels) channel(s)")
         print("decoded:    \(samples.count) mono samples at \(decoded.sampleRate) Hz (\(String(format: "%.3f", Double(samples.count) / Double(decoded.sampleRate))) s), peak \(String(format: "%.4f", peak)), rms \(String(format: "%.4f", rms)) (\(String(format: "%.1f", decodeTime * 1000)) ms)")
         if features.isEmpty {
             print("log-mel:    0 frames x \(bands) bands (\(String(format: "%.1f", featureTime * 1000)) ms)")

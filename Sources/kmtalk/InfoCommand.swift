@@ -26,7 +26,7 @@ struct Info: ParsableCommand {
         let fileSize = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
         var dtypeCounts: [String: Int] = [:]
         for tensor in header.tensors { dtypeCounts[tensor.dtype, default: 0] += 1 }
-        let architecture = kmt_model_architecture(loaded.pointer).map { String(cString: $0) } ?? "?"
+        let architecture = loaded.architecture
         print("model:        \(path)")
         // Which library this CLI loaded (a host of include/kmtalk.h: $KMTALK_LIBRARY picks another).
         let library = kmtalk_host_library_path().map { String(cString: $0) } ?? "linked into this program"
@@ -34,9 +34,9 @@ struct Info: ParsableCommand {
         print("size:         \(fileSize) bytes, loaded in \(String(format: "%.1f", elapsed * 1000)) ms")
         print("architecture: \(architecture)")
         print("tensors:      \(header.tensors.count) (\(dtypeCounts.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")))")
-        print("parameters:   \(kmt_model_parameter_count(loaded.pointer))")
+        print("parameters:   \(loaded.parameterCount)")
         if let f = config["frontend"] as? [String: Any] {
-            print("front-end:    \(kmt_model_sample_rate(loaded.pointer)) Hz, log-mel \(int(f["n_mels"])) bands \(int(f["f_min"]))-\(int(f["f_max"])) Hz, n_fft \(int(f["n_fft"])), window \(int(f["win_length"])), hop \(int(f["hop_length"]))")
+            print("front-end:    \(loaded.sampleRate) Hz, log-mel \(int(f["n_mels"])) bands \(int(f["f_min"]))-\(int(f["f_max"])) Hz, n_fft \(int(f["n_fft"])), window \(int(f["win_length"])), hop \(int(f["hop_length"]))")
         }
         if let e = config["encoder"] as? [String: Any] {
             let convs = e["conv"] as? [[String: Any]] ?? []
@@ -46,9 +46,9 @@ struct Info: ParsableCommand {
             print("encoder:      \(convs.count) conv (stride \(stride)), \(int(e["layers"])) layers x width \(int(e["width"])), \(int(e["heads"])) heads, ffn \(int(e["ffn_width"])), \(e["positions"] as? String ?? "?") positions, \(band)")
         }
         let motion = config["motion"] as? [String: Any] ?? [:]
-        let space = loaded.motionSpace ?? "?"
-        let channels = kmt_model_channel_count(loaded.pointer)
-        print("motion:       \(space), \(channels) channels at \(kmt_model_fps(loaded.pointer)) fps (\(motion["activation"] as? String ?? "?"))")
+        let space = loaded.motionSpace
+        let channels = loaded.channelNames.count
+        print("motion:       \(space), \(channels) channels at \(loaded.fps) fps (\(motion["activation"] as? String ?? "?"))")
         if let latencies = try loaded.streamingLatencies() {
             print(String(format: "streaming:    exact at %.0f ms (the look-ahead), default latency %.0f ms", latencies.exact, latencies.default))
         } else {

@@ -17,35 +17,57 @@ func defaultParams<T>(_ initialize: (UnsafeMutablePointer<T>?, Int) -> kmt_statu
     return params.move()
 }
 
+/// One value read through a C API getter (`kmt_status f(object, ..., T *out)`, every
+/// property of a library object), or the library's error.
+func libraryValue<T>(_ initial: T, _ getter: (UnsafeMutablePointer<T>) -> kmt_status) throws -> T {
+    var value = initial
+    let status = getter(&value)
+    guard status == KMT_OK else { throw libraryError(status) }
+    return value
+}
+
+/// A string read through a C API getter (`kmt_status f(object, ..., const char **out)`).
+func libraryString(_ getter: (UnsafeMutablePointer<UnsafePointer<CChar>?>) -> kmt_status) throws -> String {
+    guard let pointer = try libraryValue(nil, getter) else { throw CLIError("the library returned a NULL string") }
+    return String(cString: pointer)
+}
+
 /// Owns a `kmt_model` handle.
 final class ModelHandle {
     let pointer: OpaquePointer
+    /// The model's output channel names, in order.
+    let channelNames: [String]
+    /// The model's architecture name ("kmtalk", "kmtalk-direct").
+    let architecture: String
+    /// The rate the model's front-end runs at, Hz.
+    let sampleRate: Int32
+    /// The model's native output frame rate.
+    let fps: Double
+    /// The number of weights.
+    let parameterCount: UInt64
+    /// The model's motion space ("arkit", "rig" or "vertices").
+    let motionSpace: String
 
     init(path: String) throws {
         var model: OpaquePointer?
         let status = kmt_model_load_file(path, nil, &model)
         guard status == KMT_OK, let model else { throw libraryError(status) }
+        do {
+            let count = try libraryValue(0) { kmt_model_channel_count(model, $0) }
+            channelNames = try (0..<count).map { index in try libraryString { kmt_model_channel_name(model, index, $0) } }
+            architecture = try libraryString { kmt_model_architecture(model, $0) }
+            sampleRate = try libraryValue(0) { kmt_model_sample_rate(model, $0) }
+            fps = try libraryValue(0) { kmt_model_fps(model, $0) }
+            parameterCount = try libraryValue(0) { kmt_model_parameter_count(model, $0) }
+            motionSpace = try libraryString { kmt_model_motion_space(model, $0) }
+        } catch {
+            kmt_model_free(model)
+            throw error
+        }
         pointer = model
     }
 
     deinit { kmt_model_free(pointer) }
-
-    /// The model's output channel names, in order.
-    var channelNames: [String] {
-        (0..<kmt_model_channel_count(pointer)).map { kmt_model_channel_name(pointer, $0).map { String(cString: $0) } ?? "" }
-    }
-
-    /// The model's architecture name ("kmtalk", "kmtalk-direct").
-    var architecture: String { kmt_model_architecture(pointer).map { String(cString: $0) } ?? "?" }
-    /// The rate the model's front-end runs at, Hz.
-    var sampleRate: Int32 { kmt_model_sample_rate(pointer) }
-    /// The number of weights.
-    var parameterCount: UInt64 { kmt_model_parameter_count(pointer) }
-
-    /// The model's motion space ("arkit", "rig" or "vertices").
-    var motionSpace: String? {
-        kmt_model_motion_space(pointer).map { String(cString: $0) }
-    }
 
     /// The metadata value stored under `key`, or nil when the file has none.
     func metadata(_ key: String) -> String? {
@@ -58,7 +80,7 @@ final class ModelHandle {
     }
 
     /// A fresh session's exact (full look-ahead) and default latency, ms; nil for a model
-    /// that cannot stream (full attention: the library reports -1).
+    /// that cannot stream (full attention: the library reports KMT_ERR_INCOMPATIBLE_MODEL).
     func streamingLatencies() throws -> (exact: Double, default: Double)? {
         var params: kmt_session_params = try defaultParams(kmt_session_params_init)
         params.n_threads = 1
@@ -66,8 +88,13 @@ final class ModelHandle {
         let status = kmt_session_create(pointer, &params, &session)
         guard status == KMT_OK, let session else { throw libraryError(status) }
         defer { kmt_session_free(session) }
-        let exact = kmt_session_exact_latency_ms(session), latency = kmt_session_latency_ms(session)
-        return exact > 0 && latency > 0 ? (exact, latency) : nil
+        var exact = 0.0, latency = 0.0
+        let exactStatus = kmt_session_exact_latency_ms(session, &exact)
+        guard exactStatus != KMT_ERR_INCOMPATIBLE_MODEL else { return nil }
+        guard exactStatus == KMT_OK else { throw libraryError(exactStatus) }
+        let latencyStatus = kmt_session_latency_ms(session, &latency)
+        guard latencyStatus == KMT_OK else { throw libraryError(latencyStatus) }
+        return (exact, latency)
     }
 }
 
@@ -108,7 +135,7 @@ final class SessionHandle {
         var animation: OpaquePointer?
         let status = kmt_animate_pcm(pointer, samples, samples.count, sampleRate, 1, &animation)
         guard status == KMT_OK, let animation else { throw libraryError(status) }
-        return AnimationHandle(animation)
+        return try AnimationHandle(animation)
     }
 
     /// Where the last offline call's time went, step by step (`kmt_session_stage_times`).
@@ -127,31 +154,42 @@ final class SessionHandle {
         var animation: OpaquePointer?
         let status = kmt_animate_file(pointer, path, &animation)
         guard status == KMT_OK, let animation else { throw libraryError(status) }
-        return AnimationHandle(animation)
+        return try AnimationHandle(animation)
     }
 }
 
 /// Owns a `kmt_animation` handle.
 final class AnimationHandle {
     let pointer: OpaquePointer
+    let frameCount: Int
+    let channelCount: Int
+    let fps: Double
+    /// V of the template a vertices-space animation carries; 0 for weights.
+    let vertexCount: Int
 
-    init(_ pointer: OpaquePointer) { self.pointer = pointer }
+    /// Takes ownership of `pointer` (freed here when its properties cannot be read).
+    init(_ pointer: OpaquePointer) throws {
+        do {
+            frameCount = try libraryValue(0) { kmt_animation_frame_count(pointer, $0) }
+            channelCount = try libraryValue(0) { kmt_animation_channel_count(pointer, $0) }
+            fps = try libraryValue(0) { kmt_animation_fps(pointer, $0) }
+            vertexCount = try libraryValue(0) { kmt_animation_vertex_count(pointer, $0) }
+        } catch {
+            kmt_animation_free(pointer)
+            throw error
+        }
+        self.pointer = pointer
+    }
 
     deinit { kmt_animation_free(pointer) }
-
-    var frameCount: Int { kmt_animation_frame_count(pointer) }
 
     /// A new animation of a character's own shapes (`kmt_animation_remap`).
     func remapped(channelMap json: String) throws -> AnimationHandle {
         var result: OpaquePointer?
         let status = kmt_animation_remap(pointer, json, &result)
         guard status == KMT_OK, let result else { throw libraryError(status) }
-        return AnimationHandle(result)
+        return try AnimationHandle(result)
     }
-    var channelCount: Int { kmt_animation_channel_count(pointer) }
-    var fps: Double { kmt_animation_fps(pointer) }
-    /// V of the template a vertices-space animation carries; 0 for weights.
-    var vertexCount: Int { kmt_animation_vertex_count(pointer) }
 
     /// Writes the animation to `path` with the library's exporter (atomically), with the
     /// mouth cues limited to `extendedShapes` (nil: all of G, H, X), reporting to
@@ -208,26 +246,42 @@ final class AnimationHandle {
 /// Owns a `kmt_rig` handle.
 final class RigHandle {
     let pointer: OpaquePointer
+    let vertexCount: Int
+    let faceCount: Int
+    let shapeCount: Int
+    /// The rig's blendshape names, in order.
+    let shapeNames: [String]
 
-    init(path: String) throws {
+    convenience init(path: String) throws {
         var rig: OpaquePointer?
         let status = kmt_rig_load_file(path, &rig)
         guard status == KMT_OK, let rig else { throw libraryError(status) }
-        pointer = rig
+        try self.init(owning: rig)
     }
 
     /// A rig from the bytes of a kmtalk-rig file (`kmt_rig_load_memory`).
-    init(bytes: [UInt8]) throws {
+    convenience init(bytes: [UInt8]) throws {
         var rig: OpaquePointer?
         let status = kmt_rig_load_memory(bytes, bytes.count, &rig)
         guard status == KMT_OK, let rig else { throw libraryError(status) }
+        try self.init(owning: rig)
+    }
+
+    /// Takes ownership of `rig` (freed here when its properties cannot be read).
+    init(owning rig: OpaquePointer) throws {
+        do {
+            vertexCount = try libraryValue(0) { kmt_rig_vertex_count(rig, $0) }
+            faceCount = try libraryValue(0) { kmt_rig_face_count(rig, $0) }
+            shapeCount = try libraryValue(0) { kmt_rig_shape_count(rig, $0) }
+            shapeNames = try (0..<shapeCount).map { index in try libraryString { kmt_rig_shape_name(rig, index, $0) } }
+        } catch {
+            kmt_rig_free(rig)
+            throw error
+        }
         pointer = rig
     }
 
     deinit { kmt_rig_free(pointer) }
-
-    var vertexCount: Int { kmt_rig_vertex_count(pointer) }
-    var shapeCount: Int { kmt_rig_shape_count(pointer) }
 
     /// The neutral positions, V x 3 floats in the rig's units (`kmt_rig_read_vertices`).
     func vertices() throws -> [Float] {
@@ -236,7 +290,7 @@ final class RigHandle {
 
     /// The triangles, F x 3 vertex indices (`kmt_rig_read_faces`).
     func faces() throws -> [Int32] {
-        try read(count: kmt_rig_face_count(pointer) * 3) { kmt_rig_read_faces(pointer, $0, $1, $2) }
+        try read(count: faceCount * 3) { kmt_rig_read_faces(pointer, $0, $1, $2) }
     }
 
     /// Shape `shape`'s deltas, V x 3 floats in the rig's units (`kmt_rig_read_deltas`).
@@ -265,11 +319,6 @@ final class RigHandle {
         let status = values.withUnsafeMutableBufferPointer { accessor($0.baseAddress!, count, &written) }
         guard status == KMT_OK else { throw libraryError(status) }
         return values
-    }
-
-    /// The rig's blendshape names, in order.
-    var shapeNames: [String] {
-        (0..<shapeCount).map { kmt_rig_shape_name(pointer, $0).map { String(cString: $0) } ?? "" }
     }
 
     /// The metadata value stored under `key`, or nil when the rig has none.
@@ -309,6 +358,15 @@ final class RigHandle {
 final class AudioHandle {
     let pointer: OpaquePointer
 
+    /// The rate of the decoded samples, Hz.
+    let sampleRate: Int32
+    /// The mono samples, owned by the handle (valid while it lives).
+    let samples: UnsafeBufferPointer<Float>
+    /// libsndfile's name for the file's container and encoding.
+    let formatName: String
+    /// The file's own rate (Hz) and channel count.
+    let sourceRate: Int32, sourceChannels: Int32
+
     /// Decodes `path` at `sampleRate` Hz (0: the file's own rate).
     init(path: String, sampleRate: Int32) throws {
         var params: kmt_audio_params = try defaultParams(kmt_audio_params_init)
@@ -316,18 +374,21 @@ final class AudioHandle {
         var audio: OpaquePointer?
         let status = kmt_audio_load_file(path, &params, &audio)
         guard status == KMT_OK, let audio else { throw libraryError(status) }
+        do {
+            self.sampleRate = try libraryValue(0) { kmt_audio_sample_rate(audio, $0) }
+            let count = try libraryValue(0) { kmt_audio_sample_count(audio, $0) }
+            samples = UnsafeBufferPointer(start: try libraryValue(nil) { kmt_audio_samples(audio, $0) }, count: count)
+            formatName = try libraryString { kmt_audio_format_name(audio, $0) }
+            sourceRate = try libraryValue(0) { kmt_audio_source_rate(audio, $0) }
+            sourceChannels = try libraryValue(0) { kmt_audio_source_channels(audio, $0) }
+        } catch {
+            kmt_audio_free(audio)
+            throw error
+        }
         pointer = audio
     }
 
     deinit { kmt_audio_free(pointer) }
-
-    var sampleRate: Int32 { kmt_audio_sample_rate(pointer) }
-    /// The mono samples, owned by the handle (valid while it lives).
-    var samples: UnsafeBufferPointer<Float> {
-        UnsafeBufferPointer(start: kmt_audio_samples(pointer), count: kmt_audio_sample_count(pointer))
-    }
-    /// libsndfile's name for the file's container and encoding.
-    var formatName: String { String(cString: kmt_audio_format_name(pointer)) }
 }
 
 /// An animation copied into Swift values.
@@ -339,10 +400,10 @@ struct AnimationResult {
     var frameCount: Int { channels.isEmpty ? 0 : values.count / channels.count }
 
     init(_ animation: OpaquePointer) throws {
-        fps = kmt_animation_fps(animation)
-        let channelCount = kmt_animation_channel_count(animation)
-        channels = (0..<channelCount).map { String(cString: kmt_animation_channel_name(animation, $0)) }
-        let frames = kmt_animation_frame_count(animation)
+        fps = try libraryValue(0) { kmt_animation_fps(animation, $0) }
+        let channelCount = try libraryValue(0) { kmt_animation_channel_count(animation, $0) }
+        channels = try (0..<channelCount).map { index in try libraryString { kmt_animation_channel_name(animation, index, $0) } }
+        let frames = try libraryValue(0) { kmt_animation_frame_count(animation, $0) }
         values = [Float](repeating: 0, count: frames * channelCount)
         let status = kmt_animation_read_frames(animation, 0, frames, &values, values.count, nil)
         guard status == KMT_OK else { throw libraryError(status) }

@@ -76,7 +76,7 @@ struct MultiStreamBenchmark {
 
     func measure(count: Int, model: ModelHandle, audio: [Float], rate: Int) throws -> Result {
         let chunk = rate * Self.tickMilliseconds / 1000
-        let channels = Int(kmt_model_channel_count(model.pointer))
+        let channels = model.channelNames.count
         var params: kmt_session_params = try defaultParams(kmt_session_params_init)
         params.n_threads = 1
         var sessions: [OpaquePointer] = []
@@ -87,7 +87,7 @@ struct MultiStreamBenchmark {
             guard status == KMT_OK, let session else { throw libraryError(status) }
             sessions.append(session)
             if let latencyMs {
-                let ms = latencyMs.isInfinite ? kmt_session_exact_latency_ms(session) : latencyMs
+                let ms = latencyMs.isInfinite ? try libraryValue(0) { kmt_session_exact_latency_ms(session, $0) } : latencyMs
                 let set = kmt_session_set_latency_ms(session, ms)
                 guard set == KMT_OK else { throw libraryError(set) }
             }

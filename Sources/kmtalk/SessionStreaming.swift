@@ -3,7 +3,7 @@ import CKMTalk
 /// The C API's streaming calls (kmt_session_push_*, _pull, _flush) on a session.
 extension SessionHandle {
     /// The latency in milliseconds a frame becomes final after its time.
-    var latencyMs: Double { kmt_session_latency_ms(pointer) }
+    func latencyMs() throws -> Double { try libraryValue(0) { kmt_session_latency_ms(pointer, $0) } }
 
     /// Chooses the streaming latency (>= 20 ms; at or above the model's look-ahead the
     /// frames equal the offline result), before the first push.

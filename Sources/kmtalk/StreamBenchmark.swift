@@ -20,10 +20,9 @@ struct StreamBenchmark {
             defer { kmt_animation_free(animation) }
             return try AnimationResult(animation)
         }
-        let fresh = try Self.session(model)
-        let full = kmt_session_exact_latency_ms(fresh), latency = kmt_session_latency_ms(fresh)
-        kmt_session_free(fresh)
-        guard full > 0 else { throw CLIError("\(path): this model cannot stream (full attention)") }
+        guard let (full, latency) = try model.streamingLatencies() else {
+            throw CLIError("\(path): this model cannot stream (full attention)")
+        }
         print("\nstream model: \(path)")
         print(String(format: "stream %.0f s in %d ms chunks at 1 thread; full look-ahead %.0f ms (exact), default latency %.0f ms:",
                      Double(audio.count) / Double(rate), chunkMilliseconds, full, latency))
@@ -87,7 +86,7 @@ struct StreamBenchmark {
         func percentile(_ p: Double) -> Double { sorted[min(sorted.count - 1, Int(Double(sorted.count - 1) * p))] }
         let mean = times.reduce(0, +) / Double(max(1, times.count))
         print(String(format: "  %10.0f | %10.3f / %6.3f / %6.3f | %9.3f (%5.0f) | %23.2g | %.2g",
-                     kmt_session_latency_ms(session), percentile(0.5), percentile(0.99), sorted.last ?? 0, mean,
+                     try libraryValue(0) { kmt_session_latency_ms(session, $0) }, percentile(0.5), percentile(0.99), sorted.last ?? 0, mean,
                      Double(chunkMilliseconds) / max(mean, 1e-9), Double(worst), Double(sum / Float(max(1, frames.count)))))
     }
 }

@@ -93,10 +93,11 @@ struct StreamCommand: ParsableCommand {
     private func stream(sent: inout Int) throws {
         let modelPath = try ModelLocator.resolve(engine.model)
         let modelHandle = try ModelHandle(path: modelPath)
-        if let space = modelHandle.motionSpace, space != "arkit" {
+        if modelHandle.motionSpace != "arkit" {
+            let space = modelHandle.motionSpace
             throw CLIError("\(modelPath) animates \(space == "vertices" ? "vertex offsets" : "rig controls"), not ARKit weights: Live Link Face carries the 52 ARKit blendshapes")
         }
-        let channels = (0..<kmt_model_channel_count(modelHandle.pointer)).map { String(cString: kmt_model_channel_name(modelHandle.pointer, $0)) }
+        let channels = modelHandle.channelNames
         let slots = LiveLinkFacePacket.slots(for: channels)
         guard slots.contains(where: { $0 != nil }) else {
             throw CLIError("\(modelPath): none of its \(channels.count) channels is an ARKit blendshape Live Link Face carries")
@@ -106,10 +107,10 @@ struct StreamCommand: ParsableCommand {
 
         let session = try SessionHandle(model: modelHandle, threads: engine.threads, fps: Double(fps))
         if let latencyMs { try session.setLatency(ms: latencyMs) }
-        let latency = session.latencyMs
+        let latency = try session.latencyMs()
         let sender = try UDPSender(endpoint: livelink, defaultPort: LiveLinkFacePacket.defaultPort)
         // Files are decoded at the model's rate, as kmt_animate_file decodes them.
-        let source = try PCMSource(audio, rawRate: rate, decodeRate: kmt_model_sample_rate(modelHandle.pointer))
+        let source = try PCMSource(audio, rawRate: rate, decodeRate: modelHandle.sampleRate)
         let realtime = pacing == .realtime
         note("streaming \(source.label) to \(sender.label) as Live Link subject '\(subject)': \(fps) fps, latency \(String(format: "%g", latency)) ms\(realtime ? "" : ", as fast as possible"); Ctrl-C stops")
 

@@ -20,7 +20,9 @@ import Testing
         let header = try SafeTensorsHeader(path: path)
         // The library counts every stored element (a vertices model's faces included).
         let parameters = header.tensors.map { $0.shape.reduce(1, *) }.reduce(0, +)
-        #expect(UInt64(parameters) == kmt_model_parameter_count(model.pointer))
+        #expect(UInt64(parameters) == model.parameterCount)
+        var count: UInt64 = 0
+        #expect(kmt_model_parameter_count(model.pointer, &count) == KMT_OK && count == model.parameterCount)
         #expect(!header.tensors.isEmpty && header.tensors.allSatisfy { !$0.shape.isEmpty || $0.dtype != "?" })
         let config = try #require(model.metadata("config"))
         #expect(header.metadata.first { $0.key == "config" }?.value == config)

@@ -31,8 +31,12 @@ import Testing
         var audio: OpaquePointer?
         try #require(kmt_audio_load_memory(bytes, bytes.count, nil, &audio) == KMT_OK)
         defer { kmt_audio_free(audio) }
-        #expect(kmt_audio_sample_rate(audio) == 22050 && kmt_audio_sample_count(audio) == samples.count)
-        let decoded = UnsafeBufferPointer(start: kmt_audio_samples(audio), count: samples.count)
+        var rate: Int32 = 0, count = 0
+        var start: UnsafePointer<Float>?
+        #expect(kmt_audio_sample_rate(audio, &rate) == KMT_OK && kmt_audio_sample_count(audio, &count) == KMT_OK)
+        #expect(rate == 22050 && count == samples.count)
+        try #require(kmt_audio_samples(audio, &start) == KMT_OK && start != nil)
+        let decoded = UnsafeBufferPointer(start: start, count: samples.count)
         // Half a step of rounding, and libsndfile reads int16 as n / 32768 (written n / 32767).
         let worst = (0..<800).map { abs(decoded[$0] - samples[$0]) }.max() ?? 1
         #expect(worst <= 1.5 / 32767, "\(worst)")
@@ -71,7 +75,7 @@ import Testing
         var vertices = [Float](repeating: 0, count: rig.vertexCount * 3)
         #expect(kmt_rig_read_vertices(rig.pointer, &vertices, vertices.count, nil) == KMT_OK)
         #expect(scene.positions == vertices)
-        var faces = [Int32](repeating: 0, count: kmt_rig_face_count(rig.pointer) * 3)
+        var faces = [Int32](repeating: 0, count: rig.faceCount * 3)
         #expect(kmt_rig_read_faces(rig.pointer, &faces, faces.count, nil) == KMT_OK)
         #expect(scene.indices == faces.map { UInt32($0) })
 

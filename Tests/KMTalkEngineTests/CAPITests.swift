@@ -33,13 +33,17 @@ import Testing
     @Test func modelLoadsFromFileAndMemoryWithTheSameAnswers() throws {
         let model = try loadTinyModel()
         defer { kmt_model_free(model) }
-        #expect(String(cString: kmt_model_architecture(model)) == "kmtalk-direct")
-        #expect(kmt_model_sample_rate(model) == 16_000)
-        #expect(kmt_model_fps(model) == 50)
-        #expect(kmt_model_channel_count(model) == 52)
-        #expect(String(cString: kmt_model_channel_name(model, 17)) == "jawOpen")
-        #expect(kmt_model_channel_name(model, 52) == nil)
-        #expect(kmt_model_parameter_count(model) > 10_000)
+        #expect(gotString { kmt_model_architecture(model, $0) } == "kmtalk-direct")
+        #expect(gotString { kmt_model_motion_space(model, $0) } == "arkit")
+        #expect(got(0) { kmt_model_sample_rate(model, $0) } == 16_000)
+        #expect(got(0) { kmt_model_fps(model, $0) } == 50)
+        #expect(got(0) { kmt_model_channel_count(model, $0) } == 52)
+        #expect(gotString { kmt_model_channel_name(model, 17, $0) } == "jawOpen")
+        var name = UnsafePointer<CChar>(bitPattern: 0xdead)
+        #expect(kmt_model_channel_name(model, 52, &name) == KMT_ERR_INVALID_ARGUMENT)
+        #expect(name == nil)
+        #expect(lastError == "channel index 52 is not below the channel count 52")
+        #expect(got(0) { kmt_model_parameter_count(model, $0) } > 10_000)
 
         let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: Fixtures.tinyModelPath)))
         var fromMemory: OpaquePointer?
@@ -47,7 +51,7 @@ import Testing
         #expect(params.struct_size == MemoryLayout<kmt_model_params>.size)
         #expect(kmt_model_load_memory(bytes, bytes.count, &params, &fromMemory) == KMT_OK, "\(lastError)")
         defer { kmt_model_free(fromMemory) }
-        #expect(kmt_model_parameter_count(fromMemory) == kmt_model_parameter_count(model))
+        #expect(got(0) { kmt_model_parameter_count(fromMemory, $0) } == got(0) { kmt_model_parameter_count(model, $0) })
     }
 
     @Test func metadataUsesCallerBuffers() throws {
@@ -83,11 +87,13 @@ import Testing
         var animation: OpaquePointer?
         #expect(kmt_animate_file(session, path, &animation) == KMT_OK, "\(lastError)")
         defer { kmt_animation_free(animation) }
-        #expect(kmt_animation_fps(animation) == 60)
-        #expect(kmt_animation_frame_count(animation) == 121)
-        #expect(kmt_animation_channel_count(animation) == 52)
-        #expect(String(cString: kmt_animation_channel_name(animation, 0)) == "eyeBlinkLeft")
-        #expect(kmt_animation_channel_name(animation, 52) == nil)
+        #expect(got(0) { kmt_animation_fps(animation, $0) } == 60)
+        #expect(got(0) { kmt_animation_frame_count(animation, $0) } == 121)
+        #expect(got(0) { kmt_animation_channel_count(animation, $0) } == 52)
+        #expect(gotString { kmt_animation_channel_name(animation, 0, $0) } == "eyeBlinkLeft")
+        var name: UnsafePointer<CChar>?
+        #expect(kmt_animation_channel_name(animation, 52, &name) == KMT_ERR_INVALID_ARGUMENT)
+        #expect(name == nil && lastError == "channel index 52 is not below the channel count 52")
 
         var written = 0
         #expect(kmt_animation_read_frames(animation, 0, 121, nil, 0, &written) == KMT_ERR_BUFFER_TOO_SMALL)
@@ -133,15 +139,15 @@ import Testing
         #expect(kmt_animate_file(nil, "x.wav", &animation) == KMT_ERR_INVALID_ARGUMENT)
         #expect(animation == nil)
         #expect(kmt_animate_pcm(nil, nil, 10, 16_000, 1, &animation) == KMT_ERR_INVALID_ARGUMENT)
-        // Getters and free functions accept NULL.
+        // Free functions accept NULL; getters refuse it (CAPIGetterTests checks them all).
         kmt_model_free(nil)
         kmt_session_free(nil)
         kmt_animation_free(nil)
-        #expect(kmt_model_channel_count(nil) == 0)
-        #expect(kmt_model_architecture(nil) == nil)
-        #expect(kmt_animation_frame_count(nil) == 0)
-        #expect(kmt_animation_fps(nil) == 0)
-        #expect(kmt_animation_channel_name(nil, 0) == nil)
+        var count = 7
+        #expect(kmt_model_channel_count(nil, &count) == KMT_ERR_INVALID_ARGUMENT)
+        #expect(count == 0 && lastError == "model is NULL")
+        #expect(kmt_animation_frame_count(nil, &count) == KMT_ERR_INVALID_ARGUMENT)
+        #expect(count == 0 && lastError == "animation is NULL")
         #expect(kmt_animation_read_frames(nil, 0, 0, nil, 0, nil) == KMT_ERR_INVALID_ARGUMENT)
 
         let realModel = try loadTinyModel()
@@ -230,7 +236,7 @@ import Testing
             var session: OpaquePointer?
             #expect(kmt_session_create(model, &params, &session) == KMT_OK, "\(lastError)")
             defer { kmt_session_free(session) }
-            return (kmt_session_latency_ms(session), kmt_session_exact_latency_ms(session))
+            return (got(0) { kmt_session_latency_ms(session, $0) }, got(0) { kmt_session_exact_latency_ms(session, $0) })
         }
         let exact = try latency(Double(KMT_LATENCY_EXACT))
         #expect(exact.latency == exact.exact && exact.exact > 40, "\(exact)")
@@ -328,8 +334,10 @@ import Testing
                         throw KMTError(KMT_ERR_INTERNAL, String(cString: kmt_last_error()))
                     }
                     defer { kmt_animation_free(animation) }
-                    var frames = [Float](repeating: 0, count: kmt_animation_frame_count(animation) * 52)
-                    _ = kmt_animation_read_frames(animation, 0, kmt_animation_frame_count(animation), &frames, frames.count, nil)
+                    var count = 0
+                    _ = kmt_animation_frame_count(animation, &count)
+                    var frames = [Float](repeating: 0, count: count * 52)
+                    _ = kmt_animation_read_frames(animation, 0, count, &frames, frames.count, nil)
                     return frames
                 }
             }

@@ -28,10 +28,10 @@ import Testing
     }
 
     func frames(_ animation: OpaquePointer) -> (names: [String], values: [Float]) {
-        let channels = kmt_animation_channel_count(animation), count = kmt_animation_frame_count(animation)
+        let channels = got(0) { kmt_animation_channel_count(animation, $0) }, count = got(0) { kmt_animation_frame_count(animation, $0) }
         var values = [Float](repeating: .nan, count: channels * count)
         #expect(kmt_animation_read_frames(animation, 0, count, &values, values.count, nil) == KMT_OK)
-        return ((0..<channels).map { String(cString: kmt_animation_channel_name(animation, $0)) }, values)
+        return ((0..<channels).map { index in gotString { kmt_animation_channel_name(animation, index, $0) } ?? "" }, values)
     }
 
     @Test func sumsWeightedContributionsIntoTargets() throws {
@@ -47,7 +47,7 @@ import Testing
         defer { kmt_animation_free(result) }
         let (names, values) = frames(result)
         #expect(names == ["Mouth_Open", "Smile_L", "Blink_L", "Squint_L"])
-        #expect(kmt_animation_frame_count(result) == 3 && kmt_animation_fps(result) == 30)
+        #expect(got(0) { kmt_animation_frame_count(result, $0) } == 3 && got(0) { kmt_animation_fps(result, $0) } == 30)
         // Frame 1: jaw 0.5, smile 0.6, blink 0.7. Mouth_Open = 0.5 + 0.25 x 0.6.
         let frame1 = Array(values[4..<8])
         let expected: [Float] = [0.5 + 0.25 * 0.6, 0.5 * 0.6, 0.7, 0.7]

@@ -147,7 +147,7 @@ import Testing
         let object = try need(try JSONSerialization.jsonObject(with: Data(json)) as? [String: Any])
         #expect(object["source"] as? String == wav)
         #expect(object["model"] as? String == Fixtures.tinyModelPath)
-        #expect(object["frame_count"] as? Int == kmt_animation_frame_count(animation))
+        #expect(object["frame_count"] as? Int == got(0) { kmt_animation_frame_count(animation, $0) })
 
         var pcmAnimation: OpaquePointer?
         let samples = [Float](repeating: 0.1, count: 8000)

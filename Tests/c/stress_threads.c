@@ -69,10 +69,16 @@ static int run_offline(result *out) {
     if (!session) return 1;
     kmt_status status = kmt_animate_pcm(session, signal_pcm, signal_frames, RATE, 1, &animation);
     if (status != KMT_OK) return fail("kmt_animate_pcm", status);
-    size_t channels = kmt_animation_channel_count(animation);
-    out->count = kmt_animation_frame_count(animation) * channels;
+    size_t channels = 0, frames = 0;
+    if ((status = kmt_animation_channel_count(animation, &channels)) != KMT_OK ||
+        (status = kmt_animation_frame_count(animation, &frames)) != KMT_OK) {
+        kmt_animation_free(animation);
+        kmt_session_free(session);
+        return fail("kmt_animation_*_count", status);
+    }
+    out->count = frames * channels;
     out->frames = malloc(out->count * sizeof(float));
-    status = kmt_animation_read_frames(animation, 0, kmt_animation_frame_count(animation), out->frames, out->count, NULL);
+    status = kmt_animation_read_frames(animation, 0, frames, out->frames, out->count, NULL);
     kmt_animation_free(animation);
     kmt_session_free(session);
     return status == KMT_OK ? 0 : fail("kmt_animation_read_frames", status);
@@ -82,14 +88,16 @@ static int run_offline(result *out) {
 static int run_streamed(unsigned seed, result *out) {
     kmt_session *session = new_session();
     if (!session) return 1;
-    size_t channels = (size_t)kmt_model_channel_count(model);
+    size_t channels = 0;
+    kmt_status status = kmt_model_channel_count(model, &channels);
+    if (status != KMT_OK) return fail("kmt_model_channel_count", status);
     size_t capacity = channels * 4096;
     out->frames = malloc(capacity * sizeof(float));
     out->count = 0;
     float *buffer = malloc(channels * 64 * sizeof(float));
     unsigned state = seed;
     /* A false start: half a second, then reset. */
-    kmt_status status = kmt_session_push_f32(session, signal_pcm, RATE / 2, RATE, 1);
+    status = kmt_session_push_f32(session, signal_pcm, RATE / 2, RATE, 1);
     if (status != KMT_OK) return fail("push", status);
     if ((status = kmt_session_reset(session)) != KMT_OK) return fail("reset", status);
     size_t offset = 0;

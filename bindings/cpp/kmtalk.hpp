@@ -14,8 +14,9 @@
 //   with the matching kmt_*_free as deleter). They are move-only; a moved-from
 //   object is empty (explicit operator bool is false, get() is nullptr) and
 //   safe to destroy or assign to. Calls on an empty object behave as the C
-//   functions do on NULL: accessors return 0 / "" / empty, fallible calls throw
-//   kmtalk::Error with KMT_ERR_INVALID_ARGUMENT.
+//   functions do on NULL: accessors and other calls alike throw kmtalk::Error
+//   with KMT_ERR_INVALID_ARGUMENT ("model is NULL"); Session::channel_count()
+//   alone, which the wrapper keeps itself, gives 0.
 // - Every kmt_status other than KMT_OK becomes a kmtalk::Error carrying the
 //   status and the kmt_last_error() text, captured right after the failing
 //   call on the calling thread (kmt_last_error() is per thread and valid only
@@ -147,6 +148,38 @@ inline void check(Status status, const char *context) {
 
 /** A copy of a library-owned string (NULL gives ""). */
 inline std::string to_string(const char *text) { return text ? std::string(text) : std::string(); }
+
+/**
+ * The value a C getter writes into its out-parameter (kmtalk.h, "The one rule
+ * for reading values": `kmt_status getter(const Handle *, T *out)`); throws
+ * Error when it fails, for example on an empty object.
+ */
+template <class Handle, class T>
+T read_value(Status (*getter)(const Handle *, T *), const Handle *handle, const char *context) {
+    T value{};
+    check(getter(handle, &value), context);
+    return value;
+}
+
+/** A copy of the string a C getter writes (`kmt_status getter(const Handle *, const char **out)`). */
+template <class Handle>
+std::string read_string(Status (*getter)(const Handle *, const char **), const Handle *handle,
+                        const char *context) {
+    return to_string(read_value(getter, handle, context));
+}
+
+/**
+ * A copy of the name at `index` a C getter writes (`kmt_status getter(const
+ * Handle *, size_t index, const char **out)`); throws Error
+ * KMT_ERR_INVALID_ARGUMENT for an index not below the count.
+ */
+template <class Handle>
+std::string read_name(Status (*getter)(const Handle *, std::size_t, const char **), const Handle *handle,
+                      std::size_t index, const char *context) {
+    const char *name = nullptr;
+    check(getter(handle, index, &name), context);
+    return to_string(name);
+}
 
 /** a * b, or Error(KMT_ERR_OUT_OF_MEMORY) when the product overflows size_t. */
 inline std::size_t checked_mul(std::size_t a, std::size_t b, const char *context) {
@@ -366,17 +399,29 @@ public:
     /** Whether this object holds a model. */
     explicit operator bool() const noexcept { return static_cast<bool>(handle_); }
 
-    /** The architecture name, for example "kmtalk" ("" when empty). */
-    std::string architecture() const { return detail::to_string(kmt_model_architecture(get())); }
-    /** The audio sample rate the model consumes in Hz (0 when empty). */
-    std::int32_t sample_rate() const noexcept { return kmt_model_sample_rate(get()); }
-    /** The native output frame rate in frames per second (0 when empty). */
-    double fps() const noexcept { return kmt_model_fps(get()); }
-    /** Number of output channels (0 when empty). */
-    std::size_t channel_count() const noexcept { return kmt_model_channel_count(get()); }
-    /** Name of output channel `index` ("" when out of range). */
+    // The accessors throw Error KMT_ERR_INVALID_ARGUMENT on an empty Model.
+
+    /** The architecture name, for example "kmtalk" (kmt_model_architecture). */
+    std::string architecture() const {
+        return detail::read_string(&kmt_model_architecture, get(), "kmt_model_architecture");
+    }
+    /** What the channels are: "arkit", "rig" or "vertices" (kmt_model_motion_space). */
+    std::string motion_space() const {
+        return detail::read_string(&kmt_model_motion_space, get(), "kmt_model_motion_space");
+    }
+    /** The audio sample rate the model consumes in Hz (kmt_model_sample_rate). */
+    std::int32_t sample_rate() const {
+        return detail::read_value(&kmt_model_sample_rate, get(), "kmt_model_sample_rate");
+    }
+    /** The native output frame rate in frames per second (kmt_model_fps). */
+    double fps() const { return detail::read_value(&kmt_model_fps, get(), "kmt_model_fps"); }
+    /** Number of output channels (kmt_model_channel_count). */
+    std::size_t channel_count() const {
+        return detail::read_value(&kmt_model_channel_count, get(), "kmt_model_channel_count");
+    }
+    /** Name of output channel `index`; throws Error KMT_ERR_INVALID_ARGUMENT when out of range. */
     std::string channel_name(std::size_t index) const {
-        return detail::to_string(kmt_model_channel_name(get(), index));
+        return detail::read_name(&kmt_model_channel_name, get(), index, "kmt_model_channel_name");
     }
     /** The names of all output channels, in channel order. */
     std::vector<std::string> channel_names() const {
@@ -386,8 +431,10 @@ public:
         for (std::size_t i = 0; i < count; ++i) names.push_back(channel_name(i));
         return names;
     }
-    /** Total number of weights (scalars) in the model (0 when empty). */
-    std::uint64_t parameter_count() const noexcept { return kmt_model_parameter_count(get()); }
+    /** Total number of weights (scalars) in the model (kmt_model_parameter_count). */
+    std::uint64_t parameter_count() const {
+        return detail::read_value(&kmt_model_parameter_count, get(), "kmt_model_parameter_count");
+    }
 
     /**
      * The `__metadata__` value stored under `key` (kmt_model_metadata), or
@@ -444,18 +491,33 @@ public:
     /** Whether this object holds audio. */
     explicit operator bool() const noexcept { return static_cast<bool>(handle_); }
 
-    /** The rate of samples() in Hz (0 when empty). */
-    std::int32_t sample_rate() const noexcept { return kmt_audio_sample_rate(get()); }
-    /** The number of mono samples (0 when empty). */
-    std::size_t sample_count() const noexcept { return kmt_audio_sample_count(get()); }
-    /** The samples, valid while this object lives (empty when empty). */
-    FloatView samples() const noexcept { return FloatView(kmt_audio_samples(get()), sample_count()); }
-    /** The file's own sample rate in Hz. */
-    std::int32_t source_rate() const noexcept { return kmt_audio_source_rate(get()); }
-    /** The file's channel count before the mixdown. */
-    std::int32_t source_channels() const noexcept { return kmt_audio_source_channels(get()); }
+    // The accessors throw Error KMT_ERR_INVALID_ARGUMENT on an empty object.
+
+    /** The rate of samples() in Hz (kmt_audio_sample_rate). */
+    std::int32_t sample_rate() const {
+        return detail::read_value(&kmt_audio_sample_rate, get(), "kmt_audio_sample_rate");
+    }
+    /** The number of mono samples (kmt_audio_sample_count). */
+    std::size_t sample_count() const {
+        return detail::read_value(&kmt_audio_sample_count, get(), "kmt_audio_sample_count");
+    }
+    /** The samples, valid while this object lives (kmt_audio_samples). */
+    FloatView samples() const {
+        const float *samples = detail::read_value(&kmt_audio_samples, get(), "kmt_audio_samples");
+        return FloatView(samples, sample_count());
+    }
+    /** The file's own sample rate in Hz (kmt_audio_source_rate). */
+    std::int32_t source_rate() const {
+        return detail::read_value(&kmt_audio_source_rate, get(), "kmt_audio_source_rate");
+    }
+    /** The file's channel count before the mixdown (kmt_audio_source_channels). */
+    std::int32_t source_channels() const {
+        return detail::read_value(&kmt_audio_source_channels, get(), "kmt_audio_source_channels");
+    }
     /** libsndfile's name of the container and encoding, e.g. "WAV (Microsoft) / Signed 16 bit PCM". */
-    std::string format_name() const { return detail::to_string(kmt_audio_format_name(get())); }
+    std::string format_name() const {
+        return detail::read_string(&kmt_audio_format_name, get(), "kmt_audio_format_name");
+    }
 
 private:
     static kmt_audio_params audio_params(std::int32_t sample_rate, ProgressFunction &progress,
@@ -519,15 +581,21 @@ public:
     /** Whether this object holds a rig. */
     explicit operator bool() const noexcept { return static_cast<bool>(handle_); }
 
-    /** Number of vertices V of the neutral mesh (0 when empty). */
-    std::size_t vertex_count() const noexcept { return kmt_rig_vertex_count(get()); }
-    /** Number of triangles F (0 when empty). */
-    std::size_t face_count() const noexcept { return kmt_rig_face_count(get()); }
-    /** Number of blendshapes S (0 when empty). */
-    std::size_t shape_count() const noexcept { return kmt_rig_shape_count(get()); }
-    /** Name of blendshape `index` ("" when out of range). */
+    // The accessors throw Error KMT_ERR_INVALID_ARGUMENT on an empty Rig.
+
+    /** Number of vertices V of the neutral mesh (kmt_rig_vertex_count). */
+    std::size_t vertex_count() const {
+        return detail::read_value(&kmt_rig_vertex_count, get(), "kmt_rig_vertex_count");
+    }
+    /** Number of triangles F (kmt_rig_face_count). */
+    std::size_t face_count() const { return detail::read_value(&kmt_rig_face_count, get(), "kmt_rig_face_count"); }
+    /** Number of blendshapes S (kmt_rig_shape_count). */
+    std::size_t shape_count() const {
+        return detail::read_value(&kmt_rig_shape_count, get(), "kmt_rig_shape_count");
+    }
+    /** Name of blendshape `index`; throws Error KMT_ERR_INVALID_ARGUMENT when out of range. */
     std::string shape_name(std::size_t index) const {
-        return detail::to_string(kmt_rig_shape_name(get(), index));
+        return detail::read_name(&kmt_rig_shape_name, get(), index, "kmt_rig_shape_name");
     }
     /** The names of all blendshapes, in shape order. */
     std::vector<std::string> shape_names() const {
@@ -615,15 +683,21 @@ public:
     /** Whether this object holds an animation. */
     explicit operator bool() const noexcept { return static_cast<bool>(handle_); }
 
-    /** Number of frames (0 when empty). */
-    std::size_t frame_count() const noexcept { return kmt_animation_frame_count(get()); }
-    /** Number of channels per frame (0 when empty). */
-    std::size_t channel_count() const noexcept { return kmt_animation_channel_count(get()); }
-    /** Frame rate in frames per second (0 when empty). */
-    double fps() const noexcept { return kmt_animation_fps(get()); }
-    /** Name of channel `index` ("" when out of range). */
+    // The accessors throw Error KMT_ERR_INVALID_ARGUMENT on an empty Animation.
+
+    /** Number of frames (kmt_animation_frame_count). */
+    std::size_t frame_count() const {
+        return detail::read_value(&kmt_animation_frame_count, get(), "kmt_animation_frame_count");
+    }
+    /** Number of channels per frame (kmt_animation_channel_count). */
+    std::size_t channel_count() const {
+        return detail::read_value(&kmt_animation_channel_count, get(), "kmt_animation_channel_count");
+    }
+    /** Frame rate in frames per second (kmt_animation_fps). */
+    double fps() const { return detail::read_value(&kmt_animation_fps, get(), "kmt_animation_fps"); }
+    /** Name of channel `index`; throws Error KMT_ERR_INVALID_ARGUMENT when out of range. */
     std::string channel_name(std::size_t index) const {
-        return detail::to_string(kmt_animation_channel_name(get(), index));
+        return detail::read_name(&kmt_animation_channel_name, get(), index, "kmt_animation_channel_name");
     }
     /** The names of all channels, in channel order. */
     std::vector<std::string> channel_names() const {
@@ -708,7 +782,9 @@ public:
      * Number of template vertices V of a vertices-space animation
      * (kmt_animation_vertex_count); 0 for an animation of blendshape weights.
      */
-    std::size_t vertex_count() const noexcept { return kmt_animation_vertex_count(get()); }
+    std::size_t vertex_count() const {
+        return detail::read_value(&kmt_animation_vertex_count, get(), "kmt_animation_vertex_count");
+    }
 
     /**
      * The triangles of a vertices-space animation's template, F x 3 indices
@@ -1007,17 +1083,21 @@ public:
 
     /**
      * The streaming latency in ms (kmt_session_latency_ms): 150 by default,
-     * or the model's full look-ahead when shorter; -1 when empty or for a
-     * model that cannot stream.
+     * or the model's full look-ahead when shorter. Throws Error
+     * KMT_ERR_INCOMPATIBLE_MODEL for a model that cannot stream,
+     * KMT_ERR_INVALID_ARGUMENT when empty.
      */
-    double latency_ms() const noexcept { return kmt_session_latency_ms(get()); }
+    double latency_ms() const {
+        return detail::read_value(&kmt_session_latency_ms, get(), "kmt_session_latency_ms");
+    }
 
     /**
      * The smallest latency in ms at which streamed frames equal
-     * animate_pcm's (kmt_session_exact_latency_ms); -1 when empty or for a
-     * model that cannot stream.
+     * animate_pcm's (kmt_session_exact_latency_ms). Throws as latency_ms().
      */
-    double exact_latency_ms() const noexcept { return kmt_session_exact_latency_ms(get()); }
+    double exact_latency_ms() const {
+        return detail::read_value(&kmt_session_exact_latency_ms, get(), "kmt_session_exact_latency_ms");
+    }
 
     /**
      * Chooses the streaming latency in ms (>= 20) before the first push of an
@@ -1028,8 +1108,10 @@ public:
         detail::check(kmt_session_set_latency_ms(get(), latency_ms), "kmt_session_set_latency_ms");
     }
 
-    /** Frames per second of the output (kmt_session_output_fps); -1 when empty. */
-    double output_fps() const noexcept { return kmt_session_output_fps(get()); }
+    /** Frames per second of the output (kmt_session_output_fps); throws Error when empty. */
+    double output_fps() const {
+        return detail::read_value(&kmt_session_output_fps, get(), "kmt_session_output_fps");
+    }
 
 private:
     static std::size_t frames_of(std::size_t samples, std::int32_t channels, const char *context) {

@@ -244,9 +244,12 @@ int main(int argc, char **argv) {
             const auto names = model.channel_names();
             check(static_cast<bool>(model) && model.get() != nullptr, path + ": loads");
             check(model.sample_rate() == 16000 && model.fps() == 50.0f && model.channel_count() == 52 &&
-                      names.size() == 52 && contains(names, "jawOpen") && model.channel_name(52).empty(),
-                  path + ": 16000 Hz, 50 fps, 52 channels incl. jawOpen (" + model.architecture() + ", " +
+                      names.size() == 52 && contains(names, "jawOpen") && model.channel_name(51) == "tongueOut" &&
+                      model.motion_space() == "arkit",
+                  path + ": 16000 Hz, 50 fps, 52 arkit channels incl. jawOpen (" + model.architecture() + ", " +
                       std::to_string(model.parameter_count()) + " parameters)");
+            expect_error(path + ": channel_name(52)", KMT_ERR_INVALID_ARGUMENT, [&] { model.channel_name(52); },
+                         "channel index 52 is not below the channel count 52");
             check(model.architecture() == (path == kTiny ? "kmtalk-direct" : "kmtalk") &&
                       model.parameter_count() > 0,
                   path + ": architecture " + model.architecture());
@@ -678,8 +681,11 @@ int main(int argc, char **argv) {
         kmt_model *raw = a.get();
         kmtalk::Model b(std::move(a));
         check(!a && a.get() == nullptr && b.get() == raw, "a moved-from Model is empty; the handle moved");
-        check(a.channel_count() == 0 && a.architecture().empty() && a.channel_names().empty() && a.fps() == 0.0f,
-              "an empty Model's accessors give 0 / empty");
+        expect_error("channel_count of an empty Model", KMT_ERR_INVALID_ARGUMENT, [&] { a.channel_count(); },
+                     "model is NULL");
+        expect_error("architecture of an empty Model", KMT_ERR_INVALID_ARGUMENT, [&] { a.architecture(); });
+        expect_error("channel_names of an empty Model", KMT_ERR_INVALID_ARGUMENT, [&] { a.channel_names(); });
+        expect_error("fps of an empty Model", KMT_ERR_INVALID_ARGUMENT, [&] { a.fps(); });
         expect_error("metadata of an empty Model", KMT_ERR_INVALID_ARGUMENT, [&] { a.metadata("format"); });
         expect_error("a Session on an empty Model", KMT_ERR_INVALID_ARGUMENT, [&] { kmtalk::Session s(a); });
         kmtalk::Model c(kBase);
@@ -693,9 +699,11 @@ int main(int argc, char **argv) {
 
         kmtalk::Session s1(adopted);
         kmtalk::Session s2 = std::move(s1);
-        check(!s1 && s1.channel_count() == 0 && s1.latency_ms() == -1.0 && s1.output_fps() == -1.0 &&
-                  s2.channel_count() == 52,
-              "a moved-from Session is empty: channel_count 0, latency -1, output_fps -1");
+        check(!s1 && s1.channel_count() == 0 && s2.channel_count() == 52,
+              "a moved-from Session is empty: channel_count 0");
+        expect_error("latency_ms of a moved-from Session", KMT_ERR_INVALID_ARGUMENT, [&] { s1.latency_ms(); },
+                     "session is NULL");
+        expect_error("output_fps of a moved-from Session", KMT_ERR_INVALID_ARGUMENT, [&] { s1.output_fps(); });
         expect_error("push on a moved-from Session", KMT_ERR_INVALID_ARGUMENT, [&] { s1.push(signal.data(), 160, 16000); });
         expect_error("pull on a moved-from Session", KMT_ERR_INVALID_ARGUMENT, [&] { s1.pull(); });
         expect_error("animate_file on a moved-from Session", KMT_ERR_INVALID_ARGUMENT, [&] { s1.animate_file(kHello); });
@@ -705,15 +713,25 @@ int main(int argc, char **argv) {
 
         kmtalk::Animation x = s3.animate_pcm(signal, 16000);
         kmtalk::Animation y(std::move(x));
-        check(!x && x.frame_count() == 0 && x.frames().empty() && x.channel_names().empty() && near_count(y.frame_count(), 80),
-              "a moved-from Animation is empty: 0 frames, frames() empty");
+        check(!x && near_count(y.frame_count(), 80), "a moved-from Animation is empty, the other holds the frames");
+        expect_error("frame_count of a moved-from Animation", KMT_ERR_INVALID_ARGUMENT, [&] { x.frame_count(); },
+                     "animation is NULL");
+        expect_error("frames() of a moved-from Animation", KMT_ERR_INVALID_ARGUMENT, [&] { x.frames(); });
+        expect_error("channel_names of a moved-from Animation", KMT_ERR_INVALID_ARGUMENT,
+                     [&] { x.channel_names(); });
+        expect_error("channel_name(index out of range)", KMT_ERR_INVALID_ARGUMENT,
+                     [&] { y.channel_name(y.channel_count()); }, "is not below the channel count");
         expect_error("save of a moved-from Animation", KMT_ERR_INVALID_ARGUMENT,
                      [&] { x.save((tmp / "empty.json").string()); });
 
         kmtalk::Rig r1(kRig);
         kmtalk::Rig r2(std::move(r1));
-        check(!r1 && r1.vertex_count() == 0 && r1.shape_names().empty() && r2.vertex_count() > 0,
-              "a moved-from Rig is empty");
+        check(!r1 && r2.vertex_count() > 0, "a moved-from Rig is empty");
+        expect_error("vertex_count of a moved-from Rig", KMT_ERR_INVALID_ARGUMENT, [&] { r1.vertex_count(); },
+                     "rig is NULL");
+        expect_error("shape_names of a moved-from Rig", KMT_ERR_INVALID_ARGUMENT, [&] { r1.shape_names(); });
+        expect_error("shape_name(index out of range)", KMT_ERR_INVALID_ARGUMENT,
+                     [&] { r2.shape_name(r2.shape_count()); }, "is not below the shape count");
         expect_error("vertices() of a moved-from Rig", KMT_ERR_INVALID_ARGUMENT, [&] { r1.vertices(); });
         expect_error("posing with a moved-from Rig", KMT_ERR_INVALID_ARGUMENT, [&] { y.vertices(r1, 0, 1); });
 

@@ -11,7 +11,8 @@
  *         such as models/kmtalk-head.rig.safetensors): prints the mesh's
  *         vertex count and how far the lips have moved in the first frame.
  *         (An animation of a vertices-space model carries its own mesh
- *         instead: kmt_animation_vertex_count() > 0, pose it with rig NULL.)
+ *         instead: kmt_animation_vertex_count() gives V > 0, pose it with
+ *         rig NULL.)
  * -o OUT  saves the animation; the extension picks the format: .json or .csv
  *         (weights), .tsv (mouth cues for 2D characters), .npy, and with a
  *         rig .glb (glTF with morph targets) or .obj / .ply (one per frame).
@@ -145,7 +146,12 @@ static kmt_status pose_frame(const kmt_animation *animation, const kmt_rig *rig,
    displacement of the lip region in the first frame. `widest` is the frame
    where the jaw opens widest. Returns 0 on success. */
 static int report_rig(const kmt_animation *animation, const kmt_rig *rig, size_t widest) {
-    const size_t vertices = kmt_rig_vertex_count(rig);
+    size_t vertices = 0;
+    kmt_status status = kmt_rig_vertex_count(rig, &vertices);
+    if (status != KMT_OK) {
+        report("kmt_rig_vertex_count", status);
+        return -1;
+    }
     printf("vertices: %zu\n", vertices);
     if (vertices > SIZE_MAX / (3 * sizeof(float))) {
         fprintf(stderr, "animate: %zu vertices do not fit in memory\n", vertices);
@@ -162,7 +168,7 @@ static int report_rig(const kmt_animation *animation, const kmt_rig *rig, size_t
 
     /* Pose two frames: the widest-open one, which shows where the lips are,
        and the first one, which we measure. */
-    kmt_status status = pose_frame(animation, rig, widest, open, length);
+    status = pose_frame(animation, rig, widest, open, length);
     if (status == KMT_OK) {
         status = pose_frame(animation, rig, 0, first, length);
     }
@@ -254,11 +260,18 @@ int main(int argc, char **argv) {
         goto cleanup;
     }
 
-    const size_t frames = kmt_animation_frame_count(animation);
-    const size_t channels = kmt_animation_channel_count(animation);
-    const double anim_fps = kmt_animation_fps(animation);
-    printf("kmtalk %s, model %s (%s)\n", kmt_version(), args.model_path,
-           kmt_model_architecture(model));
+    /* Every property is read as a status and an out-parameter. */
+    size_t frames = 0, channels = 0;
+    double anim_fps = 0;
+    const char *architecture = NULL;
+    if ((status = kmt_animation_frame_count(animation, &frames)) != KMT_OK ||
+        (status = kmt_animation_channel_count(animation, &channels)) != KMT_OK ||
+        (status = kmt_animation_fps(animation, &anim_fps)) != KMT_OK ||
+        (status = kmt_model_architecture(model, &architecture)) != KMT_OK) {
+        report("reading the animation's size", status);
+        goto cleanup;
+    }
+    printf("kmtalk %s, model %s (%s)\n", kmt_version(), args.model_path, architecture);
     printf("frames: %zu\n", frames);
     printf("fps: %g\n", (double)anim_fps);
     printf("channels: %zu\n", channels);
@@ -296,7 +309,8 @@ int main(int argc, char **argv) {
     for (size_t f = 0; f < show_frames; ++f) {
         printf("frame %zu (t=%.3f s):", f, (double)f / (double)anim_fps);
         for (size_t c = 0; c < show_channels; ++c) {
-            const char *name = kmt_animation_channel_name(animation, c);
+            const char *name = NULL; /* stays NULL if the call fails */
+            kmt_animation_channel_name(animation, c, &name);
             printf(" %s=%.4f", name != NULL ? name : "?", (double)weights[f * channels + c]);
         }
         printf("\n");
@@ -305,8 +319,8 @@ int main(int argc, char **argv) {
     /* The frame where jawOpen is largest. */
     size_t jaw = channels;
     for (size_t c = 0; c < channels; ++c) {
-        const char *name = kmt_animation_channel_name(animation, c);
-        if (name != NULL && strcmp(name, "jawOpen") == 0) {
+        const char *name = NULL;
+        if (kmt_animation_channel_name(animation, c, &name) == KMT_OK && strcmp(name, "jawOpen") == 0) {
             jaw = c;
             break;
         }

@@ -96,12 +96,13 @@ int header_check(void) {
     kmt_status (*p_model_load_memory)(const void *, size_t, const kmt_model_params *, kmt_model **) =
         kmt_model_load_memory;
     void (*p_model_free)(kmt_model *) = kmt_model_free;
-    const char *(*p_model_architecture)(const kmt_model *) = kmt_model_architecture;
-    int32_t (*p_model_sample_rate)(const kmt_model *) = kmt_model_sample_rate;
-    double (*p_model_fps)(const kmt_model *) = kmt_model_fps;
-    size_t (*p_model_channel_count)(const kmt_model *) = kmt_model_channel_count;
-    const char *(*p_model_channel_name)(const kmt_model *, size_t) = kmt_model_channel_name;
-    uint64_t (*p_model_parameter_count)(const kmt_model *) = kmt_model_parameter_count;
+    kmt_status (*p_model_architecture)(const kmt_model *, const char **) = kmt_model_architecture;
+    kmt_status (*p_model_motion_space)(const kmt_model *, const char **) = kmt_model_motion_space;
+    kmt_status (*p_model_sample_rate)(const kmt_model *, int32_t *) = kmt_model_sample_rate;
+    kmt_status (*p_model_fps)(const kmt_model *, double *) = kmt_model_fps;
+    kmt_status (*p_model_channel_count)(const kmt_model *, size_t *) = kmt_model_channel_count;
+    kmt_status (*p_model_channel_name)(const kmt_model *, size_t, const char **) = kmt_model_channel_name;
+    kmt_status (*p_model_parameter_count)(const kmt_model *, uint64_t *) = kmt_model_parameter_count;
     kmt_status (*p_model_metadata)(const kmt_model *, const char *, char *, size_t, size_t *) =
         kmt_model_metadata;
     kmt_status (*p_model_log_mel)(const kmt_model *, const float *, size_t, float *, size_t, size_t *, size_t *) =
@@ -119,6 +120,9 @@ int header_check(void) {
     kmt_status (*p_session_create)(const kmt_model *, const kmt_session_params *, kmt_session **) =
         kmt_session_create;
     void (*p_session_free)(kmt_session *) = kmt_session_free;
+    kmt_status (*p_session_latency_ms)(const kmt_session *, double *) = kmt_session_latency_ms;
+    kmt_status (*p_session_exact_latency_ms)(const kmt_session *, double *) = kmt_session_exact_latency_ms;
+    kmt_status (*p_session_output_fps)(const kmt_session *, double *) = kmt_session_output_fps;
 
     /* Offline animation */
     kmt_status (*p_animate_file)(kmt_session *, const char *, kmt_animation **) = kmt_animate_file;
@@ -131,21 +135,22 @@ int header_check(void) {
     kmt_status (*p_audio_load_memory)(const void *, size_t, const kmt_audio_params *, kmt_audio **) =
         kmt_audio_load_memory;
     void (*p_audio_free)(kmt_audio *) = kmt_audio_free;
-    int32_t (*p_audio_sample_rate)(const kmt_audio *) = kmt_audio_sample_rate;
-    size_t (*p_audio_sample_count)(const kmt_audio *) = kmt_audio_sample_count;
-    const float *(*p_audio_samples)(const kmt_audio *) = kmt_audio_samples;
-    int32_t (*p_audio_source_rate)(const kmt_audio *) = kmt_audio_source_rate;
-    int32_t (*p_audio_source_channels)(const kmt_audio *) = kmt_audio_source_channels;
-    const char *(*p_audio_format_name)(const kmt_audio *) = kmt_audio_format_name;
+    kmt_status (*p_audio_sample_rate)(const kmt_audio *, int32_t *) = kmt_audio_sample_rate;
+    kmt_status (*p_audio_sample_count)(const kmt_audio *, size_t *) = kmt_audio_sample_count;
+    kmt_status (*p_audio_samples)(const kmt_audio *, const float **) = kmt_audio_samples;
+    kmt_status (*p_audio_source_rate)(const kmt_audio *, int32_t *) = kmt_audio_source_rate;
+    kmt_status (*p_audio_source_channels)(const kmt_audio *, int32_t *) = kmt_audio_source_channels;
+    kmt_status (*p_audio_format_name)(const kmt_audio *, const char **) = kmt_audio_format_name;
     kmt_audio_params audio_params = {sizeof(kmt_audio_params), 16000, KMT_NONFINITE_REJECT, on_progress, NULL};
     kmt_audio *audio = NULL;
 
     /* Animations */
     void (*p_animation_free)(kmt_animation *) = kmt_animation_free;
-    size_t (*p_animation_frame_count)(const kmt_animation *) = kmt_animation_frame_count;
-    size_t (*p_animation_channel_count)(const kmt_animation *) = kmt_animation_channel_count;
-    double (*p_animation_fps)(const kmt_animation *) = kmt_animation_fps;
-    const char *(*p_animation_channel_name)(const kmt_animation *, size_t) = kmt_animation_channel_name;
+    kmt_status (*p_animation_frame_count)(const kmt_animation *, size_t *) = kmt_animation_frame_count;
+    kmt_status (*p_animation_channel_count)(const kmt_animation *, size_t *) = kmt_animation_channel_count;
+    kmt_status (*p_animation_fps)(const kmt_animation *, double *) = kmt_animation_fps;
+    kmt_status (*p_animation_channel_name)(const kmt_animation *, size_t, const char **) =
+        kmt_animation_channel_name;
     kmt_status (*p_animation_read_frames)(const kmt_animation *, size_t, size_t, float *, size_t,
                                           size_t *) = kmt_animation_read_frames;
 
@@ -153,10 +158,10 @@ int header_check(void) {
     kmt_status (*p_rig_load_file)(const char *, kmt_rig **) = kmt_rig_load_file;
     kmt_status (*p_rig_load_memory)(const void *, size_t, kmt_rig **) = kmt_rig_load_memory;
     void (*p_rig_free)(kmt_rig *) = kmt_rig_free;
-    size_t (*p_rig_vertex_count)(const kmt_rig *) = kmt_rig_vertex_count;
-    size_t (*p_rig_face_count)(const kmt_rig *) = kmt_rig_face_count;
-    size_t (*p_rig_shape_count)(const kmt_rig *) = kmt_rig_shape_count;
-    const char *(*p_rig_shape_name)(const kmt_rig *, size_t) = kmt_rig_shape_name;
+    kmt_status (*p_rig_vertex_count)(const kmt_rig *, size_t *) = kmt_rig_vertex_count;
+    kmt_status (*p_rig_face_count)(const kmt_rig *, size_t *) = kmt_rig_face_count;
+    kmt_status (*p_rig_shape_count)(const kmt_rig *, size_t *) = kmt_rig_shape_count;
+    kmt_status (*p_rig_shape_name)(const kmt_rig *, size_t, const char **) = kmt_rig_shape_name;
     kmt_status (*p_rig_metadata)(const kmt_rig *, const char *, char *, size_t, size_t *) =
         kmt_rig_metadata;
     kmt_status (*p_rig_read_vertices)(const kmt_rig *, float *, size_t, size_t *) =
@@ -165,7 +170,7 @@ int header_check(void) {
     kmt_status (*p_animation_vertices)(const kmt_animation *, const kmt_rig *, size_t, size_t,
                                        kmt_vertex_mode, float *, size_t, size_t *) =
         kmt_animation_vertices;
-    size_t (*p_animation_vertex_count)(const kmt_animation *) = kmt_animation_vertex_count;
+    kmt_status (*p_animation_vertex_count)(const kmt_animation *, size_t *) = kmt_animation_vertex_count;
     kmt_status (*p_animation_read_faces)(const kmt_animation *, int32_t *, size_t, size_t *) =
         kmt_animation_read_faces;
     kmt_status (*p_rig_unmatched_channels)(const kmt_rig *, const kmt_animation *, size_t *, size_t,
@@ -225,6 +230,8 @@ int header_check(void) {
     (void)p_animation_remap;
     (void)p_animation_save_into_glb;
     (void)p_session_create; (void)p_session_free;
+    (void)p_model_motion_space; (void)p_session_latency_ms; (void)p_session_exact_latency_ms;
+    (void)p_session_output_fps;
     (void)p_animate_file; (void)p_animate_pcm; (void)p_animation_free;
     (void)p_animation_frame_count; (void)p_animation_channel_count; (void)p_animation_fps;
     (void)p_animation_channel_name; (void)p_animation_read_frames;

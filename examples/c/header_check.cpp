@@ -83,12 +83,13 @@ CHECK_FN(kmt_model_load_file, kmt_status (*)(const char *, const kmt_model_param
 CHECK_FN(kmt_model_load_memory,
          kmt_status (*)(const void *, size_t, const kmt_model_params *, kmt_model **));
 CHECK_FN(kmt_model_free, void (*)(kmt_model *));
-CHECK_FN(kmt_model_architecture, const char *(*)(const kmt_model *));
-CHECK_FN(kmt_model_sample_rate, int32_t (*)(const kmt_model *));
-CHECK_FN(kmt_model_fps, double (*)(const kmt_model *));
-CHECK_FN(kmt_model_channel_count, size_t (*)(const kmt_model *));
-CHECK_FN(kmt_model_channel_name, const char *(*)(const kmt_model *, size_t));
-CHECK_FN(kmt_model_parameter_count, uint64_t (*)(const kmt_model *));
+CHECK_FN(kmt_model_architecture, kmt_status (*)(const kmt_model *, const char **));
+CHECK_FN(kmt_model_motion_space, kmt_status (*)(const kmt_model *, const char **));
+CHECK_FN(kmt_model_sample_rate, kmt_status (*)(const kmt_model *, int32_t *));
+CHECK_FN(kmt_model_fps, kmt_status (*)(const kmt_model *, double *));
+CHECK_FN(kmt_model_channel_count, kmt_status (*)(const kmt_model *, size_t *));
+CHECK_FN(kmt_model_channel_name, kmt_status (*)(const kmt_model *, size_t, const char **));
+CHECK_FN(kmt_model_parameter_count, kmt_status (*)(const kmt_model *, uint64_t *));
 CHECK_FN(kmt_model_metadata, kmt_status (*)(const kmt_model *, const char *, char *, size_t, size_t *));
 CHECK_FN(kmt_model_log_mel,
          kmt_status (*)(const kmt_model *, const float *, size_t, float *, size_t, size_t *, size_t *));
@@ -100,39 +101,42 @@ CHECK_FN(kmt_rig_match_names,
 CHECK_FN(kmt_session_create,
          kmt_status (*)(const kmt_model *, const kmt_session_params *, kmt_session **));
 CHECK_FN(kmt_session_free, void (*)(kmt_session *));
+CHECK_FN(kmt_session_latency_ms, kmt_status (*)(const kmt_session *, double *));
+CHECK_FN(kmt_session_exact_latency_ms, kmt_status (*)(const kmt_session *, double *));
+CHECK_FN(kmt_session_output_fps, kmt_status (*)(const kmt_session *, double *));
 CHECK_FN(kmt_animate_file, kmt_status (*)(kmt_session *, const char *, kmt_animation **));
 CHECK_FN(kmt_animate_pcm,
          kmt_status (*)(kmt_session *, const float *, size_t, int32_t, int32_t, kmt_animation **));
 CHECK_FN(kmt_animation_free, void (*)(kmt_animation *));
-CHECK_FN(kmt_animation_frame_count, size_t (*)(const kmt_animation *));
-CHECK_FN(kmt_animation_channel_count, size_t (*)(const kmt_animation *));
-CHECK_FN(kmt_animation_fps, double (*)(const kmt_animation *));
-CHECK_FN(kmt_animation_channel_name, const char *(*)(const kmt_animation *, size_t));
+CHECK_FN(kmt_animation_frame_count, kmt_status (*)(const kmt_animation *, size_t *));
+CHECK_FN(kmt_animation_channel_count, kmt_status (*)(const kmt_animation *, size_t *));
+CHECK_FN(kmt_animation_fps, kmt_status (*)(const kmt_animation *, double *));
+CHECK_FN(kmt_animation_channel_name, kmt_status (*)(const kmt_animation *, size_t, const char **));
 CHECK_FN(kmt_animation_read_frames,
          kmt_status (*)(const kmt_animation *, size_t, size_t, float *, size_t, size_t *));
 CHECK_FN(kmt_audio_params_init, kmt_status (*)(kmt_audio_params *, size_t));
 CHECK_FN(kmt_audio_load_file, kmt_status (*)(const char *, const kmt_audio_params *, kmt_audio **));
 CHECK_FN(kmt_audio_load_memory, kmt_status (*)(const void *, size_t, const kmt_audio_params *, kmt_audio **));
 CHECK_FN(kmt_audio_free, void (*)(kmt_audio *));
-CHECK_FN(kmt_audio_sample_rate, int32_t (*)(const kmt_audio *));
-CHECK_FN(kmt_audio_sample_count, size_t (*)(const kmt_audio *));
-CHECK_FN(kmt_audio_samples, const float *(*)(const kmt_audio *));
-CHECK_FN(kmt_audio_source_rate, int32_t (*)(const kmt_audio *));
-CHECK_FN(kmt_audio_source_channels, int32_t (*)(const kmt_audio *));
-CHECK_FN(kmt_audio_format_name, const char *(*)(const kmt_audio *));
+CHECK_FN(kmt_audio_sample_rate, kmt_status (*)(const kmt_audio *, int32_t *));
+CHECK_FN(kmt_audio_sample_count, kmt_status (*)(const kmt_audio *, size_t *));
+CHECK_FN(kmt_audio_samples, kmt_status (*)(const kmt_audio *, const float **));
+CHECK_FN(kmt_audio_source_rate, kmt_status (*)(const kmt_audio *, int32_t *));
+CHECK_FN(kmt_audio_source_channels, kmt_status (*)(const kmt_audio *, int32_t *));
+CHECK_FN(kmt_audio_format_name, kmt_status (*)(const kmt_audio *, const char **));
 CHECK_FN(kmt_rig_load_file, kmt_status (*)(const char *, kmt_rig **));
 CHECK_FN(kmt_rig_load_memory, kmt_status (*)(const void *, size_t, kmt_rig **));
 CHECK_FN(kmt_rig_free, void (*)(kmt_rig *));
-CHECK_FN(kmt_rig_vertex_count, size_t (*)(const kmt_rig *));
-CHECK_FN(kmt_rig_face_count, size_t (*)(const kmt_rig *));
-CHECK_FN(kmt_rig_shape_count, size_t (*)(const kmt_rig *));
-CHECK_FN(kmt_rig_shape_name, const char *(*)(const kmt_rig *, size_t));
+CHECK_FN(kmt_rig_vertex_count, kmt_status (*)(const kmt_rig *, size_t *));
+CHECK_FN(kmt_rig_face_count, kmt_status (*)(const kmt_rig *, size_t *));
+CHECK_FN(kmt_rig_shape_count, kmt_status (*)(const kmt_rig *, size_t *));
+CHECK_FN(kmt_rig_shape_name, kmt_status (*)(const kmt_rig *, size_t, const char **));
 CHECK_FN(kmt_rig_metadata, kmt_status (*)(const kmt_rig *, const char *, char *, size_t, size_t *));
 CHECK_FN(kmt_rig_read_vertices, kmt_status (*)(const kmt_rig *, float *, size_t, size_t *));
 CHECK_FN(kmt_rig_read_faces, kmt_status (*)(const kmt_rig *, int32_t *, size_t, size_t *));
 CHECK_FN(kmt_animation_vertices, kmt_status (*)(const kmt_animation *, const kmt_rig *, size_t, size_t,
                                                 kmt_vertex_mode, float *, size_t, size_t *));
-CHECK_FN(kmt_animation_vertex_count, size_t (*)(const kmt_animation *));
+CHECK_FN(kmt_animation_vertex_count, kmt_status (*)(const kmt_animation *, size_t *));
 CHECK_FN(kmt_animation_read_faces, kmt_status (*)(const kmt_animation *, int32_t *, size_t, size_t *));
 CHECK_FN(kmt_rig_unmatched_channels,
          kmt_status (*)(const kmt_rig *, const kmt_animation *, size_t *, size_t, size_t *));

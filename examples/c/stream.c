@@ -91,23 +91,29 @@ int main(int argc, char **argv) {
     }
     kmt_model *model = NULL;
     kmt_session *session = NULL;
+    size_t width = 0; /* floats per frame: the model's channels */
+    double exact_ms = 0, latency_ms = 0, fps = 0;
     if (kmt_model_load_file(model_path, NULL, &model) != KMT_OK ||
         kmt_session_create(model, NULL, &session) != KMT_OK ||
-        (exact && kmt_session_set_latency_ms(session, kmt_session_exact_latency_ms(session)) != KMT_OK) ||
-        (latency > 0 && kmt_session_set_latency_ms(session, latency) != KMT_OK)) {
+        kmt_model_channel_count(model, &width) != KMT_OK ||
+        kmt_session_exact_latency_ms(session, &exact_ms) != KMT_OK ||
+        (exact && kmt_session_set_latency_ms(session, exact_ms) != KMT_OK) ||
+        (latency > 0 && kmt_session_set_latency_ms(session, latency) != KMT_OK) ||
+        kmt_session_latency_ms(session, &latency_ms) != KMT_OK ||
+        kmt_session_output_fps(session, &fps) != KMT_OK) {
         fprintf(stderr, "%s\n", kmt_last_error());
         kmt_session_free(session);
         kmt_model_free(model);
         free(pcm);
         return 1;
     }
-    size_t width = kmt_model_channel_count(model), capacity = 256 * width;
+    size_t capacity = 256 * width;
     float *out = malloc(capacity * sizeof *out);
     size_t step = (size_t)rate / 100, chunks = (frames + step - 1) / step, total = 0, n = 0;
     double *times = malloc(chunks * sizeof *times), start = now_ms(), first = 0;
     int status = 0;
-    printf("latency %.0f ms (exact from %.0f ms), %g fps, %d Hz x %d\n", kmt_session_latency_ms(session),
-           kmt_session_exact_latency_ms(session), kmt_session_output_fps(session), rate, channels);
+    printf("latency %.0f ms (exact from %.0f ms), %g fps, %d Hz x %d\n", latency_ms, exact_ms, fps, rate,
+           channels);
     for (size_t i = 0; i < chunks && out && times; i++) {
         if (!fast) { /* pace the pushes like a live source */
             double wait = start + (double)i * 10 - now_ms();

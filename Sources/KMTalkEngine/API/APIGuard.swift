@@ -31,6 +31,18 @@ func requireOut<T>(_ pointer: UnsafeMutablePointer<T>?, _ name: String) throws -
     return pointer
 }
 
+/// The name at `index` of an object's `names`, for the getters that read a name by index
+/// (`kmt_model_channel_name`, `kmt_animation_channel_name`, `kmt_rig_shape_name`): an
+/// index not below the count is KMT_ERR_INVALID_ARGUMENT ("channel index 60 is not below
+/// the channel count 52"). `index` is a size_t arriving as Int: above Int.max it is
+/// negative, and reported as the caller passed it.
+func indexedCString(_ names: CStringTable, at index: Int, item: String) throws -> UnsafePointer<CChar> {
+    guard let pointer = names.pointer(at: index) else {
+        throw KMTError.invalidArgument("\(item) index \(UInt(bitPattern: index)) is not below the \(item) count \(names.count)")
+    }
+    return pointer
+}
+
 /// The offset of the pointer field (of `pointerFields`) that a struct_size of `size` bytes
 /// would end inside, leaving half a pointer; nil when it ends between fields.
 private func pointerFieldSplit(by size: UInt, _ pointerFields: [Int]) -> Int? {

@@ -11,28 +11,53 @@ public func kmt_animation_free(_ handle: OpaquePointer?) {
     Handle.release(handle, as: Animation.self)
 }
 
+/// The animation behind a handle, or KMT_ERR_INVALID_ARGUMENT for NULL.
+private func requireAnimation(_ handle: OpaquePointer?) throws -> Animation {
+    guard let animation = animation(handle) else { throw KMTError.invalidArgument("animation is NULL") }
+    return animation
+}
+
 /// Implements `kmt_animation_frame_count` from include/kmtalk.h, which documents it.
 @c @implementation
-public func kmt_animation_frame_count(_ handle: OpaquePointer?) -> Int {
-    animation(handle)?.frameCount ?? 0
+public func kmt_animation_frame_count(_ handle: OpaquePointer?, _ outCount: UnsafeMutablePointer<Int>?) -> kmt_status {
+    outCount?.pointee = 0
+    return apiCall {
+        let animation = try requireAnimation(handle)
+        try requireOut(outCount, "out_count").pointee = animation.frameCount
+    }
 }
 
 /// Implements `kmt_animation_channel_count` from include/kmtalk.h, which documents it.
 @c @implementation
-public func kmt_animation_channel_count(_ handle: OpaquePointer?) -> Int {
-    animation(handle)?.channelCount ?? 0
+public func kmt_animation_channel_count(_ handle: OpaquePointer?, _ outCount: UnsafeMutablePointer<Int>?) -> kmt_status {
+    outCount?.pointee = 0
+    return apiCall {
+        let animation = try requireAnimation(handle)
+        try requireOut(outCount, "out_count").pointee = animation.channelCount
+    }
 }
 
 /// Implements `kmt_animation_fps` from include/kmtalk.h, which documents it.
 @c @implementation
-public func kmt_animation_fps(_ handle: OpaquePointer?) -> Double {
-    animation(handle)?.fps ?? 0
+public func kmt_animation_fps(_ handle: OpaquePointer?, _ outFps: UnsafeMutablePointer<Double>?) -> kmt_status {
+    outFps?.pointee = 0
+    return apiCall {
+        let animation = try requireAnimation(handle)
+        try requireOut(outFps, "out_fps").pointee = animation.fps
+    }
 }
 
 /// Implements `kmt_animation_channel_name` from include/kmtalk.h, which documents it.
 @c @implementation
-public func kmt_animation_channel_name(_ handle: OpaquePointer?, _ index: Int) -> UnsafePointer<CChar>? {
-    animation(handle)?.names.pointer(at: index)
+public func kmt_animation_channel_name(
+    _ handle: OpaquePointer?, _ index: Int, _ outName: UnsafeMutablePointer<UnsafePointer<CChar>?>?
+) -> kmt_status {
+    outName?.pointee = nil
+    return apiCall {
+        let animation = try requireAnimation(handle)
+        let out = try requireOut(outName, "out_name")
+        out.pointee = try indexedCString(animation.names, at: index, item: "channel")
+    }
 }
 
 /// Implements `kmt_animation_read_frames` from include/kmtalk.h, which documents it.
@@ -43,7 +68,7 @@ public func kmt_animation_read_frames(
 ) -> kmt_status {
     outWritten?.pointee = 0
     return apiCall {
-        guard let animation = animation(handle) else { throw KMTError.invalidArgument("animation is NULL") }
+        let animation = try requireAnimation(handle)
         // size_t arrives as Int: values above Int.max show up negative.
         let (end, overflow) = firstFrame.addingReportingOverflow(frameCount)
         guard firstFrame >= 0, frameCount >= 0, !overflow, end <= animation.frameCount else {
@@ -71,7 +96,7 @@ public func kmt_animation_remap(
     outAnimation?.pointee = nil
     return apiCall {
         let out = try requireOut(outAnimation, "out_animation")
-        guard let source = animation(handle) else { throw KMTError.invalidArgument("animation is NULL") }
+        let source = try requireAnimation(handle)
         guard let channelMapJSON else { throw KMTError.invalidArgument("channel_map_json is NULL") }
         guard let text = String(validatingCString: channelMapJSON) else {
             throw KMTError.invalidArgument("channel_map_json is not valid UTF-8")

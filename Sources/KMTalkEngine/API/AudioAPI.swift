@@ -102,43 +102,68 @@ public func kmt_audio_free(_ audio: OpaquePointer?) {
     Handle.release(audio, as: AudioClip.self)
 }
 
-/// The clip behind a handle, or nil for NULL.
-private func clip(_ handle: OpaquePointer?) -> AudioClip? {
-    handle.map { Handle.borrow($0, as: AudioClip.self) }
+/// The clip behind a handle, or KMT_ERR_INVALID_ARGUMENT for NULL.
+private func requireClip(_ handle: OpaquePointer?) throws -> AudioClip {
+    guard let handle else { throw KMTError.invalidArgument("audio is NULL") }
+    return Handle.borrow(handle, as: AudioClip.self)
 }
 
 /// Implements `kmt_audio_sample_rate` from include/kmtalk.h, which documents it.
 @c @implementation
-public func kmt_audio_sample_rate(_ handle: OpaquePointer?) -> Int32 {
-    Int32(clip(handle)?.sampleRate ?? 0)
+public func kmt_audio_sample_rate(_ handle: OpaquePointer?, _ outRate: UnsafeMutablePointer<Int32>?) -> kmt_status {
+    outRate?.pointee = 0
+    return apiCall {
+        let clip = try requireClip(handle)
+        try requireOut(outRate, "out_rate").pointee = Int32(clip.sampleRate)
+    }
 }
 
 /// Implements `kmt_audio_sample_count` from include/kmtalk.h, which documents it.
 @c @implementation
-public func kmt_audio_sample_count(_ handle: OpaquePointer?) -> Int {
-    clip(handle)?.samples.count ?? 0
+public func kmt_audio_sample_count(_ handle: OpaquePointer?, _ outCount: UnsafeMutablePointer<Int>?) -> kmt_status {
+    outCount?.pointee = 0
+    return apiCall {
+        let clip = try requireClip(handle)
+        try requireOut(outCount, "out_count").pointee = clip.samples.count
+    }
 }
 
 /// Implements `kmt_audio_samples` from include/kmtalk.h, which documents it.
 @c @implementation
-public func kmt_audio_samples(_ handle: OpaquePointer?) -> UnsafePointer<Float>? {
-    clip(handle)?.samples.baseAddress
+public func kmt_audio_samples(_ handle: OpaquePointer?, _ outSamples: UnsafeMutablePointer<UnsafePointer<Float>?>?) -> kmt_status {
+    outSamples?.pointee = nil
+    return apiCall {
+        let clip = try requireClip(handle)
+        try requireOut(outSamples, "out_samples").pointee = clip.samples.baseAddress
+    }
 }
 
 /// Implements `kmt_audio_source_rate` from include/kmtalk.h, which documents it.
 @c @implementation
-public func kmt_audio_source_rate(_ handle: OpaquePointer?) -> Int32 {
-    Int32(clip(handle)?.sourceRate ?? 0)
+public func kmt_audio_source_rate(_ handle: OpaquePointer?, _ outRate: UnsafeMutablePointer<Int32>?) -> kmt_status {
+    outRate?.pointee = 0
+    return apiCall {
+        let clip = try requireClip(handle)
+        try requireOut(outRate, "out_rate").pointee = Int32(clip.sourceRate)
+    }
 }
 
 /// Implements `kmt_audio_source_channels` from include/kmtalk.h, which documents it.
 @c @implementation
-public func kmt_audio_source_channels(_ handle: OpaquePointer?) -> Int32 {
-    Int32(clip(handle)?.sourceChannels ?? 0)
+public func kmt_audio_source_channels(_ handle: OpaquePointer?, _ outChannels: UnsafeMutablePointer<Int32>?) -> kmt_status {
+    outChannels?.pointee = 0
+    return apiCall {
+        let clip = try requireClip(handle)
+        try requireOut(outChannels, "out_channels").pointee = Int32(clip.sourceChannels)
+    }
 }
 
 /// Implements `kmt_audio_format_name` from include/kmtalk.h, which documents it.
 @c @implementation
-public func kmt_audio_format_name(_ handle: OpaquePointer?) -> UnsafePointer<CChar>? {
-    clip(handle)?.formatNameTable.pointer(at: 0)
+public func kmt_audio_format_name(_ handle: OpaquePointer?, _ outName: UnsafeMutablePointer<UnsafePointer<CChar>?>?) -> kmt_status {
+    outName?.pointee = nil
+    return apiCall {
+        let clip = try requireClip(handle)
+        try requireOut(outName, "out_name").pointee = try indexedCString(clip.formatNameTable, at: 0, item: "format name")
+    }
 }

@@ -68,46 +68,83 @@ private func model(_ handle: OpaquePointer?) -> KMTalkModel? {
     handle.map { Handle.borrow($0, as: KMTalkModel.self) }
 }
 
+/// The model behind a handle, or KMT_ERR_INVALID_ARGUMENT for NULL.
+private func requireModel(_ handle: OpaquePointer?) throws -> KMTalkModel {
+    guard let model = model(handle) else { throw KMTError.invalidArgument("model is NULL") }
+    return model
+}
+
 /// Implements `kmt_model_architecture` from include/kmtalk.h, which documents it.
 @c @implementation
-public func kmt_model_architecture(_ handle: OpaquePointer?) -> UnsafePointer<CChar>? {
-    model(handle)?.architectureName.pointer(at: 0)
+public func kmt_model_architecture(_ handle: OpaquePointer?, _ outName: UnsafeMutablePointer<UnsafePointer<CChar>?>?) -> kmt_status {
+    outName?.pointee = nil
+    return apiCall {
+        let model = try requireModel(handle)
+        try requireOut(outName, "out_name").pointee = try indexedCString(model.architectureName, at: 0, item: "architecture")
+    }
 }
 
 /// Implements `kmt_model_motion_space` from include/kmtalk.h, which documents it.
 @c @implementation
-public func kmt_model_motion_space(_ handle: OpaquePointer?) -> UnsafePointer<CChar>? {
-    model(handle)?.motionSpaceName.pointer(at: 0)
+public func kmt_model_motion_space(_ handle: OpaquePointer?, _ outSpace: UnsafeMutablePointer<UnsafePointer<CChar>?>?) -> kmt_status {
+    outSpace?.pointee = nil
+    return apiCall {
+        let model = try requireModel(handle)
+        try requireOut(outSpace, "out_space").pointee = try indexedCString(model.motionSpaceName, at: 0, item: "motion space")
+    }
 }
 
 /// Implements `kmt_model_sample_rate` from include/kmtalk.h, which documents it.
 @c @implementation
-public func kmt_model_sample_rate(_ handle: OpaquePointer?) -> Int32 {
-    Int32(model(handle)?.config.frontend.sampleRate ?? 0)
+public func kmt_model_sample_rate(_ handle: OpaquePointer?, _ outRate: UnsafeMutablePointer<Int32>?) -> kmt_status {
+    outRate?.pointee = 0
+    return apiCall {
+        let model = try requireModel(handle)
+        try requireOut(outRate, "out_rate").pointee = Int32(model.config.frontend.sampleRate)
+    }
 }
 
 /// Implements `kmt_model_fps` from include/kmtalk.h, which documents it.
 @c @implementation
-public func kmt_model_fps(_ handle: OpaquePointer?) -> Double {
-    model(handle)?.config.motion.fps ?? 0
+public func kmt_model_fps(_ handle: OpaquePointer?, _ outFps: UnsafeMutablePointer<Double>?) -> kmt_status {
+    outFps?.pointee = 0
+    return apiCall {
+        let model = try requireModel(handle)
+        try requireOut(outFps, "out_fps").pointee = model.config.motion.fps
+    }
 }
 
 /// Implements `kmt_model_channel_count` from include/kmtalk.h, which documents it.
 @c @implementation
-public func kmt_model_channel_count(_ handle: OpaquePointer?) -> Int {
-    model(handle)?.channelNames.count ?? 0
+public func kmt_model_channel_count(_ handle: OpaquePointer?, _ outCount: UnsafeMutablePointer<Int>?) -> kmt_status {
+    outCount?.pointee = 0
+    return apiCall {
+        let model = try requireModel(handle)
+        try requireOut(outCount, "out_count").pointee = model.channelNames.count
+    }
 }
 
 /// Implements `kmt_model_channel_name` from include/kmtalk.h, which documents it.
 @c @implementation
-public func kmt_model_channel_name(_ handle: OpaquePointer?, _ index: Int) -> UnsafePointer<CChar>? {
-    model(handle)?.channelNames.pointer(at: index)
+public func kmt_model_channel_name(
+    _ handle: OpaquePointer?, _ index: Int, _ outName: UnsafeMutablePointer<UnsafePointer<CChar>?>?
+) -> kmt_status {
+    outName?.pointee = nil
+    return apiCall {
+        let model = try requireModel(handle)
+        let out = try requireOut(outName, "out_name")
+        out.pointee = try indexedCString(model.channelNames, at: index, item: "channel")
+    }
 }
 
 /// Implements `kmt_model_parameter_count` from include/kmtalk.h, which documents it.
 @c @implementation
-public func kmt_model_parameter_count(_ handle: OpaquePointer?) -> UInt64 {
-    UInt64(model(handle)?.parameterCount ?? 0)
+public func kmt_model_parameter_count(_ handle: OpaquePointer?, _ outCount: UnsafeMutablePointer<UInt64>?) -> kmt_status {
+    outCount?.pointee = 0
+    return apiCall {
+        let model = try requireModel(handle)
+        try requireOut(outCount, "out_count").pointee = UInt64(model.parameterCount)
+    }
 }
 
 /// Implements `kmt_model_metadata` from include/kmtalk.h, which documents it.
@@ -118,7 +155,7 @@ public func kmt_model_metadata(
 ) -> kmt_status {
     outLength?.pointee = 0
     return apiCall {
-        guard let model = model(handle) else { throw KMTError.invalidArgument("model is NULL") }
+        let model = try requireModel(handle)
         let key = try requireString(key, "key")
         guard let value = model.metadata.first(where: { $0.key == key })?.value else {
             throw KMTError.invalidArgument("model metadata has no key '\(key)'")
@@ -136,7 +173,7 @@ public func kmt_model_log_mel(
     outWritten?.pointee = 0
     outBands?.pointee = 0
     return apiCall {
-        guard let loaded = model(handle) else { throw KMTError.invalidArgument("model is NULL") }
+        let loaded = try requireModel(handle)
         // size_t arrives as Int: above Int.max it is negative.
         guard sampleCount >= 0, sampleCount <= Int.max / 8 else {
             throw KMTError(KMT_ERR_OUT_OF_MEMORY, "sample_count \(UInt(bitPattern: sampleCount)) is too large")

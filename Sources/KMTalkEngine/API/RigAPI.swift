@@ -55,26 +55,45 @@ public func kmt_rig_free(_ handle: OpaquePointer?) {
 
 /// Implements `kmt_rig_vertex_count` from include/kmtalk.h, which documents it.
 @c @implementation
-public func kmt_rig_vertex_count(_ handle: OpaquePointer?) -> Int {
-    rig(handle)?.vertexCount ?? 0
+public func kmt_rig_vertex_count(_ handle: OpaquePointer?, _ outCount: UnsafeMutablePointer<Int>?) -> kmt_status {
+    outCount?.pointee = 0
+    return apiCall {
+        let rig = try requireRig(handle)
+        try requireOut(outCount, "out_count").pointee = rig.vertexCount
+    }
 }
 
 /// Implements `kmt_rig_face_count` from include/kmtalk.h, which documents it.
 @c @implementation
-public func kmt_rig_face_count(_ handle: OpaquePointer?) -> Int {
-    rig(handle)?.faceCount ?? 0
+public func kmt_rig_face_count(_ handle: OpaquePointer?, _ outCount: UnsafeMutablePointer<Int>?) -> kmt_status {
+    outCount?.pointee = 0
+    return apiCall {
+        let rig = try requireRig(handle)
+        try requireOut(outCount, "out_count").pointee = rig.faceCount
+    }
 }
 
 /// Implements `kmt_rig_shape_count` from include/kmtalk.h, which documents it.
 @c @implementation
-public func kmt_rig_shape_count(_ handle: OpaquePointer?) -> Int {
-    rig(handle)?.shapeCount ?? 0
+public func kmt_rig_shape_count(_ handle: OpaquePointer?, _ outCount: UnsafeMutablePointer<Int>?) -> kmt_status {
+    outCount?.pointee = 0
+    return apiCall {
+        let rig = try requireRig(handle)
+        try requireOut(outCount, "out_count").pointee = rig.shapeCount
+    }
 }
 
 /// Implements `kmt_rig_shape_name` from include/kmtalk.h, which documents it.
 @c @implementation
-public func kmt_rig_shape_name(_ handle: OpaquePointer?, _ index: Int) -> UnsafePointer<CChar>? {
-    rig(handle)?.names.pointer(at: index)
+public func kmt_rig_shape_name(
+    _ handle: OpaquePointer?, _ index: Int, _ outName: UnsafeMutablePointer<UnsafePointer<CChar>?>?
+) -> kmt_status {
+    outName?.pointee = nil
+    return apiCall {
+        let rig = try requireRig(handle)
+        let out = try requireOut(outName, "out_name")
+        out.pointee = try indexedCString(rig.names, at: index, item: "shape")
+    }
 }
 
 /// Implements `kmt_rig_metadata` from include/kmtalk.h, which documents it.

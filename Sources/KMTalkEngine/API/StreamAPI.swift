@@ -97,31 +97,45 @@ public func kmt_session_pending_frames(_ session: OpaquePointer?, _ outFrames: U
 }
 
 /// The session's streaming state, or a throwaway one (it holds no audio) before the
-/// first streaming call; nil for NULL or a model that cannot stream.
-private func streamingState(_ session: OpaquePointer?) -> StreamingSession? {
-    guard let session else { return nil }
+/// first streaming call; KMT_ERR_INVALID_ARGUMENT for NULL, KMT_ERR_INCOMPATIBLE_MODEL for
+/// a model that cannot stream.
+private func streamingState(_ session: OpaquePointer?) throws -> StreamingSession {
+    guard let session else { throw KMTError.invalidArgument("session is NULL") }
     let owner = Handle.borrow(session, as: Session.self)
-    return owner.streaming ?? (try? StreamingSession(model: owner.model, options: owner.options))
+    return try owner.streaming ?? StreamingSession(model: owner.model, options: owner.options)
 }
 
 /// Implements `kmt_session_latency_ms` from include/kmtalk.h, which documents it.
 @c @implementation
-public func kmt_session_latency_ms(_ session: OpaquePointer?) -> Double {
-    streamingState(session)?.latencyMs ?? -1
+public func kmt_session_latency_ms(_ session: OpaquePointer?, _ outMs: UnsafeMutablePointer<Double>?) -> kmt_status {
+    outMs?.pointee = 0
+    return apiCall {
+        guard session != nil else { throw KMTError.invalidArgument("session is NULL") }
+        let out = try requireOut(outMs, "out_ms")
+        out.pointee = try streamingState(session).latencyMs
+    }
 }
 
 /// Implements `kmt_session_exact_latency_ms` from include/kmtalk.h, which documents it.
 @c @implementation
-public func kmt_session_exact_latency_ms(_ session: OpaquePointer?) -> Double {
-    streamingState(session)?.fullLatencyMs ?? -1
+public func kmt_session_exact_latency_ms(_ session: OpaquePointer?, _ outMs: UnsafeMutablePointer<Double>?) -> kmt_status {
+    outMs?.pointee = 0
+    return apiCall {
+        guard session != nil else { throw KMTError.invalidArgument("session is NULL") }
+        let out = try requireOut(outMs, "out_ms")
+        out.pointee = try streamingState(session).fullLatencyMs
+    }
 }
 
 /// Implements `kmt_session_output_fps` from include/kmtalk.h, which documents it.
 @c @implementation
-public func kmt_session_output_fps(_ session: OpaquePointer?) -> Double {
-    guard let session else { return -1 }
-    let owner = Handle.borrow(session, as: Session.self)
-    return owner.options.resolvedFps(for: owner.model)
+public func kmt_session_output_fps(_ session: OpaquePointer?, _ outFps: UnsafeMutablePointer<Double>?) -> kmt_status {
+    outFps?.pointee = 0
+    return apiCall {
+        guard let session else { throw KMTError.invalidArgument("session is NULL") }
+        let owner = Handle.borrow(session, as: Session.self)
+        try requireOut(outFps, "out_fps").pointee = owner.options.resolvedFps(for: owner.model)
+    }
 }
 
 /// Implements `kmt_session_set_latency_ms` from include/kmtalk.h, which documents it.

@@ -1,15 +1,15 @@
 import CKMTalk
 
-/// The template mesh a vertices-space animation carries, or nil (NULL handle, or an
-/// animation of blendshape weights).
-private func template(_ handle: OpaquePointer?) -> VertexTemplate? {
-    handle.flatMap { Handle.borrow($0, as: Animation.self).template }
-}
-
 /// Implements `kmt_animation_vertex_count` from include/kmtalk.h, which documents it.
 @c @implementation
-public func kmt_animation_vertex_count(_ handle: OpaquePointer?) -> Int {
-    template(handle)?.vertexCount ?? 0
+public func kmt_animation_vertex_count(_ handle: OpaquePointer?, _ outCount: UnsafeMutablePointer<Int>?) -> kmt_status {
+    outCount?.pointee = 0
+    return apiCall {
+        guard let handle else { throw KMTError.invalidArgument("animation is NULL") }
+        let out = try requireOut(outCount, "out_count")
+        // An animation of blendshape weights carries no template: 0 vertices.
+        out.pointee = Handle.borrow(handle, as: Animation.self).template?.vertexCount ?? 0
+    }
 }
 
 /// Implements `kmt_animation_read_faces` from include/kmtalk.h, which documents it.

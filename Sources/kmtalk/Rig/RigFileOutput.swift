@@ -41,10 +41,13 @@ struct RigFileOutput {
         guard !quiet else { return }
         let elapsed = Date().timeIntervalSince(started)
         let units = Self.metadata(rig, "units") ?? "?"
+        let vertices = try libraryValue(0) { kmt_rig_vertex_count(rig, $0) }
+        let faces = try libraryValue(0) { kmt_rig_face_count(rig, $0) }
+        let shapes = try libraryValue(0) { kmt_rig_shape_count(rig, $0) }
         let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
         Self.standardError(
-            "\(path): \(kmt_rig_vertex_count(rig)) vertices, \(kmt_rig_face_count(rig)) triangles, "
-                + "\(kmt_rig_shape_count(rig)) shapes, units \(units), deltas \(half ? "F16" : "F32")"
+            "\(path): \(vertices) vertices, \(faces) triangles, "
+                + "\(shapes) shapes, units \(units), deltas \(half ? "F16" : "F32")"
                 + String(format: ", %.2f MiB in %.2f s", Double(size) / 1_048_576, elapsed))
     }
 

@@ -27,7 +27,7 @@ struct RigInfo: ParsableCommand {
         let vertices = try loaded.vertices()
         print("rig:       \(rig)")
         print("size:      \(fileSize) bytes, loaded in \(String(format: "%.1f", elapsed * 1000)) ms")
-        print("mesh:      \(loaded.vertexCount) vertices, \(kmt_rig_face_count(loaded.pointer)) triangles, units \(units)\(tensors.contains("uvs") ? ", UVs" : "")\(tensors.contains("normals") ? ", normals" : "")")
+        print("mesh:      \(loaded.vertexCount) vertices, \(loaded.faceCount) triangles, units \(units)\(tensors.contains("uvs") ? ", UVs" : "")\(tensors.contains("normals") ? ", normals" : "")")
         print("extent:    \(Self.extent(vertices, units: units))")
         print("shapes:    \(loaded.shapeCount) (deltas \(deltaType))")
         let shapeNames = loaded.shapeNames

@@ -143,6 +143,7 @@ kmt_H** (out-parameter)                  the SafeHandle class by ref/out
 kmt_S* (a parameter struct)              Native+kmt_S by ref
 kmt_S* (a caller's buffer of structs)    Native+kmt_S[]
 const char *const * (a list of names)    IntPtr[] (each a NUL-terminated UTF-8 string) or IntPtr
+const char ** / const T ** (out-param)   IntPtr by ref/out (a string or array the object owns)
 kmt_S returned by value                  Native+kmt_S
 a callback typedef                       Native+<typedef> (a delegate)
 """
@@ -166,9 +167,12 @@ def allowed(c_type: str, info: dict, enum_map: dict, where: str) -> set:
         return {"System.IntPtr"} if where == "user_data" else {"System.Byte&", "System.Byte[]", "System.IntPtr"}
     if base == "char" and stars == 1:
         return {"System.IntPtr"} if where in ("return", "callback") else {"System.Byte[]", "System.IntPtr"}
-    if base == "char" and stars == 2 and where == "param":
+    if base == "char" and stars == 2 and where == "param" and re.sub(r"\s+", "", c_type).endswith("*const*"):
         # A list of C strings: an array of pointers to NUL-terminated UTF-8.
         return {"System.IntPtr[]", "System.IntPtr"}
+    if (base == "char" or base in SCALARS) and stars == 2 and where == "param":
+        # A getter's pointer out-parameter (const char **out_name, const float **out_samples).
+        return {"System.IntPtr&"}
     if base in SCALARS:
         net = SCALARS[base]
         if stars == 0:

@@ -302,6 +302,15 @@ def _default_params(struct_type: Any, init: Callable[[Any, int], int]) -> Any:
     return params
 
 
+def _get(getter: Callable[..., int], *args: Any, ctype: Any = ctypes.c_size_t) -> Any:
+    """The value a C getter writes into its out-parameter (kmtalk.h, "The one rule for
+    reading values": ``kmt_status getter(object, ..., T *out)``): the number, the bytes of a
+    string, or the pointer; raises the KMTalkError for a failed status."""
+    out = ctype()
+    _check(getter(*args, ctypes.byref(out)))
+    return getattr(out, "value", out)
+
+
 def _decode(value: Optional[bytes]) -> str:
     return "" if value is None else value.decode("utf-8", errors="replace")
 
@@ -487,37 +496,40 @@ class Model(_Handle):
 
     @property
     def architecture(self) -> str:
-        return _decode(_lib.kmt_model_architecture(self._ptr()))
+        return _decode(_get(_lib.kmt_model_architecture, self._ptr(), ctype=ctypes.c_char_p))
 
     @property
     def motion_space(self) -> str:
         """What the channels are: "arkit" (the 52 ARKit weights), "rig" (a
         rig's named shapes) or "vertices" (offsets from the model's template)."""
-        return _decode(_lib.kmt_model_motion_space(self._ptr()))
+        return _decode(_get(_lib.kmt_model_motion_space, self._ptr(), ctype=ctypes.c_char_p))
 
     @property
     def sample_rate(self) -> int:
         """The audio sample rate the model consumes (Hz)."""
-        return int(_lib.kmt_model_sample_rate(self._ptr()))
+        return int(_get(_lib.kmt_model_sample_rate, self._ptr(), ctype=ctypes.c_int32))
 
     @property
     def fps(self) -> float:
         """The model's native output frame rate."""
-        return float(_lib.kmt_model_fps(self._ptr()))
+        return float(_get(_lib.kmt_model_fps, self._ptr(), ctype=ctypes.c_double))
 
     @property
     def channel_count(self) -> int:
-        return int(_lib.kmt_model_channel_count(self._ptr()))
+        return int(_get(_lib.kmt_model_channel_count, self._ptr()))
+
+    def channel_name(self, index: int) -> str:
+        """The name of output channel `index`; InvalidArgumentError when it is not below
+        :attr:`channel_count`."""
+        return _decode(_get(_lib.kmt_model_channel_name, self._ptr(), index, ctype=ctypes.c_char_p))
 
     @property
     def channel_names(self) -> Tuple[str, ...]:
-        handle = self._ptr()
-        count = _lib.kmt_model_channel_count(handle)
-        return tuple(_decode(_lib.kmt_model_channel_name(handle, i)) for i in range(count))
+        return tuple(self.channel_name(i) for i in range(self.channel_count))
 
     @property
     def parameter_count(self) -> int:
-        return int(_lib.kmt_model_parameter_count(self._ptr()))
+        return int(_get(_lib.kmt_model_parameter_count, self._ptr(), ctype=ctypes.c_uint64))
 
     _MISSING = object()
 
@@ -659,13 +671,13 @@ class Session(_Handle):
         for fidelity: at :attr:`exact_latency_ms` or more the frames equal
         ``animate_pcm``; below it each frame is computed as if the audio
         ended there."""
-        return float(_lib.kmt_session_latency_ms(self._ptr()))
+        return float(_get(_lib.kmt_session_latency_ms, self._ptr(), ctype=ctypes.c_double))
 
     @property
     def exact_latency_ms(self) -> float:
         """The model's full look-ahead in milliseconds (296 for kmtalk-base):
         the smallest latency at which streamed frames equal ``animate_pcm``."""
-        return float(_lib.kmt_session_exact_latency_ms(self._ptr()))
+        return float(_get(_lib.kmt_session_exact_latency_ms, self._ptr(), ctype=ctypes.c_double))
 
     @latency_ms.setter
     def latency_ms(self, value: float) -> None:
@@ -761,7 +773,7 @@ class Animation(_Handle):
 
     @property
     def fps(self) -> float:
-        return float(_lib.kmt_animation_fps(self._ptr()))
+        return float(_get(_lib.kmt_animation_fps, self._ptr(), ctype=ctypes.c_double))
 
     def remap(self, channel_map: Any) -> "Animation":
         """A new animation for a character whose shapes are not the model's channels
@@ -784,20 +796,23 @@ class Animation(_Handle):
 
     @property
     def frame_count(self) -> int:
-        return int(_lib.kmt_animation_frame_count(self._ptr()))
+        return int(_get(_lib.kmt_animation_frame_count, self._ptr()))
 
     def __len__(self) -> int:
         return self.frame_count
 
     @property
     def channel_count(self) -> int:
-        return int(_lib.kmt_animation_channel_count(self._ptr()))
+        return int(_get(_lib.kmt_animation_channel_count, self._ptr()))
+
+    def channel_name(self, index: int) -> str:
+        """The name of channel `index`; InvalidArgumentError when it is not below
+        :attr:`channel_count`."""
+        return _decode(_get(_lib.kmt_animation_channel_name, self._ptr(), index, ctype=ctypes.c_char_p))
 
     @property
     def channel_names(self) -> Tuple[str, ...]:
-        handle = self._ptr()
-        count = _lib.kmt_animation_channel_count(handle)
-        return tuple(_decode(_lib.kmt_animation_channel_name(handle, i)) for i in range(count))
+        return tuple(self.channel_name(i) for i in range(self.channel_count))
 
     @property
     def duration(self) -> float:
@@ -810,8 +825,8 @@ class Animation(_Handle):
         [first_frame, first_frame + frame_count); all remaining frames when
         frame_count is None."""
         handle = self._ptr()
-        total = _lib.kmt_animation_frame_count(handle)
-        channels = _lib.kmt_animation_channel_count(handle)
+        total = _get(_lib.kmt_animation_frame_count, handle)
+        channels = _get(_lib.kmt_animation_channel_count, handle)
         if first_frame < 0 or (frame_count is not None and frame_count < 0):
             raise InvalidArgumentError(_lib.KMT_ERR_INVALID_ARGUMENT,
                                        f"negative frame range ({first_frame}, {frame_count})")
@@ -855,7 +870,7 @@ class Animation(_Handle):
         """V of the template mesh an animation of a vertices-space model
         carries (its channels are the offsets v0.x, v0.y, v0.z, ...); 0 for an
         animation of blendshape weights."""
-        return int(_lib.kmt_animation_vertex_count(self._ptr()))
+        return int(_get(_lib.kmt_animation_vertex_count, self._ptr()))
 
     def faces(self) -> np.ndarray:
         """The triangles of a vertices-space animation's template, a new int32
@@ -883,8 +898,8 @@ class Animation(_Handle):
             raise TypeError(f"rig must be a kmtalk.Rig or None, not {type(rig).__name__}")
         handle = self._ptr()
         rig_handle = None if rig is None else rig._ptr()
-        vertex_count = _lib.kmt_rig_vertex_count(rig_handle) if rig is not None else self.vertex_count
-        total = _lib.kmt_animation_frame_count(handle)
+        vertex_count = _get(_lib.kmt_rig_vertex_count, rig_handle) if rig is not None else self.vertex_count
+        total = _get(_lib.kmt_animation_frame_count, handle)
         if first_frame < 0 or (frame_count is not None and frame_count < 0):
             raise InvalidArgumentError(_lib.KMT_ERR_INVALID_ARGUMENT,
                                        f"negative frame range ({first_frame}, {frame_count})")
@@ -1132,21 +1147,24 @@ class Rig(_Handle):
 
     @property
     def vertex_count(self) -> int:
-        return int(_lib.kmt_rig_vertex_count(self._ptr()))
+        return int(_get(_lib.kmt_rig_vertex_count, self._ptr()))
 
     @property
     def face_count(self) -> int:
-        return int(_lib.kmt_rig_face_count(self._ptr()))
+        return int(_get(_lib.kmt_rig_face_count, self._ptr()))
 
     @property
     def shape_count(self) -> int:
-        return int(_lib.kmt_rig_shape_count(self._ptr()))
+        return int(_get(_lib.kmt_rig_shape_count, self._ptr()))
+
+    def shape_name(self, index: int) -> str:
+        """The name of blendshape `index`; InvalidArgumentError when it is not below
+        :attr:`shape_count`."""
+        return _decode(_get(_lib.kmt_rig_shape_name, self._ptr(), index, ctype=ctypes.c_char_p))
 
     @property
     def shape_names(self) -> Tuple[str, ...]:
-        handle = self._ptr()
-        count = _lib.kmt_rig_shape_count(handle)
-        return tuple(_decode(_lib.kmt_rig_shape_name(handle, i)) for i in range(count))
+        return tuple(self.shape_name(i) for i in range(self.shape_count))
 
     _MISSING = object()
 
@@ -1265,18 +1283,19 @@ class Audio(_Handle):
     @property
     def sample_rate(self) -> int:
         """The rate of :attr:`samples` in Hz."""
-        return int(_lib.kmt_audio_sample_rate(self._ptr()))
+        return int(_get(_lib.kmt_audio_sample_rate, self._ptr(), ctype=ctypes.c_int32))
 
     @property
     def sample_count(self) -> int:
-        return int(_lib.kmt_audio_sample_count(self._ptr()))
+        return int(_get(_lib.kmt_audio_sample_count, self._ptr()))
 
     @property
     def samples(self) -> np.ndarray:
         """The mono samples as a float32 array (a copy: it outlives the handle)."""
         handle = self._ptr()
-        count = int(_lib.kmt_audio_sample_count(handle))
-        return np.ctypeslib.as_array(_lib.kmt_audio_samples(handle), shape=(count,)).copy()
+        count = int(_get(_lib.kmt_audio_sample_count, handle))
+        samples = _get(_lib.kmt_audio_samples, handle, ctype=ctypes.POINTER(ctypes.c_float))
+        return np.ctypeslib.as_array(samples, shape=(count,)).copy()
 
     @property
     def duration(self) -> float:
@@ -1286,18 +1305,18 @@ class Audio(_Handle):
     @property
     def source_rate(self) -> int:
         """The file's own sample rate."""
-        return int(_lib.kmt_audio_source_rate(self._ptr()))
+        return int(_get(_lib.kmt_audio_source_rate, self._ptr(), ctype=ctypes.c_int32))
 
     @property
     def source_channels(self) -> int:
         """The file's channel count before the mixdown."""
-        return int(_lib.kmt_audio_source_channels(self._ptr()))
+        return int(_get(_lib.kmt_audio_source_channels, self._ptr(), ctype=ctypes.c_int32))
 
     @property
     def format_name(self) -> str:
         """libsndfile's name for the container and encoding, e.g.
         "WAV (Microsoft) / Signed 16 bit PCM"."""
-        return _decode(_lib.kmt_audio_format_name(self._ptr()))
+        return _decode(_get(_lib.kmt_audio_format_name, self._ptr(), ctype=ctypes.c_char_p))
 
     def __repr__(self) -> str:
         if self.closed:

@@ -476,46 +476,47 @@ def kmt_model_free(model: Any) -> None:
     """Releases the caller's reference to a model. Accepts NULL."""
 
 
-# const char *kmt_model_architecture(const kmt_model *model);
-@_c("kmt_model_architecture", [kmt_model_p], c_char_p)
-def kmt_model_architecture(model: Any) -> Optional[bytes]:
-    """The model's architecture name."""
+# kmt_status kmt_model_architecture(const kmt_model *model, const char **out_name);
+@_c("kmt_model_architecture", [kmt_model_p, POINTER(c_char_p)], kmt_status)
+def kmt_model_architecture(model: Any, out_name: Any) -> int:
+    """*out_name: the model's architecture name."""
 
 
-# const char *kmt_model_motion_space(const kmt_model *model);
-@_c("kmt_model_motion_space", [kmt_model_p], c_char_p)
-def kmt_model_motion_space(model: Any) -> Optional[bytes]:
-    """What the model's channels are: b"arkit", b"rig" or b"vertices"."""
+# kmt_status kmt_model_motion_space(const kmt_model *model, const char **out_space);
+@_c("kmt_model_motion_space", [kmt_model_p, POINTER(c_char_p)], kmt_status)
+def kmt_model_motion_space(model: Any, out_space: Any) -> int:
+    """*out_space: what the model's channels are: b"arkit", b"rig" or b"vertices"."""
 
 
-# int32_t kmt_model_sample_rate(const kmt_model *model);
-@_c("kmt_model_sample_rate", [kmt_model_p], c_int32)
-def kmt_model_sample_rate(model: Any) -> int:
-    """The audio sample rate the model consumes (Hz); 0 for NULL."""
+# kmt_status kmt_model_sample_rate(const kmt_model *model, int32_t *out_rate);
+@_c("kmt_model_sample_rate", [kmt_model_p, POINTER(c_int32)], kmt_status)
+def kmt_model_sample_rate(model: Any, out_rate: Any) -> int:
+    """*out_rate: the audio sample rate the model consumes (Hz)."""
 
 
-# double kmt_model_fps(const kmt_model *model);
-@_c("kmt_model_fps", [kmt_model_p], c_double)
-def kmt_model_fps(model: Any) -> float:
-    """The model's native output frame rate; 0 for NULL."""
+# kmt_status kmt_model_fps(const kmt_model *model, double *out_fps);
+@_c("kmt_model_fps", [kmt_model_p, POINTER(c_double)], kmt_status)
+def kmt_model_fps(model: Any, out_fps: Any) -> int:
+    """*out_fps: the model's native output frame rate."""
 
 
-# size_t kmt_model_channel_count(const kmt_model *model);
-@_c("kmt_model_channel_count", [kmt_model_p], c_size_t)
-def kmt_model_channel_count(model: Any) -> int:
-    """Number of output channels; 0 for NULL."""
+# kmt_status kmt_model_channel_count(const kmt_model *model, size_t *out_count);
+@_c("kmt_model_channel_count", [kmt_model_p, POINTER(c_size_t)], kmt_status)
+def kmt_model_channel_count(model: Any, out_count: Any) -> int:
+    """*out_count: the number of output channels."""
 
 
-# const char *kmt_model_channel_name(const kmt_model *model, size_t index);
-@_c("kmt_model_channel_name", [kmt_model_p, c_size_t], c_char_p)
-def kmt_model_channel_name(model: Any, index: int) -> Optional[bytes]:
-    """Name of output channel `index`, or None when out of range."""
+# kmt_status kmt_model_channel_name(const kmt_model *model,
+#                                   size_t index, const char **out_name);
+@_c("kmt_model_channel_name", [kmt_model_p, c_size_t, POINTER(c_char_p)], kmt_status)
+def kmt_model_channel_name(model: Any, index: int, out_name: Any) -> int:
+    """*out_name: the name of output channel `index` (KMT_ERR_INVALID_ARGUMENT when out of range)."""
 
 
-# uint64_t kmt_model_parameter_count(const kmt_model *model);
-@_c("kmt_model_parameter_count", [kmt_model_p], c_uint64)
-def kmt_model_parameter_count(model: Any) -> int:
-    """Total number of weights in the model; 0 for NULL."""
+# kmt_status kmt_model_parameter_count(const kmt_model *model, uint64_t *out_count);
+@_c("kmt_model_parameter_count", [kmt_model_p, POINTER(c_uint64)], kmt_status)
+def kmt_model_parameter_count(model: Any, out_count: Any) -> int:
+    """*out_count: the total number of weights in the model."""
 
 
 # kmt_status kmt_model_metadata(const kmt_model *model, const char *key,
@@ -630,16 +631,16 @@ def kmt_session_pending_frames(session: Any, out_frames: Any) -> int:
     """Number of final frames waiting to be pulled."""
 
 
-# double kmt_session_latency_ms(const kmt_session *session);
-@_c("kmt_session_latency_ms", [kmt_session_p], c_double)
-def kmt_session_latency_ms(session: Any) -> float:
-    """The streaming latency in milliseconds (-1 for NULL or a model that cannot stream)."""
+# kmt_status kmt_session_latency_ms(const kmt_session *session, double *out_ms);
+@_c("kmt_session_latency_ms", [kmt_session_p, POINTER(c_double)], kmt_status)
+def kmt_session_latency_ms(session: Any, out_ms: Any) -> int:
+    """*out_ms: the streaming latency in milliseconds (KMT_ERR_INCOMPATIBLE_MODEL for a model that cannot stream)."""
 
 
-# double kmt_session_exact_latency_ms(const kmt_session *session);
-@_c("kmt_session_exact_latency_ms", [kmt_session_p], c_double)
-def kmt_session_exact_latency_ms(session: Any) -> float:
-    """The model's full look-ahead: the smallest latency with frames equal to animate_pcm."""
+# kmt_status kmt_session_exact_latency_ms(const kmt_session *session, double *out_ms);
+@_c("kmt_session_exact_latency_ms", [kmt_session_p, POINTER(c_double)], kmt_status)
+def kmt_session_exact_latency_ms(session: Any, out_ms: Any) -> int:
+    """*out_ms: the model's full look-ahead: the smallest latency with frames equal to animate_pcm."""
 
 
 # kmt_status kmt_session_set_latency_ms(kmt_session *session, double latency_ms);
@@ -648,10 +649,10 @@ def kmt_session_set_latency_ms(session: Any, latency_ms: float) -> int:
     """Chooses the streaming latency (before the first push of an utterance)."""
 
 
-# double kmt_session_output_fps(const kmt_session *session);
-@_c("kmt_session_output_fps", [kmt_session_p], c_double)
-def kmt_session_output_fps(session: Any) -> float:
-    """Frames per second of the session's output."""
+# kmt_status kmt_session_output_fps(const kmt_session *session, double *out_fps);
+@_c("kmt_session_output_fps", [kmt_session_p, POINTER(c_double)], kmt_status)
+def kmt_session_output_fps(session: Any, out_fps: Any) -> int:
+    """*out_fps: frames per second of the session's output."""
 
 
 # kmt_status kmt_session_stage_times(const kmt_session *session,
@@ -693,40 +694,40 @@ def kmt_audio_free(audio: Any) -> None:
     """Releases decoded audio. Accepts NULL."""
 
 
-# int32_t kmt_audio_sample_rate(const kmt_audio *audio);
-@_c("kmt_audio_sample_rate", [kmt_audio_p], c_int32)
-def kmt_audio_sample_rate(audio: Any) -> int:
-    """The rate of the decoded samples in Hz; 0 for NULL."""
+# kmt_status kmt_audio_sample_rate(const kmt_audio *audio, int32_t *out_rate);
+@_c("kmt_audio_sample_rate", [kmt_audio_p, POINTER(c_int32)], kmt_status)
+def kmt_audio_sample_rate(audio: Any, out_rate: Any) -> int:
+    """*out_rate: the rate of the decoded samples in Hz."""
 
 
-# size_t kmt_audio_sample_count(const kmt_audio *audio);
-@_c("kmt_audio_sample_count", [kmt_audio_p], c_size_t)
-def kmt_audio_sample_count(audio: Any) -> int:
-    """Number of decoded mono samples; 0 for NULL."""
+# kmt_status kmt_audio_sample_count(const kmt_audio *audio, size_t *out_count);
+@_c("kmt_audio_sample_count", [kmt_audio_p, POINTER(c_size_t)], kmt_status)
+def kmt_audio_sample_count(audio: Any, out_count: Any) -> int:
+    """*out_count: the number of decoded mono samples."""
 
 
-# const float *kmt_audio_samples(const kmt_audio *audio);
-@_c("kmt_audio_samples", [kmt_audio_p], POINTER(c_float))
-def kmt_audio_samples(audio: Any) -> Any:
-    """The decoded samples, owned by the audio (valid until kmt_audio_free)."""
+# kmt_status kmt_audio_samples(const kmt_audio *audio, const float **out_samples);
+@_c("kmt_audio_samples", [kmt_audio_p, POINTER(POINTER(c_float))], kmt_status)
+def kmt_audio_samples(audio: Any, out_samples: Any) -> int:
+    """*out_samples: the decoded samples, owned by the audio (valid until kmt_audio_free)."""
 
 
-# int32_t kmt_audio_source_rate(const kmt_audio *audio);
-@_c("kmt_audio_source_rate", [kmt_audio_p], c_int32)
-def kmt_audio_source_rate(audio: Any) -> int:
-    """The file's own sample rate; 0 for NULL."""
+# kmt_status kmt_audio_source_rate(const kmt_audio *audio, int32_t *out_rate);
+@_c("kmt_audio_source_rate", [kmt_audio_p, POINTER(c_int32)], kmt_status)
+def kmt_audio_source_rate(audio: Any, out_rate: Any) -> int:
+    """*out_rate: the file's own sample rate."""
 
 
-# int32_t kmt_audio_source_channels(const kmt_audio *audio);
-@_c("kmt_audio_source_channels", [kmt_audio_p], c_int32)
-def kmt_audio_source_channels(audio: Any) -> int:
-    """The file's channel count before the mixdown; 0 for NULL."""
+# kmt_status kmt_audio_source_channels(const kmt_audio *audio, int32_t *out_channels);
+@_c("kmt_audio_source_channels", [kmt_audio_p, POINTER(c_int32)], kmt_status)
+def kmt_audio_source_channels(audio: Any, out_channels: Any) -> int:
+    """*out_channels: the file's channel count before the mixdown."""
 
 
-# const char *kmt_audio_format_name(const kmt_audio *audio);
-@_c("kmt_audio_format_name", [kmt_audio_p], c_char_p)
-def kmt_audio_format_name(audio: Any) -> Optional[bytes]:
-    """libsndfile's name for the file's container and encoding; NULL for NULL."""
+# kmt_status kmt_audio_format_name(const kmt_audio *audio, const char **out_name);
+@_c("kmt_audio_format_name", [kmt_audio_p, POINTER(c_char_p)], kmt_status)
+def kmt_audio_format_name(audio: Any, out_name: Any) -> int:
+    """*out_name: libsndfile's name for the file's container and encoding."""
 
 
 # --------------------------------------------------------------------------
@@ -739,29 +740,29 @@ def kmt_animation_free(animation: Any) -> None:
     """Releases an animation. Accepts NULL."""
 
 
-# size_t kmt_animation_frame_count(const kmt_animation *animation);
-@_c("kmt_animation_frame_count", [kmt_animation_p], c_size_t)
-def kmt_animation_frame_count(animation: Any) -> int:
-    """Number of frames; 0 for NULL."""
+# kmt_status kmt_animation_frame_count(const kmt_animation *animation, size_t *out_count);
+@_c("kmt_animation_frame_count", [kmt_animation_p, POINTER(c_size_t)], kmt_status)
+def kmt_animation_frame_count(animation: Any, out_count: Any) -> int:
+    """*out_count: the number of frames."""
 
 
-# size_t kmt_animation_channel_count(const kmt_animation *animation);
-@_c("kmt_animation_channel_count", [kmt_animation_p], c_size_t)
-def kmt_animation_channel_count(animation: Any) -> int:
-    """Number of channels per frame; 0 for NULL."""
+# kmt_status kmt_animation_channel_count(const kmt_animation *animation, size_t *out_count);
+@_c("kmt_animation_channel_count", [kmt_animation_p, POINTER(c_size_t)], kmt_status)
+def kmt_animation_channel_count(animation: Any, out_count: Any) -> int:
+    """*out_count: the number of channels per frame."""
 
 
-# double kmt_animation_fps(const kmt_animation *animation);
-@_c("kmt_animation_fps", [kmt_animation_p], c_double)
-def kmt_animation_fps(animation: Any) -> float:
-    """Frame rate in frames per second; 0 for NULL."""
+# kmt_status kmt_animation_fps(const kmt_animation *animation, double *out_fps);
+@_c("kmt_animation_fps", [kmt_animation_p, POINTER(c_double)], kmt_status)
+def kmt_animation_fps(animation: Any, out_fps: Any) -> int:
+    """*out_fps: the frame rate in frames per second."""
 
 
-# const char *kmt_animation_channel_name(const kmt_animation *animation,
-#                                        size_t index);
-@_c("kmt_animation_channel_name", [kmt_animation_p, c_size_t], c_char_p)
-def kmt_animation_channel_name(animation: Any, index: int) -> Optional[bytes]:
-    """Name of channel `index`, or None when out of range."""
+# kmt_status kmt_animation_channel_name(const kmt_animation *animation,
+#                                       size_t index, const char **out_name);
+@_c("kmt_animation_channel_name", [kmt_animation_p, c_size_t, POINTER(c_char_p)], kmt_status)
+def kmt_animation_channel_name(animation: Any, index: int, out_name: Any) -> int:
+    """*out_name: the name of channel `index` (KMT_ERR_INVALID_ARGUMENT when out of range)."""
 
 
 # kmt_status kmt_animation_read_frames(const kmt_animation *animation,
@@ -836,28 +837,28 @@ def kmt_rig_free(rig: Any) -> None:
     """Releases a rig. Accepts NULL."""
 
 
-# size_t kmt_rig_vertex_count(const kmt_rig *rig);
-@_c("kmt_rig_vertex_count", [kmt_rig_p], c_size_t)
-def kmt_rig_vertex_count(rig: Any) -> int:
-    """Number of vertices V of the neutral mesh; 0 for NULL."""
+# kmt_status kmt_rig_vertex_count(const kmt_rig *rig, size_t *out_count);
+@_c("kmt_rig_vertex_count", [kmt_rig_p, POINTER(c_size_t)], kmt_status)
+def kmt_rig_vertex_count(rig: Any, out_count: Any) -> int:
+    """*out_count: the number of vertices V of the neutral mesh."""
 
 
-# size_t kmt_rig_face_count(const kmt_rig *rig);
-@_c("kmt_rig_face_count", [kmt_rig_p], c_size_t)
-def kmt_rig_face_count(rig: Any) -> int:
-    """Number of triangles F; 0 for NULL."""
+# kmt_status kmt_rig_face_count(const kmt_rig *rig, size_t *out_count);
+@_c("kmt_rig_face_count", [kmt_rig_p, POINTER(c_size_t)], kmt_status)
+def kmt_rig_face_count(rig: Any, out_count: Any) -> int:
+    """*out_count: the number of triangles F."""
 
 
-# size_t kmt_rig_shape_count(const kmt_rig *rig);
-@_c("kmt_rig_shape_count", [kmt_rig_p], c_size_t)
-def kmt_rig_shape_count(rig: Any) -> int:
-    """Number of blendshapes S; 0 for NULL."""
+# kmt_status kmt_rig_shape_count(const kmt_rig *rig, size_t *out_count);
+@_c("kmt_rig_shape_count", [kmt_rig_p, POINTER(c_size_t)], kmt_status)
+def kmt_rig_shape_count(rig: Any, out_count: Any) -> int:
+    """*out_count: the number of blendshapes S."""
 
 
-# const char *kmt_rig_shape_name(const kmt_rig *rig, size_t index);
-@_c("kmt_rig_shape_name", [kmt_rig_p, c_size_t], c_char_p)
-def kmt_rig_shape_name(rig: Any, index: int) -> Optional[bytes]:
-    """Name of blendshape `index`, or None when out of range."""
+# kmt_status kmt_rig_shape_name(const kmt_rig *rig, size_t index, const char **out_name);
+@_c("kmt_rig_shape_name", [kmt_rig_p, c_size_t, POINTER(c_char_p)], kmt_status)
+def kmt_rig_shape_name(rig: Any, index: int, out_name: Any) -> int:
+    """*out_name: the name of blendshape `index` (KMT_ERR_INVALID_ARGUMENT when out of range)."""
 
 
 # kmt_status kmt_rig_metadata(const kmt_rig *rig, const char *key, char *buffer,
@@ -902,10 +903,10 @@ def kmt_animation_vertices(animation: Any, rig: Any, first_frame: int, frame_cou
     vertices-space animation with rig None (frame_count x V x 3 floats)."""
 
 
-# size_t kmt_animation_vertex_count(const kmt_animation *animation);
-@_c("kmt_animation_vertex_count", [kmt_animation_p], c_size_t)
-def kmt_animation_vertex_count(animation: Any) -> int:
-    """V of a vertices-space animation's template; 0 for weights and NULL."""
+# kmt_status kmt_animation_vertex_count(const kmt_animation *animation, size_t *out_count);
+@_c("kmt_animation_vertex_count", [kmt_animation_p, POINTER(c_size_t)], kmt_status)
+def kmt_animation_vertex_count(animation: Any, out_count: Any) -> int:
+    """*out_count: V of a vertices-space animation's template; 0 for weights."""
 
 
 # kmt_status kmt_animation_read_faces(const kmt_animation *animation,

@@ -36,7 +36,7 @@ import sys
 import tempfile
 import threading
 import time
-from ctypes import POINTER, byref, c_double, c_float, c_int16, c_int32, c_size_t
+from ctypes import POINTER, byref, c_char_p, c_double, c_float, c_int16, c_int32, c_size_t, c_uint64
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Tuple
@@ -70,6 +70,9 @@ INCOMPATIBLE = "KMT_ERR_INCOMPATIBLE_MODEL"
 OOM = "KMT_ERR_OUT_OF_MEMORY"
 SMALL = "KMT_ERR_BUFFER_TOO_SMALL"
 RIG = "KMT_ERR_CORRUPT_RIG"
+# What a call that returns no status gives (every per-object getter returns a status since
+# the one getter convention; only kmt_version/kmt_status_string/kmt_last_error return
+# values): never expected by a case, reported when a call returns no status.
 RETURNS_NULL = "returns NULL"
 RETURNS_MINUS_ONE = "returns -1"
 
@@ -188,6 +191,7 @@ class Context:
     def __init__(self, tmp: Path):
         self.tmp = Path(tmp)
         self.outs: List[Any] = []
+        self.values: List[Tuple[Any, int]] = []
         self._owned: List[Tuple[Callable, Any]] = []
         self.model_bytes = TINY_MODEL.read_bytes()
         self.rig_bytes = HEAD_RIG.read_bytes()
@@ -208,9 +212,13 @@ class Context:
         self.vertices_model = self._make(L.kmt_model_free, L.kmt_model_load_file,
                                          str(VERTICES_MODEL).encode(), None)
         self.vertices_anim = self.animate(self.new_session(model=self.vertices_model), self.pcm)
-        self.vertex_count = L.kmt_rig_vertex_count(self.rig)
-        self.channel_count = L.kmt_animation_channel_count(self.anim)
-        self.frame_count = L.kmt_animation_frame_count(self.anim)
+        self.audio = self._make(L.kmt_audio_free, L.kmt_audio_load_memory,
+                                *self.buffer(wav_bytes(speech(0.1), 16000)), None)
+        self.vertex_count = got(L.kmt_rig_vertex_count, self.rig)
+        self.channel_count = got(L.kmt_animation_channel_count, self.anim)
+        self.frame_count = got(L.kmt_animation_frame_count, self.anim)
+        self.model_channel_count = got(L.kmt_model_channel_count, self.model)
+        self.shape_count = got(L.kmt_rig_shape_count, self.rig)
 
     # -- object helpers ---------------------------------------------------------------
     def _make(self, free: Callable, create: Callable, *args: Any) -> Any:
@@ -243,6 +251,13 @@ class Context:
         self.outs.append(handle)
         return byref(handle)
 
+    def value_out(self, ctype: Any) -> Any:
+        """A getter's out-parameter of `ctype` (a number or a pointer) preset to a sentinel;
+        checked to be 0 / NULL after a failure (kmtalk.h: "set to 0 or NULL first")."""
+        raw = ctypes.c_uint64(SENTINEL)  # 8 bytes hold every getter's out type
+        self.values.append((raw, ctypes.sizeof(ctype)))
+        return ctypes.cast(ctypes.pointer(raw), POINTER(ctype))
+
     # -- file helpers -----------------------------------------------------------------
     def path(self, name: str) -> bytes:
         return str(self.tmp / name).encode()
@@ -270,6 +285,17 @@ class Context:
         for free, handle in reversed(self._owned):
             free(handle)
         self._owned.clear()
+
+
+def got(getter: Callable[..., int], *args: Any, ctype: Any = c_size_t) -> Any:
+    """The value a getter writes into its out-parameter (kmt_status plus out-parameter),
+    for setting up the context."""
+    out = ctype()
+    status = getter(*args, byref(out))
+    if status != L.KMT_OK:
+        raise RuntimeError(f"setup failed: {getter.__name__}: {STATUS_NAMES.get(status)}: "
+                           f"{L.kmt_last_error().decode(errors='replace')}")
+    return out.value
 
 
 def initialized(struct_type: Any, init: Callable[[Any, int], int]) -> Any:
@@ -344,6 +370,15 @@ def build_cases() -> List[Case]:
     def add(call: str, description: str, expect: str, run: Callable[[Context], Any], max_seconds: float = 10.0,
             **extra: Any) -> None:
         cases.append(Case(call, description, expect, run, max_seconds, **extra))
+
+    def getters(kind: str, attribute: str, table: List[Tuple[str, Tuple[int, ...], str, Any]]) -> None:
+        """Each getter of a kind of object (name, index arguments, out-parameter, its ctype):
+        a NULL object and a NULL out-parameter (kmt_status plus out-parameter, kmtalk.h's
+        one rule for reading values)."""
+        for name, index, out_name, ctype in table:
+            function = getattr(L, name)
+            add(name, f"{kind} NULL", ARG, lambda c, f=function, i=index, t=ctype: f(None, *i, c.value_out(t)))
+            add(name, f"{out_name} NULL", ARG, lambda c, f=function, i=index, a=attribute: f(getattr(c, a), *i, None))
 
 
     # ---- models: arguments ------------------------------------------------------------
@@ -490,9 +525,19 @@ def build_cases() -> List[Case]:
         lambda c: meta(c.model, b"seed", ctypes.create_string_buffer(2), 2, length()))
     add("kmt_model_metadata", "buffer of 4 bytes for \"1234\" (no room for the NUL)", SMALL,
         lambda c: meta(c.model, b"seed", ctypes.create_string_buffer(4), 4, length()))
-    add("kmt_model_channel_name", "index = channel count", RETURNS_NULL,
-        lambda c: L.kmt_model_channel_name(c.model, L.kmt_model_channel_count(c.model)))
-    add("kmt_model_channel_name", "index SIZE_MAX", RETURNS_NULL, lambda c: L.kmt_model_channel_name(c.model, SIZE_MAX))
+    getters("model", "model", [
+        ("kmt_model_architecture", (), "out_name", c_char_p),
+        ("kmt_model_motion_space", (), "out_space", c_char_p),
+        ("kmt_model_sample_rate", (), "out_rate", c_int32),
+        ("kmt_model_fps", (), "out_fps", c_double),
+        ("kmt_model_channel_count", (), "out_count", c_size_t),
+        ("kmt_model_channel_name", (0,), "out_name", c_char_p),
+        ("kmt_model_parameter_count", (), "out_count", c_uint64),
+    ])
+    add("kmt_model_channel_name", "index = channel count", ARG,
+        lambda c: L.kmt_model_channel_name(c.model, c.model_channel_count, c.value_out(c_char_p)))
+    add("kmt_model_channel_name", "index SIZE_MAX", ARG,
+        lambda c: L.kmt_model_channel_name(c.model, SIZE_MAX, c.value_out(c_char_p)))
 
     # ---- sessions ---------------------------------------------------------------------
     create = L.kmt_session_create
@@ -707,9 +752,11 @@ def build_cases() -> List[Case]:
     add("kmt_session_set_latency_ms", "+Inf", ARG, stream(lambda c, s: latency(s, math.inf)))
     add("kmt_session_set_latency_ms", "after the first push of the utterance", ARG,
         then(first_push, lambda c, s: latency(s, 200.0)))
-    add("kmt_session_latency_ms", "session NULL", RETURNS_MINUS_ONE, lambda c: L.kmt_session_latency_ms(None))
-    add("kmt_session_exact_latency_ms", "session NULL", RETURNS_MINUS_ONE, lambda c: L.kmt_session_exact_latency_ms(None))
-    add("kmt_session_output_fps", "session NULL", RETURNS_MINUS_ONE, lambda c: L.kmt_session_output_fps(None))
+    getters("session", "session", [
+        ("kmt_session_latency_ms", (), "out_ms", c_double),
+        ("kmt_session_exact_latency_ms", (), "out_ms", c_double),
+        ("kmt_session_output_fps", (), "out_fps", c_double),
+    ])
 
     def full_attention(c: Context) -> Any:
         """A session on the tiny model with encoder.band_back null (cannot stream)."""
@@ -721,8 +768,10 @@ def build_cases() -> List[Case]:
         lambda c: push(full_attention(c), floats(c.pcm), 160, 16000, 1))
     add("kmt_session_set_latency_ms", "model with full attention (band_back null)", INCOMPATIBLE,
         lambda c: latency(full_attention(c), 200.0))
-    add("kmt_session_latency_ms", "model with full attention (band_back null)", RETURNS_MINUS_ONE,
-        lambda c: L.kmt_session_latency_ms(full_attention(c)))
+    add("kmt_session_latency_ms", "model with full attention (band_back null)", INCOMPATIBLE,
+        lambda c: L.kmt_session_latency_ms(full_attention(c), c.value_out(c_double)))
+    add("kmt_session_exact_latency_ms", "model with full attention (band_back null)", INCOMPATIBLE,
+        lambda c: L.kmt_session_exact_latency_ms(full_attention(c), c.value_out(c_double)))
 
     # ---- animations ---------------------------------------------------------------------
     read = L.kmt_animation_read_frames
@@ -738,8 +787,17 @@ def build_cases() -> List[Case]:
     add("kmt_animation_read_frames", "buffer of 51 floats for one frame of 52", SMALL,
         lambda c: read(c.anim, 0, 1, (c_float * 51)(), 51, written()))
     add("kmt_animation_read_frames", "buffer NULL, buffer_length 52", ARG, lambda c: read(c.anim, 0, 1, None, 52, written()))
-    add("kmt_animation_channel_name", "index = channel count", RETURNS_NULL,
-        lambda c: L.kmt_animation_channel_name(c.anim, c.channel_count))
+    getters("animation", "anim", [
+        ("kmt_animation_frame_count", (), "out_count", c_size_t),
+        ("kmt_animation_channel_count", (), "out_count", c_size_t),
+        ("kmt_animation_fps", (), "out_fps", c_double),
+        ("kmt_animation_channel_name", (0,), "out_name", c_char_p),
+        ("kmt_animation_vertex_count", (), "out_count", c_size_t),
+    ])
+    add("kmt_animation_channel_name", "index = channel count", ARG,
+        lambda c: L.kmt_animation_channel_name(c.anim, c.channel_count, c.value_out(c_char_p)))
+    add("kmt_animation_channel_name", "index SIZE_MAX", ARG,
+        lambda c: L.kmt_animation_channel_name(c.anim, SIZE_MAX, c.value_out(c_char_p)))
 
     # ---- rigs: arguments and files ------------------------------------------------------
     rload, rloadm = L.kmt_rig_load_file, L.kmt_rig_load_memory
@@ -817,8 +875,16 @@ def build_cases() -> List[Case]:
     add("kmt_rig_metadata", "missing key", ARG, lambda c: rmeta(c.rig, b"no-such-key", None, 0, length()))
     add("kmt_rig_metadata", "buffer of 1 byte for \"m\"", SMALL,
         lambda c: rmeta(c.rig, b"units", ctypes.create_string_buffer(1), 1, length()))
-    add("kmt_rig_shape_name", "index = shape count", RETURNS_NULL,
-        lambda c: L.kmt_rig_shape_name(c.rig, L.kmt_rig_shape_count(c.rig)))
+    getters("rig", "rig", [
+        ("kmt_rig_vertex_count", (), "out_count", c_size_t),
+        ("kmt_rig_face_count", (), "out_count", c_size_t),
+        ("kmt_rig_shape_count", (), "out_count", c_size_t),
+        ("kmt_rig_shape_name", (0,), "out_name", c_char_p),
+    ])
+    add("kmt_rig_shape_name", "index = shape count", ARG,
+        lambda c: L.kmt_rig_shape_name(c.rig, c.shape_count, c.value_out(c_char_p)))
+    add("kmt_rig_shape_name", "index SIZE_MAX", ARG,
+        lambda c: L.kmt_rig_shape_name(c.rig, SIZE_MAX, c.value_out(c_char_p)))
     rverts, rfaces = L.kmt_rig_read_vertices, L.kmt_rig_read_faces
     add("kmt_rig_read_vertices", "rig NULL", ARG, lambda c: rverts(None, None, 0, written()))
     add("kmt_rig_read_vertices", "buffer NULL, buffer_length 9", ARG, lambda c: rverts(c.small_rig, None, 9, written()))
@@ -831,7 +897,7 @@ def build_cases() -> List[Case]:
     rdeltas = L.kmt_rig_read_deltas
     add("kmt_rig_read_deltas", "rig NULL", ARG, lambda c: rdeltas(None, 0, None, 0, written()))
     add("kmt_rig_read_deltas", "shape = shape count", ARG,
-        lambda c: rdeltas(c.small_rig, L.kmt_rig_shape_count(c.small_rig), (c_float * 9)(), 9, written()))
+        lambda c: rdeltas(c.small_rig, got(L.kmt_rig_shape_count, c.small_rig), (c_float * 9)(), 9, written()))
     add("kmt_rig_read_deltas", "shape = SIZE_MAX", ARG, lambda c: rdeltas(c.small_rig, 2 ** 64 - 1, (c_float * 9)(), 9, written()))
     add("kmt_rig_read_deltas", "buffer of 8 floats for 3 vertices", SMALL,
         lambda c: rdeltas(c.small_rig, 0, (c_float * 8)(), 8, written()))
@@ -1031,8 +1097,14 @@ def build_cases() -> List[Case]:
         decode_bytes(lambda: wav_bytes(speech(0.5), 16000, claim_data=160000)))
     add("kmt_audio_load_memory", "float WAV with a +Inf sample", AUDIO, decode_bytes(float_wav(math.inf)))
     add("kmt_audio_load_memory", "an MP4 (ftyp) header", FORMAT, decode_bytes(lambda: b"\0\0\0\x20ftypM4A \0\0\0\0" + bytes(64)))
-    add("kmt_audio_samples", "audio NULL", RETURNS_NULL, lambda c: L.kmt_audio_samples(None) or None)
-    add("kmt_audio_format_name", "audio NULL", RETURNS_NULL, lambda c: L.kmt_audio_format_name(None))
+    getters("audio", "audio", [
+        ("kmt_audio_sample_rate", (), "out_rate", c_int32),
+        ("kmt_audio_sample_count", (), "out_count", c_size_t),
+        ("kmt_audio_samples", (), "out_samples", POINTER(c_float)),
+        ("kmt_audio_source_rate", (), "out_rate", c_int32),
+        ("kmt_audio_source_channels", (), "out_channels", c_int32),
+        ("kmt_audio_format_name", (), "out_name", c_char_p),
+    ])
 
     # ---- parameter struct set-up (kmt_*_params_init) ----------------------------------
     def init_case(struct: Any, init: Callable[[Any, int], int], size: Optional[int]) -> Callable[[Context], Any]:
@@ -1112,6 +1184,7 @@ def clear_last_error(ctx: Context) -> None:
 
 def run_case(ctx: Context, case: Case) -> Row:
     ctx.outs = []
+    ctx.values = []
     clear_last_error(ctx)
     start = time.monotonic()
     result = case.run(ctx)
@@ -1131,6 +1204,9 @@ def run_case(ctx: Context, case: Case) -> Row:
         for handle in ctx.outs:
             if handle.value is not None:
                 problems.append(f"out-parameter not NULL after failure ({handle.value:#x})")
+        for value, size in ctx.values:
+            if value.value & ((1 << (8 * size)) - 1):
+                problems.append(f"out-parameter not 0/NULL after failure ({value.value:#x})")
     if status == "KMT_OK":  # release what an unexpected success returned
         free = next((f for prefix, f in FREES if case.call.startswith(prefix)), None)
         for handle in ctx.outs:
@@ -1184,8 +1260,9 @@ Generated by `bindings/python/tests/test_bad_input.py`; do not edit by hand.
 Every row is a call of the C API (through the one-to-one ctypes layer,
 `bindings/python/kmtalk/_lib.py`) with one bad argument or bad file, the status it returns
 and the message `kmt_last_error()` gives right after it (each case starts after a call that
-succeeded, so the message is the case's own). Calls that return no status show their value
-(`returns NULL`, `returns -1`). Paths in messages are written as `$TMP` (the test's
+succeeded, so the message is the case's own). Every call in the table returns a status:
+the getters too, which write their value into an out-parameter (set to 0 or NULL when they
+fail). Paths in messages are written as `$TMP` (the test's
 temporary directory) and `$REPO` (the repository root), newlines as ⏎. The model is the
 tiny random one (`models/kmtalk-tiny-random.safetensors`), the rig
 `models/kmtalk-head.rig.safetensors` or a 3-vertex rig built by the test.

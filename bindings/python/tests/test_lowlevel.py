@@ -126,12 +126,20 @@ def test_raw_calls_and_null_handling(lib, model_path):
     assert lib.kmt_version_number() == lib.KMT_VERSION_NUMBER == 10000
     assert lib.kmt_status_string(lib.KMT_ERR_IO) == b"I/O error"
     assert lib.kmt_status_string(999) == b"unknown status"
-    # NULL handles give 0 / NULL, never crash.
-    assert lib.kmt_model_sample_rate(None) == 0
-    assert lib.kmt_model_fps(None) == 0.0
-    assert lib.kmt_model_channel_count(None) == 0
-    assert lib.kmt_model_channel_name(None, 0) is None
-    assert lib.kmt_animation_frame_count(None) == 0
+    # Getters return a status and write an out-parameter: a NULL handle is refused (the
+    # out-parameter set to 0 first), never a crash.
+    rate, fps, count = ctypes.c_int32(7), ctypes.c_double(7), ctypes.c_size_t(7)
+    name = ctypes.c_char_p(b"x")
+    assert lib.kmt_model_sample_rate(None, ctypes.byref(rate)) == lib.KMT_ERR_INVALID_ARGUMENT
+    assert rate.value == 0 and lib.kmt_last_error() == b"model is NULL"
+    assert lib.kmt_model_fps(None, ctypes.byref(fps)) == lib.KMT_ERR_INVALID_ARGUMENT and fps.value == 0.0
+    assert lib.kmt_model_channel_count(None, ctypes.byref(count)) == lib.KMT_ERR_INVALID_ARGUMENT
+    assert count.value == 0
+    assert lib.kmt_model_channel_name(None, 0, ctypes.byref(name)) == lib.KMT_ERR_INVALID_ARGUMENT
+    assert name.value is None
+    count.value = 7
+    assert lib.kmt_animation_frame_count(None, ctypes.byref(count)) == lib.KMT_ERR_INVALID_ARGUMENT
+    assert count.value == 0 and lib.kmt_last_error() == b"animation is NULL"
     lib.kmt_model_free(None)
     lib.kmt_session_free(None)
     lib.kmt_animation_free(None)
@@ -151,6 +159,14 @@ def test_raw_calls_and_null_handling(lib, model_path):
     buffer = ctypes.create_string_buffer(5)
     assert lib.kmt_model_metadata(out, b"seed", buffer, 5, None) == lib.KMT_OK
     assert buffer.value == b"1234"
+    # On a live model: the values, and a NULL out-parameter or an index out of range refused.
+    assert lib.kmt_model_channel_count(out, ctypes.byref(count)) == lib.KMT_OK and count.value == 52
+    assert lib.kmt_model_channel_name(out, 17, ctypes.byref(name)) == lib.KMT_OK and name.value == b"jawOpen"
+    assert lib.kmt_model_channel_name(out, 52, ctypes.byref(name)) == lib.KMT_ERR_INVALID_ARGUMENT
+    assert name.value is None
+    assert lib.kmt_last_error() == b"channel index 52 is not below the channel count 52"
+    assert lib.kmt_model_fps(out, None) == lib.KMT_ERR_INVALID_ARGUMENT
+    assert lib.kmt_last_error() == b"out_fps is NULL"
     lib.kmt_model_free(out)
 
 

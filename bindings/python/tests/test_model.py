@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import os
 import json
+import struct
 
 import numpy as np
 import pytest
@@ -99,3 +100,46 @@ def test_motion_space(lib):
     assert base.motion_space == "arkit"
     vertices = kmtalk.Model(os.path.join(REPO_ROOT, "Tests", "KMTalkEngineTests", "Fixtures", "kmtalk-vertices.safetensors"))
     assert vertices.motion_space == "vertices"
+
+
+def test_names_by_index_raise_on_a_bad_index(model, session):
+    """The getters return a status (kmt_model_channel_name and the others write an
+    out-parameter): an index out of range raises the binding's error with the library's
+    message instead of giving an empty name."""
+    assert model.channel_name(17) == "jawOpen"
+    assert model.channel_name(model.channel_count - 1) == model.channel_names[-1]
+    with pytest.raises(kmtalk.InvalidArgumentError) as info:
+        model.channel_name(model.channel_count)
+    assert info.value.status == kmtalk.Status.INVALID_ARGUMENT
+    assert "channel index 52 is not below the channel count 52" in str(info.value)
+    with pytest.raises(kmtalk.InvalidArgumentError, match="is not below the channel count"):
+        model.channel_name(2 ** 64 - 1)
+    animation = session.animate_pcm(np.zeros(8000, np.float32), 16000)
+    assert animation.channel_name(0) == "eyeBlinkLeft"
+    with pytest.raises(kmtalk.InvalidArgumentError, match="channel index 60 is not below the channel count 52"):
+        animation.channel_name(60)
+    rig = kmtalk.Rig(os.path.join(REPO_ROOT, "models", "kmtalk-head.rig.safetensors"))
+    assert rig.shape_name(0) == rig.shape_names[0]
+    with pytest.raises(kmtalk.InvalidArgumentError, match=f"shape index {rig.shape_count} is not below"):
+        rig.shape_name(rig.shape_count)
+    rig.close()
+
+
+def test_streaming_latency_of_a_model_that_cannot_stream_raises(model_path):
+    """kmt_session_latency_ms returns KMT_ERR_INCOMPATIBLE_MODEL for full attention (the
+    C API's old -1): the property raises instead of answering -1.0."""
+    data = model_path.read_bytes()
+    (length,) = struct.unpack("<Q", data[:8])
+    header = json.loads(data[8:8 + length])
+    config = json.loads(header["__metadata__"]["config"])
+    config["encoder"]["band_back"] = None
+    header["__metadata__"]["config"] = json.dumps(config)
+    raw = json.dumps(header).encode()
+    raw += b" " * (-len(raw) % 8)
+    edited = struct.pack("<Q", len(raw)) + raw + data[8 + length:]
+    with kmtalk.Model(edited) as full_attention, kmtalk.Session(full_attention) as session:
+        with pytest.raises(kmtalk.IncompatibleModelError, match="cannot stream") as info:
+            session.latency_ms
+        assert info.value.status == kmtalk.Status.INCOMPATIBLE_MODEL
+        with pytest.raises(kmtalk.IncompatibleModelError):
+            session.exact_latency_ms

@@ -36,13 +36,37 @@ namespace KMTalk
         }
 
         /// <summary>The number of frames.</summary>
-        public int FrameCount { get { return Interop.ToInt(Native.kmt_animation_frame_count(Live)); } }
+        public int FrameCount
+        {
+            get
+            {
+                UIntPtr count;
+                KMTalkException.Check(Native.kmt_animation_frame_count(Live, out count), "kmt_animation_frame_count");
+                return Interop.ToInt(count);
+            }
+        }
 
         /// <summary>The number of channels (floats) per frame.</summary>
-        public int ChannelCount { get { return Interop.ToInt(Native.kmt_animation_channel_count(Live)); } }
+        public int ChannelCount
+        {
+            get
+            {
+                UIntPtr count;
+                KMTalkException.Check(Native.kmt_animation_channel_count(Live, out count), "kmt_animation_channel_count");
+                return Interop.ToInt(count);
+            }
+        }
 
         /// <summary>Frames per second.</summary>
-        public double Fps { get { return Native.kmt_animation_fps(Live); } }
+        public double Fps
+        {
+            get
+            {
+                double fps;
+                KMTalkException.Check(Native.kmt_animation_fps(Live, out fps), "kmt_animation_fps");
+                return fps;
+            }
+        }
 
         /// <summary>The channels' names, for example "jawOpen" (the model's channels).</summary>
         public IReadOnlyList<string> ChannelNames
@@ -53,7 +77,11 @@ namespace KMTalk
                 {
                     var names = new string[ChannelCount];
                     for (int i = 0; i < names.Length; i++)
-                        names[i] = Utf8.Decode(Native.kmt_animation_channel_name(Live, (UIntPtr)(uint)i));
+                    {
+                        IntPtr name;
+                        KMTalkException.Check(Native.kmt_animation_channel_name(Live, (UIntPtr)(uint)i, out name), "kmt_animation_channel_name");
+                        names[i] = Utf8.Decode(name);
+                    }
                     channelNames = new ReadOnlyCollection<string>(names);
                 }
                 return channelNames;
@@ -194,7 +222,15 @@ namespace KMTalk
 
         /// <summary>V of the template mesh of a vertices-space animation; 0 for blendshape weights
         /// (<c>kmt_animation_vertex_count</c>).</summary>
-        public int VertexCount { get { return Interop.ToInt(Native.kmt_animation_vertex_count(Live)); } }
+        public int VertexCount
+        {
+            get
+            {
+                UIntPtr count;
+                KMTalkException.Check(Native.kmt_animation_vertex_count(Live, out count), "kmt_animation_vertex_count");
+                return Interop.ToInt(count);
+            }
+        }
 
         /// <summary>The triangles of a vertices-space animation's template, F x 3 indices
         /// (<c>kmt_animation_read_faces</c>).</summary>

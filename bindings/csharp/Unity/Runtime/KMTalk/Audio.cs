@@ -107,23 +107,63 @@ namespace KMTalk
         }
 
         /// <summary>The rate of <see cref="Samples"/> in Hz.</summary>
-        public int SampleRate { get { return Native.kmt_audio_sample_rate(Live); } }
+        public int SampleRate
+        {
+            get
+            {
+                int rate;
+                KMTalkException.Check(Native.kmt_audio_sample_rate(Live, out rate), "kmt_audio_sample_rate");
+                return rate;
+            }
+        }
 
         /// <summary>The number of decoded mono samples.</summary>
-        public int SampleCount { get { return Interop.ToInt(Native.kmt_audio_sample_count(Live)); } }
+        public int SampleCount
+        {
+            get
+            {
+                UIntPtr count;
+                KMTalkException.Check(Native.kmt_audio_sample_count(Live, out count), "kmt_audio_sample_count");
+                return Interop.ToInt(count);
+            }
+        }
 
         /// <summary>Seconds of audio.</summary>
         public double Duration { get { return (double)SampleCount / SampleRate; } }
 
         /// <summary>The file's own sample rate in Hz.</summary>
-        public int SourceRate { get { return Native.kmt_audio_source_rate(Live); } }
+        public int SourceRate
+        {
+            get
+            {
+                int rate;
+                KMTalkException.Check(Native.kmt_audio_source_rate(Live, out rate), "kmt_audio_source_rate");
+                return rate;
+            }
+        }
 
         /// <summary>The file's channel count before the mixdown.</summary>
-        public int SourceChannels { get { return Native.kmt_audio_source_channels(Live); } }
+        public int SourceChannels
+        {
+            get
+            {
+                int channels;
+                KMTalkException.Check(Native.kmt_audio_source_channels(Live, out channels), "kmt_audio_source_channels");
+                return channels;
+            }
+        }
 
         /// <summary>libsndfile's name for the container and encoding, e.g.
         /// "WAV (Microsoft) / Signed 16 bit PCM".</summary>
-        public string FormatName { get { return Utf8.Decode(Native.kmt_audio_format_name(Live)); } }
+        public string FormatName
+        {
+            get
+            {
+                IntPtr name;
+                KMTalkException.Check(Native.kmt_audio_format_name(Live, out name), "kmt_audio_format_name");
+                return Utf8.Decode(name);
+            }
+        }
 
         /// <summary>A copy of the mono samples (nominal range -1..1).</summary>
         public float[] Samples
@@ -145,11 +185,15 @@ namespace KMTalk
             live.DangerousAddRef(ref added);
             try
             {
-                int count = Interop.ToInt(Native.kmt_audio_sample_count(live));
+                UIntPtr size;
+                KMTalkException.Check(Native.kmt_audio_sample_count(live, out size), "kmt_audio_sample_count");
+                int count = Interop.ToInt(size);
                 if (first < 0 || first > count) throw new ArgumentOutOfRangeException("first");
                 int n = Math.Min(destination.Length, count - first);
                 if (n == 0) return 0;
-                IntPtr start = Native.kmt_audio_samples(live) + first * sizeof(float);
+                IntPtr samples;
+                KMTalkException.Check(Native.kmt_audio_samples(live, out samples), "kmt_audio_samples");
+                IntPtr start = samples + first * sizeof(float);
                 var source = new float[n];
                 Marshal.Copy(start, source, 0, n);
                 new ReadOnlySpan<float>(source).CopyTo(destination);

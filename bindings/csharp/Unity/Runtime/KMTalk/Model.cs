@@ -63,20 +63,60 @@ namespace KMTalk
         }
 
         /// <summary>The architecture name, for example "kmtalk".</summary>
-        public string Architecture { get { return Utf8.Decode(Native.kmt_model_architecture(Live)); } }
+        public string Architecture
+        {
+            get
+            {
+                IntPtr name;
+                KMTalkException.Check(Native.kmt_model_architecture(Live, out name), "kmt_model_architecture");
+                return Utf8.Decode(name);
+            }
+        }
 
         /// <summary>What the channels are: "arkit" (the 52 ARKit blendshapes), "rig" or "vertices".</summary>
-        public string MotionSpace { get { return Utf8.Decode(Native.kmt_model_motion_space(Live)); } }
+        public string MotionSpace
+        {
+            get
+            {
+                IntPtr space;
+                KMTalkException.Check(Native.kmt_model_motion_space(Live, out space), "kmt_model_motion_space");
+                return Utf8.Decode(space);
+            }
+        }
 
         /// <summary>The sample rate the model consumes, in Hz (16000 for kmtalk-base); any rate
         /// from 8 kHz to 192 kHz may be given, it is resampled.</summary>
-        public int SampleRate { get { return Native.kmt_model_sample_rate(Live); } }
+        public int SampleRate
+        {
+            get
+            {
+                int rate;
+                KMTalkException.Check(Native.kmt_model_sample_rate(Live, out rate), "kmt_model_sample_rate");
+                return rate;
+            }
+        }
 
         /// <summary>The native output frame rate (frames per second).</summary>
-        public double Fps { get { return Native.kmt_model_fps(Live); } }
+        public double Fps
+        {
+            get
+            {
+                double fps;
+                KMTalkException.Check(Native.kmt_model_fps(Live, out fps), "kmt_model_fps");
+                return fps;
+            }
+        }
 
         /// <summary>The number of output channels (floats per frame).</summary>
-        public int ChannelCount { get { return Interop.ToInt(Native.kmt_model_channel_count(Live)); } }
+        public int ChannelCount
+        {
+            get
+            {
+                UIntPtr count;
+                KMTalkException.Check(Native.kmt_model_channel_count(Live, out count), "kmt_model_channel_count");
+                return Interop.ToInt(count);
+            }
+        }
 
         /// <summary>The output channels' names, for example "jawOpen".</summary>
         public IReadOnlyList<string> ChannelNames
@@ -87,7 +127,11 @@ namespace KMTalk
                 {
                     var names = new string[ChannelCount];
                     for (int i = 0; i < names.Length; i++)
-                        names[i] = Utf8.Decode(Native.kmt_model_channel_name(Live, (UIntPtr)(uint)i));
+                    {
+                        IntPtr name;
+                        KMTalkException.Check(Native.kmt_model_channel_name(Live, (UIntPtr)(uint)i, out name), "kmt_model_channel_name");
+                        names[i] = Utf8.Decode(name);
+                    }
                     channelNames = new ReadOnlyCollection<string>(names);
                 }
                 return channelNames;
@@ -95,7 +139,15 @@ namespace KMTalk
         }
 
         /// <summary>The total number of weights in the model.</summary>
-        public long ParameterCount { get { return (long)Native.kmt_model_parameter_count(Live); } }
+        public long ParameterCount
+        {
+            get
+            {
+                ulong count;
+                KMTalkException.Check(Native.kmt_model_parameter_count(Live, out count), "kmt_model_parameter_count");
+                return (long)count;
+            }
+        }
 
         /// <summary>The metadata value stored under <paramref name="key"/> (<c>kmt_model_metadata</c>).</summary>
         /// <exception cref="KMTalkException">InvalidArgument for a missing key.</exception>

@@ -14,6 +14,8 @@
 //   call, so a Dispose on another thread cannot free it underneath the library).
 // - Strings going in are NUL-terminated UTF-8 byte[] (Utf8.Encode), so paths and names
 //   are UTF-8 on every platform; strings coming out are IntPtr decoded by Utf8.Decode.
+// - Getters return Status and write an `out` parameter (kmtalk.h, "The one rule for
+//   reading values"); the wrappers pass each status to KMTalkException.Check.
 // - Caller buffers are `ref T` to the first element (MemoryMarshal.GetReference of a
 //   Span), pinned by the marshaller for the call: no unsafe code, no copies.
 // - No struct holds a managed reference, so every struct is blittable and passed by ref.
@@ -139,25 +141,25 @@ namespace KMTalk
         internal static extern void kmt_model_free(IntPtr model);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        internal static extern IntPtr kmt_model_architecture(ModelHandle model);
+        internal static extern Status kmt_model_architecture(ModelHandle model, out IntPtr out_name);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        internal static extern IntPtr kmt_model_motion_space(ModelHandle model);
+        internal static extern Status kmt_model_motion_space(ModelHandle model, out IntPtr out_space);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        internal static extern int kmt_model_sample_rate(ModelHandle model);
+        internal static extern Status kmt_model_sample_rate(ModelHandle model, out int out_rate);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        internal static extern double kmt_model_fps(ModelHandle model);
+        internal static extern Status kmt_model_fps(ModelHandle model, out double out_fps);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        internal static extern UIntPtr kmt_model_channel_count(ModelHandle model);
+        internal static extern Status kmt_model_channel_count(ModelHandle model, out UIntPtr out_count);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        internal static extern IntPtr kmt_model_channel_name(ModelHandle model, UIntPtr index);
+        internal static extern Status kmt_model_channel_name(ModelHandle model, UIntPtr index, out IntPtr out_name);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        internal static extern ulong kmt_model_parameter_count(ModelHandle model);
+        internal static extern Status kmt_model_parameter_count(ModelHandle model, out ulong out_count);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern Status kmt_model_metadata(ModelHandle model, byte[] key, byte[] buffer, UIntPtr buffer_size, out UIntPtr out_length);
@@ -201,16 +203,16 @@ namespace KMTalk
         internal static extern Status kmt_session_pending_frames(SessionHandle session, out UIntPtr out_frames);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        internal static extern double kmt_session_latency_ms(SessionHandle session);
+        internal static extern Status kmt_session_latency_ms(SessionHandle session, out double out_ms);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        internal static extern double kmt_session_exact_latency_ms(SessionHandle session);
+        internal static extern Status kmt_session_exact_latency_ms(SessionHandle session, out double out_ms);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern Status kmt_session_set_latency_ms(SessionHandle session, double latency_ms);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        internal static extern double kmt_session_output_fps(SessionHandle session);
+        internal static extern Status kmt_session_output_fps(SessionHandle session, out double out_fps);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern Status kmt_session_stage_times(SessionHandle session, [Out] kmt_stage_time[] buffer, UIntPtr buffer_length, out UIntPtr out_count);
@@ -229,38 +231,38 @@ namespace KMTalk
         internal static extern void kmt_audio_free(IntPtr audio);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        internal static extern int kmt_audio_sample_rate(AudioHandle audio);
+        internal static extern Status kmt_audio_sample_rate(AudioHandle audio, out int out_rate);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        internal static extern UIntPtr kmt_audio_sample_count(AudioHandle audio);
+        internal static extern Status kmt_audio_sample_count(AudioHandle audio, out UIntPtr out_count);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        internal static extern IntPtr kmt_audio_samples(AudioHandle audio);
+        internal static extern Status kmt_audio_samples(AudioHandle audio, out IntPtr out_samples);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        internal static extern int kmt_audio_source_rate(AudioHandle audio);
+        internal static extern Status kmt_audio_source_rate(AudioHandle audio, out int out_rate);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        internal static extern int kmt_audio_source_channels(AudioHandle audio);
+        internal static extern Status kmt_audio_source_channels(AudioHandle audio, out int out_channels);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        internal static extern IntPtr kmt_audio_format_name(AudioHandle audio);
+        internal static extern Status kmt_audio_format_name(AudioHandle audio, out IntPtr out_name);
 
         // ---- animations ----------------------------------------------------------------------
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern void kmt_animation_free(IntPtr animation);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        internal static extern UIntPtr kmt_animation_frame_count(AnimationHandle animation);
+        internal static extern Status kmt_animation_frame_count(AnimationHandle animation, out UIntPtr out_count);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        internal static extern UIntPtr kmt_animation_channel_count(AnimationHandle animation);
+        internal static extern Status kmt_animation_channel_count(AnimationHandle animation, out UIntPtr out_count);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        internal static extern double kmt_animation_fps(AnimationHandle animation);
+        internal static extern Status kmt_animation_fps(AnimationHandle animation, out double out_fps);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        internal static extern IntPtr kmt_animation_channel_name(AnimationHandle animation, UIntPtr index);
+        internal static extern Status kmt_animation_channel_name(AnimationHandle animation, UIntPtr index, out IntPtr out_name);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern Status kmt_animation_read_frames(AnimationHandle animation, UIntPtr first_frame, UIntPtr frame_count, ref float buffer, UIntPtr buffer_length, out UIntPtr out_written);
@@ -288,16 +290,16 @@ namespace KMTalk
         internal static extern void kmt_rig_free(IntPtr rig);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        internal static extern UIntPtr kmt_rig_vertex_count(RigHandle rig);
+        internal static extern Status kmt_rig_vertex_count(RigHandle rig, out UIntPtr out_count);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        internal static extern UIntPtr kmt_rig_face_count(RigHandle rig);
+        internal static extern Status kmt_rig_face_count(RigHandle rig, out UIntPtr out_count);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        internal static extern UIntPtr kmt_rig_shape_count(RigHandle rig);
+        internal static extern Status kmt_rig_shape_count(RigHandle rig, out UIntPtr out_count);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        internal static extern IntPtr kmt_rig_shape_name(RigHandle rig, UIntPtr index);
+        internal static extern Status kmt_rig_shape_name(RigHandle rig, UIntPtr index, out IntPtr out_name);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern Status kmt_rig_metadata(RigHandle rig, byte[] key, byte[] buffer, UIntPtr buffer_size, out UIntPtr out_length);
@@ -315,7 +317,7 @@ namespace KMTalk
         internal static extern Status kmt_animation_vertices(AnimationHandle animation, RigHandle rig, UIntPtr first_frame, UIntPtr frame_count, VertexMode mode, ref float buffer, UIntPtr buffer_length, out UIntPtr out_written);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        internal static extern UIntPtr kmt_animation_vertex_count(AnimationHandle animation);
+        internal static extern Status kmt_animation_vertex_count(AnimationHandle animation, out UIntPtr out_count);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern Status kmt_animation_read_faces(AnimationHandle animation, ref int buffer, UIntPtr buffer_length, out UIntPtr out_written);

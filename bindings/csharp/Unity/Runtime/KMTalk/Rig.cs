@@ -195,13 +195,37 @@ namespace KMTalk
         }
 
         /// <summary>The number of vertices V of the neutral mesh.</summary>
-        public int VertexCount { get { return Interop.ToInt(Native.kmt_rig_vertex_count(Live)); } }
+        public int VertexCount
+        {
+            get
+            {
+                UIntPtr count;
+                KMTalkException.Check(Native.kmt_rig_vertex_count(Live, out count), "kmt_rig_vertex_count");
+                return Interop.ToInt(count);
+            }
+        }
 
         /// <summary>The number of triangles F.</summary>
-        public int FaceCount { get { return Interop.ToInt(Native.kmt_rig_face_count(Live)); } }
+        public int FaceCount
+        {
+            get
+            {
+                UIntPtr count;
+                KMTalkException.Check(Native.kmt_rig_face_count(Live, out count), "kmt_rig_face_count");
+                return Interop.ToInt(count);
+            }
+        }
 
         /// <summary>The number of blendshapes S.</summary>
-        public int ShapeCount { get { return Interop.ToInt(Native.kmt_rig_shape_count(Live)); } }
+        public int ShapeCount
+        {
+            get
+            {
+                UIntPtr count;
+                KMTalkException.Check(Native.kmt_rig_shape_count(Live, out count), "kmt_rig_shape_count");
+                return Interop.ToInt(count);
+            }
+        }
 
         /// <summary>The blendshapes' names.</summary>
         public IReadOnlyList<string> ShapeNames
@@ -212,7 +236,11 @@ namespace KMTalk
                 {
                     var names = new string[ShapeCount];
                     for (int i = 0; i < names.Length; i++)
-                        names[i] = Utf8.Decode(Native.kmt_rig_shape_name(Live, (UIntPtr)(uint)i));
+                    {
+                        IntPtr name;
+                        KMTalkException.Check(Native.kmt_rig_shape_name(Live, (UIntPtr)(uint)i, out name), "kmt_rig_shape_name");
+                        names[i] = Utf8.Decode(name);
+                    }
                     shapeNames = new ReadOnlyCollection<string>(names);
                 }
                 return shapeNames;

@@ -99,7 +99,15 @@ namespace KMTalk
         public int ChannelCount { get { return channelCount; } }
 
         /// <summary>Frames per second of the output (<c>kmt_session_output_fps</c>).</summary>
-        public double OutputFps { get { return Native.kmt_session_output_fps(Live); } }
+        public double OutputFps
+        {
+            get
+            {
+                double fps;
+                KMTalkException.Check(Native.kmt_session_output_fps(Live, out fps), "kmt_session_output_fps");
+                return fps;
+            }
+        }
 
         // ---- offline --------------------------------------------------------------------
 
@@ -246,17 +254,31 @@ namespace KMTalk
         /// The streaming latency in milliseconds: how long after its time a frame becomes
         /// final (default 150). Set it (&gt;= 20) before an utterance's first push
         /// (<c>kmt_session_set_latency_ms</c>); at or above <see cref="ExactLatencyMs"/> the
-        /// streamed frames equal the offline result. -1 for a model that cannot stream.
+        /// streamed frames equal the offline result. Reading it throws KMTalkException
+        /// (Status.IncompatibleModel) for a model that cannot stream.
         /// </summary>
         public double LatencyMs
         {
-            get { return Native.kmt_session_latency_ms(Live); }
+            get
+            {
+                double ms;
+                KMTalkException.Check(Native.kmt_session_latency_ms(Live, out ms), "kmt_session_latency_ms");
+                return ms;
+            }
             set { KMTalkException.Check(Native.kmt_session_set_latency_ms(Live, value), "kmt_session_set_latency_ms"); }
         }
 
         /// <summary>The model's full look-ahead in milliseconds for this session: the smallest
         /// latency at which streaming is exact (296 for kmtalk-base at 50 fps).</summary>
-        public double ExactLatencyMs { get { return Native.kmt_session_exact_latency_ms(Live); } }
+        public double ExactLatencyMs
+        {
+            get
+            {
+                double ms;
+                KMTalkException.Check(Native.kmt_session_exact_latency_ms(Live, out ms), "kmt_session_exact_latency_ms");
+                return ms;
+            }
+        }
 
         /// <summary>Frees the session (<c>kmt_session_free</c>); idempotent.</summary>
         public void Dispose() { handle.Dispose(); }
