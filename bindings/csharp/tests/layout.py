@@ -134,15 +134,18 @@ HANDLE_CLASSES = {"kmt_model": "KMTalk.ModelHandle", "kmt_session": "KMTalk.Sess
 TYPE_RULES = """
 scalar T (size_t, int32_t, float, ...)   the same-size .NET primitive (size_t: UIntPtr)
 enum kmt_E                               the C# enum printed as `enummap kmt_E CSharpType`
+kmt_E* (statuses out)                    the enum by ref/out, an array of it, or IntPtr
 T* of a scalar                           T& (ref/out, pinned), T[] or IntPtr
 const char* parameter                    byte[] (NUL-terminated UTF-8) or IntPtr; return: IntPtr
 char* (a buffer)                         byte[] or IntPtr
 void* / const void*                      byte& (a span's first byte), byte[] or IntPtr; user data: IntPtr
 kmt_H* / const kmt_H* (opaque handle)    the H's SafeHandle class, or IntPtr (the free functions)
 kmt_H** (out-parameter)                  the SafeHandle class by ref/out
+kmt_H *const * (a list of handles)       IntPtr[] (each a handle the caller keeps alive) or IntPtr
 kmt_S* (a parameter struct)              Native+kmt_S by ref
 kmt_S* (a caller's buffer of structs)    Native+kmt_S[]
 const char *const * (a list of names)    IntPtr[] (each a NUL-terminated UTF-8 string) or IntPtr
+const T *const * (a list of buffers)     IntPtr[] (each a pinned buffer) or IntPtr
 const char ** / const T ** (out-param)   IntPtr by ref/out (a string or array the object owns)
 kmt_S returned by value                  Native+kmt_S
 a callback typedef                       Native+<typedef> (a delegate)
@@ -157,6 +160,13 @@ def allowed(c_type: str, info: dict, enum_map: dict, where: str) -> set:
         return {f"KMTalk.Native+{base}"}
     if base in enum_map and stars == 0:
         return {enum_map[base]}
+    if base in enum_map and stars == 1 and where == "param":
+        # A caller's buffer of enum values (kmt_sessions_push_f32's out_statuses).
+        return {enum_map[base] + "&", enum_map[base] + "[]", "System.IntPtr"}
+    list_of_pointers = stars == 2 and where == "param" and re.sub(r"\s+", "", c_type).endswith("*const*")
+    if base in info["handles"] and list_of_pointers:
+        # A list of handles (kmt_session *const *sessions): raw pointers the caller keeps alive.
+        return {"System.IntPtr[]", "System.IntPtr"}
     if base in info["handles"]:
         cls = HANDLE_CLASSES.get(base, f"<no SafeHandle class for {base}>")
         return {cls, "System.IntPtr"} if stars == 1 else {cls + "&"}
@@ -169,6 +179,9 @@ def allowed(c_type: str, info: dict, enum_map: dict, where: str) -> set:
         return {"System.IntPtr"} if where in ("return", "callback") else {"System.Byte[]", "System.IntPtr"}
     if base == "char" and stars == 2 and where == "param" and re.sub(r"\s+", "", c_type).endswith("*const*"):
         # A list of C strings: an array of pointers to NUL-terminated UTF-8.
+        return {"System.IntPtr[]", "System.IntPtr"}
+    if base in SCALARS and list_of_pointers:
+        # A list of buffers (const float *const *pcm): an array of pinned pointers.
         return {"System.IntPtr[]", "System.IntPtr"}
     if (base == "char" or base in SCALARS) and stars == 2 and where == "param":
         # A getter's pointer out-parameter (const char **out_name, const float **out_samples).

@@ -190,6 +190,14 @@ namespace KMTalk
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern Status kmt_session_push_s16(SessionHandle session, ref short pcm, UIntPtr frames, int sample_rate, int channels);
 
+        // The batched pushes take arrays of raw pointers: the caller (Session.PushMany) holds a
+        // reference on every SafeHandle (DangerousAddRef) and pins every block for the call.
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern Status kmt_sessions_push_f32(IntPtr[] sessions, UIntPtr count, IntPtr[] pcm, UIntPtr[] frames, int sample_rate, int channels, [Out] Status[] out_statuses);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern Status kmt_sessions_push_s16(IntPtr[] sessions, UIntPtr count, IntPtr[] pcm, UIntPtr[] frames, int sample_rate, int channels, [Out] Status[] out_statuses);
+
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern Status kmt_session_pull(SessionHandle session, ref float buffer, UIntPtr buffer_length, out UIntPtr out_frames, out double out_first_time);
 
