@@ -7,6 +7,8 @@
 // - the same PCM streamed in chunks (float and int16, 10 ms and odd sizes) at the exact
 //   latency equals the offline result within 1e-3 (Tests/KMTalkEngineTests/StreamingTests.swift's
 //   tolerance), at the default latency within 0.05 (the same file's bound for 150 ms);
+// - Session.PushMany (kmt_sessions_push_f32/_s16): 3 sessions pushed by one call per 10 ms block
+//   equal 3 sessions pushed one by one within 1e-4; a NaN block fails only its session;
 // - errors carry the status and kmt_last_error(); disposed objects are refused with
 //   ObjectDisposedException; progress, cancel, the log callback, exports, the head rig,
 //   name matching with the library's matcher, the SPSC queue of the streaming animator.
@@ -194,6 +196,121 @@ internal static class KMTalkTests
         return frames.ToArray();
     }
 
+    // Session.PushMany: 3 sessions fed hello.wav (scaled differently) in 10 ms blocks by one call
+    // per tick equal 3 sessions fed by Push, within 1e-4 at the default latency; a NaN block
+    // fails its session only; the int16 overload; argument errors.
+    private static void PushManyTests(Model model, float[] pcm, short[] raw, int rate, int channels)
+    {
+        float[] gains = { 1f, 0.5f, -0.8f };
+        float[][] tracks = gains.Select(g => pcm.Select(x => x * g).ToArray()).ToArray();
+        Session[] batch = gains.Select(g => new Session(model)).ToArray();
+        Session[] single = gains.Select(g => new Session(model)).ToArray();
+        var batchOut = gains.Select(g => new List<float>()).ToArray();
+        var singleOut = gains.Select(g => new List<float>()).ToArray();
+        Action drain = () =>
+        {
+            double t0;
+            for (int i = 0; i < gains.Length; i++)
+            {
+                batchOut[i].AddRange(batch[i].PullAll(out t0));
+                singleOut[i].AddRange(single[i].PullAll(out t0));
+            }
+        };
+        const int nanChunk = 100;
+        PushManyException nanError = null;
+        bool singleNanRefused = false;
+        for (int offset = 0, k = 0; offset < pcm.Length; offset += 160, k++)
+        {
+            int n = Math.Min(160, pcm.Length - offset);
+            if (k == nanChunk)
+            {
+                // Whole arrays (the float[] overload), one of them with a NaN.
+                float[][] blocks = tracks.Select(t => { var b = new float[n]; Array.Copy(t, offset, b, 0, n); return b; }).ToArray();
+                blocks[1][7] = float.NaN;
+                nanError = Throws<PushManyException>(() => Session.PushMany(batch, blocks, rate, 1), "PushMany with a NaN in block 1 throws");
+                for (int i = 0; i < gains.Length; i++)
+                {
+                    try { single[i].Push(blocks[i], rate, 1); }
+                    catch (KMTalkException error) { singleNanRefused = i == 1 && error.Status == Status.InvalidAudio; }
+                }
+            }
+            else
+            {
+                // Slices of the tracks, no copies (the ArraySegment overload).
+                Session.PushMany(batch, tracks.Select(t => new ArraySegment<float>(t, offset, n)).ToArray(), rate, 1);
+                for (int i = 0; i < gains.Length; i++) single[i].Push(new ReadOnlySpan<float>(tracks[i], offset, n), rate, 1);
+            }
+            drain();
+        }
+        foreach (Session session in batch.Concat(single)) session.Flush();
+        drain();
+        Check(nanError != null && nanError.Status == Status.InvalidAudio && nanError.FirstFailed == 1 &&
+              nanError.Statuses.SequenceEqual(new[] { Status.Ok, Status.InvalidAudio, Status.Ok }) &&
+              nanError.Function == "kmt_sessions_push_f32" && nanError.Detail.Length > 0,
+              "  ... InvalidAudio for session 1 only, Statuses [Ok, InvalidAudio, Ok]" + (nanError == null ? "" : ": " + nanError.Detail));
+        Check(singleNanRefused, "  ... as Push refuses the same block for that session alone");
+        for (int i = 0; i < gains.Length; i++)
+        {
+            float[] b = batchOut[i].ToArray(), one = singleOut[i].ToArray();
+            double d = MaxDiff(b, one);
+            Check(b.Length == one.Length && b.Length == 243 * channels && d <= 1e-4,
+                  "PushMany, session " + i + " (gain " + gains[i] + ", float 10 ms blocks, default latency): " + b.Length / channels +
+                  " frames equal separate Push within 1e-4: max diff " + F(d));
+        }
+
+        // 16-bit blocks: each session its own 1.5 s of hello.wav, one call per 10 ms.
+        foreach (Session session in batch.Concat(single)) session.Reset();
+        foreach (var list in batchOut.Concat(singleOut)) list.Clear();
+        int[] starts = { 0, 4000, 8000 };
+        int length = 24000;
+        for (int offset = 0; offset < length; offset += 160)
+        {
+            short[][] blocks = starts.Select(s => { var b = new short[160]; Array.Copy(raw, s + offset, b, 0, 160); return b; }).ToArray();
+            Session.PushMany(batch, blocks, rate, 1);
+            for (int i = 0; i < starts.Length; i++) single[i].Push(blocks[i], rate, 1);
+            drain();
+        }
+        foreach (Session session in batch.Concat(single)) session.Flush();
+        drain();
+        double d16 = 0;
+        bool same16 = true;
+        for (int i = 0; i < starts.Length; i++)
+        {
+            same16 &= batchOut[i].Count == singleOut[i].Count && batchOut[i].Count > 70 * channels;
+            d16 = Math.Max(d16, MaxDiff(batchOut[i].ToArray(), singleOut[i].ToArray()));
+        }
+        Check(same16 && d16 <= 1e-4, "PushMany (short[] blocks, 3 sessions, 1.5 s): " + batchOut[0].Count / channels +
+              " frames each, equal separate Push within 1e-4: max diff " + F(d16));
+
+        // Argument errors push nothing.
+        foreach (Session session in batch) session.Reset();
+        var twice = Throws<PushManyException>(() => Session.PushMany(new[] { batch[0], batch[0] }, new[] { new float[160], new float[160] }, rate, 1),
+                                              "PushMany with a session listed twice throws");
+        Check(twice != null && twice.Status == Status.InvalidArgument && twice.Statuses.All(s => s == Status.InvalidArgument),
+              "  ... InvalidArgument for every session");
+        batch[0].Push(new float[441], 44100, 1);  // the utterance's rate is not fixed yet: nothing was pushed
+        Check(true, "  ... and nothing pushed (a push at another rate is accepted after it)");
+        batch[0].Reset();
+        Throws<ArgumentException>(() => Session.PushMany(batch, new[] { new float[160], new float[160] }, rate, 1), "PushMany with 3 sessions and 2 blocks throws");
+        Throws<ArgumentException>(() => Session.PushMany(batch, new[] { new float[160], new float[161], new float[160] }, rate, 2),
+                                  "PushMany with a block that is not whole 2-channel frames throws");
+        Throws<ArgumentNullException>(() => Session.PushMany(new[] { batch[0], null }, new[] { new float[160], new float[160] }, rate, 1),
+                                      "PushMany with a null session throws");
+        var bad = Throws<PushManyException>(() => Session.PushMany(batch, new[] { new short[160], new short[160], new short[160] }, 7999, 1),
+                                            "PushMany (short[]) at 7999 Hz throws");
+        Check(bad != null && bad.Function == "kmt_sessions_push_s16" && bad.Statuses.All(s => s == bad.Status) && bad.Status != Status.Ok,
+              "  ... the same status for every session (" + (bad == null ? "" : bad.Status.ToString()) + ")");
+        Session.PushMany(new Session[0], new float[0][], rate, 1);
+        Check(true, "PushMany of no sessions does nothing");
+        batch[2].Dispose();
+        Throws<ObjectDisposedException>(() => Session.PushMany(batch, new[] { new float[160], new float[160], new float[160] }, rate, 1),
+                                        "PushMany with a disposed session throws ObjectDisposedException");
+        batch[0].Push(new float[441], 44100, 1);
+        batch[1].Push(new float[441], 44100, 1);
+        Check(true, "  ... and pushes nothing (the others accept another rate after it)");
+        foreach (Session session in batch.Concat(single)) session.Dispose();
+    }
+
     private static int Main(string[] args)
     {
         if (args.Length != 2)
@@ -334,6 +451,9 @@ internal static class KMTalkTests
             double d = MaxDiff(streamed, pcmWeights);
             Check(streamed.Length == pcmWeights.Length && d < 0.05, "streamed at the default 150 ms: same frame count, max diff " + F(d) + " (< 0.05)");
         }
+
+        // ---- many sessions in one call (Session.PushMany) ----
+        PushManyTests(model, pcm, raw, rate, channels);
 
         // ---- several threads on one model ----
         var results = new float[3][];

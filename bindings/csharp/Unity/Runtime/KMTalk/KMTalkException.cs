@@ -68,4 +68,34 @@ namespace KMTalk
                 throw new KMTalkException(status, function, Utf8.Decode(Native.kmt_last_error()));
         }
     }
+
+    /// <summary>
+    /// <see cref="Session.PushMany(System.Collections.Generic.IReadOnlyList{Session}, System.Collections.Generic.IReadOnlyList{float[]}, int, int)"/>
+    /// failed for at least one session (<c>kmt_sessions_push_f32</c> / <c>_s16</c>).
+    /// <see cref="KMTalkException.Status"/> and <see cref="KMTalkException.Detail"/> are those
+    /// of the first session that failed (the detail names its index); <see cref="Statuses"/>
+    /// holds every session's outcome. The sessions whose status is <see cref="KMTalk.Status.Ok"/>
+    /// were pushed; a failed one is left as a failed <see cref="Session.Push(ReadOnlySpan{float}, int, int)"/>
+    /// leaves it. When the arguments themselves were refused (a session listed twice) nothing
+    /// was pushed and every entry is that status.
+    /// </summary>
+    [Serializable]
+    public class PushManyException : KMTalkException
+    {
+        private readonly Status[] statuses;
+
+        /// <summary>An exception for the batched push that returned <paramref name="status"/>,
+        /// with each session's status in <paramref name="statuses"/> (copied).</summary>
+        public PushManyException(Status status, string function, string detail, Status[] statuses)
+            : base(status, function, detail)
+        {
+            this.statuses = statuses == null ? new Status[0] : (Status[])statuses.Clone();
+        }
+
+        /// <summary>Each session's status, in the order of the sessions passed.</summary>
+        public System.Collections.Generic.IReadOnlyList<Status> Statuses { get { return statuses; } }
+
+        /// <summary>The index of the first session whose status is not <see cref="KMTalk.Status.Ok"/>; -1 if none.</summary>
+        public int FirstFailed { get { return Array.FindIndex(statuses, s => s != Status.Ok); } }
+    }
 }

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 using System;
+using System.Collections.Generic;
 using System.Runtime.InteropServices;
 
 namespace KMTalk
@@ -195,6 +196,112 @@ namespace KMTalk
         {
             if (pcm == null) throw new ArgumentNullException("pcm");
             Push(new ReadOnlySpan<short>(pcm), sampleRate, channels);
+        }
+
+        // ---- many sessions at once ----------------------------------------------------------
+
+        /// <summary>
+        /// Pushes one block of interleaved float PCM to each session in one call
+        /// (<c>kmt_sessions_push_f32</c>): <paramref name="blocks"/>[i] goes to
+        /// <paramref name="sessions"/>[i], with the outcome of <c>sessions[i].Push(blocks[i], sampleRate, channels)</c>
+        /// (the same frames, values within float rounding). The sessions that share a model run
+        /// each network layer together, one pass over its weights for all their new audio: for a
+        /// host that ticks many live streams (a game server), cheaper than a Push per session.
+        /// Every block is at <paramref name="sampleRate"/> with <paramref name="channels"/>
+        /// channels (make one call per rate); a block may be empty. No other thread may use
+        /// any of the sessions until the call returns; it runs with the first session's threads.
+        /// </summary>
+        /// <exception cref="PushManyException">At least one session's push failed: the status
+        /// and message of the first failure, every session's status in
+        /// <see cref="PushManyException.Statuses"/>; the others were pushed. A session listed
+        /// twice pushes nothing (InvalidArgument for every session).</exception>
+        /// <exception cref="ArgumentException">The lists differ in length, a session or block is
+        /// null, or a block is not a whole number of frames (nothing pushed).</exception>
+        /// <exception cref="ObjectDisposedException">A session is disposed (nothing pushed).</exception>
+        public static void PushMany(IReadOnlyList<Session> sessions, IReadOnlyList<float[]> blocks, int sampleRate, int channels)
+        {
+            if (blocks == null) throw new ArgumentNullException("blocks");
+            PushMany(sessions, blocks.Count, i => Whole(blocks[i], i), sampleRate, channels, false);
+        }
+
+        /// <summary>As <see cref="PushMany(IReadOnlyList{Session}, IReadOnlyList{float[]}, int, int)"/>
+        /// for blocks that are slices of larger buffers.</summary>
+        public static void PushMany(IReadOnlyList<Session> sessions, IReadOnlyList<ArraySegment<float>> blocks, int sampleRate, int channels)
+        {
+            if (blocks == null) throw new ArgumentNullException("blocks");
+            PushMany(sessions, blocks.Count, i => blocks[i], sampleRate, channels, false);
+        }
+
+        /// <summary>As <see cref="PushMany(IReadOnlyList{Session}, IReadOnlyList{float[]}, int, int)"/>
+        /// for 16-bit PCM, scaled by 1/32768 (<c>kmt_sessions_push_s16</c>).</summary>
+        public static void PushMany(IReadOnlyList<Session> sessions, IReadOnlyList<short[]> blocks, int sampleRate, int channels)
+        {
+            if (blocks == null) throw new ArgumentNullException("blocks");
+            PushMany(sessions, blocks.Count, i => Whole(blocks[i], i), sampleRate, channels, true);
+        }
+
+        /// <summary>As <see cref="PushMany(IReadOnlyList{Session}, IReadOnlyList{short[]}, int, int)"/>
+        /// for blocks that are slices of larger buffers.</summary>
+        public static void PushMany(IReadOnlyList<Session> sessions, IReadOnlyList<ArraySegment<short>> blocks, int sampleRate, int channels)
+        {
+            if (blocks == null) throw new ArgumentNullException("blocks");
+            PushMany(sessions, blocks.Count, i => blocks[i], sampleRate, channels, true);
+        }
+
+        private static ArraySegment<T> Whole<T>(T[] block, int index)
+        {
+            if (block == null) throw new ArgumentNullException("blocks", "blocks[" + index + "] is null");
+            return new ArraySegment<T>(block);
+        }
+
+        private static void PushMany<T>(IReadOnlyList<Session> sessions, int count, Func<int, ArraySegment<T>> block,
+                                        int sampleRate, int channels, bool s16) where T : struct
+        {
+            if (sessions == null) throw new ArgumentNullException("sessions");
+            if (sessions.Count != count)
+                throw new ArgumentException(sessions.Count + " sessions but " + count + " blocks", "blocks");
+            if (count == 0) return;
+            var handles = new SessionHandle[count];
+            var pointers = new IntPtr[count];
+            var pcm = new IntPtr[count];
+            var frames = new UIntPtr[count];
+            var pins = new GCHandle[count];
+            var added = new bool[count];
+            int size = Marshal.SizeOf(typeof(T));
+            try
+            {
+                for (int i = 0; i < count; i++)
+                {
+                    Session session = sessions[i];
+                    if (session == null) throw new ArgumentNullException("sessions", "sessions[" + i + "] is null");
+                    ArraySegment<T> samples = block(i);
+                    int n = samples.Array == null ? 0 : samples.Count;
+                    frames[i] = Interop.Size(Frames(n, channels));
+                    handles[i] = session.Live;
+                    handles[i].DangerousAddRef(ref added[i]);
+                    pointers[i] = handles[i].DangerousGetHandle();
+                    if (n > 0)
+                    {
+                        pins[i] = GCHandle.Alloc(samples.Array, GCHandleType.Pinned);
+                        pcm[i] = pins[i].AddrOfPinnedObject() + samples.Offset * size;
+                    }
+                }
+                var statuses = new Status[count];
+                string function = s16 ? "kmt_sessions_push_s16" : "kmt_sessions_push_f32";
+                Status status = s16
+                    ? Native.kmt_sessions_push_s16(pointers, Interop.Size(count), pcm, frames, sampleRate, channels, statuses)
+                    : Native.kmt_sessions_push_f32(pointers, Interop.Size(count), pcm, frames, sampleRate, channels, statuses);
+                if (status != Status.Ok)
+                    throw new PushManyException(status, function, Utf8.Decode(Native.kmt_last_error()), statuses);
+            }
+            finally
+            {
+                for (int i = 0; i < count; i++)
+                {
+                    if (pins[i].IsAllocated) pins[i].Free();
+                    if (added[i]) handles[i].DangerousRelease();
+                }
+            }
         }
 
         /// <summary>
