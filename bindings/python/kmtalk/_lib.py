@@ -605,6 +605,30 @@ def kmt_session_push_s16(session: Any, pcm: Any, frames: int, sample_rate: int, 
     """Pushes interleaved 16-bit PCM to the session's stream."""
 
 
+# kmt_status kmt_sessions_push_f32(kmt_session *const *sessions, size_t count,
+#                                  const float *const *pcm, const size_t *frames,
+#                                  int32_t sample_rate, int32_t channels,
+#                                  kmt_status *out_statuses);
+@_c("kmt_sessions_push_f32", [POINTER(kmt_session_p), c_size_t, POINTER(POINTER(c_float)), POINTER(c_size_t),
+                              c_int32, c_int32, POINTER(kmt_status)], kmt_status)
+def kmt_sessions_push_f32(sessions: Any, count: int, pcm: Any, frames: Any, sample_rate: int, channels: int,
+                          out_statuses: Any) -> int:
+    """Pushes block pcm[i] (frames[i] frames of interleaved float PCM) to sessions[i] for
+    each of `count` sessions in one call; out_statuses (NULL or `count` entries) receives
+    each session's status."""
+
+
+# kmt_status kmt_sessions_push_s16(kmt_session *const *sessions, size_t count,
+#                                  const int16_t *const *pcm,
+#                                  const size_t *frames, int32_t sample_rate,
+#                                  int32_t channels, kmt_status *out_statuses);
+@_c("kmt_sessions_push_s16", [POINTER(kmt_session_p), c_size_t, POINTER(POINTER(c_int16)), POINTER(c_size_t),
+                              c_int32, c_int32, POINTER(kmt_status)], kmt_status)
+def kmt_sessions_push_s16(sessions: Any, count: int, pcm: Any, frames: Any, sample_rate: int, channels: int,
+                          out_statuses: Any) -> int:
+    """As kmt_sessions_push_f32 for 16-bit PCM (scaled by 1/32768)."""
+
+
 # kmt_status kmt_session_pull(kmt_session *session, float *buffer, size_t buffer_length,
 #                             size_t *out_frames, double *out_first_time);
 @_c("kmt_session_pull", [kmt_session_p, POINTER(c_float), c_size_t, POINTER(c_size_t), POINTER(c_double)],
