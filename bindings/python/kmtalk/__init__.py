@@ -59,6 +59,7 @@ __all__ = [
     "animate",
     "default_model_path",
     "load_audio",
+    "push_many",
     "set_log_callback",
     "status_string",
     "version",
@@ -163,6 +164,10 @@ class KMTalkError(Exception):
 
     #: The status this class stands for (None for the base class).
     STATUS: Optional[Status] = None
+
+    #: For an error of :func:`push_many`: every session's status, in the order of the
+    #: sessions passed (:attr:`Status.OK` for those that were pushed); None otherwise.
+    statuses: Optional[List[Union[Status, int]]] = None
 
     def __init__(self, status: int, message: str = ""):
         try:
@@ -748,6 +753,102 @@ class Session(_Handle):
     def __repr__(self) -> str:
         state = " (closed)" if self.closed else ""
         return f"<kmtalk.Session fps={self.fps:g} threads={self.threads} nonfinite={self.nonfinite}{state}>"
+
+
+def _status_or_int(status: int) -> Union[Status, int]:
+    try:
+        return Status(status)
+    except ValueError:
+        return int(status)
+
+
+def push_many(sessions: Any, blocks: Any, sample_rate: int, channels: Optional[int] = None) -> None:
+    """Pushes ``blocks[i]`` to ``sessions[i]`` for every session in one call
+    (kmt_sessions_push_f32 / _s16), with the outcome of ``sessions[i].push(blocks[i],
+    sample_rate)``: the same frames, values within float rounding. The sessions that share
+    a model run each network layer together, one pass over its weights for all their new
+    audio, where separate pushes make one pass per session: for a host that ticks many
+    live streams. Pull each session's frames as usual.
+
+    blocks: one array per session, as for :meth:`Session.push`: 1-D (mono) or 2-D
+    (frames x channels), every block with the same channel count; an empty block pushes
+    nothing to its session. With ``channels`` given, 1-D blocks are interleaved frames of
+    that many channels (2-D blocks must have that many columns). When every non-empty
+    block is int16 they go through kmt_sessions_push_s16; otherwise all are converted to
+    float32 (int16 scaled by 1/32768, as the library does).
+
+    Raises the :class:`KMTalkError` subclass of the first session that failed, with
+    kmt_last_error()'s message (naming its index) and ``error.statuses``, every session's
+    :class:`Status`: the others were pushed, and a failed one is left as a failed
+    :meth:`Session.push` leaves it (a NaN block is dropped; the stream may go on). A
+    session listed twice, or a rate or channel count out of range, pushes nothing (every
+    status the same). Holds every session's lock for the call.
+    """
+    sessions = list(sessions)
+    arrays = [np.asarray(block) for block in blocks]
+    for session in sessions:
+        if not isinstance(session, Session):
+            raise TypeError(f"sessions must be kmtalk.Session objects, not {type(session).__name__}")
+    if len(sessions) != len(arrays):
+        raise InvalidArgumentError(
+            _lib.KMT_ERR_INVALID_ARGUMENT, f"{len(sessions)} sessions but {len(arrays)} blocks")
+    for index, array in enumerate(arrays):
+        if array.ndim not in (1, 2):
+            raise InvalidArgumentError(
+                _lib.KMT_ERR_INVALID_ARGUMENT,
+                f"blocks[{index}] must be 1-D (mono) or 2-D (frames x channels), got shape {array.shape}")
+    filled = [array for array in arrays if array.size]
+    if channels is None:
+        counts = {1 if array.ndim == 1 else array.shape[1] for array in filled}
+        if len(counts) > 1:
+            raise InvalidArgumentError(
+                _lib.KMT_ERR_INVALID_ARGUMENT,
+                f"the blocks have different channel counts ({', '.join(map(str, sorted(counts)))})")
+        channels = counts.pop() if counts else 1
+    channels = int(channels)
+    frames = []
+    for index, array in enumerate(arrays):
+        if array.ndim == 2 and array.size and array.shape[1] != channels:
+            raise InvalidArgumentError(
+                _lib.KMT_ERR_INVALID_ARGUMENT, f"blocks[{index}] has {array.shape[1]} channels, not {channels}")
+        if array.ndim == 1 and channels > 0 and array.size % channels:
+            raise InvalidArgumentError(
+                _lib.KMT_ERR_INVALID_ARGUMENT,
+                f"blocks[{index}]: {array.size} samples are not a whole number of {channels}-channel frames")
+        frames.append(0 if not array.size else array.shape[0] if array.ndim == 2 else array.size // max(channels, 1))
+    s16 = bool(filled) and all(array.dtype == np.int16 for array in filled)
+    if s16:
+        element, push = ctypes.c_int16, _lib.kmt_sessions_push_s16
+        data = [np.ascontiguousarray(array, dtype=np.int16) for array in arrays]
+    else:
+        element, push = ctypes.c_float, _lib.kmt_sessions_push_f32
+        data = [np.ascontiguousarray(array.astype(np.float32) / 32768.0 if array.dtype == np.int16 else array,
+                                     dtype=np.float32) for array in arrays]
+    count = len(sessions)
+    if count == 0:
+        return
+    pointer = ctypes.POINTER(element)
+    pcm = (pointer * count)(*[array.ctypes.data_as(pointer) if array.size else pointer() for array in data])
+    frame_counts = (ctypes.c_size_t * count)(*frames)
+    statuses = (_lib.kmt_status * count)()
+    # Every session's lock, each once (a session listed twice is the library's to refuse),
+    # in one global order so that two threads batching overlapping sessions cannot deadlock.
+    locks = sorted({id(session): session._lock for session in sessions}.items())
+    acquired = []
+    try:
+        for _, lock in locks:
+            lock.acquire()
+            acquired.append(lock)
+        handles = (_lib.kmt_session_p * count)(*[session._ptr() for session in sessions])
+        status = push(handles, count, pcm, frame_counts, int(sample_rate), channels, statuses)
+        detail = _lib.kmt_last_error() if status != _lib.KMT_OK else None
+    finally:
+        for lock in reversed(acquired):
+            lock.release()
+    if status != _lib.KMT_OK:
+        error = KMTalkError.from_status(status, _decode(detail))
+        error.statuses = [_status_or_int(value) for value in statuses]
+        raise error
 
 
 # --------------------------------------------------------------------------
