@@ -773,6 +773,77 @@ def build_cases() -> List[Case]:
     add("kmt_session_exact_latency_ms", "model with full attention (band_back null)", INCOMPATIBLE,
         lambda c: L.kmt_session_exact_latency_ms(full_attention(c), c.value_out(c_double)))
 
+    # ---- many sessions in one push ------------------------------------------------------
+    def sessions_push(s16: bool = False, rate: int = 16000, channels: int = 1, null: Tuple[str, ...] = (),
+                      twice: bool = False, null_session: Optional[int] = None, null_block: Optional[int] = None,
+                      nan_block: Optional[int] = None, frames: Optional[int] = None,
+                      first_rate: Optional[int] = None, full_attention_session: Optional[int] = None,
+                      statuses: Optional[List[str]] = None) -> Callable[[Context], Any]:
+        """kmt_sessions_push_f32 (or _s16) of a 1600-frame block to each of 2 fresh sessions.
+        null: the arrays passed as NULL ("sessions", "pcm", "frames"); twice: sessions[0]
+        listed twice; null_session / null_block / nan_block: the index of a NULL session, a
+        NULL block with frames, a block with a NaN; frames: each block's frame count;
+        first_rate: sessions[1] pushed at that rate first; full_attention_session: the index
+        of a session on a model that cannot stream. out_statuses must read `statuses`
+        (default: every entry the status returned, as for refused arguments); otherwise the
+        case returns what it read instead of the status."""
+        def run(c: Context) -> Any:
+            count = 2
+            handles = [c.new_session() for _ in range(count)]
+            if twice:
+                handles[1] = handles[0]
+            if null_session is not None:
+                handles[null_session] = None
+            if full_attention_session is not None:
+                handles[full_attention_session] = full_attention(c)
+            if first_rate is not None:
+                status = push(handles[1], floats(c.pcm), 441, first_rate, 1)
+                if status != L.KMT_OK:
+                    raise RuntimeError(f"setup push failed: {STATUS_NAMES.get(status)}: {L.kmt_last_error()!r}")
+            element = c_int16 if s16 else c_float
+            data = [np.zeros(1600, np.int16) if s16 else c.pcm[:1600].copy() for _ in range(count)]
+            if nan_block is not None:
+                data[nan_block][100] = np.nan
+            blocks = (POINTER(element) * count)(*[d.ctypes.data_as(POINTER(element)) for d in data])
+            if null_block is not None:
+                blocks[null_block] = POINTER(element)()
+            counts = (c_size_t * count)(*[len(d) // max(channels, 1) if frames is None else frames for d in data])
+            out = (L.kmt_status * count)(*([-1] * count))
+            call = L.kmt_sessions_push_s16 if s16 else L.kmt_sessions_push_f32
+            status = call(None if "sessions" in null else (L.kmt_session_p * count)(*handles), count,
+                          None if "pcm" in null else blocks, None if "frames" in null else counts,
+                          rate, channels, out)
+            want = [getattr(L, name) for name in statuses] if statuses else [status] * count
+            if list(out) != want:
+                return "out_statuses " + ", ".join(STATUS_NAMES.get(v, str(v)) for v in out)
+            return status
+        return run
+
+    many, many16 = "kmt_sessions_push_f32", "kmt_sessions_push_s16"
+    add(many, "sessions NULL, count 2", ARG, sessions_push(null=("sessions",)))
+    add(many, "pcm NULL, count 2", ARG, sessions_push(null=("pcm",)))
+    add(many, "frames NULL, count 2", ARG, sessions_push(null=("frames",)))
+    add(many, "sessions[1] NULL", ARG, sessions_push(null_session=1))
+    add(many, "sessions[0] listed twice", ARG, sessions_push(twice=True))
+    add(many, "pcm[1] NULL, frames 1600", ARG, sessions_push(null_block=1))
+    add(many, "channels 0", ARG, sessions_push(channels=0))
+    add(many, "sample_rate 7999", AUDIO, sessions_push(rate=7999))
+    add(many, "frames SIZE_MAX", OOM, sessions_push(frames=SIZE_MAX), 2.0)
+    add(many, "a NaN in block 1 (block 0 is pushed; out_statuses OK, INVALID_AUDIO)", AUDIO,
+        sessions_push(nan_block=1, statuses=[OK, AUDIO]))
+    add(many, "sessions[1] at 16000 after a push at 44100 (out_statuses OK, INVALID_ARGUMENT)", ARG,
+        sessions_push(first_rate=44100, statuses=[OK, ARG]))
+    add(many, "sessions[1] on a model with full attention (band_back null)", INCOMPATIBLE,
+        sessions_push(full_attention_session=1),
+        note="one session on a model that cannot stream fails the whole call: nothing is pushed, every "
+             "out_statuses entry is KMT_ERR_INCOMPATIBLE_MODEL and the message does not name the index, where "
+             "kmtalk.h says a session that fails gets its status, the others are still pushed and "
+             "kmt_last_error() names the index")
+    add(many16, "sessions NULL, count 2", ARG, sessions_push(s16=True, null=("sessions",)))
+    add(many16, "sessions[0] listed twice", ARG, sessions_push(s16=True, twice=True))
+    add(many16, "pcm[1] NULL, frames 1600", ARG, sessions_push(s16=True, null_block=1))
+    add(many16, "sample_rate 192001", AUDIO, sessions_push(s16=True, rate=192001))
+
     # ---- animations ---------------------------------------------------------------------
     read = L.kmt_animation_read_frames
     written = lambda: byref(c_size_t())  # noqa: E731
