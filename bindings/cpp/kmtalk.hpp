@@ -132,6 +132,29 @@ private:
     std::string context_;
 };
 
+/**
+ * A failed Session::push_many (kmt_sessions_push_f32 / _s16): status() and
+ * message() are those of the first session that failed (the message names
+ * its index), statuses() every session's status in the order passed. The
+ * sessions whose status is KMT_OK were pushed; a failed one is left as a
+ * failed Session::push leaves it. When the arguments themselves were refused
+ * (a session listed twice, an empty Session, a bad rate or channel count,
+ * as many sessions as blocks, whole frames) nothing was pushed and every
+ * entry is that status.
+ */
+class PushManyError : public Error {
+public:
+    /** An error with the first failure's `status` and `message`, and every session's `statuses`. */
+    PushManyError(Status status, std::string message, std::string context, std::vector<Status> statuses)
+        : Error(status, std::move(message), std::move(context)), statuses_(std::move(statuses)) {}
+
+    /** Each session's status, in the order of the sessions passed. */
+    const std::vector<Status> &statuses() const noexcept { return statuses_; }
+
+private:
+    std::vector<Status> statuses_;
+};
+
 namespace detail {
 
 /** Throws the Error for `status`, reading kmt_last_error() before anything else. */
@@ -1039,6 +1062,35 @@ public:
         push(samples.data, frames_of(samples.size, channels, "kmt_session_push_s16"), sample_rate, channels);
     }
 
+    /**
+     * Pushes blocks[i] to *sessions[i] for every session in one call
+     * (kmt_sessions_push_f32), with the outcome of sessions[i]->push(blocks[i],
+     * sample_rate, channels): the same frames, values within float rounding.
+     * The sessions that share a model run each network layer together, one
+     * pass over its weights for all their new audio, where separate pushes
+     * make one pass per session: for a host that ticks many live streams.
+     * Every block is at `sample_rate` with `channels` channels (one call per
+     * rate) and holds whole frames; a block may be empty. No other thread may
+     * use any of the sessions until it returns; it runs with the first
+     * session's threads. Pull each session's frames as usual.
+     *
+     *     std::vector<kmtalk::Session *> sessions = {&a, &b, &c};
+     *     std::vector<kmtalk::FloatView> blocks = {mic_a, mic_b, mic_c};  // 10 ms each
+     *     kmtalk::Session::push_many(sessions, blocks, 16000);
+     *
+     * Throws PushManyError (an Error) when any session's push failed, with
+     * every session's status: the others were pushed.
+     */
+    static void push_many(BasicView<Session *> sessions, BasicView<FloatView> blocks, std::int32_t sample_rate,
+                          std::int32_t channels = 1) {
+        push_many_of(sessions, blocks, sample_rate, channels, &kmt_sessions_push_f32, "kmt_sessions_push_f32");
+    }
+    /** As push_many(..., BasicView<FloatView>, ...) for 16-bit PCM, scaled by 1/32768 (kmt_sessions_push_s16). */
+    static void push_many(BasicView<Session *> sessions, BasicView<Int16View> blocks, std::int32_t sample_rate,
+                          std::int32_t channels = 1) {
+        push_many_of(sessions, blocks, sample_rate, channels, &kmt_sessions_push_s16, "kmt_sessions_push_s16");
+    }
+
     /** Number of final frames waiting to be pulled (kmt_session_pending_frames). */
     std::size_t pending_frames() const {
         std::size_t frames = 0;
@@ -1124,6 +1176,46 @@ private:
                         context);
         }
         return samples / static_cast<std::size_t>(channels);
+    }
+
+    template <class Sample>
+    using PushManyCall = Status (*)(kmt_session *const *, std::size_t, const Sample *const *, const std::size_t *,
+                                    std::int32_t, std::int32_t, Status *);
+
+    template <class Sample>
+    static void push_many_of(BasicView<Session *> sessions, BasicView<BasicView<Sample>> blocks,
+                             std::int32_t sample_rate, std::int32_t channels, PushManyCall<Sample> call,
+                             const char *context) {
+        const std::size_t count = sessions.size;
+        auto refuse = [&](const std::string &message) {
+            throw PushManyError(KMT_ERR_INVALID_ARGUMENT, message, context,
+                                std::vector<Status>(count, KMT_ERR_INVALID_ARGUMENT));
+        };
+        if (blocks.size != count) {
+            refuse(std::to_string(count) + " sessions but " + std::to_string(blocks.size) + " blocks");
+        }
+        if (count == 0) return;
+        std::vector<kmt_session *> handles(count);
+        std::vector<const Sample *> pcm(count);
+        std::vector<std::size_t> frames(count);
+        for (std::size_t i = 0; i < count; ++i) {
+            handles[i] = sessions.data[i] ? sessions.data[i]->get() : nullptr;  // NULL: the library refuses it
+            const BasicView<Sample> &block = blocks.data[i];
+            pcm[i] = block.data;
+            // channels <= 0 is left to the library, which reports it with its own message.
+            if (channels > 0 && block.size % static_cast<std::size_t>(channels) != 0) {
+                refuse("blocks[" + std::to_string(i) + "]: " + std::to_string(block.size) +
+                       " samples are not a whole number of " + std::to_string(channels) + "-channel frames");
+            }
+            frames[i] = channels > 0 ? block.size / static_cast<std::size_t>(channels) : block.size;
+        }
+        std::vector<Status> statuses(count, KMT_OK);
+        const Status status =
+            call(handles.data(), count, pcm.data(), frames.data(), sample_rate, channels, statuses.data());
+        if (status != KMT_OK) {
+            const char *last = kmt_last_error();  // first: nothing may run in between
+            throw PushManyError(status, last ? last : "", context, std::move(statuses));
+        }
     }
 
     /** Throws for a failed offline call: what the progress function threw, else the status's Error. */

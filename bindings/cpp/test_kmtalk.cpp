@@ -43,6 +43,7 @@ static_assert(move_only_v<kmtalk::Session>, "Session is move-only");
 static_assert(move_only_v<kmtalk::Animation>, "Animation is move-only");
 static_assert(move_only_v<kmtalk::Rig>, "Rig is move-only");
 static_assert(std::is_base_of<std::runtime_error, kmtalk::Error>::value, "Error is a runtime_error");
+static_assert(std::is_base_of<kmtalk::Error, kmtalk::PushManyError>::value, "PushManyError is an Error");
 static_assert(!std::is_convertible<const char *, kmtalk::Model>::value, "Model(path) is explicit");
 static_assert(!std::is_convertible<const char *, kmtalk::Rig>::value, "Rig(path) is explicit");
 static_assert(!std::is_convertible<kmtalk::Model, bool>::value, "operator bool is explicit");
@@ -424,6 +425,146 @@ int main(int argc, char **argv) {
         session.flush();
         session.flush();
         check(session.pull().empty(), "flush without a push, twice, adds nothing");
+    });
+
+    // ---- Many sessions in one push ---------------------------------------------------------
+    section("Session::push_many: many sessions in one call", [&] {
+        kmtalk::Model model(kBase);
+        kmtalk::Audio audio(kHello, model.sample_rate());
+        const kmtalk::FloatView hello = audio.samples();
+        const float gains[3] = {1.0f, 0.5f, -0.8f};
+        std::vector<std::vector<float>> tracks(3);
+        for (int i = 0; i < 3; ++i) {
+            for (float x : hello) tracks[i].push_back(x * gains[i]);
+        }
+        std::vector<kmtalk::Session> batch, single;
+        for (int i = 0; i < 3; ++i) {
+            batch.emplace_back(model, kmtalk::SessionOptions{1, 0.0f, false});
+            single.emplace_back(model, kmtalk::SessionOptions{1, 0.0f, false});
+        }
+        std::vector<kmtalk::Session *> batch_ptrs = {&batch[0], &batch[1], &batch[2]};
+        std::vector<std::vector<float>> batch_out(3), single_out(3);
+        auto drain = [&] {
+            for (int i = 0; i < 3; ++i) {
+                const kmtalk::PulledFrames a = batch[i].pull(), b = single[i].pull();
+                batch_out[i].insert(batch_out[i].end(), a.data.begin(), a.data.end());
+                single_out[i].insert(single_out[i].end(), b.data.begin(), b.data.end());
+            }
+        };
+        const std::size_t nan_block = 100;
+        std::optional<kmtalk::PushManyError> nan_error;
+        bool single_refused_nan = false;
+        for (std::size_t start = 0, k = 0; start < hello.size; start += 160, ++k) {
+            const std::size_t n = std::min<std::size_t>(160, hello.size - start);
+            std::vector<std::vector<float>> copies;
+            std::vector<kmtalk::FloatView> blocks;
+            for (int i = 0; i < 3; ++i) blocks.emplace_back(tracks[i].data() + start, n);
+            if (k == nan_block) {
+                for (int i = 0; i < 3; ++i) copies.emplace_back(blocks[i].begin(), blocks[i].end());
+                copies[1][7] = std::nanf("");
+                for (int i = 0; i < 3; ++i) blocks[i] = copies[i];
+                try {
+                    kmtalk::Session::push_many(batch_ptrs, blocks, 16000);
+                } catch (const kmtalk::PushManyError &e) {
+                    nan_error = e;
+                }
+            } else {
+                kmtalk::Session::push_many(batch_ptrs, blocks, 16000);
+            }
+            for (int i = 0; i < 3; ++i) {
+                try {
+                    single[i].push(blocks[i], 16000);
+                } catch (const kmtalk::Error &e) {
+                    single_refused_nan = k == nan_block && i == 1 && e.status() == KMT_ERR_INVALID_AUDIO;
+                }
+            }
+            drain();
+        }
+        for (int i = 0; i < 3; ++i) {
+            batch[i].flush();
+            single[i].flush();
+        }
+        drain();
+        check(nan_error && nan_error->status() == KMT_ERR_INVALID_AUDIO &&
+                  nan_error->statuses() == std::vector<kmtalk::Status>{KMT_OK, KMT_ERR_INVALID_AUDIO, KMT_OK} &&
+                  nan_error->message().find("sessions[1]") != std::string::npos &&
+                  nan_error->context() == "kmt_sessions_push_f32",
+              std::string("a NaN in block 1 throws PushManyError with statuses {OK, INVALID_AUDIO, OK}") +
+                  (nan_error ? std::string(": ") + nan_error->what() : std::string(", nothing thrown")));
+        check(single_refused_nan, "  ... as Session::push refuses that block alone");
+        for (int i = 0; i < 3; ++i) {
+            const float diff = max_abs_diff(batch_out[i], single_out[i]);
+            check(batch_out[i].size() == single_out[i].size() && batch_out[i].size() == 243 * model.channel_count() &&
+                      diff <= 1e-4f,
+                  "kmtalk-base, session " + std::to_string(i) + " (gain " + fmt(gains[i]) +
+                      ", hello.wav in 10 ms blocks, default latency): push_many equals separate pushes (" +
+                      std::to_string(batch_out[i].size() / model.channel_count()) + " frames, max diff " +
+                      fmt(diff) + ")");
+        }
+
+        // int16 blocks, each session its own second of the synthetic signal.
+        const auto quantized = quantize(signal);
+        for (int i = 0; i < 3; ++i) {
+            batch[i].reset();
+            single[i].reset();
+            batch_out[i].clear();
+            single_out[i].clear();
+        }
+        const std::size_t offsets[3] = {0, 3000, 6000};
+        for (std::size_t start = 0; start < 16000; start += 160) {
+            std::vector<kmtalk::Int16View> blocks;
+            for (int i = 0; i < 3; ++i) blocks.emplace_back(quantized.first.data() + offsets[i] + start, 160);
+            kmtalk::Session::push_many(batch_ptrs, blocks, 16000);
+            for (int i = 0; i < 3; ++i) single[i].push(blocks[i], 16000);
+            drain();
+        }
+        float diff16 = 0.0f;
+        bool same16 = true;
+        for (int i = 0; i < 3; ++i) {
+            batch[i].flush();
+            single[i].flush();
+        }
+        drain();
+        for (int i = 0; i < 3; ++i) {
+            same16 = same16 && !batch_out[i].empty() && batch_out[i].size() == single_out[i].size();
+            diff16 = std::max(diff16, max_abs_diff(batch_out[i], single_out[i]));
+        }
+        check(same16 && diff16 <= 1e-4f, "push_many(Int16View blocks): 3 sessions equal separate pushes (max diff " +
+                                             fmt(diff16) + ")");
+
+        // Refused arguments push nothing; an empty call does nothing.
+        for (int i = 0; i < 3; ++i) batch[i].reset();
+        const std::vector<float> block(160, 0.0f);
+        std::vector<kmtalk::FloatView> two = {block, block}, three = {block, block, block};
+        std::vector<kmtalk::Session *> twice = {&batch[0], &batch[0]};
+        std::optional<kmtalk::PushManyError> twice_error;
+        try {
+            kmtalk::Session::push_many(twice, two, 16000);
+        } catch (const kmtalk::PushManyError &e) {
+            twice_error = e;
+        }
+        check(twice_error && twice_error->status() == KMT_ERR_INVALID_ARGUMENT &&
+                  twice_error->statuses() == std::vector<kmtalk::Status>(2, KMT_ERR_INVALID_ARGUMENT) &&
+                  twice_error->message().find("twice") != std::string::npos,
+              std::string("push_many with a session listed twice throws PushManyError, INVALID_ARGUMENT for every "
+                          "session") + (twice_error ? std::string(": ") + twice_error->what() : std::string()));
+        batch[0].push(signal.data(), 441, 44100, 1);  // the utterance's rate is not fixed yet
+        pass("  ... nothing was pushed (a push at another rate is accepted after it)");
+        batch[0].reset();
+        expect_error("push_many with 3 sessions and 2 blocks", KMT_ERR_INVALID_ARGUMENT,
+                     [&] { kmtalk::Session::push_many(batch_ptrs, two, 16000); }, "3 sessions but 2 blocks");
+        const std::vector<float> odd(161, 0.0f);
+        std::vector<kmtalk::FloatView> partial = {block, odd, block};
+        expect_error("push_many with a block of 161 samples in 2 channels", KMT_ERR_INVALID_ARGUMENT,
+                     [&] { kmtalk::Session::push_many(batch_ptrs, partial, 16000, 2); }, "blocks[1]");
+        kmtalk::Session empty;
+        std::vector<kmtalk::Session *> with_empty = {&batch[0], &empty};
+        expect_error("push_many with an empty Session", KMT_ERR_INVALID_ARGUMENT,
+                     [&] { kmtalk::Session::push_many(with_empty, two, 16000); }, "sessions[1]");
+        expect_error("push_many at 7999 Hz", KMT_ERR_INVALID_AUDIO,
+                     [&] { kmtalk::Session::push_many(batch_ptrs, three, 7999); });
+        kmtalk::Session::push_many(kmtalk::BasicView<kmtalk::Session *>(), kmtalk::BasicView<kmtalk::FloatView>(), 16000);
+        pass("push_many of no sessions does nothing");
     });
 
     // ---- Rigs ------------------------------------------------------------------------------
