@@ -56,6 +56,8 @@
  *   the same from run to run, and in practice the same as with one thread.
  *   Streaming in 10-40 ms chunks has too few rows per push to split: serve many
  *   live streams by giving each thread its own sessions (they are independent).
+ *   A thread that serves many live streams pushes them together with
+ *   kmt_sessions_push_f32: their network layers then run as one batch.
  *   OpenBLAS runs single-threaded inside every session call.
  * - Speed depends on the matrix kernels OpenBLAS picked when it loaded. On
  *   virtual machines that hide the CPU model it may fall back to SSE3 kernels,
@@ -611,7 +613,9 @@ kmt_status kmt_session_push_s16(kmt_session *session, const int16_t *pcm,
  * that ticks many live streams (a game server, a call centre). For each
  * session the outcome is that of kmt_session_push_f32(sessions[i], pcm[i],
  * frames[i], sample_rate, channels): the same frames, values within float
- * rounding. The sessions that share a model run each network layer together,
+ * rounding (a batch may take other matrix kernels than one session alone, so
+ * the last bits depend on which sessions share the call; tested within 1e-4,
+ * in practice ~1e-7). The sessions that share a model run each network layer together,
  * one pass over its weights for all their new audio, where separate pushes
  * make one pass per session; with many streams that pass is most of the cost
  * (kmtalk bench --streams N --stream-batch measures both).

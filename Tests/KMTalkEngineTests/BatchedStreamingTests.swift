@@ -113,6 +113,7 @@ import Testing
             #expect(alone[i].count == batched[i].count, "stream \(i): \(alone[i].count) vs \(batched[i].count) floats")
             #expect(alone[i].count > 0)
             let worst = zip(alone[i], batched[i]).map { abs($0 - $1) }.max() ?? 0
+            print("batched stream \(i): max diff from alone \(worst)")
             #expect(worst < 1e-4, "stream \(i): batched differs from alone by \(worst)")
         }
     }
