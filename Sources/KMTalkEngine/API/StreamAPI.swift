@@ -176,28 +176,39 @@ private func pushMany<Sample>(
         guard let sessions else { throw KMTError.invalidArgument("sessions is NULL") }
         guard let pcm else { throw KMTError.invalidArgument("pcm is NULL") }
         guard let frames else { throw KMTError.invalidArgument("frames is NULL") }
-        var streams: [StreamingSession] = []
         var seen = Set<OpaquePointer>()
         for i in 0..<count {
             guard let handle = sessions[i] else { throw KMTError.invalidArgument("sessions[\(i)] is NULL") }
             guard seen.insert(handle).inserted else { throw KMTError.invalidArgument("sessions[\(i)] is listed twice") }
             try PCMArguments.check(pcm[i], frames: frames[i], sampleRate: sampleRate, channels: channels, bufferName: "pcm[\(i)]", source: "PCM stream")
-            streams.append(try streamingSession(handle))
+        }
+        // A session whose model cannot stream fails alone; the others are pushed.
+        var streams: [StreamingSession] = []
+        var members: [Int] = []
+        var errors = [(any Error)?](repeating: nil, count: count)
+        for i in 0..<count {
+            do {
+                streams.append(try streamingSession(sessions[i]))
+                members.append(i)
+            } catch {
+                errors[i] = error
+            }
         }
         // Blocks of 16-bit samples become float here (nil: already float, used in place).
-        let converted = (0..<count).map { i in pcm[i].flatMap { floats($0, frames[i] * Int(channels)) } }
+        let converted = members.map { i in pcm[i].flatMap { floats($0, frames[i] * Int(channels)) } }
         var empty: Float = 0
-        let errors = withUnsafePointer(to: &empty) { none in
+        let pushed = withUnsafePointer(to: &empty) { none in
             withArrayOfFloatPointers(converted) { convertedPointers in
-                let blocks = (0..<count).map { i in
+                let blocks = members.enumerated().map { slot, i in
                     StreamingSession.Block(
-                        session: streams[i],
-                        pcm: convertedPointers[i] ?? pcm[i].map { UnsafeRawPointer($0).assumingMemoryBound(to: Float.self) } ?? none,
+                        session: streams[slot],
+                        pcm: convertedPointers[slot] ?? pcm[i].map { UnsafeRawPointer($0).assumingMemoryBound(to: Float.self) } ?? none,
                         frameCount: frames[i])
                 }
                 return StreamingSession.push(blocks, sampleRate: Int(sampleRate), channels: Int(channels))
             }
         }
+        for (slot, i) in members.enumerated() { errors[i] = pushed[slot] }
         var firstFailure: (index: Int, error: any Error)?
         statuses = errors.enumerated().map { i, error in
             guard let error else { return KMT_OK }
