@@ -46,7 +46,9 @@ let package = Package(
         // function into it (Sources/CKMTalkHost/include/kmtalk_host.h), so the CLI is a
         // host of include/kmtalk.h like any other program.
         .target(name: "CKMTalkHost", dependencies: ["CKMTalk"], linkerSettings: [.linkedLibrary("dl")]),
-        .target(name: "CKMTalkKernels"),
+        // The C kernels. DWARF 4: Valgrind 3.19 (Debian 12) cannot read a library with more
+        // than one DWARF 5 compile unit (clang's default) and gives up on the whole file.
+        .target(name: "CKMTalkKernels", cSettings: [.unsafeFlags(["-gdwarf-4"])]),
         // The SIMD kernels (VectorMath, FFTLanes), optimised in every configuration: at
         // -Onone Swift's SIMD types run through unspecialised generic code, 10-50x slower,
         // which made debug builds (the tests, valgrind) crawl.
