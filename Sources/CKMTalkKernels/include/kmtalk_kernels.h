@@ -33,6 +33,26 @@ void kmtalk_attention_rows(int rows, int width, int heads, float scale, const fl
                            const float *k, const float *v, long key_base, long key_end, int banded,
                            long back, long ahead, float *scores, float *context);
 
+/* Output columns per panel of a packed weight (two AVX2 vectors). */
+#define KMTALK_PACKED_PANEL_WIDTH 16
+
+/* Floats a packed copy of an [n, k] weight takes: ceil(n / 16) panels of k x 16, the
+ * columns past n zero. 0 when n or k is not positive. */
+long kmtalk_packed_weight_count(int n, int k);
+
+/* Packs the row-major weight W[n, k] (row stride ldw; PyTorch's [out, in]) into `packed`
+ * (kmtalk_packed_weight_count(n, k) floats): panel p holds W[16p + j][i] at i * 16 + j. */
+void kmtalk_pack_weight(int n, int k, const float *w, int ldw, float *packed);
+
+/* Row-major C[m, n] = A[m, k] * W^T + bias (bias may be NULL) with W packed by
+ * kmtalk_pack_weight. Each output sums its k products in order, then adds the bias, so a
+ * row's result does not depend on m or on the other rows: a product of one row equals the
+ * same row inside a product of many, bit for bit. Packs nothing per call (streaming's
+ * products of a few to a few hundred rows spent a third of their time in OpenBLAS's
+ * packing). */
+void kmtalk_sgemm_packed(int m, int n, int k, const float *a, int lda, const float *packed,
+                         const float *bias, float *c, int ldc);
+
 /* 1 when kmtalk_sgemm_nt_small runs its AVX2 + FMA kernel on this CPU, else 0. */
 int kmtalk_kernels_have_avx2(void);
 

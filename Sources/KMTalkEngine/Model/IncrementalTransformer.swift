@@ -175,8 +175,8 @@ final class IncrementalTransformer {
                 let normed = layerNorm(slice(allNew, range), gamma: layer.norm1Weight, beta: layer.norm1Bias, epsilon: weights.epsilon)
                 return (
                     normed: normed,
-                    keys: linear(normed, weight: layer.attention.key, bias: layer.attention.keyBias).data,
-                    values: linear(normed, weight: layer.attention.value, bias: layer.attention.valueBias).data)
+                    keys: layer.attention.keyProjection(normed).data,
+                    values: layer.attention.valueProjection(normed).data)
             }
             let normed = parts.count == 1 ? parts[0].normed : Tensor(shape: [totalAdded, d], data: parts.flatMap { $0.normed.data })
             let keys = parts.count == 1 ? parts[0].keys : parts.flatMap(\.keys)
@@ -241,7 +241,7 @@ final class IncrementalTransformer {
             let heads = weights.heads
             let x = WorkerThreads.rows(rowsEmitted, width: d, minimumPerPart: minimumRowsPerThread) { part in
                 tiledRows(part, width: d, tile: tileRows) { tile in
-                    let q = linear(slice(ownNormed, tile), weight: layer.attention.query, bias: layer.attention.queryBias)
+                    let q = layer.attention.queryProjection(slice(ownNormed, tile))
                     // Each stack's queries attend to its own kept rows.
                     var context: [Float] = []
                     for segment in segments {
@@ -262,7 +262,7 @@ final class IncrementalTransformer {
                     return weights.feedForward(
                         layer,
                         add(slice(own, tile),
-                            linear(Tensor(shape: [tile.count, d], data: context), weight: layer.attention.output, bias: layer.attention.outputBias)))
+                            layer.attention.outputProjection(Tensor(shape: [tile.count, d], data: context))))
                 }
             }
             var segmentIndex = 0

@@ -1,11 +1,24 @@
 /// Weights of one pre-norm transformer layer (tensor prefix `P`):
 /// `x += MHA(LN(x; P.norm1), band)`, `x += fc2(act(fc1(LN(x; P.norm2))))`.
 struct TransformerLayerWeights: Sendable {
-    var norm1Weight: Tensor, norm1Bias: Tensor
-    var attention: AttentionWeights
-    var norm2Weight: Tensor, norm2Bias: Tensor
-    var fc1Weight: Tensor, fc1Bias: Tensor
-    var fc2Weight: Tensor, fc2Bias: Tensor
+    let norm1Weight: Tensor, norm1Bias: Tensor
+    let attention: AttentionWeights
+    let norm2Weight: Tensor, norm2Bias: Tensor
+    /// The feed-forward layers, packed once here (`PackedLinear`).
+    let fc1: PackedLinear, fc2: PackedLinear
+
+    init(
+        norm1Weight: Tensor, norm1Bias: Tensor, attention: AttentionWeights, norm2Weight: Tensor,
+        norm2Bias: Tensor, fc1Weight: Tensor, fc1Bias: Tensor, fc2Weight: Tensor, fc2Bias: Tensor
+    ) {
+        self.norm1Weight = norm1Weight
+        self.norm1Bias = norm1Bias
+        self.attention = attention
+        self.norm2Weight = norm2Weight
+        self.norm2Bias = norm2Bias
+        fc1 = PackedLinear(weight: fc1Weight, bias: fc1Bias)
+        fc2 = PackedLinear(weight: fc2Weight, bias: fc2Bias)
+    }
 }
 
 /// A stack of pre-norm transformer layers with band attention, shared by the audio
@@ -58,10 +71,8 @@ struct TransformerStack: Sendable {
 
     /// The second half of a layer on rows `x` (input plus attention): `x + fc2(act(fc1(LN(x; norm2))))`.
     func feedForward(_ layer: TransformerLayerWeights, _ x: Tensor) -> Tensor {
-        var hidden = linear(
-            layerNorm(x, gamma: layer.norm2Weight, beta: layer.norm2Bias, epsilon: epsilon),
-            weight: layer.fc1Weight, bias: layer.fc1Bias)
+        var hidden = layer.fc1(layerNorm(x, gamma: layer.norm2Weight, beta: layer.norm2Bias, epsilon: epsilon))
         activation.apply(&hidden.data)
-        return add(x, linear(hidden, weight: layer.fc2Weight, bias: layer.fc2Bias))
+        return add(x, layer.fc2(hidden))
     }
 }

@@ -16,12 +16,16 @@ struct AttentionBand: Sendable, Equatable {
     }
 }
 
-/// Projection weights of one multi-head self-attention block (PyTorch layout, [out, in]).
+/// Projection weights of one multi-head self-attention block (PyTorch layout, [out, in]),
+/// with each projection also packed for `kmtalk_sgemm_packed` (`PackedLinear`).
 struct AttentionWeights: Sendable {
-    var query: Tensor, queryBias: Tensor
-    var key: Tensor, keyBias: Tensor
-    var value: Tensor, valueBias: Tensor
-    var output: Tensor, outputBias: Tensor
+    let query: Tensor, queryBias: Tensor
+    let key: Tensor, keyBias: Tensor
+    let value: Tensor, valueBias: Tensor
+    let output: Tensor, outputBias: Tensor
+    /// The four projections, packed once here.
+    let queryProjection: PackedLinear, keyProjection: PackedLinear
+    let valueProjection: PackedLinear, outputProjection: PackedLinear
 
     init(
         query: Tensor, queryBias: Tensor, key: Tensor, keyBias: Tensor,
@@ -35,6 +39,10 @@ struct AttentionWeights: Sendable {
         self.valueBias = valueBias
         self.output = output
         self.outputBias = outputBias
+        queryProjection = PackedLinear(weight: query, bias: queryBias)
+        keyProjection = PackedLinear(weight: key, bias: keyBias)
+        valueProjection = PackedLinear(weight: value, bias: valueBias)
+        outputProjection = PackedLinear(weight: output, bias: outputBias)
     }
 }
 
