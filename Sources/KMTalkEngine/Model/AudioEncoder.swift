@@ -7,6 +7,8 @@
 struct AudioEncoder: Sendable {
     let config: EncoderConfig
     let convWeights: [(weight: Tensor, bias: Tensor)]
+    /// Each conv weight flattened to [Cout, Cin*K] and packed once (`PackedLinear`).
+    let convProjections: [PackedLinear]
     let positionTable: Tensor?
     /// The sinusoidal positions (computed once per model) when they are not learned.
     let sinusoid: SinusoidalPositions
@@ -24,6 +26,9 @@ struct AudioEncoder: Sendable {
             channels = conv.channels
         }
         convWeights = convs
+        convProjections = convs.map { conv in
+            PackedLinear(weight: conv.weight.reshaped([conv.weight.shape[0], conv.weight.shape[1] * conv.weight.shape[2]]), bias: conv.bias)
+        }
         let d = config.width, f = config.feedForwardWidth
         positionTable = config.positions == .learned
             ? try weights.require("encoder.positions", shape: [config.maximumPositions, d]) : nil
@@ -73,7 +78,7 @@ struct AudioEncoder: Sendable {
     func convolution(_ index: Int, _ x: Tensor, inputStart: Int, inputLength: Int, outputs: Range<Int>) -> Tensor {
         let conv = config.convolutions[index]
         var y = conv1d(
-            x, inputStart: inputStart, inputLength: inputLength, weight: convWeights[index].weight, bias: convWeights[index].bias,
+            x, inputStart: inputStart, inputLength: inputLength, kernel: conv.kernel, projection: convProjections[index],
             geometry: Conv1DGeometry(stride: conv.stride, padding: conv.kernel / 2), outputs: outputs)
         config.activation.apply(&y.data)
         return y

@@ -28,21 +28,21 @@ struct KMTalkNetwork: Sendable {
     let activation: Activation
     let epsilon: Float
     // LKMA
-    let phoneHead: (weight: Tensor, bias: Tensor)?
-    let featureHead: (weight: Tensor, bias: Tensor)?
+    let phoneHead: PackedLinear?
+    let featureHead: PackedLinear?
     let locator: KeyFrameLocator?
     let phoneEmbedding: Tensor?
-    let keyFC1: (weight: Tensor, bias: Tensor)?
-    let keyFC2: (weight: Tensor, bias: Tensor)?
-    let keyProjection: (weight: Tensor, bias: Tensor)?
+    let keyFC1: PackedLinear?
+    let keyFC2: PackedLinear?
+    let keyProjection: PackedLinear?
     // CMC
-    let audioProjection: (weight: Tensor, bias: Tensor)
+    let audioProjection: PackedLinear
     let maskToken: Tensor
     /// The CMC transformer's sinusoidal positions (computed once per model).
     let cmcPositions: SinusoidalPositions
     let layers: TransformerStack
     let norm: (weight: Tensor, bias: Tensor)
-    let head: (weight: Tensor, bias: Tensor)
+    let head: PackedLinear
     /// The shallow path's weight [M, d] (`cmc.shallow.weight`), nil without it.
     let shallow: Tensor?
     /// The loudness path: its settings and weights `cmc.loudness_proj.weight` [c, 1] and
@@ -57,6 +57,10 @@ struct KMTalkNetwork: Sendable {
         func pair(_ name: String, _ shape: [Int]) throws -> (weight: Tensor, bias: Tensor) {
             (try weights.require(name + ".weight", shape: shape), try weights.require(name + ".bias", shape: [shape[0]]))
         }
+        func packed(_ name: String, _ shape: [Int]) throws -> PackedLinear {
+            let (weight, bias) = try pair(name, shape)
+            return PackedLinear(weight: weight, bias: bias)
+        }
         cmcConfig = cmc
         lkmaConfig = config.lkma
         motionActivation = config.motion.activation
@@ -65,13 +69,13 @@ struct KMTalkNetwork: Sendable {
         if cmc.useKeys {
             guard let lkma = config.lkma else { throw KMTError.corruptModel("cmc.use_keys needs config.lkma") }
             let p = lkma.phones.count, f = lkma.features.count, e = lkma.embeddingWidth, h = lkma.hiddenWidth
-            phoneHead = try pair("phone_head", [p, d])
-            featureHead = try pair("feature_head", [f, d])
+            phoneHead = try packed("phone_head", [p, d])
+            featureHead = try packed("feature_head", [f, d])
             locator = KeyFrameLocator(threshold: lkma.keyThreshold, minimumGap: lkma.minimumGap, maximumGap: lkma.maximumGap)
             phoneEmbedding = try weights.require("key_decoder.phone_embedding", shape: [p, e])
-            keyFC1 = try pair("key_decoder.fc1", [h, d + 2 * e])
-            keyFC2 = try pair("key_decoder.fc2", [m, h])
-            keyProjection = try pair("cmc.key_proj", [c, m])
+            keyFC1 = try packed("key_decoder.fc1", [h, d + 2 * e])
+            keyFC2 = try packed("key_decoder.fc2", [m, h])
+            keyProjection = try packed("cmc.key_proj", [c, m])
         } else {
             phoneHead = nil
             featureHead = nil
@@ -81,14 +85,14 @@ struct KMTalkNetwork: Sendable {
             keyFC2 = nil
             keyProjection = nil
         }
-        audioProjection = try pair("cmc.audio_proj", [c, d])
+        audioProjection = try packed("cmc.audio_proj", [c, d])
         maskToken = try weights.require("cmc.mask_token", shape: [c])
         cmcPositions = SinusoidalPositions(width: c)
         layers = try TransformerStack(
             prefix: "cmc.layers", count: cmc.layers, width: c, feedForward: cmc.feedForwardWidth, heads: cmc.heads,
             band: cmc.band, activation: config.encoder.activation, epsilon: epsilon, weights: &weights)
         norm = try pair("cmc.norm", [c])
-        head = try pair("cmc.head", [m, c])
+        head = try packed("cmc.head", [m, c])
         shallow = cmc.shallow ? try weights.require("cmc.shallow.weight", shape: [m, d]) : nil
         if let settings = cmc.loudness {
             loudness = (settings, try weights.require("cmc.loudness_proj.weight", shape: [c, 1]),
@@ -119,7 +123,7 @@ struct KMTalkNetwork: Sendable {
         if let featureHead, let locator {
             let posteriors = phonePosteriors(encoded)
             output.phonePosteriors = posteriors
-            output.featureProbabilities = sigmoid(linear(encoded, weight: featureHead.weight, bias: featureHead.bias))
+            output.featureProbabilities = sigmoid(featureHead(encoded))
             let scores = locator.boundaryScores(posteriors)
             let keys = locator.keyFrames(scores)
             output.boundaryScores = scores
@@ -144,7 +148,7 @@ struct KMTalkNetwork: Sendable {
     /// Phone posteriors [n, P] of encoder rows [n, d].
     func phonePosteriors(_ encoded: Tensor) -> Tensor {
         guard let phoneHead else { return Tensor(zeros: [encoded.shape[0], 0]) }
-        return softmax(linear(encoded, weight: phoneHead.weight, bias: phoneHead.bias))
+        return softmax(phoneHead(encoded))
     }
 
     /// The key-motion decoder: key poses [keys, M] and their CMC tokens [keys, c] for the
@@ -169,11 +173,11 @@ struct KMTalkNetwork: Sendable {
                 input[base + d + e + j] = right.data[r * e + j]
             }
         }
-        var hidden = linear(Tensor(shape: [keys.count, d + 2 * e], data: input), weight: keyFC1.weight, bias: keyFC1.bias)
+        var hidden = keyFC1(Tensor(shape: [keys.count, d + 2 * e], data: input))
         activation.apply(&hidden.data)
-        var poses = linear(hidden, weight: keyFC2.weight, bias: keyFC2.bias)
+        var poses = keyFC2(hidden)
         motionActivation.apply(&poses.data)
-        return (poses, linear(poses, weight: keyProjection.weight, bias: keyProjection.bias))
+        return (poses, keyProjection(poses))
     }
 
     /// CMC input rows for encoder rows `encoded` [n, d] at absolute frames
@@ -185,7 +189,7 @@ struct KMTalkNetwork: Sendable {
         _ encoded: Tensor, offset: Int, loudness values: Loudness, token: (Int) -> Token?
     ) -> Tensor {
         let n = encoded.shape[0], c = cmcConfig.width
-        var u = linear(encoded, weight: audioProjection.weight, bias: audioProjection.bias)
+        var u = audioProjection(encoded)
         u.data.withUnsafeMutableBufferPointer { out in
             for r in 0..<n {
                 if let key = token(offset + r) {
@@ -207,7 +211,7 @@ struct KMTalkNetwork: Sendable {
     /// loudness of the same frames ([n, d] and n values): final norm, head, plus the
     /// shallow and loudness paths, activation.
     func completionOutput<Loudness: Collection<Float>>(_ rows: Tensor, convolved: Tensor, loudness values: Loudness) -> Tensor {
-        var motion = linear(layerNorm(rows, gamma: norm.weight, beta: norm.bias, epsilon: epsilon), weight: head.weight, bias: head.bias)
+        var motion = head(layerNorm(rows, gamma: norm.weight, beta: norm.bias, epsilon: epsilon))
         if let shallow {
             let direct = linear(convolved, weight: shallow)
             for i in motion.data.indices { motion.data[i] += direct.data[i] }

@@ -478,7 +478,7 @@ final class StreamingNetwork {
                 let keep = max(rowBase, min(cmcDone, (scan?.decided ?? cmcDone) - 2))
                 if keep > rowBase, !speculative {
                     encodedRows.removeFirst((keep - rowBase) * d)
-                    if keyed { posteriorRows.removeFirst((keep - rowBase) * (net.phoneHead?.weight.shape[0] ?? 0)) }
+                    if keyed { posteriorRows.removeFirst((keep - rowBase) * (net.phoneHead?.outFeatures ?? 0)) }
                     rowBase = keep
                 }
             }
@@ -517,7 +517,7 @@ final class StreamingNetwork {
     /// in `advance` keeps two rows behind the scan, and `until` stops one frame before the
     /// newest row until the stream ends.
     private func decide(_ net: KMTalkNetwork, until: Int, total: Int?) throws {
-        guard var scan, until > scan.decided, let p = net.phoneHead?.weight.shape[0] else { return }
+        guard var scan, until > scan.decided, let p = net.phoneHead?.outFeatures else { return }
         let start = rowBase
         var keys: [Int] = []
         posteriorRows.withUnsafeBufferPointer { rows in

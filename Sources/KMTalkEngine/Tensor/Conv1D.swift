@@ -38,9 +38,31 @@ func conv1d(
     outputs: Range<Int>
 ) -> Tensor {
     precondition(x.shape.count == 2 && weight.shape.count == 3, "conv1d: expects x [T, Cin] and weight [Cout, Cin, K]")
-    let held = x.shape[0], inChannels = x.shape[1]
     let outChannels = weight.shape[0], kernel = weight.shape[2]
-    precondition(weight.shape[1] == inChannels, "conv1d: input has \(inChannels) channels, weight expects \(weight.shape[1])")
+    precondition(weight.shape[1] == x.shape[1], "conv1d: input has \(x.shape[1]) channels, weight expects \(weight.shape[1])")
+    let columns = im2col(x, inputStart: inputStart, inputLength: inputLength, kernel: kernel, geometry: geometry, outputs: outputs)
+    return linear(columns, weight: weight.reshaped([outChannels, x.shape[1] * kernel]), bias: bias)
+}
+
+/// The same rows as `conv1d(_:inputStart:inputLength:weight:...)` with the weight already
+/// flattened to [Cout, Cin*K] and packed (`PackedLinear`), so streaming's few-row calls
+/// pack nothing.
+func conv1d(
+    _ x: Tensor, inputStart: Int, inputLength: Int, kernel: Int, projection: PackedLinear, geometry: Conv1DGeometry,
+    outputs: Range<Int>
+) -> Tensor {
+    precondition(x.shape.count == 2 && projection.inFeatures == x.shape[1] * kernel,
+                 "conv1d: input has \(x.shape) rows and channels, the packed weight expects \(projection.inFeatures) = Cin * \(kernel)")
+    return projection(im2col(x, inputStart: inputStart, inputLength: inputLength, kernel: kernel, geometry: geometry, outputs: outputs))
+}
+
+/// The im2col matrix [outputs.count, Cin*K] of `conv1d`: row r holds, channel-major, the K
+/// input frames output `outputs.lowerBound + r` reads (zero outside the held rows and the
+/// sequence).
+func im2col(
+    _ x: Tensor, inputStart: Int, inputLength: Int, kernel: Int, geometry: Conv1DGeometry, outputs: Range<Int>
+) -> Tensor {
+    let held = x.shape[0], inChannels = x.shape[1]
     let patch = inChannels * kernel
     var columns = [Float](repeating: 0, count: outputs.count * patch)
     columns.withUnsafeMutableBufferPointer { cols in
@@ -60,6 +82,5 @@ func conv1d(
             }
         }
     }
-    let flatWeight = weight.reshaped([outChannels, patch])
-    return linear(Tensor(shape: [outputs.count, patch], data: columns), weight: flatWeight, bias: bias)
+    return Tensor(shape: [outputs.count, patch], data: columns)
 }
