@@ -612,10 +612,9 @@ kmt_status kmt_session_push_s16(kmt_session *session, const int16_t *pcm,
  * Pushes one block of audio to each of `count` sessions at once: for a host
  * that ticks many live streams (a game server, a call centre). For each
  * session the outcome is that of kmt_session_push_f32(sessions[i], pcm[i],
- * frames[i], sample_rate, channels): the same frames, values within float
- * rounding (a batch may take other matrix kernels than one session alone, so
- * the last bits depend on which sessions share the call; tested within
- * 1e-4). The sessions that share a model run each network layer together,
+ * frames[i], sample_rate, channels): the same frames, bit for bit, whichever
+ * sessions share the call (every batched stage computes a session's rows
+ * independently of the others'; tested). The sessions that share a model run each network layer together,
  * one pass over its weights for all their new audio, where separate pushes
  * make one pass per session; with many streams that pass is most of the cost
  * (kmtalk bench --streams N --stream-batch measures both).

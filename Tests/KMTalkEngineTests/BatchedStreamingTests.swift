@@ -112,9 +112,11 @@ import Testing
         for i in streams.indices {
             #expect(alone[i].count == batched[i].count, "stream \(i): \(alone[i].count) vs \(batched[i].count) floats")
             #expect(alone[i].count > 0)
+            // Bit for bit: every batched kernel computes a row independently of the rows
+            // beside it (packed products, per-row norms, per-session attention, FFT lanes).
             let worst = zip(alone[i], batched[i]).map { abs($0 - $1) }.max() ?? 0
-            print("batched stream \(i): max diff from alone \(worst)")
-            #expect(worst < 1e-4, "stream \(i): batched differs from alone by \(worst)")
+            #expect(alone[i].map(\.bitPattern) == batched[i].map(\.bitPattern),
+                    "stream \(i): batched differs from alone by up to \(worst)")
         }
     }
 

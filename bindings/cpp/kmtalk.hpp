@@ -1065,7 +1065,7 @@ public:
     /**
      * Pushes blocks[i] to *sessions[i] for every session in one call
      * (kmt_sessions_push_f32), with the outcome of sessions[i]->push(blocks[i],
-     * sample_rate, channels): the same frames, values within float rounding.
+     * sample_rate, channels): the same frames, bit for bit.
      * The sessions that share a model run each network layer together, one
      * pass over its weights for all their new audio, where separate pushes
      * make one pass per session: for a host that ticks many live streams.

@@ -140,53 +140,86 @@ final class LogMelSpectrogram: Sendable {
     /// end of `signal` read as zero (the caller keeps every sample the frames cover).
     /// Shared by the offline path and streaming, so both compute identical frames.
     func frames(_ range: Range<Int>, signal: UnsafeBufferPointer<Float>, signalStart: Int) -> Tensor {
-        let n = config.fftSize, hop = config.hopLength, bins = binCount, mels = config.melCount
-        let frames = range.count
+        let n = config.fftSize, frames = range.count
+        var output = [Float](repeating: 0, count: frames * config.melCount)
         let block = min(spectrum.maximumFrames, frames)
-        var output = [Float](repeating: 0, count: frames * mels)
         var framed = [Double](repeating: 0, count: block * n)
-        var power = [Double](repeating: 0, count: block * bins)
-        var scratch = spectrum.makeScratch(frames: block)
-        let half = n / 2
-        let floor = Double(config.logFloor)
-
-        do {
-            window.withUnsafeBufferPointer { w in
-                framed.withUnsafeMutableBufferPointer { framedPointer in
-                    power.withUnsafeMutableBufferPointer { powerPointer in
-                        output.withUnsafeMutableBufferPointer { out in
-                            var first = 0
-                            while first < frames {
-                                let rows = min(block, frames - first)
-                                for r in 0..<rows {
-                                    let destination = framedPointer.baseAddress! + r * n
-                                    let start = (range.lowerBound + first + r) * hop - half - signalStart
-                                    if start >= 0, start + n <= signal.count {
-                                        for i in 0..<n { destination[i] = Double(signal[start + i]) * w[i] }
-                                    } else {
-                                        for i in 0..<n {
-                                            let index = start + i
-                                            destination[i] = index >= 0 && index < signal.count ? Double(signal[index]) * w[i] : 0
-                                        }
-                                    }
-                                }
-                                spectrum.compute(framedPointer.baseAddress!, frames: rows, into: powerPointer.baseAddress!, scratch: &scratch)
-                                for r in 0..<rows {
-                                    let row = powerPointer.baseAddress! + r * bins
-                                    let destination = out.baseAddress! + (first + r) * mels
-                                    for (m, band) in bands.enumerated() {
-                                        var sum = 0.0
-                                        for (j, weight) in band.weights.enumerated() { sum += weight * row[band.first + j] }
-                                        destination[m] = logf(Float(max(sum, floor)))
-                                    }
-                                }
-                                first += rows
-                            }
-                        }
+        var work = Workspace(spectrum: spectrum, frames: block)
+        framed.withUnsafeMutableBufferPointer { framedPointer in
+            output.withUnsafeMutableBufferPointer { out in
+                var first = 0
+                while first < frames {
+                    let rows = min(block, frames - first)
+                    for r in 0..<rows {
+                        windowFrame(range.lowerBound + first + r, signal: signal, signalStart: signalStart,
+                               into: framedPointer.baseAddress! + r * n)
                     }
+                    logMel(windowed: framedPointer.baseAddress!, frames: rows, into: out.baseAddress! + first * config.melCount, work: &work)
+                    first += rows
                 }
             }
         }
-        return Tensor(shape: [frames, mels], data: output)
+        return Tensor(shape: [frames, config.melCount], data: output)
+    }
+
+    /// Scratch for `logMel(windowed:frames:into:work:)`: power spectra and the FFT's buffers
+    /// for up to `frames` frames per call.
+    struct Workspace {
+        var power: [Double]
+        var scratch: PowerSpectrum.Scratch
+        init(spectrum: PowerSpectrum, frames: Int) {
+            power = [Double](repeating: 0, count: max(frames, 1) * spectrum.binCount)
+            scratch = spectrum.makeScratch(frames: max(frames, 1))
+        }
+    }
+
+    /// Frames a spectrum call takes at once (the FFT's four lanes).
+    var framesPerSpectrum: Int { spectrum.maximumFrames }
+
+    /// Writes the `fftSize` windowed samples of absolute frame `frame` (centred on
+    /// `frame * hop`) of a signal held from absolute index `signalStart` on to `destination`;
+    /// samples outside `signal` read as zero.
+    func windowFrame(_ frame: Int, signal: UnsafeBufferPointer<Float>, signalStart: Int, into destination: UnsafeMutablePointer<Double>) {
+        let n = config.fftSize
+        let start = frame * config.hopLength - n / 2 - signalStart
+        window.withUnsafeBufferPointer { w in
+            if start >= 0, start + n <= signal.count {
+                for i in 0..<n { destination[i] = Double(signal[start + i]) * w[i] }
+            } else {
+                for i in 0..<n {
+                    let index = start + i
+                    destination[i] = index >= 0 && index < signal.count ? Double(signal[index]) * w[i] : 0
+                }
+            }
+        }
+    }
+
+    /// Log-mel rows of `frames` windowed frames (rows of `fftSize` at `windowed`, from
+    /// `windowFrame(_:...)`, any signals) into `frames` rows of `melCount` at `output`,
+    /// `framesPerSpectrum` frames per spectrum call. A frame's row does not depend on the
+    /// frames beside it (the FFT's lanes are independent), so frames of several streams can
+    /// share a call.
+    func logMel(windowed: UnsafePointer<Double>, frames: Int, into output: UnsafeMutablePointer<Float>, work: inout Workspace) {
+        let n = config.fftSize, bins = binCount, mels = config.melCount
+        let block = spectrum.maximumFrames
+        let floor = Double(config.logFloor)
+        if work.power.count < min(block, frames) * bins { work = Workspace(spectrum: spectrum, frames: block) }
+        work.power.withUnsafeMutableBufferPointer { powerPointer in
+            var first = 0
+            while first < frames {
+                let rows = min(block, frames - first)
+                spectrum.compute(windowed + first * n, frames: rows, into: powerPointer.baseAddress!, scratch: &work.scratch)
+                for r in 0..<rows {
+                    let row = powerPointer.baseAddress! + r * bins
+                    let destination = output + (first + r) * mels
+                    for (m, band) in bands.enumerated() {
+                        var sum = 0.0
+                        for (j, weight) in band.weights.enumerated() { sum += weight * row[band.first + j] }
+                        destination[m] = logf(Float(max(sum, floor)))
+                    }
+                }
+                first += rows
+            }
+        }
     }
 }

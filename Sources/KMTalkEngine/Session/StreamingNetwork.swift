@@ -292,17 +292,28 @@ final class StreamingNetwork {
         var encoderLimits = [Int?](repeating: nil, count: requests.count)
         var allLengths = [[Int]](repeating: [], count: requests.count)
         for (i, request) in requests.enumerated() {
+            precondition(request.limit == nil || request.ended, "advance: a limit applies to a run to the end only")
+            precondition(request.from == nil || request.limit != nil, "advance: skipping frames applies to a limited run only")
+            let network = request.network
+            let lengths = network.lengths(samples: network.sampleCount, ended: request.ended)
+            if request.ended, lengths.last! < 1 {
+                results[i] = Result { try network.shortUtterance() }
+                continue
+            }
+            allLengths[i] = lengths
+        }
+        // The new log-mel frames of a batch's few-frame pushes, through shared FFT calls.
+        let melFrames = requests.count < 2 ? [Tensor?](repeating: nil, count: requests.count) : batchedMelFrames(
+            requests, lengths: allLengths,
+            wanted: requests.indices.map { i in
+                guard results[i] == nil else { return false }
+                let count = allLengths[i][0] - requests[i].network.melDone
+                return count > 0 && count <= batchedMelFrameLimit
+            })
+        for (i, request) in requests.enumerated() where results[i] == nil {
             do {
-                precondition(request.limit == nil || request.ended, "advance: a limit applies to a run to the end only")
-                precondition(request.from == nil || request.limit != nil, "advance: skipping frames applies to a limited run only")
-                let network = request.network
-                let lengths = network.lengths(samples: network.sampleCount, ended: request.ended)
-                if request.ended, lengths.last! < 1 {
-                    results[i] = .success(try network.shortUtterance())
-                    continue
-                }
-                allLengths[i] = lengths
-                encoderInputs[i] = try network.convolved(lengths: lengths, ended: request.ended)
+                let network = request.network, lengths = allLengths[i]
+                encoderInputs[i] = try network.convolved(lengths: lengths, ended: request.ended, melFrames: melFrames[i])
                 // The CMC rows before `limit` see CMC input rows `cmcLayers * ahead` further;
                 // the key frames among those need one more encoder row (`b[t + 1]`, `post[k + 1]`).
                 encoderLimits[i] = request.limit.map { $0 + network.cmcLayers * network.cmcBand.ahead + (network.keyed ? 2 : 0) }
@@ -340,6 +351,59 @@ final class StreamingNetwork {
         return results.map { $0! }
     }
 
+    /// Most new log-mel frames a network may bring to the shared front-end pass of a batched
+    /// advance; a push with more (a long block) computes its own, split over the call's
+    /// threads.
+    private static let batchedMelFrameLimit = 16
+
+    /// The new log-mel frames (`melDone..<lengths[i][0]`) of every network `wanted` marks,
+    /// the networks of one model windowed into one buffer and put through the FFT four
+    /// frames at a time whichever network they come from: a live push brings one or two
+    /// frames per network, which alone would leave most of the FFT's four lanes empty.
+    /// Each frame's row equals what `convolved` computes alone (the lanes are independent).
+    private static func batchedMelFrames(_ requests: [Request], lengths: [[Int]], wanted: [Bool]) -> [Tensor?] {
+        var out = [Tensor?](repeating: nil, count: requests.count)
+        var groups: [ObjectIdentifier: [Int]] = [:]
+        var order: [ObjectIdentifier] = []
+        for i in requests.indices where wanted[i] {
+            let key = ObjectIdentifier(requests[i].network.model)
+            if groups[key] == nil { order.append(key) }
+            groups[key, default: []].append(i)
+        }
+        for key in order {
+            let members = groups[key]!
+            let frontend = requests[members[0]].network.model.frontend
+            let n = frontend.config.fftSize, mels = frontend.config.melCount
+            let counts = members.map { lengths[$0][0] - requests[$0].network.melDone }
+            let total = counts.reduce(0, +)
+            var windowed = [Double](repeating: 0, count: total * n)
+            var rows = [Float](repeating: 0, count: total * mels)
+            var work = LogMelSpectrogram.Workspace(spectrum: frontend.spectrum, frames: frontend.framesPerSpectrum)
+            windowed.withUnsafeMutableBufferPointer { w in
+                var row = 0
+                for (i, count) in zip(members, counts) {
+                    let network = requests[i].network
+                    network.samples.withUnsafeBufferPointer { signal in
+                        for f in 0..<count {
+                            frontend.windowFrame(network.melDone + f, signal: signal, signalStart: network.sampleBase,
+                                                 into: w.baseAddress! + (row + f) * n)
+                        }
+                    }
+                    row += count
+                }
+                rows.withUnsafeMutableBufferPointer { r in
+                    frontend.logMel(windowed: w.baseAddress!, frames: total, into: r.baseAddress!, work: &work)
+                }
+            }
+            var row = 0
+            for (i, count) in zip(members, counts) {
+                out[i] = Tensor(shape: [count, mels], data: Array(rows[(row * mels)..<((row + count) * mels)]))
+                row += count
+            }
+        }
+        return out
+    }
+
     /// Pushes the rows `push(i)` gives for every active request to its stack, the stacks
     /// of one model together; nil for the inactive requests.
     private static func batchedPush(
@@ -367,11 +431,13 @@ final class StreamingNetwork {
 
     /// The front-end and convolution stages: log-mel frames and conv rows up to `lengths`;
     /// returns the new encoder input rows (positions added).
-    private func convolved(lengths: [Int], ended: Bool) throws -> Tensor {
+    /// `melFrames`: the log-mel frames `melDone..<lengths[0]` when the caller computed them
+    /// (`batchedMelFrames`); nil computes them here.
+    private func convolved(lengths: [Int], ended: Bool, melFrames: Tensor? = nil) throws -> Tensor {
         // Log-mel frames.
         if lengths[0] > melDone {
             let first = melDone, base = sampleBase, frontend = model.frontend
-            let frames = samples.withUnsafeBufferPointer { signal in
+            let frames = melFrames ?? samples.withUnsafeBufferPointer { signal in
                 // Split over the call's threads when a push brings many frames (`WorkerThreads`).
                 WorkerThreads.rows(lengths[0] - first, width: model.config.frontend.melCount, minimumPerPart: 512, alignment: 4) {
                     frontend.frames((first + $0.lowerBound)..<(first + $0.upperBound), signal: signal, signalStart: base)

@@ -765,7 +765,7 @@ def _status_or_int(status: int) -> Union[Status, int]:
 def push_many(sessions: Any, blocks: Any, sample_rate: int, channels: Optional[int] = None) -> None:
     """Pushes ``blocks[i]`` to ``sessions[i]`` for every session in one call
     (kmt_sessions_push_f32 / _s16), with the outcome of ``sessions[i].push(blocks[i],
-    sample_rate)``: the same frames, values within float rounding. The sessions that share
+    sample_rate)``: the same frames, bit for bit. The sessions that share
     a model run each network layer together, one pass over its weights for all their new
     audio, where separate pushes make one pass per session: for a host that ticks many
     live streams. Pull each session's frames as usual.
