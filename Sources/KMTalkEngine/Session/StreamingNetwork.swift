@@ -351,6 +351,23 @@ final class StreamingNetwork {
         return results.map { $0! }
     }
 
+    /// The indices of the requests `selected` marks, grouped by their network's model, in
+    /// order of each model's first request.
+    private static func byModel(_ requests: [Request], where selected: [Bool]) -> [[Int]] {
+        var groups: [ObjectIdentifier: Int] = [:]
+        var members: [[Int]] = []
+        for i in requests.indices where selected[i] {
+            let key = ObjectIdentifier(requests[i].network.model)
+            if let group = groups[key] {
+                members[group].append(i)
+            } else {
+                groups[key] = members.count
+                members.append([i])
+            }
+        }
+        return members
+    }
+
     /// Most new log-mel frames a network may bring to the shared front-end pass of a batched
     /// advance; a push with more (a long block) computes its own, split over the call's
     /// threads.
@@ -363,15 +380,7 @@ final class StreamingNetwork {
     /// Each frame's row equals what `convolved` computes alone (the lanes are independent).
     private static func batchedMelFrames(_ requests: [Request], lengths: [[Int]], wanted: [Bool]) -> [Tensor?] {
         var out = [Tensor?](repeating: nil, count: requests.count)
-        var groups: [ObjectIdentifier: [Int]] = [:]
-        var order: [ObjectIdentifier] = []
-        for i in requests.indices where wanted[i] {
-            let key = ObjectIdentifier(requests[i].network.model)
-            if groups[key] == nil { order.append(key) }
-            groups[key, default: []].append(i)
-        }
-        for key in order {
-            let members = groups[key]!
+        for members in byModel(requests, where: wanted) {
             let frontend = requests[members[0]].network.model.frontend
             let n = frontend.config.fftSize, mels = frontend.config.melCount
             let counts = members.map { lengths[$0][0] - requests[$0].network.melDone }
@@ -411,15 +420,7 @@ final class StreamingNetwork {
         _ push: (Int) -> (stack: IncrementalTransformer, rows: Tensor, limit: Int?, from: Int?)
     ) -> [Tensor?] {
         var outputs = [Tensor?](repeating: nil, count: requests.count)
-        var groups: [ObjectIdentifier: [Int]] = [:]
-        var order: [ObjectIdentifier] = []
-        for i in requests.indices where active[i] {
-            let key = ObjectIdentifier(requests[i].network.model)
-            if groups[key] == nil { order.append(key) }
-            groups[key, default: []].append(i)
-        }
-        for key in order {
-            let members = groups[key]!
+        for members in byModel(requests, where: active) {
             let pushes = members.map { i in
                 let p = push(i)
                 return IncrementalTransformer.Push(stack: p.stack, rows: p.rows, ended: requests[i].ended, limit: p.limit, from: p.from)
