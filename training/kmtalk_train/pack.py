@@ -56,6 +56,7 @@ def save(path: str, splits: Dict[str, list], config: dict) -> None:
         arrays[f"{split}/lengths"] = lengths
         arrays[f"{split}/ids"] = np.array([i.id for i in items])
         arrays[f"{split}/languages"] = np.array([i.language for i in items])
+        arrays[f"{split}/engines"] = np.array([i.engine for i in items])
         if items[0].phones is not None:
             arrays[f"{split}/phones"] = np.concatenate([i.phones for i in items]).astype(np.uint8)
         if items[0].supervised is not None:
@@ -84,6 +85,7 @@ def load(path: str, config: dict) -> Dict[str, list]:
         motion = data[f"{split}/motion"].astype(np.float32) / 255
         phones = data[f"{split}/phones"].astype(np.int64) if f"{split}/phones" in data.files else None
         supervised = data[f"{split}/supervised"] if f"{split}/supervised" in data.files else None
+        engines = data[f"{split}/engines"] if f"{split}/engines" in data.files else None  # older packs: none
         mel_ends = np.cumsum(data[f"{split}/mel_lengths"])
         ends = np.cumsum(data[f"{split}/lengths"])
         items = []
@@ -96,7 +98,8 @@ def load(path: str, config: dict) -> Dict[str, list]:
             labels = [str(data["inventory"][p]) for p in ph] if ph is not None else []
             items.append(Item(str(data[f"{split}/ids"][n]), split, str(data[f"{split}/languages"][n]),
                               mel[mel_start:mel_end], motion[start:end], ph, features, keys, labels,
-                              "capture" if supervised is not None else "",
+                              "capture" if supervised is not None else
+                              (str(engines[n]) if engines is not None else ""),
                               None if supervised is None else supervised[n].astype(bool)))
         out[split] = items
     return out

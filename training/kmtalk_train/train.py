@@ -556,7 +556,7 @@ def train(corpus: str, out: Optional[str], minutes: Optional[float] = None, step
           device: Optional[str] = None, amp: bool = False, languages: Optional[Sequence[str]] = None,
           limit: Optional[int] = None, data: Optional[Dict[str, List[Item]]] = None,
           log: Callable = print, init: Optional[str] = None, capture: Optional[List[Item]] = None,
-          capture_fraction: float = 0.0, augment: bool = False,
+          capture_fraction: float = 0.0, augment: bool = False, recorded_fraction: Optional[float] = None,
           loss_weights: Optional[Dict[str, float]] = None, select_best: bool = True,
           ema_decay: float = 0.0) -> dict:
     """Trains and (when `out` is set) exports the best model. Returns a summary with the
@@ -566,6 +566,9 @@ def train(corpus: str, out: Optional[str], minutes: Optional[float] = None, step
     `capture`: items of real captured motion (each with its `supervised` channel mask, no
     phone labels); a step is a capture step with probability `capture_fraction` (the
     model's own key frames, masked motion losses, no phone loss). `augment`: on-the-fly
+    `recorded_fraction`: the share of the other (non-capture) steps drawn from the
+    recorded (engine "human") utterances, the rest from the synthetic ones (None: every
+    training utterance alike, whatever made it). `augment`: on-the-fly
     mel-domain augmentation (mel_augment: gain, noise, reverb, band limits, VTLP, tempo)
     of every batch. `select_best`: export the checkpoint with the best validation motion
     MAE (else the last). `ema_decay` > 0: keep an exponential moving average of the weights
@@ -602,6 +605,19 @@ def train(corpus: str, out: Optional[str], minutes: Optional[float] = None, step
                                    {"params": no_decay, "weight_decay": 0.0}], lr=lr, betas=(0.9, 0.98))
     rng = random.Random(seed)
     stream = batches(train_items, batch_size, rng)
+    recorded_stream = None
+    if recorded_fraction is not None:
+        recorded = [item for item in train_items if item.engine == "human"]
+        synthetic = [item for item in train_items if item.engine != "human"]
+        if not 0.0 <= recorded_fraction <= 1.0:
+            raise ValueError(f"recorded_fraction {recorded_fraction} is not in 0..1")
+        if (recorded_fraction > 0 and not recorded) or (recorded_fraction < 1 and not synthetic):
+            raise ValueError(f"recorded_fraction {recorded_fraction}: the data hold {len(recorded)} recorded "
+                             f"and {len(synthetic)} synthetic training utterances")
+        log(f"recorded speech on {recorded_fraction:.0%} of the other steps: {len(recorded)} recorded, "
+            f"{len(synthetic)} synthetic utterances")
+        stream = batches(synthetic, batch_size, rng) if synthetic else None
+        recorded_stream = batches(recorded, batch_size, rng) if recorded else None
     capture_stream = batches(list(capture), batch_size, rng) if capture and capture_fraction > 0 else None
     augmenter = stretch = None
     if augment:
@@ -629,7 +645,10 @@ def train(corpus: str, out: Optional[str], minutes: Optional[float] = None, step
         on_capture = capture_stream is not None and rng.random() < capture_fraction
         use_predicted = model.use_keys and (on_capture or (init is not None) or
                                             rng.random() < predicted_key_probability(progress))
-        batch = collate(next(capture_stream if on_capture else stream), config, max_frames, rng, stretch).to(device)
+        source = capture_stream if on_capture else stream
+        if not on_capture and recorded_stream is not None and (stream is None or rng.random() < recorded_fraction):
+            source = recorded_stream
+        batch = collate(next(source), config, max_frames, rng, stretch).to(device)
         if augmenter is not None:
             batch.mel = augmenter(batch.mel, batch.mel_lengths)
         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp):
@@ -752,6 +771,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--init", help="start from this exported model (its architecture replaces --size)")
     parser.add_argument("--capture-fraction", type=float, default=0.0,
                         help="share of steps on the pack's real capture takes (masked losses)")
+    parser.add_argument("--recorded-fraction", type=float, default=None,
+                        help="share of the non-capture steps on recorded (human) utterances, the rest on "
+                             "synthetic ones (default: all training utterances alike)")
     parser.add_argument("--exclude-take", action="append", default=[],
                         help="leave this capture take out of training (a held-out fold); repeatable")
     parser.add_argument("--augment", action="store_true", help="on-the-fly mel-domain augmentation")
@@ -801,6 +823,7 @@ def main(argv: Optional[List[str]] = None) -> int:
                     args.weight_decay, args.max_seconds, args.val_every, args.val_limit, args.device, args.amp,
                     args.languages.split(",") if args.languages else None, args.limit, data=data,
                     init=args.init, capture=capture, capture_fraction=args.capture_fraction, augment=args.augment,
+                    recorded_fraction=args.recorded_fraction,
                     loss_weights={"range": args.range_weight, "range_log": args.range_log_weight,
                                   "correlation": args.correlation_weight,
                                   "closure": args.closure_weight, "labiodental": args.labiodental_weight},

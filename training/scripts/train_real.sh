@@ -15,6 +15,9 @@
 # shallow path (conv features -> motion logits, `cmc.shallow`) to the runs from scratch;
 # LOUDNESS=1 adds the loudness path (relative loudness -> CMC input and motion logits,
 # `cmc.loudness`) to them.
+# RECORDED_FRACTION=F (e.g. 0.33) draws that share of the non-capture steps from the pack's
+# recorded prompts (pack --human-first) and the rest from synthetic speech; unset, every
+# training utterance is drawn alike.
 # EMA=DECAY (e.g. 0.998) exports an exponential moving average of the weights as NAME and
 # the last trained weights as NAME.raw.safetensors (a paired comparison from one run).
 # $STEPS, when set, also stops each run after that many steps (whichever of MINUTES and
@@ -48,6 +51,7 @@ for run in "${runs[@]}"; do
   [ -n "$take" ] && args+=(--exclude-take "$take")
   [ -n "${STEPS:-}" ] && args+=(--steps "$STEPS")
   [ -n "${EMA:-}" ] && args+=(--ema "$EMA")
+  [ -n "${RECORDED_FRACTION:-}" ] && args+=(--recorded-fraction "$RECORDED_FRACTION")
   case $name in
     keys) args+=(--init "${INIT:-$here/../models/kmtalk-base.safetensors}" --lr 5e-4 --batch-size 32) ;;
     keys0) args+=(--lr 1e-3 --batch-size 32); [ "${SHALLOW:-0}" = 1 ] && args+=(--shallow)

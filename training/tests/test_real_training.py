@@ -92,7 +92,7 @@ def test_stretch_keeps_audio_and_motion_aligned():
     assert labels[0] == 0 and labels[-1] == 99
 
 
-def _item(config, frames=60, supervised=None, seed=0):
+def _item(config, frames=60, supervised=None, seed=0, engine="", name="u"):
     rng = np.random.default_rng(seed)
     mel = rng.normal(size=(2 * frames, config["frontend"]["n_mels"])).astype(np.float32)
     motion = rng.uniform(size=(frames, 52)).astype(np.float32)
@@ -102,14 +102,16 @@ def _item(config, frames=60, supervised=None, seed=0):
     lk = config["lkma"]
     features = np.zeros((frames, len(lk["features"])), np.float32)
     keys = train.ground_truth_keys(list(phones), lk["min_gap"], lk["max_gap"])
-    return train.Item("u", "train", "en", mel, motion, phones, features, keys, [lk["phones"][p] for p in phones])
+    return train.Item(name, "train", "en", mel, motion, phones, features, keys, [lk["phones"][p] for p in phones],
+                      engine)
 
 
 def test_pack_round_trip(tmp_path):
     config = tiny_config()
     supervised = np.zeros(52, bool)
     supervised[:5] = True
-    items = {"train": [_item(config, seed=s) for s in range(3)], "capture": [_item(config, 40, supervised)]}
+    items = {"train": [_item(config, seed=s, engine=["espeak", "human", ""][s]) for s in range(3)],
+             "capture": [_item(config, 40, supervised)]}
     path = str(tmp_path / "p.npz")
     pack.save(path, items, config)
     back = pack.load(path, config)
@@ -119,6 +121,37 @@ def test_pack_round_trip(tmp_path):
     assert np.array_equal(back["train"][2].phones, items["train"][2].phones)
     assert back["train"][2].keys == items["train"][2].keys
     assert np.array_equal(back["capture"][0].supervised, supervised) and back["capture"][0].phones is None
+    assert [i.engine for i in back["train"]] == ["espeak", "human", ""] and back["capture"][0].engine == "capture"
+
+
+def _ids_trained_on(monkeypatch, items, fraction, steps):
+    """Which utterances' batches `train` collates with `recorded_fraction` = fraction."""
+    seen = []
+    collate = train.collate
+
+    def spy(batch, *args, **kwargs):
+        seen.append({item.id for item in batch})
+        return collate(batch, *args, **kwargs)
+
+    monkeypatch.setattr(train, "collate", spy)
+    train.train(None, None, steps=steps, config=tiny_config(), seed=0, batch_size=2, val_every=0,
+                data={"train": items, "validation": []}, recorded_fraction=fraction, log=lambda *_: None)
+    return seen
+
+
+def test_recorded_fraction_sets_the_share_of_recorded_speech(monkeypatch):
+    config = tiny_config()
+    items = ([_item(config, seed=s, engine="espeak", name=f"tts{s}") for s in range(4)]
+             + [_item(config, seed=10 + s, engine="human", name=f"rec{s}") for s in range(4)])
+    every = lambda batches, prefix: all(i.startswith(prefix) for b in batches for i in b)  # noqa: E731
+    assert every(_ids_trained_on(monkeypatch, items, 1.0, 6), "rec")
+    assert every(_ids_trained_on(monkeypatch, items, 0.0, 6), "tts")
+    mixed = _ids_trained_on(monkeypatch, items, 0.3, 60)
+    recorded = sum(all(i.startswith("rec") for i in b) for b in mixed)
+    assert all(every([b], "rec") or every([b], "tts") for b in mixed)  # a batch comes from one stream
+    assert 8 <= recorded <= 30  # 18 expected of 60
+    with pytest.raises(ValueError, match="recorded"):
+        _ids_trained_on(monkeypatch, items[:4], 0.3, 2)
 
 
 def test_capture_loss_ignores_unsupervised_channels():
