@@ -263,6 +263,18 @@ def collate(items: Sequence[Item], config: dict, max_frames: int, rng: random.Ra
     return Batch(mel, mel_lengths, lengths, mask, motion, phone_ids, features, keys, channels)
 
 
+def restrict_supervision(items: Sequence[Item], channels: Sequence[str]) -> None:
+    """Keeps only `channels` (ARKit names) of each capture item's supervised mask, in place:
+    the other channels then learn from the teacher alone."""
+    unknown = [c for c in channels if c not in ARKIT_INDEX]
+    if unknown:
+        raise ValueError(f"unknown ARKit channels: {', '.join(unknown)}")
+    for item in items:
+        keep = np.zeros_like(item.supervised, dtype=bool)
+        keep[[ARKIT_INDEX[c] for c in channels]] = True
+        item.supervised = item.supervised & keep
+
+
 def batches(items: List[Item], batch_size: int, rng: random.Random):
     """Endless: shuffled, grouped by similar length (less padding), batches shuffled."""
     while True:
@@ -774,6 +786,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--recorded-fraction", type=float, default=None,
                         help="share of the non-capture steps on recorded (human) utterances, the rest on "
                              "synthetic ones (default: all training utterances alike)")
+    parser.add_argument("--capture-channels", default=None, metavar="NAMES",
+                        help="comma-separated ARKit channels the capture supervises (default: every channel its "
+                             "rig measures); the others learn from the teacher alone")
     parser.add_argument("--exclude-take", action="append", default=[],
                         help="leave this capture take out of training (a held-out fold); repeatable")
     parser.add_argument("--augment", action="store_true", help="on-the-fly mel-domain augmentation")
@@ -817,6 +832,11 @@ def main(argv: Optional[List[str]] = None) -> int:
         unknown = set(args.exclude_take) - {item.id for item in pack.load(args.corpus, config).get("capture", [])}
         if unknown:
             parser.error(f"--exclude-take: no such take in the pack: {', '.join(sorted(unknown))}")
+        if args.capture_channels:
+            try:
+                restrict_supervision(capture, args.capture_channels.split(","))
+            except ValueError as error:
+                parser.error(f"--capture-channels: {error}")
     elif args.capture_fraction:
         parser.error("--capture-fraction needs a pack with capture takes")
     summary = train(args.corpus, args.out, args.minutes, args.steps, config, args.seed, args.batch_size, args.lr,

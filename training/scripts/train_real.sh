@@ -18,6 +18,8 @@
 # RECORDED_FRACTION=F (e.g. 0.33) draws that share of the non-capture steps from the pack's
 # recorded prompts (pack --human-first) and the rest from synthetic speech; unset, every
 # training utterance is drawn alike.
+# CAPTURE_CHANNELS=NAMES (e.g. jawOpen) limits the capture's supervision to those ARKit
+# channels; the others learn from the teacher alone.
 # EMA=DECAY (e.g. 0.998) exports an exponential moving average of the weights as NAME and
 # the last trained weights as NAME.raw.safetensors (a paired comparison from one run).
 # $STEPS, when set, also stops each run after that many steps (whichever of MINUTES and
@@ -51,6 +53,7 @@ for run in "${runs[@]}"; do
   [ -n "$take" ] && args+=(--exclude-take "$take")
   [ -n "${STEPS:-}" ] && args+=(--steps "$STEPS")
   [ -n "${EMA:-}" ] && args+=(--ema "$EMA")
+  [ -n "${CAPTURE_CHANNELS:-}" ] && args+=(--capture-channels "$CAPTURE_CHANNELS")
   [ -n "${RECORDED_FRACTION:-}" ] && args+=(--recorded-fraction "$RECORDED_FRACTION")
   case $name in
     keys) args+=(--init "${INIT:-$here/../models/kmtalk-base.safetensors}" --lr 5e-4 --batch-size 32) ;;

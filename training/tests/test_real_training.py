@@ -315,3 +315,14 @@ def test_labiodental_loss_on_labelled_items_follows_the_phone_labels():
     assert float(frames.sum()) > 0 and float(expected) > 0
     assert parts["labiodental"] == pytest.approx(float(expected))
     assert "closure" not in parts
+
+
+def test_restrict_supervision_keeps_only_the_named_measured_channels():
+    config = tiny_config()
+    supervised = np.zeros(52, bool)
+    supervised[[INDEX["jawOpen"], INDEX["mouthFunnel"]]] = True
+    take = _item(config, 40, supervised.copy())
+    train.restrict_supervision([take], ["jawOpen", "mouthClose"])  # mouthClose: not measured, stays off
+    assert np.flatnonzero(take.supervised).tolist() == [INDEX["jawOpen"]]
+    with pytest.raises(ValueError, match="jawOpenn"):
+        train.restrict_supervision([take], ["jawOpenn"])
