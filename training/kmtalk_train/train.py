@@ -275,6 +275,26 @@ def restrict_supervision(items: Sequence[Item], channels: Sequence[str]) -> None
         item.supervised = item.supervised & keep
 
 
+def teach_unsupervised_capture(items: Sequence[Item], curves: Dict[str, np.ndarray],
+                               measured: Dict[str, np.ndarray]) -> None:
+    """In place: each capture item's channels that its rig measures (`measured[id]`) but its
+    supervision no longer holds (after `restrict_supervision`) take their target from the
+    teacher curve `curves[id]` ([T, 52] at the item's rate) and are supervised again."""
+    for item in items:
+        if item.id not in curves:
+            raise ValueError(f"no teacher curve for capture take {item.id}")
+        curve = curves[item.id]
+        if abs(len(curve) - len(item.motion)) > 2 or curve.shape[1] != item.motion.shape[1]:
+            raise ValueError(f"teacher curve of {item.id}: {curve.shape}, capture {item.motion.shape}")
+        taught = measured[item.id] & ~item.supervised
+        n = min(len(curve), len(item.motion))
+        motion = item.motion.copy()
+        motion[:n, taught] = curve[:n, taught]
+        motion[n:, taught] = curve[n - 1, taught]
+        item.motion = motion
+        item.supervised = item.supervised | taught
+
+
 def batches(items: List[Item], batch_size: int, rng: random.Random):
     """Endless: shuffled, grouped by similar length (less padding), batches shuffled."""
     while True:
@@ -789,6 +809,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--capture-channels", default=None, metavar="NAMES",
                         help="comma-separated ARKit channels the capture supervises (default: every channel its "
                              "rig measures); the others learn from the teacher alone")
+    parser.add_argument("--capture-teacher", default=None, metavar="NPZ",
+                        help="with --capture-channels: teacher curves per take (python -m kmtalk_train.self_targets) "
+                             "that supervise the capture's other measured channels")
     parser.add_argument("--exclude-take", action="append", default=[],
                         help="leave this capture take out of training (a held-out fold); repeatable")
     parser.add_argument("--augment", action="store_true", help="on-the-fly mel-domain augmentation")
@@ -832,11 +855,17 @@ def main(argv: Optional[List[str]] = None) -> int:
         unknown = set(args.exclude_take) - {item.id for item in pack.load(args.corpus, config).get("capture", [])}
         if unknown:
             parser.error(f"--exclude-take: no such take in the pack: {', '.join(sorted(unknown))}")
+        if args.capture_teacher and not args.capture_channels:
+            parser.error("--capture-teacher needs --capture-channels")
         if args.capture_channels:
+            measured = {item.id: item.supervised.copy() for item in capture}
             try:
                 restrict_supervision(capture, args.capture_channels.split(","))
+                if args.capture_teacher:
+                    curves = np.load(args.capture_teacher)
+                    teach_unsupervised_capture(capture, {k: curves[k] for k in curves.files}, measured)
             except ValueError as error:
-                parser.error(f"--capture-channels: {error}")
+                parser.error(f"--capture-channels / --capture-teacher: {error}")
     elif args.capture_fraction:
         parser.error("--capture-fraction needs a pack with capture takes")
     summary = train(args.corpus, args.out, args.minutes, args.steps, config, args.seed, args.batch_size, args.lr,

@@ -19,7 +19,9 @@
 # recorded prompts (pack --human-first) and the rest from synthetic speech; unset, every
 # training utterance is drawn alike.
 # CAPTURE_CHANNELS=NAMES (e.g. jawOpen) limits the capture's supervision to those ARKit
-# channels; the others learn from the teacher alone.
+# channels; the others learn from the teacher alone. CAPTURE_TEACHER=NPZ (self_targets) then
+# supervises the capture's other measured channels by the teacher on the take's own audio;
+# a %s in it is replaced by the run's held-out take (one file per fold).
 # EMA=DECAY (e.g. 0.998) exports an exponential moving average of the weights as NAME and
 # the last trained weights as NAME.raw.safetensors (a paired comparison from one run).
 # $STEPS, when set, also stops each run after that many steps (whichever of MINUTES and
@@ -54,6 +56,7 @@ for run in "${runs[@]}"; do
   [ -n "${STEPS:-}" ] && args+=(--steps "$STEPS")
   [ -n "${EMA:-}" ] && args+=(--ema "$EMA")
   [ -n "${CAPTURE_CHANNELS:-}" ] && args+=(--capture-channels "$CAPTURE_CHANNELS")
+  [ -n "${CAPTURE_TEACHER:-}" ] && args+=(--capture-teacher "$(printf "$CAPTURE_TEACHER" "${take:-all}")")
   [ -n "${RECORDED_FRACTION:-}" ] && args+=(--recorded-fraction "$RECORDED_FRACTION")
   case $name in
     keys) args+=(--init "${INIT:-$here/../models/kmtalk-base.safetensors}" --lr 5e-4 --batch-size 32) ;;

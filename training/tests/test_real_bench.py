@@ -356,3 +356,20 @@ def test_real_facegood_energy_baseline_held_out():
         assert s["jaw_r"] > 0.55, takes[k].take
         assert abs(s["jaw_lag_ms"]) <= 100
         assert s["moving_channels"] >= 8
+
+
+def test_self_targets_write_the_teacher_on_each_takes_own_audio(tiny_model, facegood_dir, tmp_path):
+    from kmtalk_train import facegood_eval, self_targets
+    from kmtalk_train.export import load
+    out = tmp_path / "targets.npz"
+    assert self_targets.main([facegood_dir, "--model", tiny_model, "--out", str(out)]) == 0
+    curves = np.load(out)
+    model, config, _ = load(tiny_model)
+    rig = capture.load_facegood(facegood_dir)
+    takes = facegood_eval.prepare(rig, config)
+    assert sorted(curves.files) == sorted(t.name for t in takes)
+    for take, raw in zip(takes, rig):
+        assert curves[take.name].shape == take.item.motion.shape
+        params = real_bench.read_teacher_params(self_targets.default_teacher_params())
+        expected = real_bench.teacher_from_model(model, config, raw.samples, raw.sample_rate, params)
+        np.testing.assert_allclose(curves[take.name], expected, atol=1e-6)

@@ -326,3 +326,23 @@ def test_restrict_supervision_keeps_only_the_named_measured_channels():
     assert np.flatnonzero(take.supervised).tolist() == [INDEX["jawOpen"]]
     with pytest.raises(ValueError, match="jawOpenn"):
         train.restrict_supervision([take], ["jawOpenn"])
+
+
+def test_teacher_curves_supervise_the_measured_channels_the_capture_gives_up():
+    config = tiny_config()
+    supervised = np.zeros(52, bool)
+    supervised[[INDEX["jawOpen"], INDEX["mouthFunnel"]]] = True
+    take = _item(config, 40, supervised.copy())
+    captured = take.motion.copy()
+    measured = {take.id: take.supervised.copy()}
+    train.restrict_supervision([take], ["jawOpen"])
+    curve = np.full((39, 52), 0.25, np.float32)  # a frame short: the last is held
+    train.teach_unsupervised_capture([take], {take.id: curve}, measured)
+    assert np.flatnonzero(take.supervised).tolist() == sorted([INDEX["jawOpen"], INDEX["mouthFunnel"]])
+    np.testing.assert_array_equal(take.motion[:, INDEX["jawOpen"]], captured[:, INDEX["jawOpen"]])
+    np.testing.assert_array_equal(take.motion[:, INDEX["mouthFunnel"]], 0.25)
+    np.testing.assert_array_equal(take.motion[:, INDEX["mouthClose"]], captured[:, INDEX["mouthClose"]])
+    with pytest.raises(ValueError, match="teacher curve"):
+        train.teach_unsupervised_capture([take], {take.id: curve[:20]}, measured)
+    with pytest.raises(ValueError, match="no teacher curve"):
+        train.teach_unsupervised_capture([take], {}, measured)
