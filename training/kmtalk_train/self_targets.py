@@ -12,24 +12,20 @@ carry to another (docs/results.md). Use a model that never saw the held-out take
 from __future__ import annotations
 
 import argparse
-import os
 from typing import Dict, Optional
 
 import numpy as np
 
-from . import capture, facegood_eval, real_bench
-
-
-def default_teacher_params() -> str:
-    """The committed calibrated teacher's parameter file."""
-    return os.path.join(os.path.dirname(os.path.abspath(__file__)), "teacher_calibrated.json")
+from . import capture, facegood_eval, real_bench, teacher
 
 
 def take_targets(directory: str, model_path: str, teacher_params: Optional[str] = None,
                  log=print) -> Dict[str, np.ndarray]:
-    """{take name: teacher motion [T, 52] at the model's native rate} for every FACEGOOD take."""
+    """{take name: teacher motion [T, 52] at the model's native rate} for every FACEGOOD take;
+    `teacher_params`: a JSON for `real_bench.read_teacher_params` (default: the committed
+    calibration, `teacher.calibrated_params()`)."""
     loaded = real_bench.load_models([model_path])[0]
-    params = real_bench.read_teacher_params(teacher_params) if teacher_params else None
+    params = real_bench.read_teacher_params(teacher_params) if teacher_params else teacher.calibrated_params()
     rig = capture.load_facegood(directory)
     out: Dict[str, np.ndarray] = {}
     for take, raw in zip(facegood_eval.prepare(rig, loaded.config), rig):
@@ -48,8 +44,7 @@ def main(argv=None) -> int:
                         help="teacher_fit JSON (default: the committed kmtalk_train/teacher_calibrated.json)")
     parser.add_argument("--out", required=True)
     args = parser.parse_args(argv)
-    params = args.teacher_params or default_teacher_params()
-    targets = take_targets(args.facegood, args.model, params)
+    targets = take_targets(args.facegood, args.model, args.teacher_params)
     np.savez_compressed(args.out, **targets)
     print(f"wrote {args.out}: {len(targets)} takes")
     return 0

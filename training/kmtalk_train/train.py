@@ -269,9 +269,9 @@ def restrict_supervision(items: Sequence[Item], channels: Sequence[str]) -> None
     unknown = [c for c in channels if c not in ARKIT_INDEX]
     if unknown:
         raise ValueError(f"unknown ARKit channels: {', '.join(unknown)}")
+    keep = np.zeros(len(ARKIT_INDEX), dtype=bool)
+    keep[[ARKIT_INDEX[c] for c in channels]] = True
     for item in items:
-        keep = np.zeros_like(item.supervised, dtype=bool)
-        keep[[ARKIT_INDEX[c] for c in channels]] = True
         item.supervised = item.supervised & keep
 
 
@@ -597,7 +597,7 @@ def train(corpus: str, out: Optional[str], minutes: Optional[float] = None, step
     `init`: start from this exported model's weights (its config replaces `config`).
     `capture`: items of real captured motion (each with its `supervised` channel mask, no
     phone labels); a step is a capture step with probability `capture_fraction` (the
-    model's own key frames, masked motion losses, no phone loss). `augment`: on-the-fly
+    model's own key frames, masked motion losses, no phone loss).
     `recorded_fraction`: the share of the other (non-capture) steps drawn from the
     recorded (engine "human") utterances, the rest from the synthetic ones (None: every
     training utterance alike, whatever made it). `augment`: on-the-fly

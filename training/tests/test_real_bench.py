@@ -359,7 +359,7 @@ def test_real_facegood_energy_baseline_held_out():
 
 
 def test_self_targets_write_the_teacher_on_each_takes_own_audio(tiny_model, facegood_dir, tmp_path):
-    from kmtalk_train import facegood_eval, self_targets
+    from kmtalk_train import facegood_eval, self_targets, teacher
     from kmtalk_train.export import load
     out = tmp_path / "targets.npz"
     assert self_targets.main([facegood_dir, "--model", tiny_model, "--out", str(out)]) == 0
@@ -370,6 +370,6 @@ def test_self_targets_write_the_teacher_on_each_takes_own_audio(tiny_model, face
     assert sorted(curves.files) == sorted(t.name for t in takes)
     for take, raw in zip(takes, rig):
         assert curves[take.name].shape == take.item.motion.shape
-        params = real_bench.read_teacher_params(self_targets.default_teacher_params())
+        params = teacher.calibrated_params()
         expected = real_bench.teacher_from_model(model, config, raw.samples, raw.sample_rate, params)
         np.testing.assert_allclose(curves[take.name], expected, atol=1e-6)
